@@ -1,0 +1,25 @@
+"""ember: a deep-learning framework with PyTorch's low-level API and Keras' high-level one."""
+
+from ember.backend import (  # noqa: F401
+    bool_ as bool,
+    device,
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    set_default_dtype,
+    uint8,
+)
+from ember.tensor import Tensor  # noqa: F401
+from ember.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from ember.ops import *  # noqa: F401,F403
+from ember.creation import *  # noqa: F401,F403
+from ember.random import Generator, manual_seed, seed, initial_seed  # noqa: F401
+
+half, double, long, short = float16, float64, int64, int16
+__version__ = "0.1.0"

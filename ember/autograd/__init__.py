@@ -1,0 +1,110 @@
+"""Automatic differentiation: the recorded graph, the engine, grad mode and user tools.
+
+Public names mirror ``torch.autograd``: :func:`backward`, :func:`grad`, :class:`Function`,
+:func:`gradcheck`, :func:`gradgradcheck`, and the grad-mode switches.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ember.autograd.engine import run_backward
+from ember.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ember.autograd.graph import Node
+
+
+def _as_list(x):
+    if x is None:
+        return None
+    from ember.tensor import Tensor
+
+    return [x] if isinstance(x, Tensor) else list(x)
+
+
+def _default_grads(outputs, grad_outputs, who):
+    from ember.tensor import Tensor
+
+    grads = []
+    for i, out in enumerate(outputs):
+        g = None if grad_outputs is None else grad_outputs[i]
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs: {who} was called on "
+                    f"a tensor of shape {tuple(out.shape)}. Reduce it first (for example "
+                    "loss.sum() or loss.mean()) or pass a gradient of the same shape."
+                )
+            g = Tensor._wrap(_ones_like(out._data))
+        elif not isinstance(g, Tensor):
+            from ember.creation import tensor as make_tensor
+
+            g = make_tensor(g, dtype=out.dtype, device=out.device)
+        if tuple(g.shape) != tuple(out.shape):
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
+                f"output[{i}] has a shape of {tuple(out.shape)}."
+            )
+        grads.append(g)
+    return grads
+
+
+def _ones_like(a):
+    from ember.backend import get_array_module
+
+    return get_array_module(a).ones_like(a)
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs=None) -> None:
+    """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves they depend on."""
+    tensors = _as_list(tensors)
+    grads = _default_grads(tensors, _as_list(grad_tensors), "backward()")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        inputs = _as_list(inputs)
+        found = run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs,
+                             allow_unused=True)
+        for t, g in zip(inputs, found):
+            if g is not None:
+                t.grad = g if t.grad is None else t.grad + g
+        return
+    run_backward(tensors, grads, retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False):
+    """Return the gradients of ``outputs`` with respect to ``inputs`` (nothing is accumulated).
+
+    With ``create_graph=True`` the returned gradients are themselves differentiable, which gives
+    gradients of gradients (Hessian-vector products and the like).
+    """
+    outputs = _as_list(outputs)
+    inputs_list = _as_list(inputs)
+    for t in inputs_list:
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = _default_grads(outputs, _as_list(grad_outputs), "grad()")
+    if retain_graph is None:
+        retain_graph = create_graph
+    return run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs_list,
+                        allow_unused=allow_unused)
+
+
+__all__ = [
+    "Node", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "Function", "gradcheck", "gradgradcheck",
+]
+
+
+def __getattr__(name):
+    # Function and gradcheck sit above the ops; import them on first use to keep layers acyclic
+    if name in ("Function", "FunctionCtx"):
+        from ember.autograd import function
+
+        return getattr(function, name)
+    if name in ("gradcheck", "gradgradcheck"):
+        from ember.autograd import gradcheck
+
+        return getattr(gradcheck, name)
+    raise AttributeError(name)

@@ -1,0 +1,126 @@
+"""Finite-difference checks of ember's gradients, for users' own ops as much as for ours.
+
+``gradcheck`` compares the Jacobian that backward computes with central differences in float64;
+``gradgradcheck`` does the same for the gradient itself (second order).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ember.autograd.grad_mode import no_grad
+from ember.tensor import Tensor
+
+
+def _as_tuple(x):
+    return x if isinstance(x, tuple) else (x,) if isinstance(x, Tensor) else tuple(x)
+
+
+def _outputs(fn, inputs):
+    return [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor)]
+
+
+def _numeric_jacobians(fn, inputs, eps):
+    """Per (output, input) pair, the Jacobian d out / d in as an (out.size, in.size) array."""
+    outs = _outputs(fn, inputs)
+    jac = {}
+    for j, x in enumerate(inputs):
+        if not (isinstance(x, Tensor) and x.requires_grad):
+            continue
+        flat = x._data.reshape(-1)  # a view: writing it perturbs the input in place
+        cols = [np.zeros((o._data.size, flat.size)) for o in outs]
+        for k in range(flat.size):
+            orig = flat[k].item()
+            with no_grad():
+                flat[k] = orig + eps
+                plus = [np.array(o._data, dtype=np.float64).ravel() for o in _outputs(fn, inputs)]
+                flat[k] = orig - eps
+                minus = [np.array(o._data, dtype=np.float64).ravel() for o in _outputs(fn, inputs)]
+                flat[k] = orig
+            for i in range(len(outs)):
+                cols[i][:, k] = (plus[i] - minus[i]) / (2 * eps)
+        for i in range(len(outs)):
+            jac[(i, j)] = cols[i]
+    return outs, jac
+
+
+def _analytic_jacobians(outs, inputs):
+    from ember.autograd import grad
+
+    jac = {}
+    wrt = [(j, x) for j, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    for i, out in enumerate(outs):
+        if not out.requires_grad:
+            for j, x in wrt:
+                jac[(i, j)] = np.zeros((out._data.size, x._data.size))
+            continue
+        rows = {j: np.zeros((out._data.size, x._data.size)) for j, x in wrt}
+        for r in range(out._data.size):
+            onehot = np.zeros(out._data.size, dtype=out._data.dtype)
+            onehot[r] = 1
+            gs = grad([out], [x for _, x in wrt], [Tensor(onehot.reshape(out._data.shape))],
+                      retain_graph=True, allow_unused=True)
+            for (j, x), g in zip(wrt, gs):
+                if g is not None:
+                    rows[j][r] = np.asarray(g._data, dtype=np.float64).ravel()
+        for j, _ in wrt:
+            jac[(i, j)] = rows[j]
+    return jac
+
+
+def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True) -> bool:
+    """Check the gradients of ``fn`` at ``inputs`` against central finite differences.
+
+    ``inputs`` is a tensor or a tuple of tensors; those with ``requires_grad`` are checked and
+    should be float64. Returns True, or raises (or returns False) naming the first mismatch.
+    """
+    inputs = _as_tuple(inputs)
+    for x in inputs:
+        if isinstance(x, Tensor) and x.requires_grad and x._data.dtype != np.float64:
+            import warnings
+
+            warnings.warn("gradcheck: inputs are not float64; finite differences will be inaccurate",
+                          stacklevel=2)
+    outs, numeric = _numeric_jacobians(fn, inputs, eps)
+    analytic = _analytic_jacobians(outs, inputs)
+    for key, num in numeric.items():
+        ana = analytic[key]
+        if not np.allclose(ana, num, atol=atol, rtol=rtol):
+            where = np.unravel_index(np.argmax(np.abs(ana - num)), ana.shape)
+            msg = (f"Jacobian mismatch for output {key[0]} with respect to input {key[1]}:\n"
+                   f"numerical:{num}\nanalytical:{ana}\nlargest difference at (output element, "
+                   f"input element) {tuple(int(w) for w in where)}")
+            if raise_exception:
+                raise GradcheckError(msg)
+            return False
+    return True
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, raise_exception: bool = True, seed: int = 0) -> bool:
+    """Check second-order gradients of ``fn``: gradcheck applied to its vector-Jacobian product."""
+    from ember.autograd import grad
+
+    inputs = _as_tuple(inputs)
+    outs = _outputs(fn, inputs)
+    if grad_outputs is None:
+        rng = np.random.default_rng(seed)
+        grad_outputs = tuple(Tensor(rng.standard_normal(o._data.shape)).requires_grad_()
+                             for o in outs)
+    grad_outputs = _as_tuple(grad_outputs)
+    n = len(inputs)
+    wrt = [j for j, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+
+    def vjp(*args):
+        xs, gos = args[:n], args[n:]
+        os = _outputs(fn, xs)
+        gs = grad(os, [xs[j] for j in wrt], list(gos), create_graph=True, allow_unused=True)
+        return tuple(g for g in gs if g is not None)
+
+    return gradcheck(vjp, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)
+
+
+class GradcheckError(RuntimeError):
+    """Raised by :func:`gradcheck` when analytical and numerical gradients disagree."""

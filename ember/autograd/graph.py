@@ -1,0 +1,76 @@
+"""The recorded computational graph: nodes, grad mode, and the one function every op calls.
+
+An op computes its result on raw arrays, then calls :func:`record` with a ``backward`` closure that
+maps the gradient of the result to the gradients of its inputs. ``record`` wraps the result in a
+:class:`~ember.Tensor` and, only when grad mode is on and some input requires a gradient, attaches a
+:class:`Node`. Nothing else happens on the hot path.
+
+Backward closures are written with ember ops on Tensors, not raw arrays: when the engine runs them
+with grad mode on (``create_graph=True``) they record a graph of their own, which is what makes
+gradients of gradients work with a single definition of each op.
+"""
+
+from __future__ import annotations
+
+from numpy import asarray, generic, ndarray
+
+GRAD_ENABLED = True  # read by record(); changed by ember.no_grad() and friends
+
+
+class Node:
+    """One recorded op: how to send the gradient of its output back to its inputs.
+
+    ``inputs`` holds, per op input, the producer of that input's gradient: another ``Node``, a
+    leaf ``Tensor`` that requires a gradient (the gradient is accumulated into it), or ``None``.
+    ``saved`` are tensors the backward closure reads; ``versions`` their in-place counters at
+    record time, so that an in-place change made later is caught instead of giving wrong numbers.
+    """
+
+    __slots__ = ("name", "backward", "inputs", "saved", "versions", "hooks", "__weakref__")
+
+    def __init__(self, name, backward, inputs, saved):
+        self.name = name
+        self.backward = backward
+        self.inputs = inputs
+        self.saved = saved
+        self.versions = tuple(t._version for t in saved) if saved else ()
+        self.hooks = None
+
+    def __repr__(self):
+        return f"<{self.name}Backward>"
+
+
+def _producer(t):
+    """The gradient producer of a tensor used as an op input (see :attr:`Node.inputs`)."""
+    node = t._node
+    if node is not None:
+        return node
+    return t if t.requires_grad else None
+
+
+def record(name, out, inputs, backward, saved=()):
+    """Wrap array ``out`` in a Tensor and, if needed, record how to differentiate it.
+
+    ``inputs`` are the op's Tensor inputs (in the order ``backward`` returns gradients); anything
+    that is not a Tensor is skipped by the caller. ``backward(grad)`` receives the gradient of the
+    result as a Tensor and returns a tuple with one Tensor or ``None`` per input.
+    """
+    if type(out) is not ndarray and isinstance(out, generic):
+        out = asarray(out)  # NumPy returns scalars from 0-d ufuncs and full reductions
+    t = Tensor.__new__(Tensor)
+    t._data = out
+    t.grad = None
+    t._version = 0
+    t._hooks = None
+    if GRAD_ENABLED:
+        for x in inputs:
+            if x.requires_grad:
+                t.requires_grad = True
+                t._node = Node(name, backward, tuple(map(_producer, inputs)), saved)
+                return t
+    t.requires_grad = False
+    t._node = None
+    return t
+
+
+from ember.tensor import Tensor  # noqa: E402  (graph.py and tensor.py refer to each other)

@@ -1,0 +1,250 @@
+"""Array backends, devices and dtypes: the bottom layer of ember.
+
+CPU arrays are NumPy arrays and GPU arrays are CuPy arrays. Every op is written once against the
+module returned by :func:`get_array_module`, which picks the backend from the data itself (the
+approach Chainer took), so no op is written twice. CuPy is imported lazily: a CPU-only user never
+pays for it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_cupy = None  # the cupy module once loaded, False when it is known to be missing
+
+
+def cupy_module():
+    """Return the ``cupy`` module, or ``None`` when CuPy (or a GPU driver) is not installed."""
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy
+
+            cupy.cuda.runtime.getDeviceCount()
+            _cupy = cupy
+        except Exception:  # ImportError, or CuPy present without a usable driver
+            _cupy = False
+    return _cupy or None
+
+
+def get_array_module(array):
+    """Return ``numpy`` or ``cupy``: the module that owns ``array`` (NumPy for anything else)."""
+    if type(array) is np.ndarray or _cupy is None or _cupy is False:
+        return np
+    return _cupy if isinstance(array, _cupy.ndarray) else np
+
+
+# --------------------------------------------------------------------------------------- devices
+
+
+class device:
+    """Where a tensor's memory lives: ``device("cpu")``, ``device("cuda")``, ``device("cuda:1")``.
+
+    Mirrors ``torch.device``: ``type`` is ``"cpu"`` or ``"cuda"`` and ``index`` the GPU number
+    (``None`` when not given).
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: str | device, index: int | None = None):
+        if isinstance(type, device):
+            type, index = type.type, type.index if index is None else index
+        elif not isinstance(type, str):
+            raise TypeError(f"device() expects a string such as 'cpu' or 'cuda:0', got {type!r}")
+        else:
+            spec = type.strip().lower()
+            if ":" in spec:
+                spec, _, idx = spec.partition(":")
+                if not idx.isdigit():
+                    raise RuntimeError(f"Invalid device string: {type!r} (expected 'cuda:N')")
+                if index is not None:
+                    raise RuntimeError(f"device {type!r} already names an index; do not pass index")
+                index = int(idx)
+            if spec not in ("cpu", "cuda"):
+                raise RuntimeError(
+                    f"Expected one of cpu, cuda device type at start of device string: {type!r}"
+                )
+            if spec == "cpu" and index not in (None, 0):
+                raise RuntimeError(f"cpu device takes no index other than 0, got {index}")
+            type = spec
+        self.type = type
+        self.index = index
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+
+CPU = device("cpu")
+_cuda_devices: dict[int, device] = {}
+
+
+def device_of(array) -> device:
+    """The :class:`device` an array lives on."""
+    if type(array) is np.ndarray:
+        return CPU
+    cp = cupy_module()
+    if cp is not None and isinstance(array, cp.ndarray):
+        idx = array.device.id
+        dev = _cuda_devices.get(idx)
+        if dev is None:
+            dev = _cuda_devices[idx] = device("cuda", idx)
+        return dev
+    return CPU
+
+
+def as_device(dev) -> device:
+    """Normalise a device argument (``None``, string, or :class:`device`) to a :class:`device`."""
+    if dev is None:
+        return CPU
+    return dev if isinstance(dev, device) else device(dev)
+
+
+def move_array(array, dev: device):
+    """Copy ``array`` to ``dev`` (a no-op when it is already there)."""
+    dev = as_device(dev)
+    if dev.type == "cpu":
+        return array if type(array) is np.ndarray else array.get()
+    cp = cupy_module()
+    if cp is None:
+        raise RuntimeError(
+            "CUDA was asked for but CuPy with a working GPU is not available. Install the GPU extra "
+            "(pip install 'ember[cuda]', which needs an NVIDIA driver) or use device='cpu'."
+        )
+    index = 0 if dev.index is None else dev.index
+    if index >= cp.cuda.runtime.getDeviceCount():
+        raise RuntimeError(
+            f"device cuda:{index} was asked for but only "
+            f"{cp.cuda.runtime.getDeviceCount()} GPU(s) are visible"
+        )
+    if isinstance(array, cp.ndarray) and array.device.id == index:
+        return array
+    with cp.cuda.Device(index):
+        return cp.asarray(array)
+
+
+# ---------------------------------------------------------------------------------------- dtypes
+
+
+class dtype:
+    """A tensor element type: ``ember.float32``, ``ember.int64``, ``ember.bool`` ...
+
+    Wraps a NumPy dtype (``.np``) and answers the questions PyTorch's dtypes answer.
+    """
+
+    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize")
+
+    def __init__(self, name: str):
+        self.name = name
+        self.np = np.dtype(name)
+        self.is_floating_point = self.np.kind == "f"
+        self.is_signed = self.np.kind in "fi"
+        self.itemsize = self.np.itemsize
+
+    def __repr__(self):
+        return f"ember.{self.name}"
+
+    def __reduce__(self):
+        return (to_dtype, (self.name,))
+
+
+float16 = dtype("float16")
+float32 = dtype("float32")
+float64 = dtype("float64")
+uint8 = dtype("uint8")
+int8 = dtype("int8")
+int16 = dtype("int16")
+int32 = dtype("int32")
+int64 = dtype("int64")
+bool_ = dtype("bool")
+bool_.name = "bool"
+
+ALL_DTYPES = (float16, float32, float64, uint8, int8, int16, int32, int64, bool_)
+_BY_NP = {d.np: d for d in ALL_DTYPES}
+_BY_NAME = {d.name: d for d in ALL_DTYPES}
+_BY_NAME.update(
+    half=float16, float=float32, double=float64, int=int32, long=int64, short=int16, bool_=bool_
+)
+
+_default_float = float32
+
+
+def get_default_dtype() -> dtype:
+    """The floating dtype new tensors get from Python floats (``float32`` unless changed)."""
+    return _default_float
+
+
+def set_default_dtype(d) -> None:
+    """Set the floating dtype new tensors get from Python floats (``float32`` or ``float64``)."""
+    global _default_float
+    d = to_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError(f"only floating dtypes can be the default, got {d}")
+    _default_float = d
+
+
+def to_dtype(d) -> dtype:
+    """Normalise ``ember.float32``, ``numpy.float32``, ``"float32"``, ``float``, ``int``, ``bool``."""
+    if type(d) is dtype:
+        return d
+    if d is float:
+        return _default_float
+    if d is int:
+        return int64
+    if d is bool:
+        return bool_
+    if isinstance(d, str) and d in _BY_NAME:
+        return _BY_NAME[d]
+    try:
+        found = _BY_NP.get(np.dtype(d))
+    except TypeError:
+        found = None
+    if found is None:
+        raise TypeError(
+            f"unsupported dtype {d!r}; ember supports "
+            + ", ".join(x.name for x in ALL_DTYPES)
+        )
+    return found
+
+
+def dtype_of(array) -> dtype:
+    """The ember :class:`dtype` of an array."""
+    try:
+        return _BY_NP[array.dtype]
+    except KeyError:
+        raise TypeError(f"arrays of dtype {array.dtype} are not supported by ember") from None
+
+
+_PROMOTE_CACHE: dict = {}
+
+
+def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's type promotion between two tensors' NumPy dtypes.
+
+    It differs from NumPy's where a float meets an integer (PyTorch keeps the float's width, NumPy
+    widens to float64) and for float16 with wide integers.
+    """
+    key = (a, b)
+    hit = _PROMOTE_CACHE.get(key)
+    if hit is None:
+        fa, fb = a.kind == "f", b.kind == "f"
+        if fa and not fb:
+            hit = a
+        elif fb and not fa:
+            hit = b
+        else:
+            hit = np.promote_types(a, b)
+        _PROMOTE_CACHE[key] = hit
+    return hit

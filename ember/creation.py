@@ -1,0 +1,236 @@
+"""Creating tensors: from data (``tensor``, ``as_tensor``, ``from_numpy``), filled (``zeros``,
+``ones``, ``full``, ``empty``, ``eye``, ``*_like``), ranges (``arange``, ``linspace``) and random
+(``rand``, ``randn``, ``randint``, ``randperm``, ``normal``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ember import backend
+from ember.random import get_rng
+from ember.tensor import Tensor
+
+
+def _finish(array, dtype, device, requires_grad) -> Tensor:
+    if dtype is not None:
+        d = backend.to_dtype(dtype).np
+        if array.dtype != d:
+            array = array.astype(d)
+    if device is not None and backend.as_device(device).type != "cpu":
+        array = backend.move_array(array, backend.as_device(device))
+    t = Tensor._wrap(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _infer_array(data):
+    """NumPy array for Python data, with PyTorch's dtype inference (floats -> default float)."""
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in _flat(data)):
+        data = _to_nested(data)
+    arr = np.asarray(data)
+    if arr.dtype == np.float64 and not isinstance(data, np.ndarray):
+        arr = arr.astype(backend.get_default_dtype().np)
+    elif arr.dtype.kind in "iu" and not isinstance(data, np.ndarray):
+        arr = arr.astype(np.int64)
+    elif arr.dtype.kind not in "fiub":
+        raise TypeError(f"can't convert data of dtype {arr.dtype} to a tensor (numbers and bools only)")
+    return arr
+
+
+def _flat(data):
+    for v in data:
+        if isinstance(v, (list, tuple)):
+            yield from _flat(v)
+        else:
+            yield v
+
+
+def _to_nested(data):
+    if isinstance(data, Tensor):
+        return backend.move_array(data._data, backend.CPU)
+    if isinstance(data, (list, tuple)):
+        return [_to_nested(v) for v in data]
+    return data
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (a number, nested list, array or tensor)."""
+    arr = _infer_array(data)
+    if device is None and isinstance(data, Tensor):
+        device = data.device
+    arr = arr.copy() if type(arr) is np.ndarray else backend.get_array_module(arr).array(arr)
+    return _finish(arr, dtype, device, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like :func:`tensor` but shares memory with ``data`` when it can."""
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype) if (dtype or device) else data
+    return _finish(_infer_array(data), dtype, device, False)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with a NumPy array (its dtype kept)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    backend.dtype_of(array)
+    return Tensor._wrap(array)
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, np.integer)) or s < 0:
+            raise RuntimeError(f"sizes must be non-negative integers, got {tuple(size)}")
+    return tuple(int(s) for s in size)
+
+
+def _float(dtype):
+    return backend.to_dtype(dtype).np if dtype is not None else backend.get_default_dtype().np
+
+
+def _xp(device):
+    dev = backend.as_device(device)
+    if dev.type == "cpu":
+        return np, None
+    backend.move_array(np.zeros(0), dev)  # raises the helpful error when CUDA is unavailable
+    return backend.cupy_module(), dev
+
+
+def _filled(fill, size, dtype, device, requires_grad):
+    size = _size(size)
+    xp, dev = _xp(device)
+    if dev is None:
+        arr = np.full(size, fill, dtype=_float(dtype)) if fill is not None else np.empty(size, _float(dtype))
+    else:
+        with xp.cuda.Device(dev.index or 0):
+            arr = xp.full(size, fill, dtype=_float(dtype)) if fill is not None else xp.empty(size, _float(dtype))
+    return _finish(arr, None, None, requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of zeros of the given size."""
+    return _filled(0, size, dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of ones of the given size."""
+    return _filled(1, size, dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """An uninitialised tensor of the given size."""
+    return _filled(None, size, dtype, device, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor filled with ``fill_value`` (its dtype inferred from the value, as in PyTorch)."""
+    if dtype is None:
+        dtype = (backend.bool_ if isinstance(fill_value, bool) else
+                 backend.int64 if isinstance(fill_value, int) else backend.get_default_dtype())
+    return _filled(fill_value, (size,) if isinstance(size, int) else tuple(size), dtype, device,
+                   requires_grad)
+
+
+def _like(fn, t, dtype, device, requires_grad, *args):
+    return fn(*args, tuple(t.shape), dtype=dtype or t.dtype, device=device or t.device,
+              requires_grad=requires_grad)
+
+
+def zeros_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(zeros, t, dtype, device, requires_grad)
+
+
+def ones_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(ones, t, dtype, device, requires_grad)
+
+
+def empty_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(empty, t, dtype, device, requires_grad)
+
+
+def full_like(t: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return full(tuple(t.shape), fill_value, dtype=dtype or t.dtype, device=device or t.device,
+                requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; integer if all bounds are."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        dtype = (backend.int64 if all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+                 else backend.get_default_dtype())
+    arr = np.arange(start, end, step, dtype=backend.to_dtype(dtype).np)
+    return _finish(arr, None, device, requires_grad)
+
+
+def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    arr = np.linspace(start, end, steps, dtype=np.float64).astype(_float(dtype))
+    return _finish(arr, None, device, requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """The identity matrix (``n`` x ``m``)."""
+    return _finish(np.eye(n, m, dtype=_float(dtype)), None, device, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples in [0, 1)."""
+    arr = get_rng(generator).random(_size(size), dtype=np.float64).astype(_float(dtype))
+    return _finish(arr, None, device, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples."""
+    arr = get_rng(generator).standard_normal(_size(size)).astype(_float(dtype))
+    return _finish(arr, None, device, requires_grad)
+
+
+def randint(low, high=None, size=None, generator=None, dtype=None, device=None) -> Tensor:
+    """Integers uniform in [low, high) (``randint(high, size)`` as in PyTorch too)."""
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list)):
+            raise TypeError("randint() needs a size tuple: randint(low, high, size) or randint(high, size)")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    arr = get_rng(generator).integers(low, high, size=tuple(size), dtype=np.int64)
+    return _finish(arr, dtype, device, False)
+
+
+def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
+    """A random permutation of ``0 .. n-1``."""
+    return _finish(get_rng(generator).permutation(n).astype(np.int64), dtype, device, False)
+
+
+def rand_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return rand(tuple(t.shape), dtype=dtype or t.dtype, device=device or t.device,
+                requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return randn(tuple(t.shape), dtype=dtype or t.dtype, device=device or t.device,
+                 requires_grad=requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None) -> Tensor:
+    """Normal samples with the given mean and standard deviation (numbers, with ``size``)."""
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
+    shape = tuple(size) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
+    arr = get_rng(generator).normal(backend.move_array(np.asarray(m), backend.CPU),
+                                    backend.move_array(np.asarray(s), backend.CPU), size=shape)
+    return _finish(arr.astype(_float(dtype)), None, device, False)
+
+
+__all__ = [
+    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like",
+    "ones_like", "empty_like", "full_like", "arange", "linspace", "eye", "rand", "randn",
+    "randint", "randperm", "rand_like", "randn_like", "normal",
+]

@@ -1,0 +1,14 @@
+"""All tensor ops, one module per family. Importing this package attaches each op to
+:class:`~ember.Tensor` as a method (and operator), and ``ember`` re-exports the public names."""
+
+from ember.ops.elementwise import *  # noqa: F401,F403
+from ember.ops.unary import *  # noqa: F401,F403
+from ember.ops.activation import *  # noqa: F401,F403
+from ember.ops.compare import *  # noqa: F401,F403
+from ember.ops.reduce import *  # noqa: F401,F403
+from ember.ops.linalg import *  # noqa: F401,F403
+from ember.ops.shape import *  # noqa: F401,F403
+from ember.ops.indexing import *  # noqa: F401,F403
+from ember.ops.conv import *  # noqa: F401,F403
+from ember.ops.nn_ops import *  # noqa: F401,F403
+from ember.ops.device import *  # noqa: F401,F403

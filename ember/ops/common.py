@@ -1,0 +1,185 @@
+"""What every op module shares: operand handling, gradient un-broadcasting, in-place application.
+
+How to write an op (see ARCHITECTURE.md): compute the result on raw arrays (``x._data``), then
+``return record(name, out, inputs, backward, saved)`` where ``backward(g)`` returns one gradient
+per input, written with ember ops on Tensors so that it is itself differentiable.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ember import backend
+from ember.autograd import graph
+from ember.autograd.graph import record  # noqa: F401  (re-exported for op modules)
+from ember.backend import get_array_module  # noqa: F401
+from ember.tensor import Tensor
+
+_SCALARS = (int, float, bool)
+
+
+def as_tensor_like(value, like: Tensor) -> Tensor:
+    """Turn a list, array or number into a Tensor on ``like``'s device (no-op for a Tensor)."""
+    if type(value) is Tensor:
+        return value
+    if isinstance(value, Tensor):
+        return value
+    arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if arr.dtype == np.float64 and not isinstance(value, np.ndarray):
+        arr = arr.astype(backend.get_default_dtype().np)
+    return Tensor._wrap(backend.move_array(arr, like.device))
+
+
+def device_error(name: str, x, y) -> RuntimeError:
+    return RuntimeError(
+        "Expected all tensors to be on the same device, but found at least two devices, "
+        f"{backend.device_of(x)} and {backend.device_of(y)}! (in op {name}). Move them with "
+        ".to(device) first."
+    )
+
+
+def check_same_device(name: str, *arrays) -> None:
+    """Raise the PyTorch error when op inputs live on different devices."""
+    first = arrays[0]
+    for a in arrays[1:]:
+        if type(a) is not type(first) or (
+            type(a) is not np.ndarray and a.device.id != first.device.id
+        ):
+            raise device_error(name, first, a)
+
+
+def broadcast_error(name: str, x_shape, y_shape) -> RuntimeError:
+    xs, ys = tuple(x_shape), tuple(y_shape)
+    n = max(len(xs), len(ys))
+    px, py = (1,) * (n - len(xs)) + xs, (1,) * (n - len(ys)) + ys
+    for i in range(n - 1, -1, -1):
+        if px[i] != py[i] and px[i] != 1 and py[i] != 1:
+            return RuntimeError(
+                f"{name}: shapes {xs} and {ys} cannot be broadcast together: the size of tensor a "
+                f"({px[i]}) must match the size of tensor b ({py[i]}) at non-singleton dimension {i}"
+            )
+    return RuntimeError(f"{name}: shapes {xs} and {ys} cannot be broadcast together")
+
+
+def binary_operands(name: str, a, b):
+    """Return ``(ta, tb, x, y)``: Tensor-or-None for each side and the raw operands to compute on.
+
+    Applies PyTorch's type promotion (a float tensor keeps its width against integers; a Python
+    float turns an integer tensor into the default float dtype) and checks devices.
+    """
+    if type(a) is Tensor:
+        x = a._data
+        if type(b) is Tensor:
+            y = b._data
+            if x.dtype != y.dtype:
+                d = backend.promote_types(x.dtype, y.dtype)
+                x = x if x.dtype == d else x.astype(d)
+                y = y if y.dtype == d else y.astype(d)
+            if type(x) is not type(y) or (type(x) is not np.ndarray and x.device.id != y.device.id):
+                raise device_error(name, x, y)
+            return a, b, x, y
+        if type(b) in _SCALARS or isinstance(b, numbers.Number):
+            if type(b) is float and x.dtype.kind in "iub":
+                x = x.astype(backend.get_default_dtype().np)
+            elif isinstance(b, np.generic):
+                b = b.item()
+            return a, None, x, b
+        return binary_operands(name, a, as_tensor_like(b, a))
+    if type(b) is Tensor or isinstance(b, Tensor):
+        tb, ta, y, x = binary_operands(name, b, a)
+        return ta, tb, x, y
+    raise TypeError(f"{name}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
+
+
+def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
+    """Sum a gradient back down to ``shape``: the adjoint of broadcasting an input to ``g.shape``."""
+    gshape = g._data.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1
+    )
+    if axes:
+        g = g.sum(axes, keepdim=True)
+    if lead or g._data.shape != shape:
+        g = g.reshape(shape)
+    return g
+
+
+# ---------------------------------------------------------------------------------- in-place
+
+
+def prepare_inplace(self: Tensor, name: str) -> Tensor:
+    """Check that ``self`` may change in place; return the tensor to compute the new value from.
+
+    When a graph is being recorded the op is computed from a snapshot of ``self`` (its old values
+    and history), so the backward of the in-place op is exact; the caller then writes the result
+    back with :func:`commit_inplace`.
+    """
+    if graph.GRAD_ENABLED and self.requires_grad:
+        if self._node is None:
+            raise RuntimeError(
+                f"a leaf Variable that requires grad is being used in an in-place operation "
+                f"({name}). Wrap the update in `with ember.no_grad():` or use the out-of-place op."
+            )
+        snapshot = Tensor._wrap(self._data.copy())
+        snapshot.requires_grad = True
+        snapshot._node = self._node
+        return snapshot
+    return self
+
+
+def commit_inplace(self: Tensor, out: Tensor, name: str) -> Tensor:
+    """Write ``out`` into ``self``'s memory, bump its version, and take over ``out``'s history."""
+    src = out._data
+    dst = self._data
+    if src.shape != dst.shape and not (
+        _broadcastable(src.shape, dst.shape) and np.broadcast_shapes(src.shape, dst.shape) == dst.shape
+    ):
+        raise RuntimeError(
+            f"{name}: output with shape {tuple(dst.shape)} doesn't match the broadcast shape "
+            f"{tuple(src.shape)}"
+        )
+    if src.dtype != dst.dtype:
+        if dst.dtype.kind in "iub" and src.dtype.kind == "f":
+            raise RuntimeError(
+                f"{name}: result type {backend.dtype_of(src)} can't be cast to the desired output "
+                f"type {backend.dtype_of(dst)}"
+            )
+        src = src.astype(dst.dtype)
+    if src is not dst:
+        dst[...] = src
+    self._version += 1
+    if out._node is not None:
+        self._node = out._node
+        self.requires_grad = True
+    return self
+
+
+def _broadcastable(a, b):
+    try:
+        np.broadcast_shapes(a, b)
+        return True
+    except ValueError:
+        return False
+
+
+def inplace_method(fn, name: str):
+    """Build the in-place Tensor method ``name`` (e.g. ``add_``) from the out-of-place op ``fn``."""
+
+    def method(self, *args, **kwargs):
+        src = prepare_inplace(self, name)
+        return commit_inplace(self, fn(src, *args, **kwargs), name)
+
+    method.__name__ = name
+    method.__doc__ = f"In-place version of :func:`{fn.__name__}`."
+    return method
+
+
+def attach(**methods) -> None:
+    """Make functions available as Tensor methods (and operators) under the given names."""
+    for name, fn in methods.items():
+        setattr(Tensor, name, fn)

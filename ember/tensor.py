@@ -1,0 +1,324 @@
+"""The Tensor: an n-dimensional array (NumPy or CuPy) plus what autograd needs to know about it.
+
+This file holds the Tensor's state and its non-math behaviour (properties, conversion, repr,
+``backward``, hooks, devices). The math lives in :mod:`ember.ops`, which attaches each op to the
+class as a method and operator, so every op is defined in exactly one place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ember import backend
+from ember.backend import device_of, dtype_of
+
+
+class Tensor:
+    """An n-dimensional array that can record the ops applied to it, for reverse-mode gradients.
+
+    Create tensors with :func:`ember.tensor`, :func:`ember.zeros`, :func:`ember.randn` and friends;
+    the constructor ``Tensor(array)`` wraps an existing NumPy/CuPy array without copying.
+    """
+
+    __slots__ = ("_data", "requires_grad", "grad", "_node", "_version", "_hooks", "__weakref__")
+    __array_priority__ = 1000  # numpy_scalar * tensor must call Tensor.__rmul__
+
+    def __init__(self, data, requires_grad: bool = False):
+        if isinstance(data, Tensor):
+            data = data._data
+        elif not hasattr(data, "__array_interface__") and not hasattr(data, "__cuda_array_interface__"):
+            data = np.asarray(data)
+        self._data = data
+        self.grad = None
+        self._node = None
+        self._version = 0
+        self._hooks = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _wrap(array) -> Tensor:
+        """A tensor around ``array`` with no history (the fast path used by ops and the engine)."""
+        if type(array) is not np.ndarray and isinstance(array, np.generic):
+            array = np.asarray(array)
+        t = Tensor.__new__(Tensor)
+        t._data = array
+        t.requires_grad = False
+        t.grad = None
+        t._node = None
+        t._version = 0
+        t._hooks = None
+        return t
+
+    # ------------------------------------------------------------------------------ properties
+
+    @property
+    def data(self) -> Tensor:
+        """This tensor's values, detached from the graph (shares memory), as in PyTorch."""
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value._data if isinstance(value, Tensor) else value
+
+    @property
+    def shape(self) -> tuple:
+        return self._data.shape
+
+    def size(self, dim: int | None = None):
+        """The shape, or the length of dimension ``dim``."""
+        return self._data.shape if dim is None else self._data.shape[dim]
+
+    @property
+    def dtype(self):
+        return dtype_of(self._data)
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def device(self):
+        return device_of(self._data)
+
+    @property
+    def is_cuda(self) -> bool:
+        return device_of(self._data).type == "cuda"
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors the user created (not the result of a recorded op)."""
+        return self._node is None
+
+    @property
+    def grad_fn(self):
+        """The :class:`~ember.autograd.graph.Node` that produced this tensor, or ``None``."""
+        return self._node
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __hash__(self):
+        return id(self)
+
+    # ------------------------------------------------------------------------------ conversion
+
+    def numpy(self) -> np.ndarray:
+        """The values as a NumPy array (shares memory on the CPU, like PyTorch)."""
+        if self.requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
+        if type(self._data) is not np.ndarray:
+            raise TypeError(
+                f"can't convert {self.device} tensor to numpy. Use Tensor.cpu() to copy the tensor "
+                "to host memory first."
+            )
+        return self._data
+
+    def item(self):
+        """The single value of a one-element tensor, as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        a = backend.move_array(self._data, backend.CPU)
+        return a if dtype is None else a.astype(dtype)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self._data.size} values is ambiguous"
+            )
+        return bool(self._data.item())
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __repr__(self):
+        a = backend.move_array(self._data, backend.CPU)
+        body = np.array2string(
+            a, separator=", ", prefix="tensor(", precision=4, threshold=1000, edgeitems=3
+        )
+        extras = []
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        d = self.dtype
+        if d not in (backend.float32, backend.int64, backend.bool_) or a.size == 0:
+            extras.append(f"dtype={d}")
+        if self._node is not None:
+            extras.append(f"grad_fn={self._node!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # ------------------------------------------------------------------------------- autograd
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Start (or stop) recording ops on this leaf tensor. Only floating tensors can."""
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients (got {self.dtype}); "
+                "convert first, for example x.float().requires_grad_()"
+            )
+        if not requires_grad and self._node is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self) -> Tensor:
+        """The same values (shared memory) as a new leaf that records nothing."""
+        return Tensor._wrap(self._data)
+
+    def detach_(self) -> Tensor:
+        self._node = None
+        self.requires_grad = False
+        return self
+
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
+        """Accumulate the gradient of this tensor into the ``.grad`` of the leaves it came from.
+
+        ``gradient`` may be omitted only for a single-element tensor (it is then 1).
+        """
+        from ember.autograd import backward
+
+        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
+                 inputs=inputs)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._node is not None:
+            owner = self._node
+            if owner.hooks is None:
+                owner.hooks = []
+            hooks = owner.hooks
+        else:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def retain_grad(self) -> None:
+        """Keep the gradient of this non-leaf tensor in ``.grad`` after backward."""
+        if self._node is None:
+            return
+        target = self
+
+        def keep(g):
+            target.grad = g if target.grad is None else target.grad + g
+
+        self.register_hook(keep)
+
+    # -------------------------------------------------------------------------------- devices
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
+        dev, dt = None, kwargs.pop("dtype", None)
+        dev = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("copy", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dev, dt = a.device, a.dtype
+            elif isinstance(a, (str, backend.device)):
+                dev = a
+            else:
+                dt = a
+        out = self
+        if dt is not None and backend.to_dtype(dt).np != self._data.dtype:
+            out = out.type(dt)
+        if dev is not None and backend.as_device(dev) != out.device:
+            from ember.ops.device import to_device
+
+            out = to_device(out, backend.as_device(dev))
+        return out
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, device=None) -> Tensor:
+        return self.to("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device))
+
+    def float(self) -> Tensor:
+        return self.type(backend.float32)
+
+    def double(self) -> Tensor:
+        return self.type(backend.float64)
+
+    def half(self) -> Tensor:
+        return self.type(backend.float16)
+
+    def long(self) -> Tensor:
+        return self.type(backend.int64)
+
+    def int(self) -> Tensor:
+        return self.type(backend.int32)
+
+    def bool(self) -> Tensor:
+        return self.type(backend.bool_)
+
+    def type(self, dtype=None):
+        """Cast to ``dtype`` (differentiable between floating types); without it, the type name."""
+        if dtype is None:
+            return f"ember.{self.dtype.name}"
+        from ember.ops.elementwise import cast
+
+        return cast(self, dtype)
+
+
+class _HookHandle:
+    __slots__ = ("hooks", "hook")
+
+    def __init__(self, hooks, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
