@@ -23,3 +23,26 @@ from ember.random import Generator, manual_seed, seed, initial_seed  # noqa: F40
 
 half, double, long, short = float16, float64, int64, int16
 __version__ = "0.1.0"
+
+# Subpackages load on first use, so `import ember` stays fast (it is benchmarked against torch).
+_LAZY_MODULES = {
+    "nn", "optim", "utils", "datasets", "autograd", "cuda", "distributed", "callbacks",
+    "metrics", "models", "transforms", "serialization",
+}
+_LAZY_NAMES = {
+    "save": ("ember.serialization", "save"),
+    "load": ("ember.serialization", "load"),
+    "Model": ("ember.models", "Model"),
+    "History": ("ember.models", "History"),
+}
+
+
+def __getattr__(name):
+    import importlib
+
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"ember.{name}")
+    if name in _LAZY_NAMES:
+        mod, attr = _LAZY_NAMES[name]
+        return getattr(importlib.import_module(mod), attr)
+    raise AttributeError(f"module 'ember' has no attribute {name!r}")
