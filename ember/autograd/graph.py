@@ -48,12 +48,14 @@ def _producer(t):
     return t if t.requires_grad else None
 
 
-def record(name, out, inputs, backward, saved=()):
+def record(name, out, inputs, backward, saved=(), save_output=False):
     """Wrap array ``out`` in a Tensor and, if needed, record how to differentiate it.
 
     ``inputs`` are the op's Tensor inputs (in the order ``backward`` returns gradients); anything
     that is not a Tensor is skipped by the caller. ``backward(grad)`` receives the gradient of the
-    result as a Tensor and returns a tuple with one Tensor or ``None`` per input.
+    result as a Tensor and returns a tuple with one Tensor or ``None`` per input. ``saved`` lists
+    input tensors the closure reads; ``save_output=True`` says it reads the result too (assign
+    ``result = record(...)`` and use ``result`` in the closure), so in-place changes to it are caught.
     """
     if type(out) is not ndarray and isinstance(out, generic):
         out = asarray(out)  # NumPy returns scalars from 0-d ufuncs and full reductions
@@ -66,7 +68,10 @@ def record(name, out, inputs, backward, saved=()):
         for x in inputs:
             if x.requires_grad:
                 t.requires_grad = True
-                t._node = Node(name, backward, tuple(map(_producer, inputs)), saved)
+                t._node = node = Node(name, backward, tuple(map(_producer, inputs)), saved)
+                if save_output:
+                    node.saved = saved + (t,)
+                    node.versions = node.versions + (0,)
                 return t
     t.requires_grad = False
     t._node = None
