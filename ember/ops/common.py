@@ -69,9 +69,9 @@ def binary_operands(name: str, a, b):
     Applies PyTorch's type promotion (a float tensor keeps its width against integers; a Python
     float turns an integer tensor into the default float dtype) and checks devices.
     """
-    if type(a) is Tensor:
+    if type(a) is Tensor or isinstance(a, Tensor):  # isinstance: nn.Parameter is a subclass
         x = a._data
-        if type(b) is Tensor:
+        if type(b) is Tensor or isinstance(b, Tensor):
             y = b._data
             if x.dtype != y.dtype:
                 d = backend.promote_types(x.dtype, y.dtype)
