@@ -1,0 +1,70 @@
+"""Run ember's benchmarks side by side with PyTorch (CPU build) and print one table.
+
+    python -m benchmarks                 # full run (a few minutes)
+    python -m benchmarks --quick         # smoke test: few repetitions, small step counts
+    python -m benchmarks --only chain8 import --json results.json
+    python -m benchmarks --threads 1
+
+Both frameworks run in this one process with the same number of threads (the BLAS/OpenMP
+variables are set before NumPy or PyTorch is imported, and ``torch.set_num_threads`` is called);
+each figure is the median over repetitions that alternate the two frameworks, so that a noisy
+machine affects both alike. Import time and peak memory are measured in fresh subprocesses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def _parse(argv):
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="few repetitions: a smoke test, not a measurement")
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads for both frameworks (default: number of cores)")
+    p.add_argument("--repeats", type=int, default=None, help="alternating repetitions per benchmark")
+    p.add_argument("--only", nargs="+", metavar="NAME", default=None,
+                   help=f"run only these benchmarks ({', '.join(ALL)})")
+    p.add_argument("--json", metavar="PATH", default=None, help="also write the results as JSON")
+    return p.parse_args(argv)
+
+
+ALL = ("mlp", "cnn", "chain8", "chain1", "import", "memory", "flops")
+
+
+def _set_threads(n: int) -> None:
+    if "numpy" in sys.modules or "torch" in sys.modules:
+        # Too late for the environment variables to take effect in this process.
+        print("warning: numpy/torch already imported; thread settings may not apply", file=sys.stderr)
+    for var in _THREAD_VARS:
+        os.environ[var] = str(n)
+
+
+def main(argv=None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    threads = args.threads or os.cpu_count() or 1
+    _set_threads(threads)
+
+    # Only now may NumPy and PyTorch be imported.
+    from benchmarks import suite
+
+    only = args.only or list(ALL)
+    unknown = [n for n in only if n not in ALL]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(ALL)}",
+              file=sys.stderr)
+        return 2
+    results = suite.run_all(only, threads=threads, quick=args.quick, repeats=args.repeats)
+    print(suite.format_table(results, threads=threads, quick=args.quick))
+    if args.json:
+        suite.write_json(args.json, results, threads=threads, quick=args.quick)
+    return 1 if any(r.get("error") for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    sys.exit(main())

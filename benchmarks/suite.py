@@ -1,0 +1,269 @@
+"""The measurements behind ``python -m benchmarks`` (imported only after thread settings are made).
+
+Each benchmark returns a dict: ``name``, ``what``, ``unit``, ``ember``, ``torch``, ``ratio``
+(ember / PyTorch), ``better`` (``"higher"`` or ``"lower"``), ``bar`` (the SPEC's first bar on the
+ratio), ``met``, the raw per-repetition ``samples``, and ``error`` when it could not run.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+
+import numpy as np
+import torch
+
+from benchmarks import workloads
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FRAMEWORKS = ("ember", "torch")
+
+
+def _setup_torch(threads: int) -> None:
+    torch.set_num_threads(threads)
+
+
+# ------------------------------------------------------------------------------------- timing
+
+
+def _time_once(step, inner: int) -> float:
+    """Seconds per call of ``step``, over ``inner`` calls."""
+    t0 = time.perf_counter()
+    for _ in range(inner):
+        step()
+    return (time.perf_counter() - t0) / inner
+
+
+def alternate(steps: dict, repeats: int, target_s: float, warmup: int = 3) -> dict:
+    """Median seconds per call of each framework's ``step``, over alternating repetitions.
+
+    Each repetition runs every framework once (the order flips every repetition) for about
+    ``target_s`` seconds; the inner call count is calibrated per framework after warm-up.
+    """
+    inner = {}
+    for fw, step in steps.items():
+        for _ in range(warmup):
+            step()
+        t = _time_once(step, 1)
+        inner[fw] = max(1, int(round(target_s / max(t, 1e-9))))
+    samples = {fw: [] for fw in steps}
+    names = list(steps)
+    for r in range(repeats):
+        for fw in (names if r % 2 == 0 else names[::-1]):
+            gc.collect()
+            samples[fw].append(_time_once(steps[fw], inner[fw]))
+    return {fw: (statistics.median(s), s) for fw, s in samples.items()}
+
+
+def _result(name, what, unit, better, bar, ember_v, torch_v, samples=None, note=""):
+    ratio = ember_v / torch_v if torch_v else float("nan")
+    if better == "higher":
+        met = ratio >= bar
+    else:
+        met = ratio <= bar
+    return {"name": name, "what": what, "unit": unit, "better": better, "bar": bar,
+            "ember": ember_v, "torch": torch_v, "ratio": ratio, "met": bool(met),
+            "samples": samples or {}, "note": note, "error": None}
+
+
+# --------------------------------------------------------------------------------- benchmarks
+
+
+def bench_train(kind: str, repeats: int, quick: bool) -> dict:
+    build = workloads.BUILDERS[kind]
+    batch = workloads.MLP_BATCH if kind == "mlp" else workloads.CNN_BATCH
+    steps = {fw: build(fw) for fw in FRAMEWORKS}
+    res = alternate(steps, repeats, target_s=0.03 if quick else 0.4, warmup=1 if quick else 5)
+    per_s = {fw: batch / res[fw][0] for fw in FRAMEWORKS}
+    what = ("MLP 784-512-256-10 train, batch 128" if kind == "mlp"
+            else "CNN c32-p-c64-p-fc128-fc10 train, batch 64")
+    return _result(kind, what, "samples/s", "higher", 1.0 if kind == "mlp" else 0.5,
+                   per_s["ember"], per_s["torch"],
+                   {fw: [batch / t for t in res[fw][1]] for fw in FRAMEWORKS})
+
+
+def bench_chain(shape, repeats: int, quick: bool) -> dict:
+    length = workloads.CHAIN_LENGTH
+    steps = {fw: workloads.build_chain(fw, shape=shape, length=length) for fw in FRAMEWORKS}
+    res = alternate(steps, repeats, target_s=0.02 if quick else 0.25, warmup=1 if quick else 3)
+    per_op = {fw: res[fw][0] / length * 1e6 for fw in FRAMEWORKS}
+    name = "chain" + "x".join(str(s) for s in shape)
+    return _result(name, f"small-op fwd+bwd, chain of {length}, shape {tuple(shape)}",
+                   "us/op", "lower", 1.0, per_op["ember"], per_op["torch"],
+                   {fw: [t / length * 1e6 for t in res[fw][1]] for fw in FRAMEWORKS})
+
+
+def _child_env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def bench_import(repeats: int, quick: bool) -> dict:
+    code = ("import time; t = time.perf_counter(); import {m}; "
+            "print(time.perf_counter() - t)")
+    samples = {fw: [] for fw in FRAMEWORKS}
+    env = _child_env()
+    for r in range(repeats):
+        for fw in (FRAMEWORKS if r % 2 == 0 else FRAMEWORKS[::-1]):
+            out = subprocess.run([sys.executable, "-c", code.format(m=fw)], env=env, cwd=ROOT,
+                                 capture_output=True, text=True, check=True)
+            samples[fw].append(float(out.stdout.strip().splitlines()[-1]) * 1e3)
+    med = {fw: statistics.median(s) for fw, s in samples.items()}
+    return _result("import", "import time (fresh process)", "ms", "lower", 1.0,
+                   med["ember"], med["torch"], samples)
+
+
+_MEM_WRAPPER = (
+    "import resource, subprocess, sys\n"
+    "subprocess.run([sys.executable, '-m', 'benchmarks.memchild'] + sys.argv[1:], check=True)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def bench_memory(repeats: int, quick: bool) -> dict:
+    steps = 5 if quick else 200
+    samples = {fw: [] for fw in FRAMEWORKS}
+    env = _child_env()
+    for r in range(repeats):
+        for fw in (FRAMEWORKS if r % 2 == 0 else FRAMEWORKS[::-1]):
+            out = subprocess.run([sys.executable, "-c", _MEM_WRAPPER, fw, str(steps)], env=env,
+                                 cwd=ROOT, capture_output=True, text=True)
+            if out.returncode:
+                raise RuntimeError(f"memory child for {fw} failed:\n{out.stderr[-2000:]}")
+            samples[fw].append(int(out.stdout.strip().splitlines()[-1]) / 1024)  # KiB -> MiB
+    med = {fw: statistics.median(s) for fw, s in samples.items()}
+    return _result("memory", f"peak RSS, {steps} MLP train steps", "MiB", "lower", 1.0,
+                   med["ember"], med["torch"], samples)
+
+
+def matmul_peak(quick: bool) -> float:
+    """The machine's float32 matmul rate (FLOP/s) with NumPy's BLAS, median of several runs."""
+    n = 512 if quick else 2048
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    c = np.empty((n, n), dtype=np.float32)
+    np.matmul(a, b, out=c)
+    times = []
+    for _ in range(3 if quick else 7):
+        t0 = time.perf_counter()
+        np.matmul(a, b, out=c)
+        times.append(time.perf_counter() - t0)
+    return 2 * n ** 3 / statistics.median(times)
+
+
+def bench_flops(mlp: dict | None, repeats: int, quick: bool) -> dict:
+    if mlp is None or mlp.get("error"):
+        mlp = bench_train("mlp", repeats, quick)
+    peak = matmul_peak(quick)
+    per_sample = workloads.mlp_flops_per_step() / workloads.MLP_BATCH
+    frac = {fw: mlp[fw] * per_sample / peak for fw in FRAMEWORKS}
+    return _result("flops", "MLP matmul FLOP/s / NumPy fp32 matmul peak", "fraction", "higher", 1.0,
+                   frac["ember"], frac["torch"],
+                   note=f"peak {peak / 1e9:.1f} GFLOP/s; MLP step = "
+                        f"{workloads.mlp_flops_per_step() / 1e6:.0f} MFLOP")
+
+
+# ---------------------------------------------------------------------------------- the suite
+
+
+def run_all(names, threads: int, quick: bool, repeats: int | None = None) -> list:
+    _setup_torch(threads)
+    reps = repeats or (2 if quick else 9)
+    results = []
+    by_name = {}
+    for name in names:
+        t0 = time.perf_counter()
+        try:
+            if name in ("mlp", "cnn"):
+                r = bench_train(name, reps, quick)
+            elif name == "chain8":
+                r = bench_chain((8,), reps, quick)
+            elif name == "chain1":
+                r = bench_chain((1,), reps, quick)
+            elif name == "import":
+                r = bench_import(max(reps, 3) if not quick else 2, quick)
+            elif name == "memory":
+                r = bench_memory(3 if not quick else 1, quick)
+            elif name == "flops":
+                r = bench_flops(by_name.get("mlp"), reps, quick)
+            else:
+                raise ValueError(name)
+        except Exception as e:  # report and carry on: the other benchmarks still say something
+            r = {"name": name, "error": f"{type(e).__name__}: {e}",
+                 "traceback": traceback.format_exc()}
+        r["seconds"] = time.perf_counter() - t0
+        by_name[name] = r
+        results.append(r)
+        print(f"  [{name}: {r['seconds']:.1f}s{' ERROR' if r.get('error') else ''}]",
+              file=sys.stderr, flush=True)
+    return results
+
+
+def _fmt(v: float) -> str:
+    if v >= 1000:
+        return f"{v:,.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    if v >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3f}"
+
+
+def format_table(results, threads: int, quick: bool) -> str:
+    rows = [("benchmark", "unit", "ember", "PyTorch", "ember/PyTorch", "first bar", "met")]
+    for r in results:
+        if r.get("error"):
+            rows.append((r["name"], "", "error", "", "", "", r["error"][:60]))
+            continue
+        op = ">=" if r["better"] == "higher" else "<="
+        bar = f"{op} {r['bar']:g}" if r["name"] != "flops" else "(info)"
+        met = ("yes" if r["met"] else "NO") if r["name"] != "flops" else ""
+        rows.append((r["what"], r["unit"], _fmt(r["ember"]), _fmt(r["torch"]),
+                     f"{r['ratio']:.2f}", bar, met))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for k, row in enumerate(rows):
+        lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
+        if k == 0:
+            lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    notes = [f"- {r['name']}: {r['note']}" for r in results if r.get("note")]
+    head = (f"ember vs PyTorch {torch.__version__} (CPU), {threads} thread(s), "
+            f"medians of alternating repetitions{' [QUICK: not a measurement]' if quick else ''}")
+    return "\n".join([head, ""] + lines + ([""] + notes if notes else []))
+
+
+def machine_info(threads: int) -> dict:
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    blas = ""
+    try:
+        cfg = np.show_config(mode="dicts")
+        b = cfg["Build Dependencies"]["blas"]
+        blas = f"{b.get('name')} {b.get('version')}"
+    except Exception:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "threads": threads, "python": platform.python_version(),
+            "numpy": np.__version__, "numpy_blas": blas, "torch": torch.__version__,
+            "platform": platform.platform(), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+
+
+def write_json(path: str, results, threads: int, quick: bool) -> None:
+    with open(path, "w") as f:
+        json.dump({"machine": machine_info(threads), "quick": quick, "results": results}, f,
+                  indent=2, default=float)

@@ -1,0 +1,131 @@
+"""The benchmarked workloads, written once per framework against the same (PyTorch) API.
+
+Every builder imports its framework lazily, so a subprocess that measures one framework's memory
+never loads the other one. A builder returns a ``step()`` callable that runs one unit of work
+(one training step, or one forward+backward of the op chain).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MLP_SIZES = (784, 512, 256, 10)
+MLP_BATCH = 128
+CNN_BATCH = 64
+CHAIN_LENGTH = 200
+
+
+def framework(name: str):
+    """The ``ember`` or ``torch`` module."""
+    if name == "ember":
+        import ember
+
+        return ember
+    if name == "torch":
+        import torch
+
+        return torch
+    raise ValueError(f"unknown framework {name!r}")
+
+
+def _as_tensor(fw, array):
+    """Wrap a NumPy array for ``fw`` without copying when possible."""
+    return fw.from_numpy(array)
+
+
+def mlp_flops_per_step(batch: int = MLP_BATCH, sizes=MLP_SIZES) -> int:
+    """Matmul FLOPs of one training step of the MLP (forward + backward).
+
+    Forward: ``2*B*in*out`` per layer. Backward: the same again for every weight gradient, and once
+    more for every input gradient except the first layer's (the data needs no gradient).
+    """
+    per_layer = [2 * batch * i * o for i, o in zip(sizes[:-1], sizes[1:])]
+    return sum(per_layer) * 2 + sum(per_layer[1:])
+
+
+def _train_step(fw, model, x, y, lr):
+    nn = fw.nn
+    loss_fn = nn.CrossEntropyLoss()
+    opt = fw.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+
+    def step():
+        out = model(x)
+        loss = loss_fn(out, y)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        return loss
+
+    return step
+
+
+def build_mlp(fw_name: str, seed: int = 0, batch: int = MLP_BATCH):
+    """One SGD(momentum) training step of the 784-512-256-10 ReLU MLP on a resident batch."""
+    fw = framework(fw_name)
+    fw.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    x = _as_tensor(fw, rng.standard_normal((batch, MLP_SIZES[0]), dtype=np.float32))
+    y = _as_tensor(fw, rng.integers(0, MLP_SIZES[-1], size=batch).astype(np.int64))
+    nn = fw.nn
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(MLP_SIZES[:-1], MLP_SIZES[1:])):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(MLP_SIZES) - 2:
+            layers.append(nn.ReLU())
+    model = nn.Sequential(*layers)
+    return _train_step(fw, model, x, y, lr=0.01)
+
+
+def build_cnn(fw_name: str, seed: int = 0, batch: int = CNN_BATCH):
+    """One SGD(momentum) training step of the small MNIST-shaped CNN on a resident batch."""
+    fw = framework(fw_name)
+    fw.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    x = _as_tensor(fw, rng.standard_normal((batch, 1, 28, 28), dtype=np.float32))
+    y = _as_tensor(fw, rng.integers(0, 10, size=batch).astype(np.int64))
+    nn = fw.nn
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(1600, 128), nn.ReLU(),
+        nn.Linear(128, 10),
+    )
+    return _train_step(fw, model, x, y, lr=0.01)
+
+
+def build_chain(fw_name: str, shape=(8,), length: int = CHAIN_LENGTH, seed: int = 0):
+    """Forward and backward of a chain of ``length`` tiny elementwise ops (values stay bounded).
+
+    The mix covers binary ops with a tensor, binary ops with a Python number, and unary ops.
+    """
+    fw = framework(fw_name)
+    rng = np.random.default_rng(seed)
+    a = _as_tensor(fw, rng.uniform(0.1, 0.9, size=shape).astype(np.float32)).requires_grad_()
+    b = _as_tensor(fw, rng.uniform(0.1, 0.9, size=shape).astype(np.float32)).requires_grad_()
+    seed_grad = _as_tensor(fw, np.ones(shape, dtype=np.float32))
+    cycle = (
+        lambda x: x * b,
+        lambda x: x.sin(),
+        lambda x: x + a,
+        lambda x: x.tanh(),
+        lambda x: x * 0.5,
+        lambda x: x.exp(),
+        lambda x: x - b,
+        lambda x: x.sigmoid(),
+    )
+    ops = [cycle[i % len(cycle)] for i in range(length)]
+
+    def step():
+        x = a
+        for op in ops:
+            x = op(x)
+        x.backward(seed_grad)
+        a.grad = None
+        b.grad = None
+        return x
+
+    return step
+
+
+BUILDERS = {"mlp": build_mlp, "cnn": build_cnn, "chain": build_chain}
