@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.autograd.grad_mode import no_grad
 from ember.tensor import Tensor
 
 
@@ -31,12 +30,12 @@ def _numeric_jacobians(fn, inputs, eps):
         cols = [np.zeros((o._data.size, flat.size)) for o in outs]
         for k in range(flat.size):
             orig = flat[k].item()
-            with no_grad():
-                flat[k] = orig + eps
-                plus = [np.array(o._data, dtype=np.float64).ravel() for o in _outputs(fn, inputs)]
-                flat[k] = orig - eps
-                minus = [np.array(o._data, dtype=np.float64).ravel() for o in _outputs(fn, inputs)]
-                flat[k] = orig
+            # grad mode stays on: fn may itself differentiate (gradgradcheck's vector-Jacobian product)
+            flat[k] = orig + eps
+            plus = [np.array(o._data, dtype=np.float64).ravel() for o in _outputs(fn, inputs)]
+            flat[k] = orig - eps
+            minus = [np.array(o._data, dtype=np.float64).ravel() for o in _outputs(fn, inputs)]
+            flat[k] = orig
             for i in range(len(outs)):
                 cols[i][:, k] = (plus[i] - minus[i]) / (2 * eps)
         for i in range(len(outs)):

@@ -172,6 +172,8 @@ def inplace_method(fn, name: str):
 
     def method(self, *args, **kwargs):
         src = prepare_inplace(self, name)
+        if src is not self and any(a is self for a in args):
+            args = tuple(src if a is self else a for a in args)  # x.mul_(x) reads the old x
         return commit_inplace(self, fn(src, *args, **kwargs), name)
 
     method.__name__ = name
