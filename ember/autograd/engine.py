@@ -23,22 +23,23 @@ _FREED_MESSAGE = (
 def _topological_order(roots):
     """Nodes reachable from ``roots``, every node before the nodes it feeds (consumers first)."""
     order = []
-    seen = set()
+    seen = set()  # Nodes hash by identity: no id() calls needed
+    append = order.append
     for root in roots:
-        if type(root) is not Node or id(root) in seen:
+        if type(root) is not Node or root in seen:
             continue
-        seen.add(id(root))
+        seen.add(root)
         stack = [(root, iter(root.inputs))]
         while stack:
             node, children = stack[-1]
             for child in children:
-                if type(child) is Node and id(child) not in seen:
-                    seen.add(id(child))
+                if type(child) is Node and child not in seen:
+                    seen.add(child)
                     stack.append((child, iter(child.inputs)))
                     break
             else:
                 stack.pop()
-                order.append(node)
+                append(node)
     order.reverse()
     return order
 
@@ -83,35 +84,37 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             )
         producers.append(r._node if r._node is not None else r)
 
-    pending: dict[int, object] = {}  # id(producer) -> gradient summed so far
-    leaves: dict[int, object] = {}  # id(leaf) -> leaf Tensor that receives a gradient
+    # Gradients on their way to a node are summed in ``node.grad``; those for leaves in ``leaves``
+    # (id -> [leaf, gradient]), in the order the leaves were first reached.
+    leaves: dict[int, list] = {}
 
-    def deliver(producer, g):
-        key = id(producer)
-        prev = pending.get(key)
-        if prev is None:
-            pending[key] = g
-            if type(producer) is not Node:
-                leaves[key] = producer
+    def deliver_leaf(leaf, g):
+        entry = leaves.get(id(leaf))
+        if entry is None:
+            leaves[id(leaf)] = [leaf, g]
         else:
-            pending[key] = prev + g
+            entry[1] = entry[1] + g
 
+    order = _topological_order(producers)
     for p, g in zip(producers, root_grads):
-        deliver(p, g)
+        if type(p) is Node:
+            p.grad = g if p.grad is None else p.grad + g
+        else:
+            deliver_leaf(p, g)
 
     wanted = None
     captured: dict[int, object] = {}
     if inputs is not None:
         wanted = {id(t._node if t._node is not None else t) for t in inputs}
 
-    order = _topological_order(producers)
     prev_mode = graph.GRAD_ENABLED
     graph.GRAD_ENABLED = create_graph
     try:
         for node in order:
-            g = pending.pop(id(node), None)
+            g = node.grad
             if g is None:
                 continue
+            node.grad = None
             if node.hooks:
                 g = _run_hooks(node.hooks, g)
             if wanted is not None and id(node) in wanted:
@@ -126,12 +129,16 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 node.backward = None
                 node.saved = None
             for producer, gi in zip(node.inputs, grads):
-                if producer is not None and gi is not None:
-                    deliver(producer, gi)
+                if gi is None or producer is None:
+                    continue
+                if type(producer) is Node:
+                    prev = producer.grad
+                    producer.grad = gi if prev is None else prev + gi
+                else:
+                    deliver_leaf(producer, gi)
 
         given: set[int] = set()
-        for key, leaf in leaves.items():
-            g = pending[key]
+        for key, (leaf, g) in leaves.items():
             if leaf._hooks:
                 g = _run_hooks(leaf._hooks, g)
             if wanted is not None:
@@ -141,6 +148,10 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 leaf.grad = g if create_graph else _own(g, given)
             else:
                 leaf.grad = leaf.grad + g
+    except BaseException:
+        for node in order:  # leave no half-summed gradients behind on the graph
+            node.grad = None
+        raise
     finally:
         graph.GRAD_ENABLED = prev_mode
 

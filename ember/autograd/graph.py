@@ -26,15 +26,18 @@ class Node:
     record time, so that an in-place change made later is caught instead of giving wrong numbers.
     """
 
-    __slots__ = ("name", "backward", "inputs", "saved", "versions", "hooks", "__weakref__")
+    # ``grad`` is engine scratch space: the gradient summed so far while a backward pass runs
+    # (kept on the node instead of in a dict keyed by id(), which is cheaper per edge).
+    __slots__ = ("name", "backward", "inputs", "saved", "versions", "hooks", "grad", "__weakref__")
 
     def __init__(self, name, backward, inputs, saved):
         self.name = name
         self.backward = backward
         self.inputs = inputs
         self.saved = saved
-        self.versions = tuple(t._version for t in saved) if saved else ()
+        self.versions = tuple([t._version for t in saved]) if saved else ()
         self.hooks = None
+        self.grad = None
 
     def __repr__(self):
         return f"<{self.name}Backward>"
@@ -68,7 +71,9 @@ def record(name, out, inputs, backward, saved=(), save_output=False):
         for x in inputs:
             if x.requires_grad:
                 t.requires_grad = True
-                t._node = node = Node(name, backward, tuple(map(_producer, inputs)), saved)
+                t._node = node = Node(
+                    name, backward,
+                    tuple([i._node or (i if i.requires_grad else None) for i in inputs]), saved)
                 if save_output:
                     node.saved = saved + (t,)
                     node.versions = node.versions + (0,)
