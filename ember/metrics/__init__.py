@@ -1,0 +1,26 @@
+"""Stateful metrics for ``Model.compile(metrics=...)`` and for use on their own.
+
+Every metric has ``update(y_pred, y_true)`` (alias ``update_state``), ``result()`` and ``reset()``
+(alias ``reset_state``). Metrics compute on the raw NumPy/CuPy arrays, never recording a graph.
+"""
+
+from ember.metrics.metric import Mean, MeanMetricWrapper, Metric
+from ember.metrics.accuracy import Accuracy, TopKAccuracy
+from ember.metrics.classification import ConfusionMatrix, F1Score, Precision, Recall
+from ember.metrics.regression import MeanAbsoluteError, MeanSquaredError
+
+MAE = MeanAbsoluteError
+MSE = MeanSquaredError
+
+
+def get(identifier, **kwargs) -> Metric:
+    """A metric from a name (``"accuracy"``, ``"f1"`` ...), a class, a function or an instance."""
+    from ember.models.registry import get_metric
+
+    return get_metric(identifier, **kwargs)
+
+
+__all__ = [
+    "Metric", "Mean", "MeanMetricWrapper", "Accuracy", "TopKAccuracy", "ConfusionMatrix",
+    "Precision", "Recall", "F1Score", "MeanAbsoluteError", "MeanSquaredError", "MAE", "MSE", "get",
+]

@@ -1,0 +1,111 @@
+"""Accuracy metrics: :class:`Accuracy` and :class:`TopKAccuracy`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ember.backend import get_array_module
+from ember.metrics.metric import Metric, labels_from
+
+
+def predicted_labels(y_pred, threshold: float = 0.5):
+    """Class labels from model outputs (raw array).
+
+    * ``(N, C)`` with ``C > 1``: the arg-max column (logits and probabilities alike);
+    * ``(N,)`` or ``(N, 1)`` floats: binary, ``1`` where the output exceeds ``threshold``;
+    * integer arrays: already labels.
+    """
+    xp = get_array_module(y_pred)
+    if y_pred.ndim >= 2 and y_pred.shape[-1] > 1:
+        return xp.argmax(y_pred.reshape(-1, y_pred.shape[-1]), axis=1)
+    flat = y_pred.reshape(-1)
+    if flat.dtype.kind in "iub":
+        return flat.astype(np.int64, copy=False)
+    return (flat > threshold).astype(np.int64)
+
+
+class Accuracy(Metric):
+    """The fraction of samples whose predicted class equals the true class.
+
+    ``y_true`` holds class indices (sparse labels) or one-hot rows. ``y_pred`` is either
+
+    * ``(N, C)`` logits or probabilities: the predicted class is the arg-max, so no softmax is
+      needed;
+    * one output column (``(N, 1)`` or ``(N,)``): **binary** accuracy, predicting class 1 where the
+      output is above ``threshold``. The default 0.5 is meant for probabilities (a model ending in
+      ``Sigmoid``); for logits use ``threshold=0.0``. ``compile(metrics=["accuracy"])`` picks 0.0
+      by itself when the loss takes logits (``BCEWithLogitsLoss``).
+
+    Args:
+        threshold: decision threshold for single-column outputs.
+        name: log key, ``"accuracy"`` by default.
+    """
+
+    default_name = "accuracy"
+
+    def __init__(self, threshold: float = 0.5, name: str | None = None):
+        self.threshold = threshold
+        super().__init__(name)
+
+    def reset(self) -> None:
+        self.correct = 0
+        self.total = 0
+
+    def _update(self, y_pred, y_true) -> None:
+        pred = predicted_labels(y_pred, self.threshold)
+        true = labels_from(y_true, y_pred.shape[-1] if y_pred.ndim >= 2 else None)
+        if true.shape[0] != pred.shape[0]:
+            raise ValueError(
+                f"{self.name}: {pred.shape[0]} predictions but {true.shape[0]} labels; y_true must "
+                "hold one class index (or one one-hot row) per sample"
+            )
+        self.correct += int((pred == true).sum())
+        self.total += int(pred.shape[0])
+
+    def result(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+
+class TopKAccuracy(Metric):
+    """The fraction of samples whose true class is among the ``k`` highest-scoring outputs.
+
+    Ties at the k-th score count in favour of the true class only if it is strictly inside the
+    top ``k`` by ``argpartition``, which matches ``torch.topk`` for distinct scores.
+
+    Args:
+        k: how many top classes count as a hit (Keras' default 5).
+        name: log key, ``"top_k_accuracy"`` by default.
+    """
+
+    default_name = "top_k_accuracy"
+
+    def __init__(self, k: int = 5, name: str | None = None):
+        if k < 1:
+            raise ValueError(f"TopKAccuracy needs k >= 1, got k={k}")
+        self.k = int(k)
+        super().__init__(name)
+
+    def reset(self) -> None:
+        self.correct = 0
+        self.total = 0
+
+    def _update(self, y_pred, y_true) -> None:
+        xp = get_array_module(y_pred)
+        if y_pred.ndim != 2:
+            raise ValueError(
+                f"{self.name}: predictions must be (N, C) class scores, got shape {tuple(y_pred.shape)}"
+            )
+        n, c = y_pred.shape
+        true = labels_from(y_true, c)
+        if self.k >= c:
+            hits = n
+        else:
+            # A sample is a hit when fewer than k classes score strictly higher than its true class.
+            true_scores = xp.take_along_axis(y_pred, true.reshape(-1, 1), axis=1)
+            higher = (y_pred > true_scores).sum(axis=1)
+            hits = int((higher < self.k).sum())
+        self.correct += int(hits)
+        self.total += int(n)
+
+    def result(self) -> float:
+        return self.correct / self.total if self.total else 0.0

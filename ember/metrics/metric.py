@@ -1,0 +1,140 @@
+"""The stateful :class:`Metric` base class, :class:`Mean`, and the array helpers metrics share.
+
+A metric accumulates counts over many batches (``update``) and reports the value over everything
+it has seen (``result``), so an epoch's accuracy or F1 is exact rather than an average of
+per-batch values. Metrics work on the raw NumPy/CuPy arrays behind tensors: no graph is recorded
+and only a few scalars cross from the GPU per batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ember.backend import get_array_module
+from ember.tensor import Tensor
+
+
+def to_array(x: Any):
+    """The NumPy/CuPy array behind ``x`` (a Tensor, an array, or Python numbers), without a copy."""
+    if isinstance(x, Tensor):
+        return x._data
+    if hasattr(x, "__cuda_array_interface__") or isinstance(x, np.ndarray):
+        return x
+    return np.asarray(x)
+
+
+def labels_from(y_true, num_columns: int | None = None):
+    """Integer class labels from ``y_true``: sparse labels as given, one-hot rows by argmax.
+
+    ``num_columns`` is the width of the predictions; a 2-d ``y_true`` of that width is one-hot.
+    """
+    xp = get_array_module(y_true)
+    if y_true.ndim == 2 and y_true.shape[1] > 1 and (num_columns is None or y_true.shape[1] == num_columns):
+        return xp.argmax(y_true, axis=1)
+    y = y_true.reshape(-1)
+    if y.dtype.kind == "f":
+        y = xp.rint(y)
+    return y.astype(np.int64, copy=False)
+
+
+class Metric:
+    """Base class of stateful metrics, with Keras' and torchmetrics' method names.
+
+    Subclasses implement ``_update(y_pred, y_true)`` on raw arrays, ``result()`` and ``reset()``.
+    Call ``update(y_pred, y_true)`` once per batch (predictions first, as in PyTorch losses), then
+    ``result()`` for the value over all batches so far; ``reset()`` starts over (``fit`` resets
+    every compiled metric at the start of each epoch).
+
+    Args:
+        name: the key under which ``fit`` logs the metric (``val_`` is prefixed for validation).
+    """
+
+    default_name = "metric"
+
+    def __init__(self, name: str | None = None):
+        self.name = name or self.default_name
+        self.reset()
+
+    def update(self, y_pred, y_true) -> None:
+        """Accumulate one batch: ``y_pred`` are the model's outputs, ``y_true`` the targets."""
+        self._update(to_array(y_pred), to_array(y_true))
+
+    def _update(self, y_pred, y_true) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement _update(y_pred, y_true)")
+
+    def result(self):
+        """The metric over every batch seen since the last reset."""
+        raise NotImplementedError(f"{type(self).__name__} must implement result()")
+
+    def reset(self) -> None:
+        """Forget everything seen so far."""
+        raise NotImplementedError(f"{type(self).__name__} must implement reset()")
+
+    # Keras' names for the same operations.
+    def update_state(self, y_pred, y_true) -> None:
+        """Alias of :meth:`update` (Keras' name)."""
+        self.update(y_pred, y_true)
+
+    def reset_state(self) -> None:
+        """Alias of :meth:`reset` (Keras' name)."""
+        self.reset()
+
+    def __call__(self, y_pred, y_true):
+        """Update with one batch and return the running result (as Keras metrics do)."""
+        self.update(y_pred, y_true)
+        return self.result()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+class Mean(Metric):
+    """The running (optionally weighted) mean of the values given to ``update(value, weight=1)``."""
+
+    default_name = "mean"
+
+    def reset(self) -> None:
+        self.total = 0.0
+        self.count = 0.0
+
+    def update(self, value, weight: float = 1.0) -> None:  # type: ignore[override]
+        """Add ``value`` (a number, or an array whose mean is taken) with ``weight``."""
+        arr = to_array(value)
+        v = float(arr.mean()) if getattr(arr, "size", 1) != 1 else float(arr.reshape(()))
+        self.total += v * float(weight)
+        self.count += float(weight)
+
+    def update_state(self, value, weight: float = 1.0) -> None:  # type: ignore[override]
+        self.update(value, weight)
+
+    def __call__(self, value, weight: float = 1.0):  # type: ignore[override]
+        self.update(value, weight)
+        return self.result()
+
+    def result(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+
+class MeanMetricWrapper(Metric):
+    """A metric from a function ``fn(y_pred, y_true) -> number``: its mean over samples.
+
+    Each batch's value is weighted by the batch's number of samples, so the result is the mean
+    over samples, not over batches.
+    """
+
+    def __init__(self, fn: Callable, name: str | None = None):
+        self.fn = fn
+        super().__init__(name or getattr(fn, "__name__", "metric"))
+
+    def reset(self) -> None:
+        self._mean = Mean()
+
+    def update(self, y_pred, y_true) -> None:
+        value = self.fn(y_pred, y_true)
+        n = len(y_pred) if hasattr(y_pred, "__len__") and getattr(y_pred, "ndim", 1) > 0 else 1
+        self._mean.update(value.detach() if isinstance(value, Tensor) else value, weight=n)
+
+    def result(self) -> float:
+        return self._mean.result()
