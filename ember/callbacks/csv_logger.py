@@ -1,0 +1,60 @@
+"""CSVLogger: write each epoch's logs as a row of a CSV file."""
+
+from __future__ import annotations
+
+import csv
+import os
+
+from ember.callbacks.callback import Callback
+
+
+class CSVLogger(Callback):
+    """Stream epoch results to a CSV file: an ``epoch`` column, then the log keys sorted by name.
+
+    Args:
+        filename: the CSV file.
+        separator: the field separator.
+        append: add to an existing file (no second header) instead of overwriting it.
+    """
+
+    def __init__(self, filename: str | os.PathLike, separator: str = ",", append: bool = False):
+        super().__init__()
+        self.filename = os.fspath(filename)
+        self.sep = separator
+        self.append = append
+        self.keys: list[str] | None = None
+        self._file = None
+        self._writer = None
+
+    def on_train_begin(self, logs=None) -> None:
+        has_header = (self.append and os.path.exists(self.filename)
+                      and os.path.getsize(self.filename) > 0)
+        directory = os.path.dirname(os.path.abspath(self.filename))
+        os.makedirs(directory, exist_ok=True)
+        self._file = open(self.filename, "a" if self.append else "w", newline="")
+        self._header_written = has_header
+        self.keys = None
+        self._writer = None
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        logs = logs or {}
+        if self._file is None:
+            self.on_train_begin()
+        if self.keys is None:
+            self.keys = sorted(logs)
+            self._writer = csv.DictWriter(self._file, fieldnames=["epoch"] + self.keys,
+                                          delimiter=self.sep, extrasaction="ignore")
+            if not self._header_written:
+                self._writer.writeheader()
+        row = {"epoch": epoch}
+        for k in self.keys:
+            v = logs.get(k, "NA")
+            row[k] = repr(float(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+        self._writer.writerow(row)
+        self._file.flush()
+
+    def on_train_end(self, logs=None) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._file = None
+        self._writer = None
