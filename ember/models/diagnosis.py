@@ -1,0 +1,207 @@
+"""Reading learning curves: is a model under-fitting, over-fitting, or fitting well?
+
+:func:`diagnose` looks at the per-epoch training and validation losses of a
+:class:`~ember.models.history.History` (and the training accuracy when there is one) and applies
+the explicit rules below. The thresholds are module constants, so they are easy to read, quote
+and change. They are designed for losses of order one (cross-entropy, MSE on standardised
+targets); very differently scaled losses may need other values.
+
+Over-fitting, if either holds:
+
+* **validation loss turned up**: at the last epoch it is more than ``RISE_TOLERANCE`` (10%) above
+  its minimum, while the training loss kept falling after that minimum (by at least
+  ``TRAIN_STILL_IMPROVING``, 2%);
+* **large gap**: at the last epoch validation loss exceeds training loss by more than
+  ``GAP_ABSOLUTE`` (0.1) and by more than ``GAP_RELATIVE`` (50%) of the validation loss.
+
+Under-fitting (when not over-fitting), if any holds:
+
+* **loss barely moved**: the final training loss is above ``HIGH_LOSS_FRACTION`` (70%) of the
+  first epoch's;
+* **still falling steeply**: over the last ``SLOPE_WINDOW`` (20%, at least one epoch) of the run,
+  the training loss fell per epoch at more than ``STEEP_SLOPE_RATIO`` (half) of its average rate
+  over the whole run, and validation loss (if any) was still falling too;
+* **low training accuracy**: a logged training accuracy below ``LOW_ACCURACY`` (0.6).
+
+Otherwise the verdict is a good fit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+RISE_TOLERANCE = 0.10
+TRAIN_STILL_IMPROVING = 0.02
+GAP_ABSOLUTE = 0.1
+GAP_RELATIVE = 0.5
+HIGH_LOSS_FRACTION = 0.7
+SLOPE_WINDOW = 0.2
+STEEP_SLOPE_RATIO = 0.5
+LOW_ACCURACY = 0.6
+
+OVERFITTING_SUGGESTIONS = [
+    "Get more training data, or augment the data you have.",
+    "Use a smaller model (fewer layers or units) so it cannot memorise the training set.",
+    "Add dropout (ember.nn.Dropout) between layers.",
+    "Add weight decay (e.g. optim.AdamW(..., weight_decay=1e-2)).",
+    "Use early stopping: callbacks.EarlyStopping(monitor='val_loss', patience=5, "
+    "restore_best_weights=True).",
+]
+UNDERFITTING_SUGGESTIONS = [
+    "Use a bigger model (more units or layers).",
+    "Train for more epochs.",
+    "Try a higher learning rate (or an adaptive optimizer such as Adam).",
+    "Use less regularisation (lower dropout or weight decay).",
+    "Check the inputs are scaled (standardised features) and the labels are right.",
+]
+GOOD_FIT_SUGGESTIONS = [
+    "Keep the weights of the best epoch (EarlyStopping(restore_best_weights=True) or "
+    "ModelCheckpoint(save_best_only=True)).",
+    "To go further, try a somewhat larger model with regularisation, or more data.",
+]
+
+
+class Gap(NamedTuple):
+    """Validation loss minus training loss, at the last epoch and at the best epoch."""
+
+    end: float
+    best: float
+
+
+@dataclass
+class Diagnosis:
+    """The outcome of :func:`diagnose`; ``str(d)`` is a readable report.
+
+    Attributes:
+        verdict: ``"underfitting"``, ``"good fit"`` or ``"overfitting"``.
+        best_epoch: the epoch (as numbered in ``History.epoch``, 0-based) with the lowest
+            validation loss (training loss when there is no validation).
+        gap: :class:`Gap` ``(end, best)`` of validation minus training loss; ``None`` without
+            validation data.
+        rising_from: the epoch from which validation loss rose for good, or ``None``.
+        suggestions: what to try next, in plain words.
+        reasons: the rules that decided the verdict, with the numbers.
+    """
+
+    verdict: str
+    best_epoch: int
+    gap: Gap | None
+    rising_from: int | None
+    suggestions: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    epochs: int = 0
+
+    def __str__(self) -> str:
+        lines = [f"Diagnosis: {self.verdict.upper()}"]
+        lines.append(f"  epochs trained: {self.epochs}; best epoch: {self.best_epoch + 1} "
+                     f"(1-based, as in the progress bar)")
+        if self.gap is not None:
+            lines.append(f"  validation - training loss: {self.gap.end:+.4f} at the end, "
+                         f"{self.gap.best:+.4f} at the best epoch")
+        if self.rising_from is not None:
+            lines.append(f"  validation loss rising from epoch {self.rising_from + 1}")
+        if self.reasons:
+            lines.append("  why:")
+            lines.extend(f"    - {r}" for r in self.reasons)
+        if self.suggestions:
+            lines.append("  suggestions:")
+            lines.extend(f"    - {s}" for s in self.suggestions)
+        return "\n".join(lines)
+
+
+def _clean(values) -> list[float]:
+    return [float(v) for v in values]
+
+
+def _argmin(values: list[float]) -> int:
+    finite = [(v, i) for i, v in enumerate(values) if math.isfinite(v)]
+    return min(finite)[1] if finite else len(values) - 1
+
+
+def diagnose(history: dict, epochs: list[int] | None = None) -> Diagnosis:
+    """Classify learning curves as under-fitting, a good fit or over-fitting (rules: module doc).
+
+    Args:
+        history: a ``History.history``-style dict with at least ``"loss"``; ``"val_loss"`` and
+            ``"accuracy"``/``"acc"`` are used when present.
+        epochs: the epoch numbers of the entries (``History.epoch``); ``0..n-1`` by default.
+    """
+    if not history.get("loss"):
+        raise ValueError("diagnose() needs at least one epoch of 'loss' in the history; train first")
+    train = _clean(history["loss"])
+    n = len(train)
+    epochs = list(epochs) if epochs is not None and len(epochs) == n else list(range(n))
+    val = _clean(history["val_loss"]) if history.get("val_loss") else None
+    if val is not None and len(val) != n:
+        val = None
+    reasons: list[str] = []
+
+    best = _argmin(val if val is not None else train)
+    gap = rising_from = None
+    overfit = False
+    if val is not None:
+        gap = Gap(end=val[-1] - train[-1], best=val[best] - train[best])
+        val_min = val[best]
+        rose = best < n - 1 and val[-1] > val_min * (1 + RISE_TOLERANCE) + 1e-12
+        train_kept_falling = train[-1] < train[best] * (1 - TRAIN_STILL_IMPROVING)
+        if rose:
+            rising_from = epochs[best + 1]
+        if rose and train_kept_falling:
+            overfit = True
+            reasons.append(
+                f"validation loss rose from its minimum {val_min:.4f} (epoch {epochs[best] + 1}) "
+                f"to {val[-1]:.4f} (+{(val[-1] / val_min - 1) * 100 if val_min else float('inf'):.0f}%"
+                f", tolerance {RISE_TOLERANCE:.0%}) while training loss kept falling "
+                f"({train[best]:.4f} -> {train[-1]:.4f})"
+            )
+        if (gap.end > GAP_ABSOLUTE and val[-1] > 0 and gap.end / val[-1] > GAP_RELATIVE):
+            overfit = True
+            reasons.append(
+                f"validation loss {val[-1]:.4f} is far above training loss {train[-1]:.4f} at the "
+                f"end (gap {gap.end:.4f} > {GAP_ABSOLUTE} and {gap.end / val[-1]:.0%} of the "
+                f"validation loss > {GAP_RELATIVE:.0%})"
+            )
+    if overfit:
+        return Diagnosis("overfitting", epochs[best], gap, rising_from,
+                         list(OVERFITTING_SUGGESTIONS), reasons, n)
+
+    underfit = False
+    if n >= 2:
+        if train[0] > 0 and train[-1] > HIGH_LOSS_FRACTION * train[0]:
+            underfit = True
+            reasons.append(
+                f"training loss fell only from {train[0]:.4f} to {train[-1]:.4f} "
+                f"(still above {HIGH_LOSS_FRACTION:.0%} of where it started)"
+            )
+        window = max(1, int(round(SLOPE_WINDOW * (n - 1))))
+        overall_rate = (train[0] - train[-1]) / (n - 1)
+        recent_rate = (train[-1 - window] - train[-1]) / window
+        val_falling = val is None or val[-1] < val[-1 - window]
+        if overall_rate > 0 and recent_rate > STEEP_SLOPE_RATIO * overall_rate and val_falling:
+            underfit = True
+            reasons.append(
+                f"training loss is still falling steeply: {recent_rate:.4f} per epoch over the "
+                f"last {window} epoch(s), {recent_rate / overall_rate:.0%} of its average rate "
+                f"(threshold {STEEP_SLOPE_RATIO:.0%}); more epochs would help"
+            )
+    else:
+        reasons.append("only one epoch: too early to judge; train for more epochs")
+        underfit = True
+    acc_key = "accuracy" if history.get("accuracy") else ("acc" if history.get("acc") else None)
+    if acc_key is not None and len(history[acc_key]) == n:
+        acc = float(history[acc_key][-1])
+        if acc < LOW_ACCURACY:
+            underfit = True
+            reasons.append(f"training accuracy is only {acc:.2%} (below {LOW_ACCURACY:.0%})")
+    if underfit:
+        return Diagnosis("underfitting", epochs[best], gap, rising_from,
+                         list(UNDERFITTING_SUGGESTIONS), reasons, n)
+
+    reasons.append("training loss has levelled off and validation loss stays close to it"
+                   if val is not None else
+                   "training loss has levelled off (no validation data: over-fitting cannot be "
+                   "seen; pass validation_split or validation_data to fit)")
+    return Diagnosis("good fit", epochs[best], gap, rising_from, list(GOOD_FIT_SUGGESTIONS),
+                     reasons, n)
