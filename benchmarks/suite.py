@@ -190,7 +190,7 @@ def run_all(names, threads: int, quick: bool, repeats: int | None = None) -> lis
             elif name == "chain1":
                 r = bench_chain((1,), reps, quick)
             elif name == "import":
-                r = bench_import(max(reps, 3) if not quick else 2, quick)
+                r = bench_import(max(reps, 3) if not quick else 1, quick)
             elif name == "memory":
                 r = bench_memory(3 if not quick else 1, quick)
             elif name == "flops":
