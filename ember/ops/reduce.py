@@ -1,53 +1,620 @@
-"""Reductions: sum, mean, prod, max/min (with indices), argmax/argmin, var/std, logsumexp, norm,
-all/any, cumsum. Each reduces over ``dim`` (an int, a tuple, or all dims) with ``keepdim``."""
+"""Reductions: sum, mean, prod, max/min (with indices), amax/amin, argmax/argmin, var/std,
+logsumexp, norm, all/any, count_nonzero, cumsum/cumprod. Each reduces over ``dim`` (an int, a
+tuple, or all dims when ``None``) and keeps the reduced dims as size 1 when ``keepdim``.
+
+Gradients are written with ember ops on Tensors. Where a gradient depends on the input only
+through a piecewise-constant choice (which element was the maximum, the sign of an element) that
+choice is computed on raw arrays and enters as a constant, exactly as PyTorch treats it.
+"""
 
 from __future__ import annotations
 
-from ember.ops.common import Tensor, attach, record
+import builtins
+import collections
+import math
+
+from ember import backend
+from ember.backend import get_array_module
+from ember.ops.common import Tensor, attach, inplace_method, record
+
+# ------------------------------------------------------------------------------------ helpers
 
 
 def _axes(dim, ndim):
-    """Normalise ``dim`` to a tuple of non-negative axes (``None`` means every axis)."""
+    """Normalise ``dim`` to a sorted tuple of non-negative axes (``None`` or ``()``: every axis).
+
+    A 0-d tensor accepts ``dim`` 0 or -1 (as in PyTorch) and has no axis to reduce.
+    """
     if dim is None:
         return tuple(range(ndim))
+    if isinstance(dim, Tensor):
+        dim = dim.item()
     if isinstance(dim, int):
         dim = (dim,)
+    dim = tuple(dim)
+    if not dim:
+        return tuple(range(ndim))
+    n = builtins.max(ndim, 1)
     out = []
     for d in dim:
-        if not -max(ndim, 1) <= d < max(ndim, 1):
+        d = int(d)
+        if not -n <= d < n:
             raise IndexError(
-                f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, "
-                f"{max(ndim, 1) - 1}], but got {d})"
+                f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})"
             )
-        out.append(d % ndim if ndim else 0)
-    return tuple(out)
+        d = d % n
+        if d in out:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        out.append(d)
+    if ndim == 0:
+        return ()
+    return tuple(sorted(out))
+
+
+def _one_axis(name, dim, ndim):
+    """A single reduction axis for ops that take an int ``dim`` only (None on a 0-d tensor)."""
+    if not isinstance(dim, int) and not (isinstance(dim, Tensor) and dim.numel() == 1):
+        raise TypeError(f"{name}(): argument 'dim' must be an int, not {type(dim).__name__}")
+    axes = _axes(int(dim), ndim)
+    return axes[0] if axes else None
+
+
+def _kept_shape(shape, axes):
+    """``shape`` with the reduced ``axes`` set to 1 (the ``keepdim=True`` result shape)."""
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _keep(g: Tensor, shape: tuple, axes: tuple, keepdim: bool) -> Tensor:
+    """Reshape a reduced gradient so that it broadcasts against the input of shape ``shape``."""
+    if keepdim or not axes:
+        return g
+    return g.reshape(_kept_shape(shape, axes))
 
 
 def _expand_back(g: Tensor, shape: tuple, axes: tuple, keepdim: bool) -> Tensor:
     """Broadcast a reduced gradient back over the reduced axes to ``shape``."""
-    if not keepdim and axes and len(shape):
-        kept = list(g.shape)
-        for ax in sorted(axes):
-            kept.insert(ax, 1)
-        g = g.reshape(tuple(kept))
-    return g.expand(shape)
+    return _keep(g, shape, axes, keepdim).expand(shape)
+
+
+def _numel(shape, axes):
+    return math.prod(shape[a] for a in axes)
+
+
+def _const(array) -> Tensor:
+    """A tensor that enters a gradient formula as a constant (it records no history)."""
+    return Tensor._wrap(array)
+
+
+def _float_input(name: str, x: Tensor, dtype=None):
+    """The array to reduce, cast to ``dtype``; reject integer input like PyTorch does."""
+    data = x._data
+    if dtype is not None:
+        data = data.astype(backend.to_dtype(dtype).np, copy=False)
+    if data.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"{name}(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {backend.dtype_of(data)}. Convert first, e.g. x.float()."
+        )
+    return data
+
+
+def _cast_back(g: Tensor, src) -> Tensor:
+    """Bring a gradient computed in a ``dtype=`` result type back to the input's dtype."""
+    return g if g.dtype == src else g.type(src)
+
+
+def _int_accumulate(data, dtype):
+    """PyTorch accumulates bools and integers in int64 unless a ``dtype`` is given."""
+    if dtype is not None:
+        return data.astype(backend.to_dtype(dtype).np, copy=False)
+    if data.dtype.kind in "bu" or (data.dtype.kind == "i" and data.dtype.itemsize < 8):
+        return data.astype("int64")
+    return data
+
+
+# ------------------------------------------------------------------------------- sum, mean
 
 
 def sum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-    """Sum over ``dim`` (all dims when ``None``)."""
-    data = x._data
+    """Sum over ``dim`` (all dims when ``None``); integers and bools sum as int64."""
+    data = _int_accumulate(x._data, dtype)
     axes = _axes(dim, data.ndim)
-    if dtype is not None:
-        from ember.backend import to_dtype
-
-        data = data.astype(to_dtype(dtype).np)
-    elif data.dtype.kind in "bu" or (data.dtype.kind == "i" and data.dtype.itemsize < 8):
-        data = data.astype("int64")  # PyTorch sums integers and bools as int64
     out = data.sum(axis=axes, keepdims=keepdim)
-    shape = x.shape
-    return record("Sum", out, (x,), lambda g: (_expand_back(g, shape, axes, keepdim),))
+    shape, src = x.shape, x.dtype
+
+    def backward(g):
+        return (_cast_back(_expand_back(g, shape, axes, keepdim), src),)
+
+    return record("Sum", out, (x,), backward)
 
 
-__all__ = ["sum"]
+def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Arithmetic mean over ``dim``; integer tensors raise, as in PyTorch (pass ``dtype=``)."""
+    data = _float_input("mean", x, dtype)
+    axes = _axes(dim, data.ndim)
+    out = data.mean(axis=axes, keepdims=keepdim)
+    shape, src = x.shape, x.dtype
+    n = _numel(shape, axes)
 
-attach(sum=sum)
+    def backward(g):
+        return (_cast_back(_expand_back(g / n, shape, axes, keepdim), src),)
+
+    return record("Mean", out, (x,), backward)
+
+
+# ------------------------------------------------------------------------------------- prod
+
+
+def _leave_one_out_prod(x: Tensor, axis: int) -> Tensor:
+    """Along ``axis``, the product of all the other elements: ``out[i] = prod(x[j], j != i)``.
+
+    Computed in O(n) from exclusive cumulative products, so it is exact when ``x`` holds zeros
+    (where ``prod / x`` is not). Its own gradient is the same construction one level down.
+    """
+    a = x._data
+    xp = get_array_module(a)
+    n = a.shape[axis]
+    one_shape = a.shape[:axis] + (1,) + a.shape[axis + 1:]
+    ones = xp.ones(one_shape, dtype=a.dtype)
+    before = [slice(None)] * a.ndim
+    after = [slice(None)] * a.ndim
+    before[axis] = slice(0, n - 1)
+    after[axis] = slice(1, n)
+    left = xp.concatenate([ones, xp.cumprod(a[tuple(before)], axis=axis)], axis=axis)
+    rev = xp.flip(a[tuple(after)], axis=axis)
+    right = xp.concatenate([xp.flip(xp.cumprod(rev, axis=axis), axis=axis), ones], axis=axis)
+    out = left * right
+    pre, post = a.shape[:axis], a.shape[axis + 1:]
+
+    def backward(g):
+        # d out[i] / d x[m] = prod(x[j], j not in {i, m}) for m != i: the leave-one-out product of
+        # row i of a matrix whose row i is x with x[i] replaced by 1.
+        eye = xp.eye(n, dtype=a.dtype).reshape((n, n) + (1,) * len(post))
+        rows = x.reshape(pre + (1, n) + post) * _const(1 - eye) + _const(eye)
+        pair = _leave_one_out_prod(rows, axis + 1) * _const(1 - eye)
+        return ((g.reshape(pre + (n, 1) + post) * pair).sum(axis),)
+
+    return record("LeaveOneOutProd", out, (x,), backward, saved=(x,))
+
+
+def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Product over one ``dim`` (an int) or over every element; the gradient is exact at zeros."""
+    data = _int_accumulate(x._data, dtype)
+    if dim is None:
+        axis = None
+        out = data.prod()
+    else:
+        axis = _one_axis("prod", dim, data.ndim)
+        out = data.prod(axis=axis, keepdims=keepdim) if axis is not None else data.copy()
+    shape, src = x.shape, x.dtype
+    axes = tuple(range(len(shape))) if axis is None else (axis,)
+    kd = keepdim and dim is not None
+
+    def backward(g):
+        gk = _keep(_cast_back(g, src), shape, axes, kd)
+        if not axes:
+            return (gk,)
+        if get_array_module(x._data).all(x._data):
+            return (gk * _keep(_cast_back(result, src), shape, axes, kd) / x,)
+        if axis is None:
+            loo = _leave_one_out_prod(x.reshape(-1), 0).reshape(shape)
+        else:
+            loo = _leave_one_out_prod(x, axis)
+        return (gk * loo,)
+
+    result = record("Prod", out, (x,), backward, saved=(x,), save_output=True)
+    return result
+
+
+# ---------------------------------------------------------------------------- max, min, ...
+
+
+_MaxResult = collections.namedtuple("max", ["values", "indices"])
+_MinResult = collections.namedtuple("min", ["values", "indices"])
+
+
+def _full_extreme(name: str, x: Tensor, fn) -> Tensor:
+    """max/min of every element; the gradient is split evenly over ties, as in PyTorch."""
+    a = x._data
+    if a.size == 0:
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument."
+        )
+    return _amax_like(name, x, fn, tuple(range(a.ndim)), False)
+
+
+def _amax_like(name: str, x: Tensor, fn, axes: tuple, keepdim: bool) -> Tensor:
+    a = x._data
+    out = fn(a, axis=axes, keepdims=keepdim)
+    shape = a.shape
+
+    def backward(g):
+        xp = get_array_module(a)
+        r = result._data if keepdim else result._data.reshape(_kept_shape(shape, axes))
+        hit = (a == r).astype(a.dtype)
+        with _quiet(xp):
+            share = hit / hit.sum(axis=axes, keepdims=True)
+        return (_keep(g, shape, axes, keepdim) * _const(share),)
+
+    result = record(name.capitalize(), out, (x,), backward, saved=(x,), save_output=True)
+    return result
+
+
+def _quiet(xp):
+    """Silence NumPy's divide warnings where a NaN/inf result is the intended answer."""
+    import contextlib
+
+    return xp.errstate(divide="ignore", invalid="ignore") if hasattr(xp, "errstate") \
+        else contextlib.nullcontext()
+
+
+def _extreme_with_indices(name: str, x: Tensor, axis, keepdim: bool, pick_arg, result_type):
+    a = x._data
+    xp = get_array_module(a)
+    if axis is None:  # a 0-d tensor: its value, at index 0
+        idx = xp.zeros((), dtype=xp.int64)
+        values = record(name.capitalize(), a.copy(), (x,), lambda g: (g,))
+        return result_type(values, Tensor._wrap(idx))
+    if a.shape[axis] == 0:
+        raise IndexError(
+            f"{name}(): Expected reduction dim {axis} to have non-zero size (input shape "
+            f"{tuple(a.shape)})."
+        )
+    idx = xp.expand_dims(pick_arg(a, axis=axis), axis).astype(xp.int64, copy=False)
+    vals = xp.take_along_axis(a, idx, axis=axis)
+    shape = a.shape
+    if not keepdim:
+        vals = vals.squeeze(axis)
+        out_idx = idx.squeeze(axis)
+    else:
+        out_idx = idx
+
+    def backward(g):
+        # the gradient goes only to the element whose index was returned
+        pos = xp.arange(shape[axis]).reshape((-1,) + (1,) * (len(shape) - axis - 1))
+        hit = (pos == idx).astype(a.dtype)
+        return (_keep(g, shape, (axis,), keepdim) * _const(hit),)
+
+    values = record(name.capitalize(), vals, (x,), backward)
+    return result_type(values, Tensor._wrap(out_idx))
+
+
+def max(x: Tensor, dim=None, keepdim: bool = False, *, other=None):
+    """The largest element; with ``dim``, ``(values, indices)`` along it; with a tensor second
+    argument, the elementwise maximum (as ``ember.maximum``)."""
+    if isinstance(dim, Tensor) or other is not None:
+        from ember.ops.compare import maximum
+
+        return maximum(x, other if other is not None else dim)
+    if dim is None:
+        return _full_extreme("max", x, get_array_module(x._data).amax)
+    axis = _one_axis("max", dim, x._data.ndim)
+    xp = get_array_module(x._data)
+    return _extreme_with_indices("max", x, axis, keepdim, xp.argmax, _MaxResult)
+
+
+def min(x: Tensor, dim=None, keepdim: bool = False, *, other=None):
+    """The smallest element; with ``dim``, ``(values, indices)`` along it; with a tensor second
+    argument, the elementwise minimum (as ``ember.minimum``)."""
+    if isinstance(dim, Tensor) or other is not None:
+        from ember.ops.compare import minimum
+
+        return minimum(x, other if other is not None else dim)
+    if dim is None:
+        return _full_extreme("min", x, get_array_module(x._data).amin)
+    axis = _one_axis("min", dim, x._data.ndim)
+    xp = get_array_module(x._data)
+    return _extreme_with_indices("min", x, axis, keepdim, xp.argmin, _MinResult)
+
+
+def amax(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """Maximum over ``dim`` (int or tuple; all dims by default); ties share the gradient evenly."""
+    axes = _axes(dim, x._data.ndim)
+    if x._data.size == 0:
+        raise IndexError(f"amax(): Expected reduction over non-empty dims (input shape "
+                         f"{tuple(x.shape)}).")
+    return _amax_like("amax", x, get_array_module(x._data).amax, axes, keepdim)
+
+
+def amin(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """Minimum over ``dim`` (int or tuple; all dims by default); ties share the gradient evenly."""
+    axes = _axes(dim, x._data.ndim)
+    if x._data.size == 0:
+        raise IndexError(f"amin(): Expected reduction over non-empty dims (input shape "
+                         f"{tuple(x.shape)}).")
+    return _amax_like("amin", x, get_array_module(x._data).amin, axes, keepdim)
+
+
+def _arg_extreme(name, x: Tensor, dim, keepdim, fn) -> Tensor:
+    a = x._data
+    xp = get_array_module(a)
+    if a.size == 0:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
+                           "== 0." if dim is None else f"{name}(): cannot reduce an empty dim "
+                           f"(input shape {tuple(a.shape)}).")
+    if dim is None:
+        idx = xp.asarray(fn(a.reshape(-1)), dtype=xp.int64)
+        if keepdim:
+            idx = idx.reshape((1,) * a.ndim)
+        return Tensor._wrap(idx)
+    axis = _one_axis(name, dim, a.ndim)
+    if axis is None:
+        return Tensor._wrap(xp.zeros((), dtype=xp.int64))
+    idx = fn(a, axis=axis).astype(xp.int64, copy=False)
+    if keepdim:
+        idx = xp.expand_dims(idx, axis)
+    return Tensor._wrap(idx)
+
+
+def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the largest element along ``dim`` (of the flattened tensor when ``None``)."""
+    return _arg_extreme("argmax", x, dim, keepdim, get_array_module(x._data).argmax)
+
+
+def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the smallest element along ``dim`` (of the flattened tensor when ``None``)."""
+    return _arg_extreme("argmin", x, dim, keepdim, get_array_module(x._data).argmin)
+
+
+# ------------------------------------------------------------------------------- var, std
+
+
+def _correction(name, unbiased, correction):
+    if correction is not None and unbiased is not None:
+        raise RuntimeError(f"{name}(): pass either 'unbiased' or 'correction', not both")
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def _var_input(name, x, dim, unbiased, correction):
+    if isinstance(dim, bool):  # var(x, False) means var(x, unbiased=False), as in PyTorch
+        dim, unbiased = None, dim
+    data = x._data
+    if data.dtype.kind not in "fc":
+        raise RuntimeError(f"{name}(): std and var only support floating point and complex dtypes "
+                           f"(got {x.dtype}); convert first, e.g. x.float()")
+    axes = _axes(dim, data.ndim)
+    c = _correction(name, unbiased, correction)
+    return data, axes, c
+
+
+def var(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction=None) -> Tensor:
+    """Variance over ``dim``, dividing by ``N - correction`` (``unbiased=True``: correction 1)."""
+    data, axes, c = _var_input("var", x, dim, unbiased, correction)
+    xp = get_array_module(data)
+    with _quiet(xp):
+        out = data.var(axis=axes, ddof=c, keepdims=keepdim)
+    shape = data.shape
+    n = _numel(shape, axes)
+
+    def backward(g):
+        centred = x - x.mean(axes, keepdim=True)
+        return (_keep(g, shape, axes, keepdim) * centred * (2.0 / (n - c) if n > c else math.inf),)
+
+    return record("Var", out, (x,), backward, saved=(x,))
+
+
+def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction=None) -> Tensor:
+    """Standard deviation over ``dim``, with ``N - correction`` degrees of freedom."""
+    data, axes, c = _var_input("std", x, dim, unbiased, correction)
+    xp = get_array_module(data)
+    with _quiet(xp):
+        out = data.std(axis=axes, ddof=c, keepdims=keepdim)
+    shape = data.shape
+    n = _numel(shape, axes)
+
+    def backward(g):
+        centred = x - x.mean(axes, keepdim=True)
+        scale = 1.0 / (n - c) if n > c else math.inf
+        return (_keep(g, shape, axes, keepdim) / _keep(result, shape, axes, keepdim)
+                * centred * scale,)
+
+    result = record("Std", out, (x,), backward, saved=(x,), save_output=True)
+    return result
+
+
+def var_mean(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction=None):
+    """``(var, mean)`` over ``dim``."""
+    return (var(x, dim, unbiased, keepdim, correction=correction),
+            mean(x, dim if not isinstance(dim, bool) else None, keepdim))
+
+
+def std_mean(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction=None):
+    """``(std, mean)`` over ``dim``."""
+    return (std(x, dim, unbiased, keepdim, correction=correction),
+            mean(x, dim if not isinstance(dim, bool) else None, keepdim))
+
+
+# -------------------------------------------------------------------------- logsumexp, norm
+
+
+def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """``log(sum(exp(x)))`` over ``dim``, computed without overflow (the max is factored out)."""
+    data = x._data
+    if data.dtype.kind not in "fc":
+        data = data.astype(backend.get_default_dtype().np)
+    xp = get_array_module(data)
+    axes = _axes(dim, data.ndim)
+    shape = data.shape
+    if data.size == 0:
+        out = xp.full(_kept_shape(shape, axes) if keepdim else
+                      tuple(s for i, s in enumerate(shape) if i not in axes), -xp.inf, data.dtype)
+        return record("LogSumExp", out, (x,), lambda g: (_expand_back(g, shape, axes, keepdim) * 0,))
+    m = xp.amax(data, axis=axes, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)  # slices of -inf (or inf) must not become nan here
+    with _quiet(xp):
+        out = xp.log(xp.exp(data - m).sum(axis=axes, keepdims=True)) + m
+    if not keepdim:
+        out = out.reshape(tuple(s for i, s in enumerate(shape) if i not in axes))
+
+    def backward(g):
+        # the softmax over the reduced dims
+        return (_keep(g, shape, axes, keepdim) * (x - _keep(result, shape, axes, keepdim)).exp(),)
+
+    result = record("LogSumExp", out, (x,), backward, saved=(x,), save_output=True)
+    return result
+
+
+def _safe_denominator(r: Tensor) -> Tensor:
+    """``r`` with exact zeros replaced by one: where a norm is 0 its input slice is all zeros, so
+    ``x / r`` then gives PyTorch's zero gradient instead of nan."""
+    zero = r._data == 0
+    if not zero.any():
+        return r
+    return r + _const(zero.astype(r._data.dtype))
+
+
+def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """The vector p-norm over ``dim`` (all elements by default): ``p`` is 2 (``'fro'``), 1,
+    ``inf``, ``-inf``, 0 or any other number. The gradient at a zero norm is 0, as in PyTorch."""
+    if isinstance(p, str):
+        if p != "fro":
+            raise NotImplementedError(f"norm(): p={p!r} is not supported; use p='fro', or a number")
+        if dim is not None and not isinstance(dim, int) and len(tuple(dim)) > 2:
+            raise RuntimeError(f"norm(): p='fro' takes at most 2 dims, got dim={dim}")
+        p = 2
+    return vector_norm(x, p, dim, keepdim, dtype=dtype)
+
+
+def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The p-norm (``ord``) of the elements over ``dim``, as ``torch.linalg.vector_norm``."""
+    data = x._data
+    if dtype is not None:
+        data = data.astype(backend.to_dtype(dtype).np, copy=False)
+    if data.dtype.kind not in "fc":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {backend.dtype_of(data)}")
+    xp = get_array_module(data)
+    axes = _axes(dim, data.ndim)
+    shape, src = data.shape, x.dtype
+    p = float(ord)
+    mag = xp.abs(data)
+    if p == 2:
+        out = xp.sqrt((data * data).sum(axis=axes, keepdims=keepdim))
+    elif p == 1:
+        out = mag.sum(axis=axes, keepdims=keepdim)
+    elif p == math.inf:
+        out = mag.max(axis=axes, keepdims=keepdim)
+    elif p == -math.inf:
+        out = mag.min(axis=axes, keepdims=keepdim)
+    elif p == 0:
+        out = (data != 0).sum(axis=axes, keepdims=keepdim).astype(data.dtype)
+    else:
+        out = (mag ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
+
+    def backward(g):
+        xx = _cast_back(x, backend.dtype_of(data))
+        gk = _keep(g, shape, axes, keepdim)
+        sign = _const(xp.sign(data))
+        if p == 2:
+            gx = gk * xx / _safe_denominator(_keep(result, shape, axes, keepdim))
+        elif p == 1:
+            gx = gk * sign
+        elif p == 0:
+            gx = gk * _const(xp.zeros_like(data))
+        elif p in (math.inf, -math.inf):
+            r = result._data if keepdim else result._data.reshape(_kept_shape(shape, axes))
+            hit = (mag == r).astype(data.dtype)
+            with _quiet(xp):
+                share = xp.sign(data) * hit / hit.sum(axis=axes, keepdims=True)
+            gx = gk * _const(share)
+        else:
+            r = _safe_denominator(_keep(result, shape, axes, keepdim))
+            gx = gk * sign * (xx * sign) ** (p - 1) / r ** (p - 1)
+        return (_cast_back(gx, src),)
+
+    result = record("Norm", out, (x,), backward, saved=(x,), save_output=True)
+    return result
+
+
+# ------------------------------------------------------------------------------ all, any, ...
+
+
+def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """True where every element over ``dim`` is nonzero."""
+    return Tensor._wrap(get_array_module(x._data).asarray(
+        x._data.all(axis=_axes(dim, x._data.ndim), keepdims=keepdim)))
+
+
+def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """True where some element over ``dim`` is nonzero."""
+    return Tensor._wrap(get_array_module(x._data).asarray(
+        x._data.any(axis=_axes(dim, x._data.ndim), keepdims=keepdim)))
+
+
+def count_nonzero(x: Tensor, dim=None) -> Tensor:
+    """How many elements over ``dim`` are nonzero (int64)."""
+    a = x._data
+    xp = get_array_module(a)
+    return Tensor._wrap(xp.asarray((a != 0).sum(axis=_axes(dim, a.ndim)), dtype=xp.int64))
+
+
+# --------------------------------------------------------------------------- cumsum, cumprod
+
+
+def _scan_axis(name, x, dim):
+    axis = _one_axis(name, dim, x._data.ndim)
+    return axis
+
+
+def _reverse_cumsum(x: Tensor, axis: int) -> Tensor:
+    """``out[i] = sum(x[j], j >= i)`` along ``axis``: the adjoint of :func:`cumsum`."""
+    xp = get_array_module(x._data)
+    out = xp.flip(xp.cumsum(xp.flip(x._data, axis), axis=axis), axis)
+    return record("ReverseCumsum", out, (x,), lambda g: (cumsum(g, axis),))
+
+
+def cumsum(x: Tensor, dim, *, dtype=None) -> Tensor:
+    """Running sum along ``dim``; integers and bools accumulate as int64."""
+    data = _int_accumulate(x._data, dtype)
+    axis = _scan_axis("cumsum", x, dim)
+    if axis is None:
+        return record("Cumsum", data.copy(), (x,), lambda g: (g,))
+    out = get_array_module(data).cumsum(data, axis=axis)
+    src = x.dtype
+    return record("Cumsum", out, (x,), lambda g: (_cast_back(_reverse_cumsum(g, axis), src),))
+
+
+def cumprod(x: Tensor, dim, *, dtype=None) -> Tensor:
+    """Running product along ``dim``; the gradient is exact when the input holds zeros."""
+    data = _int_accumulate(x._data, dtype)
+    axis = _scan_axis("cumprod", x, dim)
+    if axis is None:
+        return record("Cumprod", data.copy(), (x,), lambda g: (g,))
+    xp = get_array_module(data)
+    out = xp.cumprod(data, axis=axis)
+    shape, src = data.shape, x.dtype
+
+    def backward(g):
+        g = _cast_back(g, src)
+        if xp.all(x._data):
+            return (_reverse_cumsum(g * _cast_back(result, src), axis) / x,)
+        # with zeros: d out[k] / d x[i] = prod(x[j], j <= k, j != i) for k >= i, the running
+        # product of row i of a matrix whose row i is x with x[i] replaced by 1 (O(n^2) memory)
+        n = shape[axis]
+        pre, post = shape[:axis], shape[axis + 1:]
+        a = x._data
+        eye = xp.eye(n, dtype=a.dtype).reshape((n, n) + (1,) * len(post))
+        upper = xp.triu(xp.ones((n, n), dtype=a.dtype)).reshape((n, n) + (1,) * len(post))
+        rows = x.reshape(pre + (1, n) + post) * _const(1 - eye) + _const(eye)
+        running = cumprod(rows, axis + 1)
+        return ((g.reshape(pre + (1, n) + post) * running * _const(upper)).sum(axis + 1),)
+
+    result = record("Cumprod", out, (x,), backward, saved=(x,), save_output=True)
+    return result
+
+
+__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
+           "var_mean", "std_mean", "logsumexp", "norm", "vector_norm", "all", "any",
+           "count_nonzero", "cumsum", "cumprod"]
+
+attach(sum=sum, mean=mean, prod=prod, max=max, min=min, amax=amax, amin=amin, argmax=argmax,
+       argmin=argmin, var=var, std=std, logsumexp=logsumexp, norm=norm, all=all, any=any,
+       count_nonzero=count_nonzero, cumsum=cumsum, cumprod=cumprod,
+       cumsum_=inplace_method(cumsum, "cumsum_"), cumprod_=inplace_method(cumprod, "cumprod_"))
