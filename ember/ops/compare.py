@@ -1,3 +1,525 @@
-"""TODO: filled by its owner."""
+"""Comparisons and selections: ``eq`` ... ``ge`` (and their operators), logical and bitwise ops,
+``isnan``/``isinf``/``isfinite``, ``where``, ``clamp``, ``maximum``/``minimum``/``fmax``/``fmin``,
+``equal``/``allclose``/``isclose``.
 
-__all__ = []
+Comparisons give bool tensors and no gradient. The selecting ops (``where``, ``clamp``,
+``maximum`` ...) send the gradient to whichever input each element came from, with PyTorch's
+choices at ties: ``maximum``/``minimum`` split it half and half, ``clamp`` passes it through at the
+bounds themselves.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ember import backend
+from ember.backend import get_array_module
+from ember.ops.common import (
+    Tensor,
+    attach,
+    binary_operands,
+    broadcast_error,
+    check_same_device,
+    inplace_method,
+    record,
+    unbroadcast,
+)
+from ember.ops.elementwise import _grad_for, _keep, _needs, _present, scale_grad, where_grad
+
+# ------------------------------------------------------------------------------ comparisons
+
+
+def _xp(x, y):
+    return get_array_module(x if hasattr(x, "dtype") else y)
+
+
+def eq(input, other) -> Tensor:
+    """``input == other`` elementwise, as a bool tensor."""
+    _, _, x, y = binary_operands("eq", input, other)
+    try:
+        return Tensor._wrap(x == y)
+    except ValueError:
+        raise broadcast_error("eq", x.shape, y.shape) from None
+
+
+def ne(input, other) -> Tensor:
+    """``input != other`` elementwise, as a bool tensor."""
+    _, _, x, y = binary_operands("ne", input, other)
+    try:
+        return Tensor._wrap(x != y)
+    except ValueError:
+        raise broadcast_error("ne", x.shape, y.shape) from None
+
+
+def lt(input, other) -> Tensor:
+    """``input < other`` elementwise, as a bool tensor."""
+    _, _, x, y = binary_operands("lt", input, other)
+    try:
+        return Tensor._wrap(x < y)
+    except ValueError:
+        raise broadcast_error("lt", x.shape, y.shape) from None
+
+
+def le(input, other) -> Tensor:
+    """``input <= other`` elementwise, as a bool tensor."""
+    _, _, x, y = binary_operands("le", input, other)
+    try:
+        return Tensor._wrap(x <= y)
+    except ValueError:
+        raise broadcast_error("le", x.shape, y.shape) from None
+
+
+def gt(input, other) -> Tensor:
+    """``input > other`` elementwise, as a bool tensor."""
+    _, _, x, y = binary_operands("gt", input, other)
+    try:
+        return Tensor._wrap(x > y)
+    except ValueError:
+        raise broadcast_error("gt", x.shape, y.shape) from None
+
+
+def ge(input, other) -> Tensor:
+    """``input >= other`` elementwise, as a bool tensor."""
+    _, _, x, y = binary_operands("ge", input, other)
+    try:
+        return Tensor._wrap(x >= y)
+    except ValueError:
+        raise broadcast_error("ge", x.shape, y.shape) from None
+
+
+def _comparable(other) -> bool:
+    return isinstance(other, (Tensor, numbers.Number, np.ndarray, list, tuple))
+
+
+def _op_eq(self, other):
+    # ``tensor == None`` (or a string) is False in PyTorch rather than an error
+    return eq(self, other) if _comparable(other) else False
+
+
+def _op_ne(self, other):
+    return ne(self, other) if _comparable(other) else True
+
+
+# ---------------------------------------------------------------------------- logical, bitwise
+
+
+def logical_and(input, other) -> Tensor:
+    """Elementwise AND of the truth values (non-zero is true); a bool tensor."""
+    _, _, x, y = binary_operands("logical_and", input, other)
+    try:
+        return Tensor._wrap(_xp(x, y).logical_and(x, y))
+    except ValueError:
+        raise broadcast_error("logical_and", x.shape, y.shape) from None
+
+
+def logical_or(input, other) -> Tensor:
+    """Elementwise OR of the truth values; a bool tensor."""
+    _, _, x, y = binary_operands("logical_or", input, other)
+    try:
+        return Tensor._wrap(_xp(x, y).logical_or(x, y))
+    except ValueError:
+        raise broadcast_error("logical_or", x.shape, y.shape) from None
+
+
+def logical_xor(input, other) -> Tensor:
+    """Elementwise XOR of the truth values; a bool tensor."""
+    _, _, x, y = binary_operands("logical_xor", input, other)
+    try:
+        return Tensor._wrap(_xp(x, y).logical_xor(x, y))
+    except ValueError:
+        raise broadcast_error("logical_xor", x.shape, y.shape) from None
+
+
+def logical_not(input: Tensor) -> Tensor:
+    """Elementwise NOT of the truth values; a bool tensor."""
+    a = input._data
+    return Tensor._wrap(get_array_module(a).logical_not(a))
+
+
+def _integral(name: str, *arrays) -> None:
+    for a in arrays:
+        kind = getattr(a, "dtype", None)
+        if kind is not None and a.dtype.kind not in "iub":
+            raise RuntimeError(f"{name}: only integer and bool tensors are supported, got "
+                               f"{backend.dtype_of(a)}; for masks compare first (x > 0) or use "
+                               "the logical_* ops")
+        if kind is None and isinstance(a, float):
+            raise RuntimeError(f"{name}: only integer and bool operands are supported, got {a!r}")
+
+
+def bitwise_and(input, other) -> Tensor:
+    """Elementwise ``&`` of integer or bool tensors (the ``&`` operator)."""
+    _, _, x, y = binary_operands("bitwise_and", input, other)
+    _integral("bitwise_and", x, y)
+    try:
+        return Tensor._wrap(x & y)
+    except ValueError:
+        raise broadcast_error("bitwise_and", x.shape, y.shape) from None
+
+
+def bitwise_or(input, other) -> Tensor:
+    """Elementwise ``|`` of integer or bool tensors (the ``|`` operator)."""
+    _, _, x, y = binary_operands("bitwise_or", input, other)
+    _integral("bitwise_or", x, y)
+    try:
+        return Tensor._wrap(x | y)
+    except ValueError:
+        raise broadcast_error("bitwise_or", x.shape, y.shape) from None
+
+
+def bitwise_xor(input, other) -> Tensor:
+    """Elementwise ``^`` of integer or bool tensors (the ``^`` operator)."""
+    _, _, x, y = binary_operands("bitwise_xor", input, other)
+    _integral("bitwise_xor", x, y)
+    try:
+        return Tensor._wrap(x ^ y)
+    except ValueError:
+        raise broadcast_error("bitwise_xor", x.shape, y.shape) from None
+
+
+def bitwise_not(input: Tensor) -> Tensor:
+    """Elementwise ``~``: logical NOT for bool tensors, bit inversion for integers."""
+    a = input._data
+    _integral("bitwise_not", a)
+    return Tensor._wrap(~a)
+
+
+def _rand(a, b):
+    return bitwise_and(b, a)
+
+
+def _ror(a, b):
+    return bitwise_or(b, a)
+
+
+def _rxor(a, b):
+    return bitwise_xor(b, a)
+
+
+# ------------------------------------------------------------------------------ special values
+
+
+def isnan(input: Tensor) -> Tensor:
+    """True where the element is NaN."""
+    a = input._data
+    return Tensor._wrap(get_array_module(a).isnan(a))
+
+
+def isinf(input: Tensor) -> Tensor:
+    """True where the element is +inf or -inf."""
+    a = input._data
+    return Tensor._wrap(get_array_module(a).isinf(a))
+
+
+def isposinf(input: Tensor) -> Tensor:
+    """True where the element is +inf."""
+    a = input._data
+    return Tensor._wrap(get_array_module(a).isposinf(a))
+
+
+def isneginf(input: Tensor) -> Tensor:
+    """True where the element is -inf."""
+    a = input._data
+    return Tensor._wrap(get_array_module(a).isneginf(a))
+
+
+def isfinite(input: Tensor) -> Tensor:
+    """True where the element is neither infinite nor NaN."""
+    a = input._data
+    return Tensor._wrap(get_array_module(a).isfinite(a))
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    """Replace NaN, +inf and -inf (by default with 0 and the dtype's largest/smallest value)."""
+    a = input._data
+    xp = get_array_module(a)
+    out = xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+    return record("NanToNum", out, (input,), lambda g: (where_grad(g, xp.isfinite(a)),))
+
+
+# -------------------------------------------------------------------------------------- where
+
+
+def where(condition, input=None, other=None) -> Tensor:
+    """``input`` where ``condition`` is true, else ``other``, with broadcasting over all three.
+
+    ``input`` and ``other`` may be numbers. With only ``condition``, the indices of its non-zero
+    elements, one int64 tensor per dimension (``nonzero(as_tuple=True)``).
+    """
+    if not isinstance(condition, Tensor):
+        raise TypeError(f"where(): argument 'condition' must be Tensor, not "
+                        f"{type(condition).__name__}")
+    c = condition._data
+    xp = get_array_module(c)
+    if input is None and other is None:
+        return tuple(Tensor._wrap(i.astype(np.int64, copy=False)) for i in xp.nonzero(c))
+    if c.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {backend.dtype_of(c)}")
+    if isinstance(input, Tensor) or isinstance(other, Tensor):
+        ta, tb, x, y = binary_operands("where", input, other)
+        check_same_device("where", c, x if ta is not None else y)
+    else:
+        ta = tb = None
+        x, y = input, other
+    try:
+        out = xp.where(c, x, y)
+    except ValueError:
+        shapes = [tuple(getattr(v, "shape", ())) for v in (c, x, y)]
+        raise RuntimeError(f"where: shapes condition {shapes[0]}, input {shapes[1]} and other "
+                           f"{shapes[2]} cannot be broadcast together") from None
+    if ta is None and tb is None:
+        if out.dtype == np.float64 and not (isinstance(input, np.floating)
+                                            or isinstance(other, np.floating)):
+            out = out.astype(backend.get_default_dtype().np)
+        return Tensor._wrap(out)
+
+    def backward(g):
+        return (_grad_for(ta, unbroadcast(where_grad(g, c), ta.shape), x) if _needs(ta) else None,
+                _grad_for(tb, unbroadcast(where_grad(g, ~c), tb.shape), y) if _needs(tb) else None)
+
+    return record("Where", out, _present(ta, tb), _keep(backward, ta, tb))
+
+
+def _tensor_where(self, condition, other) -> Tensor:
+    """``self`` where ``condition`` holds, else ``other`` (``Tensor.where``)."""
+    return where(condition, self, other)
+
+
+# -------------------------------------------------------------------------------------- clamp
+
+
+def _scalar(v):
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def clamp(input: Tensor, min=None, max=None) -> Tensor:
+    """Limit each element to ``[min, max]`` (numbers or broadcastable tensors; one may be None).
+
+    As in PyTorch, ``min > max`` gives ``max`` everywhere, NaN stays NaN, and the gradient
+    passes where ``min <= input <= max``.
+    """
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return _clamp_tensors(input, min, max)
+    lo, hi = _scalar(min), _scalar(max)
+    try:
+        a = input._data
+    except AttributeError:
+        raise TypeError(f"clamp(): argument 'input' must be Tensor, not {type(input).__name__}") \
+            from None
+    if a.dtype.kind in "iub" and (type(lo) is float or type(hi) is float):
+        a = a.astype(backend.get_default_dtype().np)
+    xp = get_array_module(a)
+    if lo is not None:
+        out = xp.maximum(a, lo)
+        if hi is not None:
+            xp.minimum(out, hi, out=out)
+    else:
+        out = xp.minimum(a, hi)
+
+    def backward(g):
+        d = input._data
+        if lo is None:
+            mask = d <= hi
+        elif hi is None:
+            mask = d >= lo
+        else:
+            mask = (d >= lo) & (d <= hi)
+        return (where_grad(g, mask),)
+
+    return record("Clamp", out, (input,), backward, (input,))
+
+
+def _clamp_tensors(input: Tensor, min, max) -> Tensor:
+    """``clamp`` where a bound is a tensor: broadcasting, promotion, and gradients to the bounds."""
+    d = input._data.dtype
+    default = backend.get_default_dtype().np
+    for b in (min, max):
+        if isinstance(b, Tensor):
+            d = backend.promote_types(d, b._data.dtype)
+        elif type(b) is float and d.kind in "iub":
+            d = default
+
+    def arr(v):
+        if isinstance(v, Tensor):
+            return v._data if v._data.dtype == d else v._data.astype(d)
+        return _scalar(v)
+
+    a, lo, hi = arr(input), arr(min), arr(max)
+    check_same_device("clamp", *[v for v in (a, lo, hi) if hasattr(v, "dtype")])
+    xp = get_array_module(a)
+    try:
+        out = a
+        if lo is not None:
+            out = xp.maximum(out, lo)
+        if hi is not None:
+            out = xp.minimum(out, hi)
+    except ValueError:
+        shapes = [tuple(getattr(v, "shape", ())) for v in (a, lo, hi)]
+        raise RuntimeError(f"clamp: shapes input {shapes[0]}, min {shapes[1]} and max "
+                           f"{shapes[2]} cannot be broadcast together") from None
+    if out is a:
+        out = a.copy()
+    tlo = min if isinstance(min, Tensor) else None
+    thi = max if isinstance(max, Tensor) else None
+    inputs = tuple(t for t in (input, tlo, thi) if t is not None)
+
+    def backward(g):
+        # PyTorch's rule: the input gets the gradient inside [min, max]; min only when it won
+        # and min < max; max when it won or max < min
+        gx = glo = ghi = None
+        if lo is not None and hi is not None:
+            inside = (a >= lo) & (a <= hi)
+            lo_mask = (a < lo) & (lo < hi)
+            hi_mask = (a > hi) | (hi < lo)
+        elif lo is not None:
+            inside, lo_mask, hi_mask = a >= lo, a < lo, None
+        else:
+            inside, lo_mask, hi_mask = a <= hi, None, a > hi
+        if input.requires_grad:
+            gx = _grad_for(input, unbroadcast(where_grad(g, inside), input.shape), a)
+        if tlo is not None and tlo.requires_grad:
+            glo = _grad_for(tlo, unbroadcast(where_grad(g, lo_mask), tlo.shape), lo)
+        if thi is not None and thi.requires_grad:
+            ghi = _grad_for(thi, unbroadcast(where_grad(g, hi_mask), thi.shape), hi)
+        grads = (gx, glo, ghi)
+        return tuple(gr for gr, t in zip(grads, (input, tlo, thi)) if t is not None)
+
+    return record("Clamp", out, inputs, backward, inputs)
+
+
+def clamp_min(input: Tensor, min) -> Tensor:
+    """``clamp(input, min=min)``."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input: Tensor, max) -> Tensor:
+    """``clamp(input, max=max)``."""
+    return clamp(input, max=max)
+
+
+# -------------------------------------------------------------------- maximum, minimum, fmax
+
+
+def _extreme(name: str, a, b) -> Tensor:
+    ta, tb, x, y = binary_operands(name, a, b)
+    xp = _xp(x, y)
+    fn = {"maximum": xp.maximum, "minimum": xp.minimum, "fmax": xp.fmax, "fmin": xp.fmin}[name]
+    try:
+        out = fn(x, y)
+    except ValueError:
+        raise broadcast_error(name, x.shape, y.shape) from None
+
+    def backward(g):
+        dt = g._data.dtype
+        if name in ("maximum", "minimum"):
+            # PyTorch: equal elements share the gradient half and half; NaN sends it to both
+            loses_a = (x < y) if name == "maximum" else (x > y)
+            loses_b = (x > y) if name == "maximum" else (x < y)
+            tie = xp.where(x == y, 0.5, 1.0)
+            fa = xp.where(loses_a, 0.0, tie).astype(dt, copy=False)
+            fb = xp.where(loses_b, 0.0, tie).astype(dt, copy=False)
+            ga = scale_grad(g, fa) if _needs(ta) else None
+            gb = scale_grad(g, fb) if _needs(tb) else None
+        else:
+            # fmax/fmin: ties go to the first input; a NaN input loses to the other one
+            wins_a = ((x >= y) if name == "fmax" else (x <= y)) | xp.isnan(y)
+            ga = where_grad(g, wins_a) if _needs(ta) else None
+            gb = where_grad(g, ~wins_a) if _needs(tb) else None
+        if ga is not None:
+            ga = _grad_for(ta, unbroadcast(ga, ta.shape), x)
+        if gb is not None:
+            gb = _grad_for(tb, unbroadcast(gb, tb.shape), y)
+        return ga, gb
+
+    return record(name.capitalize(), out, _present(ta, tb), _keep(backward, ta, tb),
+                  _present(ta, tb))
+
+
+def maximum(input, other) -> Tensor:
+    """Elementwise maximum (NaN propagates); ties split the gradient evenly."""
+    return _extreme("maximum", input, other)
+
+
+def minimum(input, other) -> Tensor:
+    """Elementwise minimum (NaN propagates); ties split the gradient evenly."""
+    return _extreme("minimum", input, other)
+
+
+def fmax(input, other) -> Tensor:
+    """Elementwise maximum that ignores NaN (NaN only where both are NaN)."""
+    return _extreme("fmax", input, other)
+
+
+def fmin(input, other) -> Tensor:
+    """Elementwise minimum that ignores NaN (NaN only where both are NaN)."""
+    return _extreme("fmin", input, other)
+
+
+# ---------------------------------------------------------------------------- closeness tests
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True if both tensors have the same shape and the same values."""
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    _, _, x, y = binary_operands("equal", input, other)
+    return bool(_xp(x, y).all(x == y))
+
+
+def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """``|input - other| <= atol + rtol * |other|`` elementwise, as a bool tensor."""
+    _, _, x, y = binary_operands("isclose", input, other)
+    try:
+        return Tensor._wrap(_xp(x, y).isclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    except ValueError:
+        raise broadcast_error("isclose", x.shape, y.shape) from None
+
+
+def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """True if :func:`isclose` holds for every element."""
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+__all__ = [
+    "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
+    "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and",
+    "bitwise_or", "bitwise_xor", "bitwise_not", "isnan", "isinf", "isposinf", "isneginf",
+    "isfinite", "nan_to_num", "where", "clamp", "clip", "clamp_min", "clamp_max", "maximum",
+    "minimum", "fmax", "fmin", "equal", "isclose", "allclose", "clamp_", "clip_",
+]
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+clip = clamp
+clamp_ = clip_ = inplace_method(clamp, "clamp_")
+
+attach(
+    eq=eq, ne=ne, lt=lt, le=le, gt=gt, ge=ge, greater=gt, greater_equal=ge, less=lt,
+    less_equal=le, not_equal=ne,
+    __eq__=_op_eq, __ne__=_op_ne, __lt__=lt, __le__=le, __gt__=gt, __ge__=ge,
+    logical_and=logical_and, logical_or=logical_or, logical_xor=logical_xor,
+    logical_not=logical_not, bitwise_and=bitwise_and, bitwise_or=bitwise_or,
+    bitwise_xor=bitwise_xor, bitwise_not=bitwise_not,
+    logical_and_=inplace_method(logical_and, "logical_and_"),
+    logical_or_=inplace_method(logical_or, "logical_or_"),
+    logical_xor_=inplace_method(logical_xor, "logical_xor_"),
+    logical_not_=inplace_method(logical_not, "logical_not_"),
+    __and__=bitwise_and, __or__=bitwise_or, __xor__=bitwise_xor, __invert__=bitwise_not,
+    __rand__=_rand, __ror__=_ror, __rxor__=_rxor,
+    __iand__=inplace_method(bitwise_and, "__iand__"), __ior__=inplace_method(bitwise_or, "__ior__"),
+    __ixor__=inplace_method(bitwise_xor, "__ixor__"),
+    isnan=isnan, isinf=isinf, isposinf=isposinf, isneginf=isneginf, isfinite=isfinite,
+    nan_to_num=nan_to_num, nan_to_num_=inplace_method(nan_to_num, "nan_to_num_"),
+    where=_tensor_where,
+    clamp=clamp, clip=clamp, clamp_min=clamp_min, clamp_max=clamp_max,
+    clamp_=clamp_, clip_=clip_, clamp_min_=inplace_method(clamp_min, "clamp_min_"),
+    clamp_max_=inplace_method(clamp_max, "clamp_max_"),
+    maximum=maximum, minimum=minimum, fmax=fmax, fmin=fmin,
+    equal=equal, isclose=isclose, allclose=allclose,
+)

@@ -1,14 +1,26 @@
-"""Elementwise ops: arithmetic and operators. Each op's forward and gradient read as one thought."""
+"""Elementwise ops: arithmetic and operators, integer division and remainders, ``addcmul``-style
+fused updates, and the in-place fills ``zero_``, ``fill_``, ``copy_``.
+
+Each op's forward and gradient read as one thought. Mixed dtypes follow PyTorch's promotion (see
+``binary_operands``); an input's gradient is converted back to that input's dtype.
+"""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from ember import backend
+from ember.autograd import graph
 from ember.ops.common import (
     Tensor,
     attach,
     binary_operands,
     broadcast_error,
+    commit_inplace,
     inplace_method,
+    prepare_inplace,
     record,
     unbroadcast,
 )
@@ -25,12 +37,10 @@ def add(a, b, *, alpha=1) -> Tensor:
         out = x + y
     except ValueError:
         raise broadcast_error("add", x.shape, y.shape) from None
-    sa = ta.shape if ta is not None else None
-    sb = tb.shape if tb is not None else None
 
     def backward(g):
-        return (unbroadcast(g, sa) if sa is not None else None,
-                unbroadcast(g, sb) if sb is not None else None)
+        return (_grad_for(ta, unbroadcast(g, ta.shape), x) if _needs(ta) else None,
+                _grad_for(tb, unbroadcast(g, tb.shape), y) if _needs(tb) else None)
 
     return record("Add", out, _present(ta, tb), _keep(backward, ta, tb))
 
@@ -48,12 +58,10 @@ def sub(a, b, *, alpha=1) -> Tensor:
         out = x - y
     except ValueError:
         raise broadcast_error("sub", x.shape, y.shape) from None
-    sa = ta.shape if ta is not None else None
-    sb = tb.shape if tb is not None else None
 
     def backward(g):
-        return (unbroadcast(g, sa) if sa is not None else None,
-                unbroadcast(-g, sb) if sb is not None else None)
+        return (_grad_for(ta, unbroadcast(g, ta.shape), x) if _needs(ta) else None,
+                _grad_for(tb, unbroadcast(-g, tb.shape), y) if _needs(tb) else None)
 
     return record("Sub", out, _present(ta, tb), _keep(backward, ta, tb))
 
@@ -67,8 +75,10 @@ def mul(a, b) -> Tensor:
         raise broadcast_error("mul", x.shape, y.shape) from None
 
     def backward(g):
-        return (unbroadcast(g * (tb if tb is not None else y), ta.shape) if ta is not None else None,
-                unbroadcast(g * (ta if ta is not None else x), tb.shape) if tb is not None else None)
+        return (_grad_for(ta, unbroadcast(g * (tb if tb is not None else y), ta.shape), x)
+                if _needs(ta) else None,
+                _grad_for(tb, unbroadcast(g * (ta if ta is not None else x), tb.shape), y)
+                if _needs(tb) else None)
 
     return record("Mul", out, _present(ta, tb), _keep(backward, ta, tb), _present(ta, tb))
 
@@ -101,11 +111,11 @@ def div(a, b, *, rounding_mode=None) -> Tensor:
 
     def backward(g):
         yy = tb if tb is not None else y
-        ga = unbroadcast(g / yy, ta.shape) if ta is not None else None
+        ga = _grad_for(ta, unbroadcast(g / yy, ta.shape), x) if _needs(ta) else None
         gb = None
-        if tb is not None:
+        if _needs(tb):
             xx = ta if ta is not None else x
-            gb = unbroadcast(-g * xx / (yy * yy), tb.shape)
+            gb = _grad_for(tb, unbroadcast(-g * xx / (yy * yy), tb.shape), y)
         return ga, gb
 
     return record("Div", out, _present(ta, tb), _keep(backward, ta, tb), _present(ta, tb))
@@ -121,10 +131,14 @@ def neg(a: Tensor) -> Tensor:
 
 
 def pow(a, b) -> Tensor:
-    """``a ** b`` with broadcasting; either side may be a number."""
+    """``a ** b`` with broadcasting; either side may be a number.
+
+    The gradients follow PyTorch at the edges: a zero exponent sends back zero (not ``0 * inf``)
+    to the base, and a zero base with a non-negative exponent sends back zero to the exponent.
+    """
     ta, tb, x, y = binary_operands("pow", a, b)
-    xp = backend.get_array_module(x)
-    if type(y) is int and getattr(x, "dtype", None) is not None and x.dtype.kind in "iu" and y < 0:
+    xp = backend.get_array_module(x if ta is not None else y)
+    if type(y) is int and ta is not None and x.dtype.kind in "iu" and y < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     try:
         out = xp.power(x, y)
@@ -132,22 +146,30 @@ def pow(a, b) -> Tensor:
         raise broadcast_error("pow", x.shape, y.shape) from None
 
     def backward(g):
+        from ember.ops.compare import where
+
         ga = gb = None
-        if ta is not None:
-            base = ta
-            expo = tb if tb is not None else y
-            ga = unbroadcast(g * expo * base ** (expo - 1), ta.shape)
-        if tb is not None:
-            base = ta if ta is not None else Tensor._wrap(xp.asarray(x))
-            res = base ** (tb if tb is not None else y)
-            # d(x^y)/dy = x^y * log(x); where x == 0 PyTorch gives 0 rather than nan
-            logx = base.log()
-            safe = (base == 0)
-            logx = logx.masked_fill(safe, 0.0) if safe._data.any() else logx
-            gb = unbroadcast(g * res * logx, tb.shape)
+        if _needs(ta):
+            if tb is None:
+                ga = g * 0.0 if y == 0 else g * (ta ** (y - 1)) * y
+            else:
+                ga = where(tb == 0, 0.0, g * tb * ta ** (tb - 1))
+                ga = _grad_for(ta, unbroadcast(ga, ta.shape), x)
+        if _needs(tb):
+            if ta is not None:
+                gb = where((ta == 0) & (tb >= 0), 0.0, g * result * ta.log())
+            elif x > 0:
+                gb = g * result * math.log(x)
+            elif x == 0:  # d/dy 0**y is 0 for y >= 0 (PyTorch's choice at the kink)
+                gb = where(tb >= 0, 0.0, g * result * -math.inf)
+            else:
+                gb = g * result * math.nan
+            gb = _grad_for(tb, unbroadcast(gb, tb.shape), y)
         return ga, gb
 
-    return record("Pow", out, _present(ta, tb), _keep(backward, ta, tb), _present(ta, tb))
+    result = record("Pow", out, _present(ta, tb), _keep(backward, ta, tb), _present(ta, tb),
+                    save_output=True)
+    return result
 
 
 def rsub(a, b) -> Tensor:
@@ -185,6 +207,34 @@ def cast(a: Tensor, dtype) -> Tensor:
     return record("ToCopy", out, (a,), lambda g: (cast(g, src),))
 
 
+def _needs(t) -> bool:
+    """Whether input ``t`` of a binary op (a Tensor or ``None`` for a number) wants a gradient."""
+    return t is not None and t.requires_grad
+
+
+def _grad_for(t: Tensor, g: Tensor, operand) -> Tensor:
+    """Convert gradient ``g`` to the dtype of input ``t`` when the op promoted ``t`` (``operand``
+    is the array the op computed on; it differs from ``t._data`` only after promotion)."""
+    if operand is t._data or g._data.dtype == t._data.dtype:
+        return g
+    return cast(g, t.dtype)
+
+
+def where_grad(g: Tensor, mask) -> Tensor:
+    """``g`` where the constant bool array ``mask`` is true, 0 elsewhere; differentiable in ``g``.
+
+    The backward of ops whose derivative is piecewise 0/1 (relu, clamp, hardtanh ...): one fused
+    op rather than a comparison, a conversion and a product.
+    """
+    xp = backend.get_array_module(g._data)
+    return record("WhereGrad", xp.where(mask, g._data, 0), (g,), lambda gg: (where_grad(gg, mask),))
+
+
+def scale_grad(g: Tensor, factor) -> Tensor:
+    """``g * factor`` for a constant array ``factor`` of ``g``'s dtype; differentiable in ``g``."""
+    return record("ScaleGrad", g._data * factor, (g,), lambda gg: (scale_grad(gg, factor),))
+
+
 def _present(ta, tb):
     """The Tensor inputs of a binary op, in order (numbers are not inputs)."""
     if ta is None:
@@ -203,8 +253,160 @@ def _keep(backward, ta, tb):
     return backward
 
 
+# ------------------------------------------------------------------ division and remainders
+
+
+def floor_divide(a, b) -> Tensor:
+    """``a // b``: division rounded down (integers stay integers); not differentiable."""
+    return div(a, b, rounding_mode="floor")
+
+
+def remainder(a, b) -> Tensor:
+    """``a % b`` with the sign of the divisor (Python's ``%``)."""
+    return _modulo("remainder", "floor", a, b)
+
+
+def fmod(a, b) -> Tensor:
+    """C's ``fmod``: the remainder of division rounded toward zero (sign of the dividend)."""
+    return _modulo("fmod", "trunc", a, b)
+
+
+def _modulo(name: str, rounding: str, a, b) -> Tensor:
+    ta, tb, x, y = binary_operands(name, a, b)
+    xp = backend.get_array_module(x if ta is not None else y)
+    if (getattr(x, "dtype", None) is not None and x.dtype.kind in "iub"
+            and getattr(y, "dtype", None) is not None and y.dtype.kind in "iub"
+            and not xp.all(y)) or (type(y) is int and y == 0 and x.dtype.kind in "iub"):
+        raise RuntimeError(f"ZeroDivisionError: {name} of an integer tensor by zero")
+    try:
+        out = xp.remainder(x, y) if rounding == "floor" else xp.fmod(x, y)
+    except ValueError:
+        raise broadcast_error(name, x.shape, y.shape) from None
+
+    def backward(g):
+        ga = _grad_for(ta, unbroadcast(g, ta.shape), x) if _needs(ta) else None
+        gb = None
+        if _needs(tb):
+            q = div(ta if ta is not None else x, tb, rounding_mode=rounding)
+            gb = _grad_for(tb, unbroadcast(-g * q, tb.shape), y)
+        return ga, gb
+
+    return record(name.capitalize(), out, _present(ta, tb), _keep(backward, ta, tb),
+                  _present(ta, tb))
+
+
+def rfloordiv(a, b) -> Tensor:
+    return floor_divide(b, a)
+
+
+def rremainder(a, b) -> Tensor:
+    return remainder(b, a)
+
+
+# ---------------------------------------------------------------------------- fused updates
+
+
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+    """``input + value * tensor1 * tensor2`` (the form optimizers use)."""
+    prod = mul(tensor1, tensor2)
+    return add(input, prod if value == 1 else mul(prod, value))
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+    """``input + value * tensor1 / tensor2``."""
+    quot = div(tensor1, tensor2)
+    return add(input, quot if value == 1 else mul(quot, value))
+
+
+def lerp(input: Tensor, end, weight) -> Tensor:
+    """Linear interpolation ``input + weight * (end - input)``."""
+    return add(input, mul(weight, sub(end, input)))
+
+
+# ------------------------------------------------------------------------------ in-place fills
+
+
+def fill_(self: Tensor, value) -> Tensor:
+    """Set every element to ``value`` (a number or a 0-d tensor, whose gradient is the sum)."""
+    vt = value if isinstance(value, Tensor) else None
+    if vt is not None and vt.ndim != 0:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{vt.ndim} dimensions (shape {tuple(vt.shape)}).")
+    tracked = graph.GRAD_ENABLED and self._data.dtype.kind == "f" and (
+        self.requires_grad or (vt is not None and vt.requires_grad))
+    if not tracked:
+        self._data.fill(vt._data.item() if vt is not None else value)
+        self._version += 1
+        return self
+    base = prepare_inplace(self, "fill_")
+    xp = backend.get_array_module(self._data)
+    out = xp.full(self._data.shape, vt._data if vt is not None else value, dtype=self._data.dtype)
+
+    def backward(g):
+        from ember.ops.unary import zero_grad_like
+
+        gv = None
+        if vt is not None and vt.requires_grad:
+            gv = cast(g.sum(), vt.dtype)
+        return (zero_grad_like(g), gv)
+
+    inputs = (base, vt) if vt is not None else (base,)
+    return commit_inplace(self, record("Fill", out, inputs, backward), "fill_")
+
+
+def zero_(self: Tensor) -> Tensor:
+    """Set every element to zero."""
+    return fill_(self, 0)
+
+
+def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
+    """Copy ``src`` (broadcast to this shape, converted to this dtype and device) into this tensor.
+
+    The gradient flows to ``src``, as in PyTorch; the values this tensor held before get none.
+    """
+    if not isinstance(src, Tensor):
+        from ember.ops.common import as_tensor_like
+
+        src = as_tensor_like(src, self)
+    dst = self._data
+    s = src._data
+    if type(s) is not type(dst) or backend.device_of(s) != backend.device_of(dst):
+        s = backend.move_array(s, backend.device_of(dst))
+    if s.shape != dst.shape:
+        try:
+            ok = np.broadcast_shapes(s.shape, dst.shape) == dst.shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise RuntimeError(f"copy_: the source shape {tuple(s.shape)} can't be broadcast to "
+                               f"the destination shape {tuple(dst.shape)}")
+    tracked = graph.GRAD_ENABLED and dst.dtype.kind == "f" and (
+        self.requires_grad or src.requires_grad)
+    if not tracked:
+        dst[...] = s
+        self._version += 1
+        return self
+    base = prepare_inplace(self, "copy_")
+    xp = backend.get_array_module(dst)
+    out = xp.broadcast_to(s, dst.shape).astype(dst.dtype)
+    src_shape, src_dtype, src_dev = src.shape, src.dtype, src.device
+
+    def backward(g):
+        from ember.ops.unary import zero_grad_like
+
+        gs = None
+        if src.requires_grad:
+            gs = cast(unbroadcast(g, src_shape), src_dtype)
+            if gs.device != src_dev:
+                gs = gs.to(src_dev)
+        return (zero_grad_like(g), gs)
+
+    return commit_inplace(self, record("Copy", out, (base, src), backward), "copy_")
+
+
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "rsub", "true_divide", "multiply",
-           "subtract", "divide", "negative"]
+           "subtract", "divide", "negative", "floor_divide", "remainder", "fmod", "addcmul",
+           "addcdiv", "lerp"]
 true_divide = divide = div
 multiply = mul
 subtract = sub
@@ -212,13 +414,23 @@ negative = neg
 
 attach(
     add=add, sub=sub, mul=mul, div=div, neg=neg, pow=pow, true_divide=div, multiply=mul,
-    subtract=sub, divide=div, negative=neg,
+    subtract=sub, divide=div, negative=neg, floor_divide=floor_divide, remainder=remainder,
+    fmod=fmod, addcmul=addcmul, addcdiv=addcdiv, lerp=lerp,
     __add__=add, __radd__=radd, __sub__=sub, __rsub__=rsub, __mul__=mul, __rmul__=rmul,
     __truediv__=div, __rtruediv__=rdiv, __neg__=neg, __pow__=pow, __rpow__=rpow,
-    __pos__=lambda a: a,
+    __floordiv__=floor_divide, __rfloordiv__=rfloordiv, __mod__=remainder,
+    __rmod__=rremainder, __pos__=lambda a: a,
     add_=inplace_method(add, "add_"), sub_=inplace_method(sub, "sub_"),
     mul_=inplace_method(mul, "mul_"), div_=inplace_method(div, "div_"),
     pow_=inplace_method(pow, "pow_"), neg_=inplace_method(neg, "neg_"),
+    floor_divide_=inplace_method(floor_divide, "floor_divide_"),
+    remainder_=inplace_method(remainder, "remainder_"), fmod_=inplace_method(fmod, "fmod_"),
+    addcmul_=inplace_method(addcmul, "addcmul_"), addcdiv_=inplace_method(addcdiv, "addcdiv_"),
+    lerp_=inplace_method(lerp, "lerp_"),
     __iadd__=inplace_method(add, "__iadd__"), __isub__=inplace_method(sub, "__isub__"),
     __imul__=inplace_method(mul, "__imul__"), __itruediv__=inplace_method(div, "__itruediv__"),
+    __ipow__=inplace_method(pow, "__ipow__"),
+    __ifloordiv__=inplace_method(floor_divide, "__ifloordiv__"),
+    __imod__=inplace_method(remainder, "__imod__"),
+    fill_=fill_, zero_=zero_, copy_=copy_,
 )

@@ -1,3 +1,462 @@
-"""TODO: filled by its owner."""
+"""Unary elementwise math: exponentials and logarithms, powers and roots, trigonometric and
+hyperbolic functions, the error function, rounding, and ``clone``.
 
-__all__ = []
+Each op computes on the raw array and records a backward written with ember ops, so that
+gradients of gradients come from the same definition. Integer and bool inputs of ops whose result
+is fractional (``exp``, ``sqrt``, ``sin`` ...) give the default float dtype, as in PyTorch.
+Rounding ops and ``sign`` are recorded too (their results require grad like PyTorch's) but send
+back a zero gradient.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ember import backend
+from ember.backend import get_array_module
+from ember.ops.common import Tensor, attach, inplace_method, record
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _fdata(x: Tensor, name: str):
+    """The raw array of ``x`` as floating point (integers and bools become the default float)."""
+    try:
+        a = x._data
+    except AttributeError:
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}") from None
+    if a.dtype.kind != "f":
+        a = a.astype(backend.get_default_dtype().np)
+    return a
+
+
+def _data(x: Tensor, name: str):
+    try:
+        return x._data
+    except AttributeError:
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}") from None
+
+
+def zero_grad_like(g: Tensor) -> Tensor:
+    """A zero gradient shaped like ``g`` (for ops whose derivative is zero almost everywhere)."""
+    return Tensor._wrap(get_array_module(g._data).zeros_like(g._data))
+
+
+def _zero_backward(g):
+    return (zero_grad_like(g),)
+
+
+# --------------------------------------------------------------------- exponentials and logs
+
+
+def exp(input: Tensor) -> Tensor:
+    """``e ** input``, elementwise."""
+    a = _fdata(input, "exp")
+
+    def backward(g):
+        return (g * result,)
+
+    result = record("Exp", get_array_module(a).exp(a), (input,), backward, save_output=True)
+    return result
+
+
+def exp2(input: Tensor) -> Tensor:
+    """``2 ** input``, elementwise."""
+    a = _fdata(input, "exp2")
+
+    def backward(g):
+        return (g * result * _LN2,)
+
+    result = record("Exp2", get_array_module(a).exp2(a), (input,), backward, save_output=True)
+    return result
+
+
+def expm1(input: Tensor) -> Tensor:
+    """``exp(input) - 1``, accurate for small inputs."""
+    a = _fdata(input, "expm1")
+
+    def backward(g):
+        return (g * (result + 1),)
+
+    result = record("Expm1", get_array_module(a).expm1(a), (input,), backward, save_output=True)
+    return result
+
+
+def log(input: Tensor) -> Tensor:
+    """Natural logarithm (``nan`` below zero, ``-inf`` at zero)."""
+    a = _fdata(input, "log")
+    return record("Log", get_array_module(a).log(a), (input,), lambda g: (g / input,), (input,))
+
+
+def log2(input: Tensor) -> Tensor:
+    """Base-2 logarithm."""
+    a = _fdata(input, "log2")
+    return record("Log2", get_array_module(a).log2(a), (input,),
+                  lambda g: (g / (input * _LN2),), (input,))
+
+
+def log10(input: Tensor) -> Tensor:
+    """Base-10 logarithm."""
+    a = _fdata(input, "log10")
+    return record("Log10", get_array_module(a).log10(a), (input,),
+                  lambda g: (g / (input * _LN10),), (input,))
+
+
+def log1p(input: Tensor) -> Tensor:
+    """``log(1 + input)``, accurate for small inputs."""
+    a = _fdata(input, "log1p")
+    return record("Log1p", get_array_module(a).log1p(a), (input,),
+                  lambda g: (g / (input + 1),), (input,))
+
+
+# ----------------------------------------------------------------------------- powers, roots
+
+
+def sqrt(input: Tensor) -> Tensor:
+    """Square root (``nan`` below zero)."""
+    a = _fdata(input, "sqrt")
+
+    def backward(g):
+        return (g / (result * 2),)
+
+    result = record("Sqrt", get_array_module(a).sqrt(a), (input,), backward, save_output=True)
+    return result
+
+
+def rsqrt(input: Tensor) -> Tensor:
+    """``1 / sqrt(input)``."""
+    a = _fdata(input, "rsqrt")
+    xp = get_array_module(a)
+
+    def backward(g):
+        return (g * (result * result * result) * -0.5,)
+
+    out = xp.sqrt(a)
+    xp.reciprocal(out, out=out)
+    result = record("Rsqrt", out, (input,), backward, save_output=True)
+    return result
+
+
+def square(input: Tensor) -> Tensor:
+    """``input * input`` (integers stay integers, as in PyTorch)."""
+    a = _data(input, "square")
+    if a.dtype == np.bool_:
+        a = a.astype(np.int64)
+    return record("Square", a * a, (input,), lambda g: (g * input * 2,), (input,))
+
+
+def reciprocal(input: Tensor) -> Tensor:
+    """``1 / input``."""
+    a = _fdata(input, "reciprocal")
+
+    def backward(g):
+        return (-g * result * result,)
+
+    result = record("Reciprocal", get_array_module(a).reciprocal(a), (input,), backward,
+                    save_output=True)
+    return result
+
+
+def abs(input: Tensor) -> Tensor:
+    """Absolute value; the gradient at zero is zero, as in PyTorch."""
+    a = _data(input, "abs")
+    xp = get_array_module(a)
+    out = a.copy() if a.dtype == np.bool_ else xp.abs(a)
+    return record("Abs", out, (input,), lambda g: (g * sign(input),), (input,))
+
+
+def sign(input: Tensor) -> Tensor:
+    """-1, 0 or 1 by the sign of each element (``nan`` stays ``nan``); zero gradient."""
+    a = _data(input, "sign")
+    out = a.copy() if a.dtype == np.bool_ else get_array_module(a).sign(a)
+    return record("Sign", out, (input,), _zero_backward)
+
+
+# ------------------------------------------------------------------------------ trigonometry
+
+
+def sin(input: Tensor) -> Tensor:
+    """Sine (radians)."""
+    a = _fdata(input, "sin")
+    return record("Sin", get_array_module(a).sin(a), (input,), lambda g: (g * cos(input),),
+                  (input,))
+
+
+def cos(input: Tensor) -> Tensor:
+    """Cosine (radians)."""
+    a = _fdata(input, "cos")
+    return record("Cos", get_array_module(a).cos(a), (input,), lambda g: (g * -sin(input),),
+                  (input,))
+
+
+def tan(input: Tensor) -> Tensor:
+    """Tangent (radians)."""
+    a = _fdata(input, "tan")
+
+    def backward(g):
+        return (g * (result * result + 1),)
+
+    result = record("Tan", get_array_module(a).tan(a), (input,), backward, save_output=True)
+    return result
+
+
+def asin(input: Tensor) -> Tensor:
+    """Inverse sine (``nan`` outside [-1, 1])."""
+    a = _fdata(input, "asin")
+    return record("Asin", get_array_module(a).arcsin(a), (input,),
+                  lambda g: (g * rsqrt(1 - input * input),), (input,))
+
+
+def acos(input: Tensor) -> Tensor:
+    """Inverse cosine (``nan`` outside [-1, 1])."""
+    a = _fdata(input, "acos")
+    return record("Acos", get_array_module(a).arccos(a), (input,),
+                  lambda g: (-g * rsqrt(1 - input * input),), (input,))
+
+
+def atan(input: Tensor) -> Tensor:
+    """Inverse tangent."""
+    a = _fdata(input, "atan")
+    return record("Atan", get_array_module(a).arctan(a), (input,),
+                  lambda g: (g / (input * input + 1),), (input,))
+
+
+def sinh(input: Tensor) -> Tensor:
+    """Hyperbolic sine."""
+    a = _fdata(input, "sinh")
+    return record("Sinh", get_array_module(a).sinh(a), (input,), lambda g: (g * cosh(input),),
+                  (input,))
+
+
+def cosh(input: Tensor) -> Tensor:
+    """Hyperbolic cosine."""
+    a = _fdata(input, "cosh")
+    return record("Cosh", get_array_module(a).cosh(a), (input,), lambda g: (g * sinh(input),),
+                  (input,))
+
+
+def tanh(input: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
+    a = _fdata(input, "tanh")
+
+    def backward(g):
+        return (tanh_backward(g, result),)
+
+    result = record("Tanh", get_array_module(a).tanh(a), (input,), backward, save_output=True)
+    return result
+
+
+def tanh_backward(g: Tensor, y: Tensor) -> Tensor:
+    """``g * (1 - y**2)``: the gradient of ``tanh`` from its output ``y``, fused into one op.
+
+    One op instead of three keeps backward cheap; it records its own derivative for higher orders.
+    """
+    gd, yd = g._data, y._data
+    out = yd * yd
+    get_array_module(out).subtract(1, out, out=out)
+    out *= gd
+
+    def backward(gg):
+        return gg * (1 - y * y), gg * g * y * -2
+
+    return record("TanhBackward", out, (g, y), backward, (g, y))
+
+
+def asinh(input: Tensor) -> Tensor:
+    """Inverse hyperbolic sine."""
+    a = _fdata(input, "asinh")
+    return record("Asinh", get_array_module(a).arcsinh(a), (input,),
+                  lambda g: (g * rsqrt(input * input + 1),), (input,))
+
+
+def acosh(input: Tensor) -> Tensor:
+    """Inverse hyperbolic cosine (``nan`` below 1)."""
+    a = _fdata(input, "acosh")
+    return record("Acosh", get_array_module(a).arccosh(a), (input,),
+                  lambda g: (g * rsqrt(input * input - 1),), (input,))
+
+
+def atanh(input: Tensor) -> Tensor:
+    """Inverse hyperbolic tangent (``nan`` outside [-1, 1])."""
+    a = _fdata(input, "atanh")
+    return record("Atanh", get_array_module(a).arctanh(a), (input,),
+                  lambda g: (g / (1 - input * input),), (input,))
+
+
+# --------------------------------------------------------------------------- error function
+
+# erf is computed in float64 from two expansions, each used where it converges fast:
+#   |x| < 2.5:  erf(x) = 2/sqrt(pi) * exp(-x^2) * sum_n x (2x^2)^n / (1*3*...*(2n+1))
+#               (all terms positive, so no cancellation; the term count follows from max |x|)
+#   |x| >= 2.5: erfc(x) = exp(-x^2)/sqrt(pi) * 2x / (2x^2+1 - 1*2/(2x^2+5 - 3*4/(2x^2+9 - ...)))
+#               (a continued fraction; 20 levels reach float64 precision from 2.5 on)
+# Both agree with math.erf to a few units in the last place over the whole line.
+_ERF_SPLIT = 2.5
+_ERFC_LEVELS = 20
+
+
+def _series_terms(m: float) -> int:
+    """How many series terms reach float64 precision for every |x| <= m."""
+    z = 2.0 * m * m
+    term = total = 1.0
+    n = 0
+    while term > 1e-17 * total and n < 200:
+        n += 1
+        term *= z / (2 * n + 1)
+        total += term
+    return n + 1
+
+
+def _erf_series(x):
+    xp = get_array_module(x)
+    m = float(xp.max(xp.abs(x))) if x.size else 0.0
+    z = 2.0 * x * x
+    term = x.copy()
+    total = x.copy()
+    for n in range(1, _series_terms(m)):
+        term *= z
+        term *= 1.0 / (2 * n + 1)
+        total += term
+    return _TWO_OVER_SQRT_PI * xp.exp(-x * x) * total
+
+
+def _erfc_fraction(ax):
+    """erfc(|x|) for |x| >= 2.5 (``ax`` is already non-negative and clipped)."""
+    xp = get_array_module(ax)
+    s = 2.0 * ax * ax
+    f = s + (4 * _ERFC_LEVELS + 1)
+    for k in range(_ERFC_LEVELS, 0, -1):
+        f = s + (4 * k - 3) - ((2 * k - 1) * (2 * k)) / f
+    return xp.exp(-ax * ax) * (2.0 / math.sqrt(math.pi)) * ax / f
+
+
+def _erf_and_erfc(a, want_erfc: bool):
+    """erf (or erfc) of an array, computed in float64 and returned in ``a``'s dtype."""
+    xp = get_array_module(a)
+    if xp is not np:
+        import cupyx.scipy.special as special
+
+        return special.erfc(a) if want_erfc else special.erf(a)
+    x = a.astype(np.float64)
+    # erf(30) is 1 to float64 precision; clipping keeps inf out of the continued fraction
+    ax = np.minimum(np.abs(x), 30.0)
+    small = ax < _ERF_SPLIT  # False for nan, which then goes through the fraction and stays nan
+    if small.all():
+        out = _erf_series(x)
+        if want_erfc:
+            out = 1.0 - out
+    else:
+        out = np.empty_like(x)
+        if small.any():
+            part = _erf_series(x[small])
+            out[small] = 1.0 - part if want_erfc else part
+        big = ~small
+        tail = _erfc_fraction(ax[big])
+        neg = x[big] < 0
+        if want_erfc:
+            out[big] = np.where(neg, 2.0 - tail, tail)
+        else:
+            one_minus = 1.0 - tail
+            out[big] = np.where(neg, -one_minus, one_minus)
+    return out.astype(a.dtype, copy=False)
+
+
+def erf(input: Tensor) -> Tensor:
+    """The Gauss error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``."""
+    a = _fdata(input, "erf")
+    return record("Erf", _erf_and_erfc(a, False), (input,),
+                  lambda g: (g * exp(-(input * input)) * _TWO_OVER_SQRT_PI,), (input,))
+
+
+def erfc(input: Tensor) -> Tensor:
+    """The complementary error function ``1 - erf(input)``, accurate in the tails."""
+    a = _fdata(input, "erfc")
+    return record("Erfc", _erf_and_erfc(a, True), (input,),
+                  lambda g: (g * exp(-(input * input)) * -_TWO_OVER_SQRT_PI,), (input,))
+
+
+# -------------------------------------------------------------------------------- rounding
+
+
+def floor(input: Tensor) -> Tensor:
+    """Round down to an integer value (integer tensors are returned as a copy)."""
+    a = _data(input, "floor")
+    out = get_array_module(a).floor(a) if a.dtype.kind == "f" else a.copy()
+    return record("Floor", out, (input,), _zero_backward)
+
+
+def ceil(input: Tensor) -> Tensor:
+    """Round up to an integer value."""
+    a = _data(input, "ceil")
+    out = get_array_module(a).ceil(a) if a.dtype.kind == "f" else a.copy()
+    return record("Ceil", out, (input,), _zero_backward)
+
+
+def trunc(input: Tensor) -> Tensor:
+    """Round toward zero."""
+    a = _data(input, "trunc")
+    out = get_array_module(a).trunc(a) if a.dtype.kind == "f" else a.copy()
+    return record("Trunc", out, (input,), _zero_backward)
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:
+    """Round to the nearest value with ``decimals`` decimals (ties to even, as in PyTorch)."""
+    a = _data(input, "round")
+    out = get_array_module(a).round(a, decimals) if a.dtype.kind == "f" else a.copy()
+    return record("Round", out, (input,), _zero_backward)
+
+
+def frac(input: Tensor) -> Tensor:
+    """The fractional part ``input - trunc(input)``, with the sign of ``input``."""
+    a = _data(input, "frac")
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"frac: expected a floating point tensor, got {backend.dtype_of(a)}")
+    return record("Frac", a - get_array_module(a).trunc(a), (input,), lambda g: (g,))
+
+
+# ------------------------------------------------------------------------------------ clone
+
+
+def clone(input: Tensor, *, memory_format=None) -> Tensor:
+    """A copy of ``input`` with its own memory; gradients flow back unchanged."""
+    a = _data(input, "clone")
+    return record("Clone", a.copy(), (input,), lambda g: (g,))
+
+
+__all__ = [
+    "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "square",
+    "reciprocal", "abs", "absolute", "sign", "sgn", "sin", "cos", "tan", "asin", "acos", "atan",
+    "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "erf", "erfc",
+    "floor", "ceil", "trunc", "fix", "round", "frac", "clone",
+    "exp_", "log_", "sqrt_", "abs_", "tanh_",
+]
+absolute = abs
+sgn = sign
+arcsin, arccos, arctan = asin, acos, atan
+fix = trunc
+
+_INPLACE = {
+    name + "_": inplace_method(fn, name + "_")
+    for name, fn in dict(
+        exp=exp, exp2=exp2, expm1=expm1, log=log, log2=log2, log10=log10, log1p=log1p, sqrt=sqrt,
+        rsqrt=rsqrt, square=square, reciprocal=reciprocal, abs=abs, absolute=abs, sign=sign,
+        sgn=sign, sin=sin, cos=cos, tan=tan, asin=asin, acos=acos, atan=atan, arcsin=asin,
+        arccos=acos, arctan=atan, sinh=sinh, cosh=cosh, tanh=tanh, asinh=asinh, acosh=acosh,
+        atanh=atanh, erf=erf, erfc=erfc, floor=floor, ceil=ceil, trunc=trunc, fix=trunc,
+        round=round, frac=frac,
+    ).items()
+}
+exp_, log_, sqrt_, abs_, tanh_ = (_INPLACE[n] for n in ("exp_", "log_", "sqrt_", "abs_", "tanh_"))
+
+attach(
+    exp=exp, exp2=exp2, expm1=expm1, log=log, log2=log2, log10=log10, log1p=log1p, sqrt=sqrt,
+    rsqrt=rsqrt, square=square, reciprocal=reciprocal, abs=abs, absolute=abs, __abs__=abs,
+    sign=sign, sgn=sign, sin=sin, cos=cos, tan=tan, asin=asin, acos=acos, atan=atan, arcsin=asin,
+    arccos=acos, arctan=atan, sinh=sinh, cosh=cosh, tanh=tanh, asinh=asinh, acosh=acosh,
+    atanh=atanh, erf=erf, erfc=erfc, floor=floor, ceil=ceil, trunc=trunc, fix=trunc, round=round,
+    frac=frac, clone=clone, **_INPLACE,
+)
