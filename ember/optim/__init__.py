@@ -1,0 +1,13 @@
+"""Optimizers (``SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad``, ``Adadelta``) and learning-rate
+schedulers (:mod:`ember.optim.lr_scheduler`), with PyTorch's names, arguments and update rules."""
+
+from ember.optim.optimizer import Optimizer, required
+from ember.optim.sgd import SGD
+from ember.optim.adam import Adam, AdamW
+from ember.optim.rmsprop import RMSprop
+from ember.optim.adagrad import Adagrad
+from ember.optim.adadelta import Adadelta
+from ember.optim import lr_scheduler
+
+__all__ = ["Optimizer", "required", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
+           "lr_scheduler"]
