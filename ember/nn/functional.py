@@ -1,0 +1,727 @@
+"""``ember.nn.functional`` (import as ``F``): the layers and losses as functions, with
+``torch.nn.functional``'s names and signatures.
+
+Convolutions, pooling, softmax, dropout, cross-entropy and NLL are ops of their own
+(:mod:`ember.ops`); this module forwards to them, looked up when called so that it imports even
+while an op family is still missing. Everything else is composed from ops here, so it needs no
+hand-written gradient, except :func:`linear` and :func:`embedding`, the hot paths, which are
+single recorded ops.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+import ember.ops as _ops
+from ember import backend
+from ember.autograd import graph
+from ember.backend import get_array_module
+from ember.ops.common import record
+from ember.tensor import Tensor
+
+# --------------------------------------------------------------------------------- helpers
+
+
+def _pair(v, n: int = 2, name: str = "argument") -> tuple:
+    if isinstance(v, (tuple, list)):
+        if len(v) != n:
+            raise ValueError(f"expected {n} values for {name}, got {tuple(v)}")
+        return tuple(int(x) for x in v)
+    return (int(v),) * n
+
+
+def _wrap_like(array, like: Tensor) -> Tensor:
+    return Tensor._wrap(backend.move_array(np.asarray(array), like.device))
+
+
+# ----------------------------------------------------------------------------------- linear
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias``, one recorded op (no transposed copy, bias added in place).
+
+    ``input`` is ``(*, in_features)``, ``weight`` ``(out_features, in_features)``.
+    """
+    x, w = input._data, weight._data
+    if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1]:
+        raise RuntimeError(
+            f"linear: mat1 and mat2 shapes cannot be multiplied: input of shape {tuple(x.shape)} "
+            f"and weight.T of shape {tuple(w.shape[::-1])} (expected input's last dimension "
+            f"{w.shape[1] if w.ndim == 2 else '?'})"
+        )
+    if type(x) is not type(w):
+        from ember.ops.common import device_error
+
+        raise device_error("linear", x, w)
+    out = x @ w.T
+    if bias is not None:
+        out += bias._data
+    need_x, need_w = input.requires_grad, weight.requires_grad
+    need_b = bias is not None and bias.requires_grad
+    in_f, out_f = w.shape[1], w.shape[0]
+
+    def backward(g):
+        gx = gw = gb = None
+        if not graph.GRAD_ENABLED:  # the usual case: plain arrays, nothing recorded
+            gd = g._data
+            g2 = gd.reshape(-1, out_f)
+            if need_x:
+                gx = Tensor._wrap(gd @ weight._data)
+            if need_w:
+                gw = Tensor._wrap(g2.T @ input._data.reshape(-1, in_f))
+            if need_b:
+                gb = Tensor._wrap(g2.sum(0))
+        else:  # create_graph: the same maths with ops, so it can be differentiated again
+            g2 = g.reshape(-1, out_f)
+            if need_x:
+                gx = g.matmul(weight)
+            if need_w:
+                gw = g2.transpose(0, 1).matmul(input.reshape(-1, in_f))
+            if need_b:
+                gb = g2.sum(0)
+        return (gx, gw, gb) if bias is not None else (gx, gw)
+
+    inputs = (input, weight, bias) if bias is not None else (input, weight)
+    return record("Linear", out, inputs, backward, (input, weight))
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``y_k = x1ᵀ W_k x2 + b_k`` for weight ``(out, in1, in2)``."""
+    out = _ops.einsum("...i,kij,...j->...k", input1, weight, input2)
+    return out + bias if bias is not None else out
+
+
+# ------------------------------------------------------------------------------ convolution
+
+
+def _conv_padding(padding, kernel: tuple, dilation: tuple, fn: str):
+    """Numeric padding for ``padding``; ``'same'`` may need an extra pad on the right, returned
+    as the second value (F.pad order) or ``None``."""
+    n = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0,) * n, None
+        if padding != "same":
+            raise ValueError(f"Invalid padding string {padding!r}, should be one of 'valid', 'same'")
+        sym, extra, asym = [], [], False
+        for k, d in zip(kernel, dilation):
+            total = d * (k - 1)
+            left = total // 2
+            sym.append(left)
+            extra.append(total - left - left)
+            asym = asym or total % 2 == 1
+        if not asym:
+            return tuple(sym), None
+        pad = []
+        for e in reversed(extra):  # F.pad lists the last dimension first
+            pad += [0, e]
+        return tuple(sym), tuple(pad)
+    return _pair(padding, n, "padding"), None
+
+
+def _conv(n: int, name: str, input, weight, bias, stride, padding, dilation, groups):
+    kernel = tuple(weight.shape[2:])
+    dil = _pair(dilation, n, "dilation")
+    if isinstance(padding, str) and padding == "same" and _pair(stride, n) != (1,) * n:
+        raise ValueError("padding='same' is not supported for strided convolutions")
+    numeric, extra = _conv_padding(padding, kernel, dil, name)
+    if extra is not None:
+        input = pad(input, extra)
+    return getattr(_ops, name)(input, weight, bias, stride, numeric, dilation, groups)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """1-D convolution over ``(N, C_in, L)`` (``padding`` may be ``'same'`` or ``'valid'``)."""
+    return _conv(1, "conv1d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """2-D convolution over ``(N, C_in, H, W)`` (``padding`` may be ``'same'`` or ``'valid'``)."""
+    return _conv(2, "conv2d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1) -> Tensor:
+    """Transposed 1-D convolution (the gradient of :func:`conv1d` with respect to its input)."""
+    return _ops.conv_transpose1d(input, weight, bias, stride, padding, output_padding, groups,
+                                 dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1) -> Tensor:
+    """Transposed 2-D convolution (the gradient of :func:`conv2d` with respect to its input)."""
+    return _ops.conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups,
+                                 dilation)
+
+
+# ---------------------------------------------------------------------------------- pooling
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    return _ops.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode,
+                           return_indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    return _ops.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode,
+                           return_indices)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    return _ops.avg_pool1d(input, kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    return _ops.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                           divisor_override)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return _ops.adaptive_avg_pool1d(input, output_size)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    return _ops.adaptive_avg_pool2d(input, output_size)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    return _ops.adaptive_max_pool2d(input, output_size, return_indices)
+
+
+# -------------------------------------------------------------------------------- activations
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    return input.relu_() if inplace else _ops.relu(input)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    return hardtanh(input, 0.0, 6.0)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    return input.clamp(min_val, max_val)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    return _ops.leaky_relu(input, negative_slope)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    return _ops.gelu(input, approximate=approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    return _ops.silu(input)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    return _ops.elu(input, alpha)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    return _ops.softplus(input, beta, threshold)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return _ops.sigmoid(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    return _ops.tanh(input)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    return input * tanh(softplus(input))
+
+
+def _softmax_dim(ndim: int) -> int:
+    warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to "
+                  "include dim=X as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim``."""
+    if dim is None:
+        dim = _softmax_dim(input.ndim)
+    if dtype is not None:
+        input = input.to(dtype)
+    return _ops.softmax(input, dim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """log(softmax(x)) along ``dim``, computed stably."""
+    if dim is None:
+        dim = _softmax_dim(input.ndim)
+    if dtype is not None:
+        input = input.to(dtype)
+    return _ops.log_softmax(input, dim)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    return softmax(-input, dim, dtype=dtype)
+
+
+# ---------------------------------------------------------------------------------- dropout
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (training only)."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    return _ops.dropout(input, p, training)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of ``(N, C, H, W)`` with probability ``p`` (training only)."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    return _ops.dropout2d(input, p, training)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of ``(N, C, L)`` with probability ``p`` (training only)."""
+    if not training or p == 0.0:
+        return input
+    return _ops.dropout2d(input.unsqueeze(-1), p, training).squeeze(-1)
+
+
+# ----------------------------------------------------------------------------- normalisation
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1) of ``input`` by the batch statistics (``training``) or by
+    the running ones; in training, update the running ones in place with the unbiased variance."""
+    x = input
+    nd = x.ndim
+    if nd < 2:
+        raise ValueError(f"batch_norm: expected 2D or more input (got {nd}D input)")
+    C = x.shape[1]
+    shape = (1, C) + (1,) * (nd - 2)
+    dims = (0,) + tuple(range(2, nd))
+    if training:
+        n = x.numel() // C
+        if n <= 1:
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size {tuple(x.shape)}"
+            )
+        mean = x.mean(dims, keepdim=True)
+        xc = x - mean
+        var = (xc * xc).mean(dims, keepdim=True)
+        y = xc * (var + eps) ** -0.5
+        if running_mean is not None:
+            m = momentum
+            rm, rv = running_mean._data, running_var._data
+            rm *= 1 - m
+            rm += (m * mean._data.reshape(C)).astype(rm.dtype, copy=False)
+            rv *= 1 - m
+            rv += (m * n / (n - 1) * var._data.reshape(C)).astype(rv.dtype, copy=False)
+            running_mean._version += 1
+            running_var._version += 1
+    else:
+        if running_mean is None:
+            raise ValueError("batch_norm: running_mean and running_var are needed in eval mode")
+        xp = get_array_module(running_var._data)
+        inv = Tensor._wrap((1.0 / xp.sqrt(running_var._data + eps)).astype(x._data.dtype,
+                                                                             copy=False))
+        y = (x - running_mean.reshape(shape)) * inv.reshape(shape)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each (sample, channel) over its spatial dimensions."""
+    N, C = input.shape[:2]
+    y = batch_norm(input.reshape((1, N * C) + tuple(input.shape[2:])), None, None, None, None,
+                   True, momentum, eps).reshape(input.shape)
+    shape = (1, C) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing ``normalized_shape`` dimensions, then scale and shift."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(normalized_shape)
+    k = len(normalized_shape)
+    if tuple(input.shape[input.ndim - k:]) != normalized_shape or input.ndim < k:
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size "
+            f"{list(input.shape)}"
+        )
+    dims = tuple(range(input.ndim - k, input.ndim))
+    mean = input.mean(dims, keepdim=True)
+    xc = input - mean
+    var = (xc * xc).mean(dims, keepdim=True)
+    y = xc * (var + eps) ** -0.5
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over groups of channels (and all spatial positions), then scale per channel."""
+    N, C = input.shape[:2]
+    if C % num_groups:
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got input "
+            f"of shape {tuple(input.shape)} and num_groups={num_groups}"
+        )
+    g = input.reshape(N, num_groups, -1)
+    mean = g.mean(2, keepdim=True)
+    gc = g - mean
+    var = (gc * gc).mean(2, keepdim=True)
+    y = (gc * (var + eps) ** -0.5).reshape(input.shape)
+    shape = (1, C) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def local_response_norm(*args, **kwargs):
+    raise NotImplementedError("local_response_norm is not part of ember")
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """``input / max(||input||_p, eps)`` along ``dim``."""
+    n = (input.abs() ** p).sum(dim, keepdim=True) ** (1.0 / p)
+    return input / n.clamp(min=eps)
+
+
+# -------------------------------------------------------------------------------- embedding
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of ``weight`` at the integer positions ``input``; the ``padding_idx`` row gets no
+    gradient. With ``max_norm``, looked-up rows longer than it are rescaled in place first."""
+    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+            f"Long, Int; but got {backend.dtype_of(idx)} instead (while checking arguments for "
+            "embedding)"
+        )
+    w = weight._data
+    num = w.shape[0]
+    if idx.size and (int(idx.min()) < -num or int(idx.max()) >= num):
+        raise IndexError(
+            f"embedding: index out of range in self (indices must be in [0, {num}), got values "
+            f"from {int(idx.min())} to {int(idx.max())})"
+        )
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += num
+    xp = get_array_module(w)
+    flat = idx.reshape(-1)
+    if max_norm is not None:
+        rows = xp.unique(flat)
+        norms = xp.linalg.norm(w[rows], ord=norm_type, axis=1) if norm_type != 2 else \
+            xp.sqrt((w[rows] ** 2).sum(1))
+        scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
+        w[rows] *= scale[:, None]
+        weight._version += 1
+    out = xp.take(w, flat, axis=0).reshape(tuple(idx.shape) + (w.shape[1],))
+    shape = w.shape
+    if scale_grad_by_freq:
+        counts = xp.bincount(flat % num, minlength=num)[flat].astype(w.dtype)
+    else:
+        counts = None
+
+    def backward(g):
+        g2 = g.reshape(-1, shape[1])
+        if padding_idx is not None or counts is not None:
+            keep = xp.ones(flat.shape[0], dtype=g._data.dtype)
+            if padding_idx is not None:
+                keep[flat == padding_idx] = 0
+            if counts is not None:
+                keep /= counts
+            g2 = g2 * Tensor._wrap(keep[:, None])
+        z = Tensor._wrap(xp.zeros(shape, g._data.dtype))
+        return (_ops.index_add(z, 0, Tensor._wrap(flat), g2),)
+
+    return record("Embedding", out, (weight,), backward)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Class indices to int64 one-hot rows (``shape + (num_classes,)``)."""
+    return _ops.one_hot(tensor, num_classes)
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad the last dimensions: ``pad = (left_last, right_last, left_prev, right_prev, ...)``."""
+    if value is None:
+        return _ops.pad(input, pad, mode)
+    return _ops.pad(input, pad, mode, value)
+
+
+
+# ------------------------------------------------------------------------------------ losses
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _legacy_reduction(size_average, reduce, reduction: str) -> str:
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def _check_sizes(name: str, input: Tensor, target: Tensor) -> None:
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(
+            f"{name}: using a target size ({tuple(target.shape)}) that is different to the input "
+            f"size ({tuple(input.shape)}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.",
+            stacklevel=3,
+        )
+
+
+def _as_target(target, input: Tensor) -> Tensor:
+    if isinstance(target, Tensor):
+        return target
+    return _wrap_like(np.asarray(target, dtype=input._data.dtype), input)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean squared error ``(input - target)²``, reduced."""
+    target = _as_target(target, input)
+    _check_sizes("mse_loss", input, target)
+    d = input - target
+    loss = d * d
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, _legacy_reduction(size_average, reduce, reduction))
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+            reduction: str = "mean") -> Tensor:
+    """Mean absolute error ``|input - target|``, reduced."""
+    target = _as_target(target, input)
+    _check_sizes("l1_loss", input, target)
+    return _reduce((input - target).abs(), _legacy_reduction(size_average, reduce, reduction))
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """Squared error below ``delta``, linear (slope ``delta``) above it."""
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta, got {delta}")
+    target = _as_target(target, input)
+    _check_sizes("huber_loss", input, target)
+    d = input - target
+    a = d.abs()
+    loss = _ops.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """``0.5 d²/beta`` below ``beta``, ``|d| - beta/2`` above (L1 when ``beta = 0``)."""
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
+    target = _as_target(target, input)
+    _check_sizes("smooth_l1_loss", input, target)
+    d = input - target
+    a = d.abs()
+    if beta == 0:
+        loss = a
+    else:
+        loss = _ops.where(a < beta, (0.5 / beta) * d * d, a - 0.5 * beta)
+    return _reduce(loss, _legacy_reduction(size_average, reduce, reduction))
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """``-(t·log p + (1-t)·log(1-p))`` for probabilities ``p`` (logs clamped at -100, as PyTorch)."""
+    target = _as_target(target, input)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"binary_cross_entropy: using a target size ({tuple(target.shape)}) that is different "
+            f"to the input size ({tuple(input.shape)}) is deprecated. Please ensure they have the "
+            "same size."
+        )
+    xp = get_array_module(input._data)
+    p, t = input._data, target._data
+    if p.size and (bool(xp.any(p < 0)) or bool(xp.any(p > 1)) or bool(xp.any(p != p))):
+        raise RuntimeError(
+            "binary_cross_entropy: all elements of input should be between 0 and 1 (apply sigmoid "
+            "first, or use binary_cross_entropy_with_logits)"
+        )
+    if t.size and (bool(xp.any(t < 0)) or bool(xp.any(t > 1))):
+        raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 and 1")
+    log_p = input.log().clamp(min=-100.0)
+    log_1p = (1 - input).log().clamp(min=-100.0)
+    loss = -(target * log_p + (1 - target) * log_1p)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, _legacy_reduction(size_average, reduce, reduction))
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
+                                     weight: Tensor | None = None, size_average=None,
+                                     reduce=None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """Sigmoid + binary cross-entropy in one stable expression:
+    ``(1-t)·x + (1 + (pw-1)·t)·(log(1 + e^-|x|) + max(-x, 0))``."""
+    target = _as_target(target, input)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Target size ({tuple(target.shape)}) must be the same as input size "
+            f"({tuple(input.shape)})"
+        )
+    softplus_neg = (-input.abs()).exp().log1p() + (-input).relu()  # log(1 + e^-x), stably
+    if pos_weight is not None:
+        log_weight = (pos_weight - 1) * target + 1
+        loss = (1 - target) * input + log_weight * softplus_neg
+    else:
+        loss = (1 - target) * input + softplus_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, _legacy_reduction(size_average, reduce, reduction))
+
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """KL divergence with ``input`` given as log-probabilities: ``t·(log t - input)``
+    (``0`` where ``t = 0``); ``reduction='batchmean'`` divides the sum by the batch size."""
+    target = _as_target(target, input)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        xp = get_array_module(target._data)
+        pos = Tensor._wrap(target._data > 0)
+        safe = _ops.where(pos, target, Tensor._wrap(xp.ones((), target._data.dtype)))
+        loss = target * (safe.log() - input)
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support size."
+            "'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition. 'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.", stacklevel=2)
+    return _reduce(loss, reduction)
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax + negative log-likelihood over classes (dim 1), with class-index or probability
+    targets, class weights, ``ignore_index`` and label smoothing (one fused op)."""
+    return _ops.cross_entropy(input, target, weight, ignore_index=ignore_index,
+                              reduction=_legacy_reduction(size_average, reduce, reduction),
+                              label_smoothing=label_smoothing)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of class indices given log-probabilities (dim 1)."""
+    return _ops.nll_loss(input, target, weight, ignore_index=ignore_index,
+                         reduction=_legacy_reduction(size_average, reduce, reduction))
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    return _reduce((-target * input).exp().log1p(), _legacy_reduction(size_average, reduce, reduction))
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """``x1·x2 / max(||x1||·||x2||, eps)`` along ``dim``."""
+    n1 = (x1 * x1).sum(dim).sqrt()
+    n2 = (x2 * x2).sum(dim).sqrt()
+    return (x1 * x2).sum(dim) / (n1 * n2).clamp(min=eps)
+
+
+# --------------------------------------------------------------------------------- attention
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
+                                 dropout_p: float = 0.0, is_causal: bool = False,
+                                 scale: float | None = None) -> Tensor:
+    """``softmax(q kᵀ · scale + mask) v`` over the last two dimensions; a boolean mask keeps the
+    positions where it is True."""
+    L, S = query.shape[-2], key.shape[-2]
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query * scale).matmul(key.transpose(-2, -1))
+    xp = get_array_module(scores._data)
+    if is_causal:
+        keep = xp.tril(xp.ones((L, S), dtype=bool))
+        scores = scores.masked_fill(Tensor._wrap(~keep), float("-inf"))
+    if attn_mask is not None:
+        if attn_mask.dtype == backend.bool_:
+            scores = scores.masked_fill(Tensor._wrap(~attn_mask._data), float("-inf"))
+        else:
+            scores = scores + attn_mask
+    attn = softmax(scores, -1)
+    if dropout_p > 0.0:
+        attn = dropout(attn, dropout_p, True)
+    return attn.matmul(value)
+
+
+# --------------------------------------------------------------------------------- re-exports
+
+
+def __getattr__(name):
+    # Ops with no wrapper here (hardswish, logsigmoid, ...) are served from ember.ops directly.
+    if not name.startswith("_") and name in getattr(_ops, "__all__", ()):
+        return getattr(_ops, name)
+    raise AttributeError(f"module 'ember.nn.functional' has no attribute {name!r}")
+
+
+__all__ = [
+    "linear", "bilinear", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
+    "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d", "adaptive_max_pool2d", "relu", "relu6", "hardtanh", "leaky_relu",
+    "gelu", "silu", "elu", "softplus", "sigmoid", "tanh", "mish", "softmax", "log_softmax",
+    "softmin", "dropout", "dropout1d", "dropout2d", "batch_norm", "instance_norm", "layer_norm",
+    "group_norm", "normalize", "embedding", "one_hot", "pad", "mse_loss", "l1_loss",
+    "huber_loss", "smooth_l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "kl_div", "cross_entropy", "nll_loss", "soft_margin_loss", "cosine_similarity",
+    "scaled_dot_product_attention",
+]
