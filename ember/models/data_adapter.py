@@ -1,0 +1,225 @@
+"""Turning what ``fit``/``evaluate``/``predict`` accept into batches, with the input checks.
+
+Accepted: NumPy arrays or ember Tensors ``x`` (and ``y``), a ``Dataset`` yielding ``(x, y)``
+pairs, or a ``DataLoader``. In-memory arrays are batched here directly (no per-sample Python
+work): the whole array is moved to the training device once and each batch is a slice or a
+fancy-index of it. Shuffling draws its permutation from ember's global generator, so
+``ember.manual_seed`` makes runs repeatable.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterator
+
+import numpy as np
+
+from ember import backend
+from ember.random import get_rng
+from ember.tensor import Tensor
+
+
+def is_dataset(obj: Any) -> bool:
+    """A map-style dataset: indexable and sized, but not an array or Tensor."""
+    return (hasattr(obj, "__getitem__") and hasattr(obj, "__len__")
+            and not isinstance(obj, (Tensor, np.ndarray, list, tuple))
+            and not hasattr(obj, "__cuda_array_interface__"))
+
+
+def is_loader(obj: Any) -> bool:
+    """A ``DataLoader`` (anything iterable over batches with ``batch_size``/``dataset``)."""
+    from ember.utils.data import DataLoader
+
+    return isinstance(obj, DataLoader)
+
+
+def as_array(value: Any, name: str, features: bool):
+    """The backend array for ``x`` (``features=True``) or ``y``.
+
+    NumPy float64 input (NumPy's default) becomes ember's default float dtype, as Keras casts to
+    ``floatx``; Python lists of ints become int64. Tensors keep their dtype.
+    """
+    if isinstance(value, Tensor):
+        return value.detach()._data
+    if hasattr(value, "__cuda_array_interface__"):
+        return value
+    if isinstance(value, (list, tuple)) and value and isinstance(value[0], Tensor):
+        raise TypeError(f"{name} is a list of Tensors; stack them first (ember.stack({name}))")
+    arr = np.asarray(value)
+    if arr.dtype == object or arr.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
+    if arr.dtype.kind == "f" and arr.dtype != backend.get_default_dtype().np and arr.dtype == np.float64:
+        arr = arr.astype(backend.get_default_dtype().np)
+    elif arr.dtype.kind in "iu" and not isinstance(value, np.ndarray):
+        arr = arr.astype(np.int64)
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must have a first (sample) dimension, got a scalar")
+    return arr
+
+
+class ArrayBatches:
+    """Mini-batches over in-memory arrays ``xs`` (and optional ``y``), optionally shuffled.
+
+    Yields ``(x, y)`` tuples of Tensors (or ``(x,)`` without ``y``).
+    """
+
+    def __init__(self, x, y, batch_size: int, shuffle: bool, device=None):
+        if device is not None:
+            x = backend.move_array(x, device)
+            y = backend.move_array(y, device) if y is not None else None
+        self.x, self.y = x, y
+        self.n = int(x.shape[0])
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+
+    def __len__(self) -> int:
+        return math.ceil(self.n / self.batch_size) if self.n else 0
+
+    def __iter__(self) -> Iterator[tuple]:
+        bs, n = self.batch_size, self.n
+        order = get_rng().permutation(n) if self.shuffle else None
+        xp = backend.get_array_module(self.x)
+        if order is not None and xp is not np:
+            order = xp.asarray(order)
+        for start in range(0, n, bs):
+            if order is None:
+                sl = slice(start, min(start + bs, n))
+            else:
+                sl = order[start:start + bs]
+            xb = Tensor._wrap(self.x[sl])
+            if self.y is None:
+                yield (xb,)
+            else:
+                yield (xb, Tensor._wrap(self.y[sl]))
+
+
+class LoaderBatches:
+    """Batches from a ``DataLoader``, each moved to ``device`` when it is not there yet."""
+
+    def __init__(self, loader, device=None):
+        self.loader = loader
+        self.device = device
+
+    def __len__(self) -> int:
+        try:
+            return len(self.loader)
+        except TypeError:
+            return 0
+
+    def __iter__(self):
+        for batch in self.loader:
+            if isinstance(batch, Tensor):
+                batch = (batch,)
+            batch = tuple(_to_tensor(b, self.device) for b in batch)
+            yield batch
+
+
+def _to_tensor(b, device):
+    if not isinstance(b, Tensor):
+        b = Tensor._wrap(as_array(b, "batch", True))
+    if device is not None and b.device != device:
+        b = b.to(device)
+    return b
+
+
+def batch_length(batch) -> int:
+    """The number of samples in a batch (the first dimension of its first tensor)."""
+    first = batch[0] if isinstance(batch, (tuple, list)) else batch
+    while isinstance(first, (tuple, list)):
+        first = first[0]
+    shape = getattr(first, "shape", None)
+    return int(shape[0]) if shape else 1
+
+
+def dataset_arrays(dataset):
+    """``(x, y)`` arrays when a dataset is a ``TensorDataset`` of two tensors, else ``None``."""
+    tensors = getattr(dataset, "tensors", None)
+    if isinstance(tensors, (tuple, list)) and len(tensors) == 2 and all(
+            isinstance(t, Tensor) for t in tensors):
+        return tensors[0]._data, tensors[1]._data
+    return None
+
+
+class _SliceDataset:
+    """A contiguous range of another dataset (for ``validation_split`` on a Dataset)."""
+
+    def __init__(self, dataset, start: int, stop: int):
+        self.dataset, self.start, self.stop = dataset, start, stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def __getitem__(self, i: int):
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self.dataset[self.start + i]
+
+
+def make_batches(x, y, batch_size: int, shuffle: bool, device, what: str = "x",
+                 requires_y: bool = True):
+    """Batches for ``x``/``y`` in any accepted form; see the module doc."""
+    if x is None:
+        raise ValueError(f"{what} is required: pass NumPy arrays/Tensors x and y, a Dataset or a "
+                         "DataLoader")
+    if batch_size is None:
+        batch_size = 32
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if is_loader(x):
+        if y is not None:
+            raise ValueError("when x is a DataLoader, y must be None: the loader yields (x, y)")
+        return LoaderBatches(x, device)
+    if is_dataset(x):
+        if y is not None:
+            raise ValueError("when x is a Dataset, y must be None: the dataset yields (x, y)")
+        arrays = dataset_arrays(x)
+        if arrays is not None:
+            return ArrayBatches(arrays[0], arrays[1], batch_size, shuffle, device)
+        from ember.utils.data import DataLoader
+
+        return LoaderBatches(DataLoader(x, batch_size=int(batch_size), shuffle=shuffle), device)
+    xa = as_array(x, "x", True)
+    if y is None:
+        if requires_y:
+            raise ValueError(f"{what}: y is missing; pass the targets as y (or a Dataset of (x, y))")
+        return ArrayBatches(xa, None, batch_size, shuffle, device)
+    ya = as_array(y, "y", False)
+    if xa.shape[0] != ya.shape[0]:
+        raise ValueError(
+            f"x and y must have the same number of samples: x has {xa.shape[0]} (shape "
+            f"{tuple(xa.shape)}) but y has {ya.shape[0]} (shape {tuple(ya.shape)})"
+        )
+    return ArrayBatches(xa, ya, batch_size, shuffle, device)
+
+
+def split_validation(x, y, validation_split: float):
+    """``(x_train, y_train), (x_val, y_val)``: the last ``validation_split`` of the samples is
+    held out, before any shuffling (as Keras does)."""
+    if not 0.0 <= validation_split < 1.0:
+        raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
+    if is_loader(x):
+        raise ValueError(
+            "validation_split needs arrays or a Dataset to split; with a DataLoader pass "
+            "validation_data=(another loader) instead"
+        )
+    if is_dataset(x):
+        n = len(x)
+        cut = int(math.floor(n * (1.0 - validation_split)))
+        if cut in (0, n):
+            raise ValueError(f"validation_split={validation_split} of {n} samples leaves an empty "
+                             "training or validation set")
+        return (_SliceDataset(x, 0, cut), None), (_SliceDataset(x, cut, n), None)
+    if y is None:
+        raise ValueError("fit: y is missing; pass the targets as y (or a Dataset of (x, y))")
+    xa, ya = as_array(x, "x", True), as_array(y, "y", False)
+    if xa.shape[0] != ya.shape[0]:
+        raise ValueError(
+            f"x and y must have the same number of samples: x has {xa.shape[0]} (shape "
+            f"{tuple(xa.shape)}) but y has {ya.shape[0]} (shape {tuple(ya.shape)})"
+        )
+    n = xa.shape[0]
+    cut = int(math.floor(n * (1.0 - validation_split)))
+    if cut in (0, n):
+        raise ValueError(f"validation_split={validation_split} of {n} samples leaves an empty "
+                         "training or validation set")
+    return (xa[:cut], ya[:cut]), (xa[cut:], ya[cut:])

@@ -1,0 +1,329 @@
+"""``Model``: an ``nn.Module`` that also knows how to train itself (Keras' high-level API).
+
+A ``Model`` is an ordinary module (parameters, ``forward``, ``state_dict``, ``to(device)``), so
+hand-written PyTorch-style loops work on it unchanged; ``compile`` + ``fit`` are an alternative,
+not a replacement. The per-batch logic lives in ``train_step``/``test_step``/``predict_step``,
+which subclasses may override (as in PyTorch Lightning) while keeping the loop, callbacks,
+progress bars and History.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from ember.nn import Module
+from ember.tensor import Tensor
+
+
+class Model(Module):
+    """A trainable network with ``compile``/``fit``/``evaluate``/``predict``/``summary``.
+
+    Subclass it like ``nn.Module`` (build layers in ``__init__`` after ``super().__init__()``,
+    write ``forward``), or use :class:`ember.models.Sequential`::
+
+        model = ember.models.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        history = model.fit(x, y, epochs=50, validation_split=0.2)
+
+    Attributes:
+        optimizer: the compiled optimizer.
+        loss: the compiled loss, called as ``loss(y_pred, y_true)`` (PyTorch's argument order).
+        compiled_metrics: the compiled :class:`~ember.metrics.Metric` objects.
+        history: the :class:`History` of the last ``fit``.
+        stop_training: set to ``True`` (by a callback or ``train_step``) to end ``fit`` after the
+            current batch.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Stored straight in __dict__: a loss module assigned normally would become a submodule
+        # (and show up in summary/state_dict).
+        d = self.__dict__
+        d["optimizer"] = None
+        d["_loss_fn"] = None
+        d["_loss_kind"] = None
+        d["compiled_metrics"] = []
+        d["stop_training"] = False
+        d["history"] = None
+        d["_input_spec"] = None
+
+    # ------------------------------------------------------------------------------- compile
+
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None,
+                metrics: Iterable[Any] | None = None) -> None:
+        """Configure training: the optimizer, the loss and the metrics to report.
+
+        Args:
+            optimizer: an ``ember.optim`` optimizer built over ``self.parameters()``, an optimizer
+                class (built here with its defaults), or a name: ``"sgd"`` (lr 0.01), ``"adam"``,
+                ``"adamw"``, ``"rmsprop"``, ``"adagrad"``, ``"adadelta"``.
+            loss: a loss module (``nn.CrossEntropyLoss()``), a function ``loss(y_pred, y_true)``,
+                or a name: ``"sparse_categorical_crossentropy"`` / ``"cross_entropy"`` (integer
+                labels, **on logits**: no softmax at the end of the model),
+                ``"categorical_crossentropy"`` (one-hot rows, on logits),
+                ``"binary_crossentropy"`` (on probabilities, as Keras), ``"binary_crossentropy_
+                from_logits"``, ``"mse"``/``"mean_squared_error"``, ``"mae"``, ``"huber"``.
+            metrics: :class:`~ember.metrics.Metric` objects or classes, functions
+                ``f(y_pred, y_true)``, or names: ``"accuracy"``/``"acc"``,
+                ``"top_k_accuracy"``/``"top5"``, ``"precision"``, ``"recall"``, ``"f1"``
+                (macro), ``"mae"``, ``"mse"``. Each is logged under its name.
+
+        Raises:
+            ValueError: an unknown name (the message lists the valid ones), or no loss.
+        """
+        from ember.models import registry
+
+        if loss is None:
+            raise ValueError(
+                "compile() needs a loss, e.g. loss='sparse_categorical_crossentropy' for integer "
+                "class labels or loss='mse' for regression"
+            )
+        opt = registry.get_optimizer(optimizer, self.parameters())
+        loss_fn, kind = registry.get_loss(loss)
+        if isinstance(metrics, (str, dict)) or callable(metrics):
+            metrics = [metrics]
+        compiled = [registry.get_metric(m, kind) for m in (metrics or [])]
+        names = [m.name for m in compiled]
+        clash = {n for n in names if names.count(n) > 1 or n == "loss"}
+        if clash:
+            raise ValueError(f"metric names must be unique and not 'loss'; repeated: {sorted(clash)}"
+                             " (give metrics distinct name=...)")
+        d = self.__dict__
+        d["optimizer"] = opt
+        d["_loss_fn"] = loss_fn
+        d["_loss_kind"] = kind
+        d["compiled_metrics"] = compiled
+
+    @property
+    def loss(self) -> Callable | None:
+        """The compiled loss (``None`` before ``compile``)."""
+        return self.__dict__.get("_loss_fn")
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """The log names of the compiled metrics (without ``loss``)."""
+        return [m.name for m in self.__dict__.get("compiled_metrics", [])]
+
+    @property
+    def metrics(self) -> list:
+        """The compiled metric objects."""
+        return list(self.__dict__.get("compiled_metrics", []))
+
+    def _check_compiled(self, what: str) -> None:
+        if "optimizer" not in self.__dict__:
+            raise RuntimeError(
+                f"{type(self).__name__}.__init__ did not call super().__init__(); do that first"
+            )
+        if self.__dict__.get("_loss_fn") is None or (what == "fit" and self.optimizer is None):
+            raise RuntimeError(
+                f"{what}() called before compile(): call model.compile(optimizer='adam', "
+                "loss='sparse_categorical_crossentropy', metrics=['accuracy']) (or your choice) "
+                "first"
+            )
+
+    def _remember_input(self, x_array) -> None:
+        if x_array is not None and getattr(x_array, "ndim", 0) >= 1:
+            self.__dict__["_input_spec"] = (tuple(x_array.shape[1:]), x_array.dtype)
+
+    # ------------------------------------------------------------------------------ steps
+
+    @staticmethod
+    def unpack(batch) -> tuple[Any, Any]:
+        """``(x, y)`` from a batch (a pair, or a 1-tuple with no targets)."""
+        if isinstance(batch, (tuple, list)):
+            if len(batch) == 2:
+                return batch[0], batch[1]
+            if len(batch) == 1:
+                return batch[0], None
+            raise ValueError(
+                f"a batch must be (x, y) or (x,), got {len(batch)} elements; override "
+                "train_step/test_step to handle other layouts"
+            )
+        return batch, None
+
+    def compute_loss(self, y_pred, y) -> Tensor:
+        """The compiled loss of ``y_pred`` against ``y`` (override for extra terms)."""
+        if y is None:
+            raise ValueError("the batch has no targets; fit/evaluate need (x, y) batches")
+        return self._loss_fn(y_pred, y)
+
+    def update_metrics(self, y_pred, y) -> dict[str, Any]:
+        """Feed one batch to every compiled metric; returns their running results."""
+        for m in self.compiled_metrics:
+            m.update(y_pred, y)
+        return self.metric_results()
+
+    def metric_results(self) -> dict[str, Any]:
+        """``{name: result}`` of every compiled metric."""
+        return {m.name: m.result() for m in self.compiled_metrics}
+
+    def reset_metrics(self) -> None:
+        """Reset every compiled metric (``fit`` does this at the start of each epoch)."""
+        for m in self.compiled_metrics:
+            m.reset()
+
+    def train_step(self, batch) -> dict[str, Any]:
+        """One optimisation step on ``batch``; returns the logs (``{"loss": ..., metrics}``).
+
+        The default: forward, loss, backward, optimizer step, zero the gradients, update the
+        metrics. Override it for custom training logic (GANs, gradient accumulation, extra
+        losses ...); return a dict whose values are numbers or one-element tensors. ``fit``
+        averages the returned values over the epoch's samples, except the compiled metrics'
+        names, whose values are taken as the running results they are.
+        """
+        x, y = self.unpack(batch)
+        y_pred = self(x)
+        loss = self.compute_loss(y_pred, y)
+        loss.backward()
+        self.optimizer.step()
+        self.optimizer.zero_grad()
+        logs = {"loss": loss.detach()}
+        logs.update(self.update_metrics(y_pred.detach(), y))
+        return logs
+
+    def test_step(self, batch) -> dict[str, Any]:
+        """Loss and metrics on ``batch`` without training (runs under ``no_grad``, eval mode)."""
+        x, y = self.unpack(batch)
+        y_pred = self(x)
+        logs = {"loss": self.compute_loss(y_pred, y)}
+        logs.update(self.update_metrics(y_pred, y))
+        return logs
+
+    def predict_step(self, batch) -> Any:
+        """The model's output on a batch's inputs (under ``no_grad``, eval mode)."""
+        x, _ = self.unpack(batch)
+        return self(x)
+
+    # ----------------------------------------------------------------------------- loops
+
+    def fit(self, x: Any = None, y: Any = None, batch_size: int = 32, epochs: int = 1,
+            verbose: int | str = "auto", callbacks: list | None = None,
+            validation_split: float = 0.0, validation_data: Any = None, shuffle: bool = True,
+            initial_epoch: int = 0, device: Any = None):
+        """Train for ``epochs`` epochs; returns a :class:`~ember.models.history.History`.
+
+        Args:
+            x: inputs as a NumPy array or Tensor (with ``y``), a ``Dataset`` yielding
+                ``(x, y)``, or a ``DataLoader`` (then ``batch_size``/``shuffle`` are the
+                loader's). NumPy float64 arrays are cast to the default float dtype.
+            y: targets for array ``x``.
+            batch_size: samples per gradient step.
+            epochs: index of the last epoch (epochs run from ``initial_epoch`` to ``epochs``).
+            verbose: 0 silent, 1 a progress bar per epoch, 2 one line per epoch, ``"auto"`` 1 in
+                a terminal or notebook and 2 otherwise.
+            callbacks: :class:`~ember.callbacks.Callback` objects.
+            validation_split: fraction of the samples held out for validation, taken from the
+                end of ``x``/``y`` before shuffling (as Keras).
+            validation_data: ``(x_val, y_val)``, a Dataset or a DataLoader; overrides
+                ``validation_split``.
+            shuffle: reshuffle the training samples every epoch (from ember's seeded generator).
+            initial_epoch: epoch to start from (to resume a run).
+            device: move the model (and batches) there first; default: the parameters' device.
+
+        Returns:
+            The History (also kept as ``model.history``): ``history.history["loss"]`` holds each
+            epoch's sample-weighted mean training loss, ``"val_loss"`` and the metrics likewise.
+
+        Everything is checked before the first step: compile was called, ``x`` and ``y`` have
+        the same length, the labels fit the loss and the model's output. A NaN/inf loss warns
+        once (``TerminateOnNaN`` stops instead). Ctrl-C ends the run cleanly: callbacks' end
+        actions run (``EarlyStopping`` restores the best weights) and the History of the
+        completed epochs is returned with ``history.interrupted = True``.
+        """
+        from ember.models.training import fit
+
+        return fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
+                   validation_data, shuffle, initial_epoch, device)
+
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int = 32,
+                 verbose: int | str = "auto", return_dict: bool = False,
+                 callbacks: list | None = None, device: Any = None):
+        """Loss and metrics on data, without training (eval mode, no gradients).
+
+        Returns the loss alone when no metrics were compiled, else ``[loss, metric, ...]`` in
+        compile order, or ``{"loss": ..., name: ...}`` with ``return_dict=True``.
+        """
+        from ember.models.training import evaluate
+
+        return evaluate(self, x, y, batch_size, verbose, return_dict, callbacks, device)
+
+    def predict(self, x: Any, batch_size: int = 32, verbose: int | str = 0,
+                callbacks: list | None = None, device: Any = None) -> np.ndarray:
+        """The model's outputs for ``x`` (arrays, Tensor, Dataset or DataLoader; targets are
+        ignored), batch by batch in eval mode, concatenated into one NumPy array.
+
+        For classification with logits, ``predict(x).argmax(1)`` gives the classes.
+        """
+        from ember.models.training import predict
+
+        return predict(self, x, batch_size, verbose, callbacks, device)
+
+    # ------------------------------------------------------------------------------ others
+
+    def summary(self, input_shape: tuple | int | None = None, x: Any = None, dtype: Any = None,
+                print_fn: Callable[[str], Any] | None = print) -> str:
+        """Print and return a table of the layers, their output shapes and parameter counts.
+
+        Output shapes come from a forward pass (forward hooks) on a batch of two samples: ``x``
+        (real data), zeros of ``input_shape`` (one sample's shape, without the batch), or,
+        after ``fit``, the shape of the data it was trained on. The batch dimension is shown as
+        ``None``. Param # counts each layer's own parameters, so the column sums to the total.
+        """
+        from ember.models.summary import summarize
+
+        text = summarize(self, input_shape, x, dtype)
+        if print_fn is not None:
+            print_fn(text)
+        return text
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every ``state_dict`` entry as NumPy arrays, in ``state_dict`` order."""
+        return [np.array(v.detach()) for v in self.state_dict().values()]
+
+    def set_weights(self, weights: list) -> None:
+        """Load arrays in the order of :meth:`get_weights`."""
+        from ember.creation import tensor
+
+        keys = list(self.state_dict())
+        if len(weights) != len(keys):
+            raise ValueError(f"set_weights expects {len(keys)} arrays (one per state_dict entry), "
+                             f"got {len(weights)}")
+        self.load_state_dict({k: tensor(np.asarray(w)) for k, w in zip(keys, weights)})
+
+    def save_weights(self, path: str | os.PathLike) -> None:
+        """Write ``state_dict()`` to a safetensors file (atomically, via :func:`ember.save`)."""
+        import ember
+
+        ember.save(self.state_dict(), os.fspath(path))
+
+    def load_weights(self, path: str | os.PathLike, strict: bool = True):
+        """Load weights written by :meth:`save_weights` (or any safetensors state dict)."""
+        import ember
+
+        return self.load_state_dict(ember.load(os.fspath(path)), strict=strict)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the weights and, when compiled, the optimizer's state to one safetensors file.
+
+        Keys are ``model.<name>`` and ``optimizer.<...>``; :meth:`load` reads them back.
+        """
+        import ember
+
+        state = {f"model.{k}": v for k, v in self.state_dict().items()}
+        if self.optimizer is not None:
+            state["optimizer"] = self.optimizer.state_dict()
+        ember.save(state, os.fspath(path))
+
+    def load(self, path: str | os.PathLike, strict: bool = True) -> None:
+        """Restore what :meth:`save` wrote (weights, and optimizer state when compiled)."""
+        import ember
+
+        state = ember.load(os.fspath(path))
+        weights = {k[len("model."):]: v for k, v in state.items() if k.startswith("model.")}
+        self.load_state_dict(weights, strict=strict)
+        if self.optimizer is not None and "optimizer" in state:
+            self.optimizer.load_state_dict(state["optimizer"])

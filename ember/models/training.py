@@ -1,0 +1,278 @@
+"""The loops behind ``Model.fit``, ``Model.evaluate`` and ``Model.predict``.
+
+Each loop turns its input into batches (:mod:`ember.models.data_adapter`), calls the model's
+overridable step (``train_step``/``test_step``/``predict_step``) per batch and tells the callbacks.
+Logs returned by a step are averaged over the epoch's samples (each batch weighted by its size),
+except the compiled metrics, whose values are already running results over the epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ember import backend
+from ember.callbacks.callback import Callback, CallbackList
+from ember.callbacks.progbar import ProgbarLogger, resolve_verbose
+from ember.callbacks.terminate_on_nan import TerminateOnNaN
+from ember.models import data_adapter as da
+from ember.models.history import History
+from ember.models.input_checks import check_targets, probe_output
+from ember.tensor import Tensor
+
+
+def _scalar(value) -> Any:
+    """A Python number from a log value (Tensor, array or number); other values unchanged."""
+    if isinstance(value, Tensor):
+        return float(value.detach().item()) if value.numel() == 1 else value
+    if isinstance(value, np.generic):
+        return value.item()
+    if hasattr(value, "shape") and getattr(value, "size", 2) == 1:
+        return float(value.reshape(()))
+    return value
+
+
+class _EpochLogs:
+    """Sample-weighted running means of step logs; compiled metrics pass through as they are."""
+
+    def __init__(self, passthrough: set[str]):
+        self.passthrough = passthrough
+        self.sums: dict[str, float] = {}
+        self.count = 0
+        self.latest: dict[str, Any] = {}
+
+    def add(self, logs: dict, n: int) -> dict:
+        self.count += n
+        for k, v in logs.items():
+            v = _scalar(v)
+            if k in self.passthrough or not isinstance(v, (int, float)) or isinstance(v, bool):
+                self.latest[k] = v
+            else:
+                self.sums[k] = self.sums.get(k, 0.0) + float(v) * n
+        return self.result()
+
+    def result(self) -> dict:
+        out = {k: s / self.count for k, s in self.sums.items()} if self.count else {}
+        out.update(self.latest)
+        return out
+
+
+def _device_for(model, device):
+    if device is not None:
+        dev = backend.as_device(device)
+        model.to(dev)
+        return dev
+    for p in model.parameters():
+        return p.device
+    return None
+
+
+def _prepare(model, x, y, batch_size, shuffle, device, what):
+    """Batches for ``(x, y)``, after checking the targets against the loss."""
+    if x is not None and not da.is_loader(x) and not da.is_dataset(x) and y is not None:
+        xa, ya = da.as_array(x, f"{what} x", True), da.as_array(y, f"{what} y", False)
+        if xa.shape[0] != ya.shape[0]:
+            raise ValueError(
+                f"{what}: x and y must have the same number of samples: x has {xa.shape[0]} "
+                f"(shape {tuple(xa.shape)}) but y has {ya.shape[0]} (shape {tuple(ya.shape)})"
+            )
+        if xa.shape[0] == 0:
+            raise ValueError(f"{what}: x and y are empty")
+        out = probe_output(model, xa, device)
+        model._remember_input(xa)
+        ya = check_targets(model._loss_fn, model._loss_kind, ya, out,
+                           "y" if what == "fit" else f"{what} y")
+        return da.ArrayBatches(xa, ya, batch_size, shuffle, device)
+    batches = da.make_batches(x, y, batch_size, shuffle, device, what)
+    if isinstance(batches, da.ArrayBatches) and batches.y is not None and batches.n:
+        out = probe_output(model, batches.x, device)
+        model._remember_input(batches.x)
+        batches.y = check_targets(model._loss_fn, model._loss_kind, batches.y, out, f"{what} y")
+    return batches
+
+
+def _validation_batches(model, validation_data, batch_size, device):
+    if da.is_loader(validation_data) or da.is_dataset(validation_data):
+        return _prepare(model, validation_data, None, batch_size, False, device, "validation_data")
+    if isinstance(validation_data, (tuple, list)) and len(validation_data) == 2:
+        xv, yv = validation_data
+        return _prepare(model, xv, yv, batch_size, False, device, "validation_data")
+    raise ValueError(
+        "validation_data must be a tuple (x_val, y_val), a Dataset or a DataLoader; got "
+        f"{type(validation_data).__name__}"
+        + (f" of length {len(validation_data)}" if isinstance(validation_data, (tuple, list)) else "")
+    )
+
+
+def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callbacks=None,
+        validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
+        device=None) -> History:
+    """See :meth:`ember.models.model.Model.fit`."""
+    model._check_compiled("fit")
+    if not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
+    if initial_epoch < 0 or initial_epoch > epochs:
+        raise ValueError(f"initial_epoch must be in 0..epochs ({epochs}), got {initial_epoch}")
+    verbose = resolve_verbose(verbose)
+    dev = _device_for(model, device)
+
+    if validation_data is None and validation_split:
+        (x, y), (xv, yv) = da.split_validation(x, y, validation_split)
+        validation_data = xv if yv is None else (xv, yv)
+    train_batches = _prepare(model, x, y, batch_size, shuffle, dev, "fit")
+    val_batches = None
+    if validation_data is not None:
+        val_batches = _validation_batches(model, validation_data, batch_size, dev)
+
+    history = History()
+    cbs = CallbackList(callbacks, model=model)
+    has_nan_guard = any(isinstance(cb, TerminateOnNaN) for cb in cbs)
+    if verbose and not any(isinstance(cb, ProgbarLogger) for cb in cbs):
+        cbs.append(ProgbarLogger(verbose))
+    cbs.append(history)
+    steps = len(train_batches) or None
+    params = {"epochs": epochs, "steps": steps, "verbose": verbose, "batch_size": batch_size}
+    cbs.set_model(model)
+    cbs.set_params(params)
+    history.params = params
+    model.history = history
+    model.stop_training = False
+    model.optimizer.zero_grad()
+    passthrough = set(model.metrics_names)
+    was_training = model.training
+
+    epoch, step = initial_epoch, -1
+    warned_nan = False
+    cbs.on_train_begin()
+    try:
+        for epoch in range(initial_epoch, epochs):
+            model.train()
+            model.reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            running = _EpochLogs(passthrough)
+            for step, batch in enumerate(train_batches):
+                cbs.on_train_batch_begin(step)
+                logs = model.train_step(batch)
+                if not isinstance(logs, dict):
+                    raise TypeError(
+                        f"train_step must return a dict of logs such as {{'loss': loss}}, got "
+                        f"{type(logs).__name__}"
+                    )
+                n = da.batch_length(batch)
+                raw_loss = _scalar(logs.get("loss", 0.0))
+                batch_logs = running.add(logs, n)
+                if (not has_nan_guard and not warned_nan and isinstance(raw_loss, float)
+                        and not math.isfinite(raw_loss)):
+                    warned_nan = True
+                    warnings.warn(
+                        f"fit: the loss became {raw_loss} at epoch {epoch + 1}, batch {step}. "
+                        "Training goes on but the weights are probably ruined: lower the learning "
+                        "rate, check the inputs for NaN/inf, or pass "
+                        "callbacks=[ember.callbacks.TerminateOnNaN()] to stop at once.",
+                        RuntimeWarning,
+                        stacklevel=3,
+                    )
+                cbs.on_train_batch_end(step, dict(batch_logs))
+                if model.stop_training:
+                    break
+            epoch_logs = running.result()
+            if val_batches is not None:
+                val_logs = run_evaluation(model, val_batches, None)
+                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+            cbs.on_epoch_end(epoch, epoch_logs)
+            if model.stop_training:
+                break
+    except KeyboardInterrupt:
+        history.interrupted = True
+        done = len(history.epoch)
+        print(f"\nTraining interrupted (Ctrl-C) during epoch {epoch + 1}, batch {step + 1}; "
+              f"returning the history of the {done} completed epoch(s).", file=sys.stderr)
+    finally:
+        model.train(was_training)
+    cbs.on_train_end()
+    return history
+
+
+def run_evaluation(model, batches, cbs: Callback | None) -> dict:
+    """Loss and metrics over ``batches`` with ``test_step`` (no gradients, eval mode)."""
+    from ember.autograd import no_grad
+
+    was_training = model.training
+    model.eval()
+    model.reset_metrics()
+    running = _EpochLogs(set(model.metrics_names))
+    if cbs is not None:
+        cbs.on_test_begin()
+    try:
+        with no_grad():
+            for step, batch in enumerate(batches):
+                if cbs is not None:
+                    cbs.on_test_batch_begin(step)
+                logs = model.test_step(batch)
+                if not isinstance(logs, dict):
+                    raise TypeError(f"test_step must return a dict of logs, got {type(logs).__name__}")
+                batch_logs = running.add(logs, da.batch_length(batch))
+                if cbs is not None:
+                    cbs.on_test_batch_end(step, dict(batch_logs))
+    finally:
+        model.train(was_training)
+    result = running.result()
+    if cbs is not None:
+        cbs.on_test_end(dict(result))
+    return result
+
+
+def evaluate(model, x=None, y=None, batch_size=32, verbose="auto", return_dict=False,
+             callbacks=None, device=None):
+    """See :meth:`ember.models.model.Model.evaluate`."""
+    model._check_compiled("evaluate")
+    verbose = resolve_verbose(verbose)
+    dev = _device_for(model, device)
+    batches = _prepare(model, x, y, batch_size, False, dev, "evaluate")
+    cbs = CallbackList(callbacks, model=model)
+    if verbose and not any(isinstance(cb, ProgbarLogger) for cb in cbs):
+        cbs.append(ProgbarLogger(verbose))
+    cbs.set_params({"steps": len(batches) or None, "verbose": verbose})
+    logs = run_evaluation(model, batches, cbs)
+    if return_dict:
+        return logs
+    names = ["loss"] + [m for m in model.metrics_names if m in logs]
+    values = [logs[k] for k in names if k in logs]
+    return values[0] if len(values) == 1 else values
+
+
+def predict(model, x, batch_size=32, verbose=0, callbacks=None, device=None) -> np.ndarray:
+    """See :meth:`ember.models.model.Model.predict`."""
+    from ember.autograd import no_grad
+
+    verbose = resolve_verbose(verbose)
+    dev = _device_for(model, device)
+    if da.is_loader(x) or da.is_dataset(x):
+        batches = da.make_batches(x, None, batch_size, False, dev, "predict")
+    else:
+        batches = da.make_batches(x, None, batch_size, False, dev, "predict", requires_y=False)
+    cbs = CallbackList(callbacks, model=model)
+    if verbose and not any(isinstance(cb, ProgbarLogger) for cb in cbs):
+        cbs.append(ProgbarLogger(verbose))
+    cbs.set_params({"steps": len(batches) or None, "verbose": verbose})
+    was_training = model.training
+    model.eval()
+    outputs = []
+    cbs.on_predict_begin()
+    try:
+        with no_grad():
+            for step, batch in enumerate(batches):
+                cbs.on_predict_batch_begin(step)
+                out = model.predict_step(batch)
+                outputs.append(np.asarray(out.detach()) if isinstance(out, Tensor) else np.asarray(out))
+                cbs.on_predict_batch_end(step, {"outputs": out})
+    finally:
+        model.train(was_training)
+    cbs.on_predict_end()
+    if not outputs:
+        return np.zeros((0,), dtype=np.float32)
+    return np.concatenate(outputs, axis=0)
