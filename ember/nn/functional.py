@@ -33,6 +33,25 @@ def _pair(v, n: int = 2, name: str = "argument") -> tuple:
     return (int(v),) * n
 
 
+_FAMILIES = ("shape", "indexing", "nn_ops", "conv", "activation", "unary", "compare", "reduce",
+             "linalg")
+
+
+def _op(name: str):
+    """The op ``name`` from :mod:`ember.ops` (or the family module defining it)."""
+    fn = getattr(_ops, name, None)
+    if fn is None:
+        import importlib
+
+        for fam in _FAMILIES:
+            fn = getattr(importlib.import_module(f"ember.ops.{fam}"), name, None)
+            if fn is not None:
+                break
+        else:
+            raise NotImplementedError(f"ember.ops has no op {name!r} yet")
+    return fn
+
+
 def _wrap_like(array, like: Tensor) -> Tensor:
     return Tensor._wrap(backend.move_array(np.asarray(array), like.device))
 
@@ -90,7 +109,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``y_k = x1ᵀ W_k x2 + b_k`` for weight ``(out, in1, in2)``."""
-    out = _ops.einsum("...i,kij,...j->...k", input1, weight, input2)
+    out = _op("einsum")("...i,kij,...j->...k", input1, weight, input2)
     return out + bias if bias is not None else out
 
 
@@ -130,7 +149,7 @@ def _conv(n: int, name: str, input, weight, bias, stride, padding, dilation, gro
     numeric, extra = _conv_padding(padding, kernel, dil, name)
     if extra is not None:
         input = pad(input, extra)
-    return getattr(_ops, name)(input, weight, bias, stride, numeric, dilation, groups)
+    return _op(name)(input, weight, bias, stride, numeric, dilation, groups)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
@@ -146,14 +165,14 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1) -> Tensor:
     """Transposed 1-D convolution (the gradient of :func:`conv1d` with respect to its input)."""
-    return _ops.conv_transpose1d(input, weight, bias, stride, padding, output_padding, groups,
+    return _op("conv_transpose1d")(input, weight, bias, stride, padding, output_padding, groups,
                                  dilation)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1) -> Tensor:
     """Transposed 2-D convolution (the gradient of :func:`conv2d` with respect to its input)."""
-    return _ops.conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups,
+    return _op("conv_transpose2d")(input, weight, bias, stride, padding, output_padding, groups,
                                  dilation)
 
 
@@ -162,85 +181,85 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    return _ops.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode,
+    return _op("max_pool1d")(input, kernel_size, stride, padding, dilation, ceil_mode,
                            return_indices)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    return _ops.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode,
+    return _op("max_pool2d")(input, kernel_size, stride, padding, dilation, ceil_mode,
                            return_indices)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
-    return _ops.avg_pool1d(input, kernel_size, stride, padding, ceil_mode, count_include_pad)
+    return _op("avg_pool1d")(input, kernel_size, stride, padding, ceil_mode, count_include_pad)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
-    return _ops.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+    return _op("avg_pool2d")(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                            divisor_override)
 
 
 def adaptive_avg_pool1d(input, output_size):
-    return _ops.adaptive_avg_pool1d(input, output_size)
+    return _op("adaptive_avg_pool1d")(input, output_size)
 
 
 def adaptive_avg_pool2d(input, output_size):
-    return _ops.adaptive_avg_pool2d(input, output_size)
+    return _op("adaptive_avg_pool2d")(input, output_size)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    return _ops.adaptive_max_pool2d(input, output_size, return_indices)
+    return _op("adaptive_max_pool2d")(input, output_size, return_indices)
 
 
 # -------------------------------------------------------------------------------- activations
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    return input.relu_() if inplace else _ops.relu(input)
+    return _op("relu")(input, inplace)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
-    return hardtanh(input, 0.0, 6.0)
+    return _op("relu6")(input, inplace)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
-    return input.clamp(min_val, max_val)
+    return _op("hardtanh")(input, min_val, max_val, inplace)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    return _ops.leaky_relu(input, negative_slope)
+    return _op("leaky_relu")(input, negative_slope, inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    return _ops.gelu(input, approximate=approximate)
+    return _op("gelu")(input, approximate=approximate)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    return _ops.silu(input)
+    return _op("silu")(input, inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    return _ops.elu(input, alpha)
+    return _op("elu")(input, alpha, inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    return _ops.softplus(input, beta, threshold)
+    return _op("softplus")(input, beta, threshold)
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    return _ops.sigmoid(input)
+    return _op("sigmoid")(input)
 
 
 def tanh(input: Tensor) -> Tensor:
-    return _ops.tanh(input)
+    return _op("tanh")(input)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
-    return input * tanh(softplus(input))
+    return _op("mish")(input, inplace)
 
 
 def _softmax_dim(ndim: int) -> int:
@@ -255,7 +274,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
         dim = _softmax_dim(input.ndim)
     if dtype is not None:
         input = input.to(dtype)
-    return _ops.softmax(input, dim)
+    return _op("softmax")(input, dim)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
@@ -264,7 +283,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
         dim = _softmax_dim(input.ndim)
     if dtype is not None:
         input = input.to(dtype)
-    return _ops.log_softmax(input, dim)
+    return _op("log_softmax")(input, dim)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
@@ -280,7 +299,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    return _ops.dropout(input, p, training)
+    return _op("dropout")(input, p, training)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -289,14 +308,14 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    return _ops.dropout2d(input, p, training)
+    return _op("dropout2d")(input, p, training)
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of ``(N, C, L)`` with probability ``p`` (training only)."""
     if not training or p == 0.0:
         return input
-    return _ops.dropout2d(input.unsqueeze(-1), p, training).squeeze(-1)
+    return _op("dropout2d")(input.unsqueeze(-1), p, training).squeeze(-1)
 
 
 # ----------------------------------------------------------------------------- normalisation
@@ -468,21 +487,21 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
                 keep /= counts
             g2 = g2 * Tensor._wrap(keep[:, None])
         z = Tensor._wrap(xp.zeros(shape, g._data.dtype))
-        return (_ops.index_add(z, 0, Tensor._wrap(flat), g2),)
+        return (_op("index_add")(z, 0, Tensor._wrap(flat), g2),)
 
     return record("Embedding", out, (weight,), backward)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Class indices to int64 one-hot rows (``shape + (num_classes,)``)."""
-    return _ops.one_hot(tensor, num_classes)
+    return _op("one_hot")(tensor, num_classes)
 
 
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad the last dimensions: ``pad = (left_last, right_last, left_prev, right_prev, ...)``."""
     if value is None:
-        return _ops.pad(input, pad, mode)
-    return _ops.pad(input, pad, mode, value)
+        return _op("pad")(input, pad, mode)
+    return _op("pad")(input, pad, mode, value)
 
 
 
@@ -554,7 +573,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     _check_sizes("huber_loss", input, target)
     d = input - target
     a = d.abs()
-    loss = _ops.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    loss = _op("where")(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -572,7 +591,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     if beta == 0:
         loss = a
     else:
-        loss = _ops.where(a < beta, (0.5 / beta) * d * d, a - 0.5 * beta)
+        loss = _op("where")(a < beta, (0.5 / beta) * d * d, a - 0.5 * beta)
     return _reduce(loss, _legacy_reduction(size_average, reduce, reduction))
 
 
@@ -637,7 +656,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     else:
         xp = get_array_module(target._data)
         pos = Tensor._wrap(target._data > 0)
-        safe = _ops.where(pos, target, Tensor._wrap(xp.ones((), target._data.dtype)))
+        safe = _op("where")(pos, target, Tensor._wrap(xp.ones((), target._data.dtype)))
         loss = target * (safe.log() - input)
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
@@ -655,7 +674,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Softmax + negative log-likelihood over classes (dim 1), with class-index or probability
     targets, class weights, ``ignore_index`` and label smoothing (one fused op)."""
-    return _ops.cross_entropy(input, target, weight, ignore_index=ignore_index,
+    return _op("cross_entropy")(input, target, weight, ignore_index=ignore_index,
                               reduction=_legacy_reduction(size_average, reduce, reduction),
                               label_smoothing=label_smoothing)
 
@@ -663,7 +682,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices given log-probabilities (dim 1)."""
-    return _ops.nll_loss(input, target, weight, ignore_index=ignore_index,
+    return _op("nll_loss")(input, target, weight, ignore_index=ignore_index,
                          reduction=_legacy_reduction(size_average, reduce, reduction))
 
 
