@@ -1,3 +1,607 @@
-"""TODO: filled by its owner."""
+"""Indexing ops: ``x[key]``, ``x[key] = v``, gather/scatter, index_select/index_add, masked ops,
+take, nonzero, one_hot.
 
-__all__ = []
+Every gradient here is the adjoint of a gather: values are read from some positions, so their
+gradient is summed back into those positions. Integer index arrays may repeat a position, so those
+gradients accumulate (``np.add.at``, or ``cupyx.scatter_add`` on the GPU); keys made only of ints,
+slices and bool masks touch each position at most once and use plain assignment, which is faster.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ember import backend
+from ember.autograd import graph
+from ember.backend import get_array_module
+from ember.ops.common import (
+    Tensor,
+    attach,
+    check_same_device,
+    commit_inplace,
+    inplace_method,
+    prepare_inplace,
+    record,
+    unbroadcast,
+)
+
+# ---------------------------------------------------------------------------------- helpers
+
+
+def _dim(d, ndim: int) -> int:
+    """A dimension argument made non-negative; PyTorch's IndexError when it is out of range."""
+    n = max(ndim, 1)
+    d = int(d)
+    if not -n <= d < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {d})")
+    return d % n
+
+
+def _add_at(xp, target, key, values) -> None:
+    """``target[key] += values`` where repeated positions in ``key`` all count."""
+    if xp is np:
+        np.add.at(target, key, values)
+    else:  # CuPy's counterpart of np.add.at
+        import cupyx
+
+        cupyx.scatter_add(target, key, values)
+
+
+def _on_device(arr, like):
+    """An index array made on the host (lists, NumPy) moved next to ``like``'s data."""
+    if type(like) is np.ndarray:
+        if type(arr) is not np.ndarray:
+            raise RuntimeError("indices are on a GPU but the indexed tensor is on the CPU; move "
+                               "them with .to(device) first")
+        return arr
+    return backend.move_array(arr, backend.device_of(like))
+
+
+def _index_array(k, like):
+    """Turn one advanced-index entry (Tensor, list, array) into an int or bool array."""
+    arr = k._data if isinstance(k, Tensor) else k
+    if not hasattr(arr, "dtype"):
+        arr = np.asarray(arr)
+        if arr.size == 0 and arr.dtype.kind == "f":
+            arr = arr.astype(np.int64)  # x[[]] selects nothing, as in PyTorch
+    kind = arr.dtype.kind
+    if arr.dtype == np.uint8:
+        arr = arr.astype(bool)  # PyTorch's legacy byte masks
+    elif kind not in "biu":
+        raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, "
+                         f"got an index of dtype {arr.dtype}")
+    return _on_device(arr, like)
+
+
+def _list_as_tuple(key) -> bool:
+    """PyTorch (like old NumPy) reads ``x[[i, j]]`` as ``x[i, j]`` when the list holds a
+    sequence, tensor, slice, ``None`` or ``...``; a list of plain ints stays one index."""
+    if type(key) is not list or len(key) >= 32:
+        return False
+    return any(k is None or k is Ellipsis or isinstance(k, (slice, list, tuple, Tensor))
+               for k in key)
+
+
+def _normalize_key(x: Tensor, key):
+    """PyTorch's indexing rules turned into a NumPy key; also whether it can repeat positions.
+
+    Returns ``(key, accumulate)``: ``accumulate`` is True when the key holds an integer array
+    (the only kind of index that can select a position twice).
+    """
+    if type(key) is not tuple:
+        key = (key,) if not _list_as_tuple(key) else tuple(key)
+    out = []
+    accumulate = False
+    data = x._data
+    for k in key:
+        if k is None or k is Ellipsis or type(k) is int:
+            out.append(k)
+        elif type(k) is slice:
+            if k.step is not None and k.step.__index__() <= 0:
+                raise ValueError("step must be greater than zero")
+            out.append(k)
+        elif isinstance(k, bool):
+            out.append(k)
+        elif isinstance(k, (int, np.integer)):
+            out.append(int(k))
+        elif isinstance(k, Tensor) and k._data.ndim == 0 and k._data.dtype.kind in "iu":
+            out.append(int(k._data))  # a 0-d integer tensor selects like an int (a view)
+        else:
+            arr = _index_array(k, data)
+            if arr.dtype.kind != "b":
+                accumulate = True
+            out.append(arr)
+    return tuple(out), accumulate
+
+
+def _raise_index_error(e: IndexError, shape) -> IndexError:
+    msg = str(e).replace("axis", "dimension").replace("array", "tensor")
+    return IndexError(f"{msg} (indexing a tensor of shape {tuple(shape)})")
+
+
+# ------------------------------------------------------------------------- the core gather pair
+
+
+def _gather_key(x: Tensor, key: tuple, accumulate: bool) -> Tensor:
+    """``x[key]`` for an already-normalised key; its gradient is :func:`_scatter_key`."""
+    try:
+        out = x._data[key]
+    except IndexError as e:
+        raise _raise_index_error(e, x._data.shape) from None
+    shape = x._data.shape
+    return record("Index", out, (x,), lambda g: (_scatter_key(g, shape, key, accumulate),))
+
+
+def _scatter_key(g: Tensor, shape: tuple, key: tuple, accumulate: bool) -> Tensor:
+    """Zeros of ``shape`` with ``g`` summed in at ``key``: the adjoint of :func:`_gather_key`."""
+    gd = g._data
+    xp = get_array_module(gd)
+    z = xp.zeros(shape, gd.dtype)
+    if accumulate:
+        _add_at(xp, z, key, gd)
+    else:
+        z[key] = gd
+    return record("IndexBackward", z, (g,), lambda gg: (_gather_key(gg, key, accumulate),))
+
+
+def getitem(x: Tensor, key) -> Tensor:
+    """``x[key]`` with PyTorch's rules: ints, slices (positive steps), ``None``, ``...``, integer
+    tensors/lists (advanced indexing, broadcast together) and bool masks. Basic keys give views."""
+    if type(key) is int:  # the common x[i] skips key normalisation
+        data = x._data
+        try:
+            out = data[key]
+        except IndexError as e:
+            raise _raise_index_error(e, data.shape) from None
+        shape = data.shape
+        k = (key,)
+        return record("Select", out, (x,), lambda g: (_scatter_key(g, shape, k, False),))
+    key, accumulate = _normalize_key(x, key)
+    return _gather_key(x, key, accumulate)
+
+
+def _index_put(x: Tensor, key: tuple, value, accumulate: bool = False) -> Tensor:
+    """Out of place ``x[key] = value`` (``+=`` when ``accumulate``) on a normalised key."""
+    xd = x._data
+    out = xd.copy()
+    vt = value if isinstance(value, Tensor) else None
+    v = vt._data if vt is not None else value
+    if vt is not None:
+        check_same_device("index_put", xd, v)
+    try:
+        if accumulate:
+            _add_at(get_array_module(xd), out, key, v)
+        else:
+            out[key] = v
+    except IndexError as e:
+        raise _raise_index_error(e, xd.shape) from None
+    except ValueError:
+        target = xd[key].shape
+        raise RuntimeError(f"shape mismatch: value tensor of shape {tuple(np.shape(v))} cannot be "
+                           f"broadcast to indexing result of shape {tuple(target)}") from None
+    if vt is None:
+        return record("IndexPut", out, (x,),
+                      lambda g: (g if accumulate else _index_put(g, key, 0),))
+    vshape, vdtype = v.shape, vt.dtype
+
+    def backward(g):
+        gx = g if accumulate else _index_put(g, key, 0)
+        gv = _gather_key(g, key, accumulate)
+        if gv._data.ndim < len(vshape):  # the value had extra leading 1-dims
+            gv = gv.reshape((1,) * (len(vshape) - gv._data.ndim) + tuple(gv.shape))
+        gv = unbroadcast(gv, vshape)
+        if gv.dtype != vdtype:
+            gv = gv.type(vdtype)
+        return gx, gv
+
+    return record("IndexPut", out, (x, vt), backward)
+
+
+def setitem(x: Tensor, key, value) -> None:
+    """``x[key] = value``: an in-place write whose gradient reaches both ``x``'s other values and
+    ``value`` (broadcast to the indexed shape)."""
+    nkey, _ = _normalize_key(x, key)
+    vt = value if isinstance(value, Tensor) else None
+    if not graph.GRAD_ENABLED or not (x.requires_grad or (vt is not None and vt.requires_grad)):
+        # nothing to record: write straight into memory, no copy
+        data = x._data
+        v = value
+        if vt is not None:
+            v = vt._data
+            check_same_device("index_put_", data, v)
+        elif isinstance(value, (list, tuple)):
+            v = _on_device(np.asarray(value), data)
+        try:
+            data[nkey] = v
+        except IndexError as e:
+            raise _raise_index_error(e, data.shape) from None
+        except ValueError as e:
+            if not data.flags.writeable:
+                raise RuntimeError(
+                    "index_put_: this tensor is a broadcast view (from expand/broadcast_to) whose "
+                    "elements share memory; clone() it before writing into it") from None
+            raise RuntimeError(
+                f"shape mismatch: value tensor of shape {tuple(np.shape(v))} cannot be broadcast "
+                f"to indexing result of shape {tuple(data[nkey].shape)}") from e
+        x._version += 1
+        return
+    if vt is None and not isinstance(value, (int, float, bool)):
+        value = Tensor._wrap(_on_device(np.asarray(value, dtype=x._data.dtype), x._data))
+    src = prepare_inplace(x, "index_put_")
+    commit_inplace(x, _index_put(src, nkey, value), "index_put_")
+
+
+def index_put(x: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    """Out of place ``x[indices] = values`` (``+=`` with repeated indices summed when
+    ``accumulate``); ``indices`` is a tuple of index tensors."""
+    key, _ = _normalize_key(x, tuple(indices))
+    return _index_put(x, key, values, accumulate)
+
+
+# ------------------------------------------------------------------------------ gather/scatter
+
+
+def _check_range(idx, n: int, op: str, dim: int, exc=RuntimeError, allow_negative=False):
+    if idx.size == 0:
+        return
+    lo, hi = int(idx.min()), int(idx.max())
+    if hi >= n or lo < (-n if allow_negative else 0):
+        bad = hi if hi >= n else lo
+        raise exc(f"{op}: index {bad} is out of bounds for dimension {dim} with size {n}")
+
+
+def _int_index(index, op: str, like) -> np.ndarray:
+    arr = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if arr.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {arr.dtype}")
+    return _on_device(arr, like)
+
+
+def _along_key(idx, dim: int):
+    """A NumPy key addressing ``x[..., idx[i], ...]`` along ``dim`` for every position of ``idx``
+    (the element-wise addressing of gather/scatter)."""
+    xp = get_array_module(idx)
+    nd = idx.ndim
+    key = []
+    for d in range(nd):
+        if d == dim:
+            key.append(idx)
+        else:
+            shp = [1] * nd
+            shp[d] = idx.shape[d]
+            key.append(xp.arange(idx.shape[d]).reshape(shp))
+    return tuple(key)
+
+
+def _check_gather_shapes(op: str, x_shape, idx_shape, dim: int, other="input"):
+    if len(idx_shape) != len(x_shape):
+        raise RuntimeError(f"{op}: index {tuple(idx_shape)} and {other} {tuple(x_shape)} must have "
+                           "the same number of dimensions")
+    for d, (a, b) in enumerate(zip(idx_shape, x_shape)):
+        if d != dim and a > b:
+            raise RuntimeError(f"{op}: size of index {tuple(idx_shape)} must not exceed the size "
+                               f"of {other} {tuple(x_shape)} at dimension {d} (only dimension "
+                               f"{dim} may differ)")
+
+
+def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """``out[i][j][k] = x[i][index[i][j][k]][k]`` (for ``dim=1``); the gradient scatter-adds back."""
+    xd = x._data
+    dim = _dim(dim, xd.ndim)
+    idx = _int_index(index, "gather", xd)
+    if xd.ndim == 0:
+        xd, idx = xd.reshape(1), idx.reshape(1)
+    _check_gather_shapes("gather", xd.shape, idx.shape, dim)
+    _check_range(idx, xd.shape[dim], "gather", dim)
+    key = _along_key(idx, dim)
+    out = xd[key].reshape(index.shape if isinstance(index, Tensor) else idx.shape)
+    shape = x._data.shape
+
+    def backward(g):
+        z = Tensor._wrap(get_array_module(g._data).zeros(shape, g._data.dtype))
+        return (scatter_add(z, dim, Tensor._wrap(idx), g),)
+
+    return record("Gather", out, (x,), backward)
+
+
+def _src_part(src, idx_shape):
+    """The leading ``idx_shape`` block of ``src`` (scatter reads only that much of it)."""
+    if tuple(src.shape) == tuple(idx_shape):
+        return src, None
+    key = tuple(slice(0, n) for n in idx_shape)
+    return src[key], key
+
+
+def _scatter_common(op, x, dim, index, src):
+    xd = x._data
+    dim = _dim(dim, xd.ndim)
+    idx = _int_index(index, op, xd)
+    _check_gather_shapes(op, xd.shape, idx.shape, dim, "self")
+    _check_range(idx, xd.shape[dim], op, dim)
+    if isinstance(src, Tensor):
+        _check_gather_shapes(op, src.shape, idx.shape, dim, "src")
+        for d in range(idx.ndim):
+            if idx.shape[d] > src.shape[d]:
+                raise RuntimeError(f"{op}: index {tuple(idx.shape)} is larger than src "
+                                   f"{tuple(src.shape)} at dimension {d}")
+    return xd, dim, idx, _along_key(idx, dim)
+
+
+def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=None) -> Tensor:
+    """``x`` with ``out[i][index[i][j]] = src[i][j]`` (for ``dim=1``); ``src`` may be a number.
+
+    ``reduce="add"`` sums instead (as :func:`scatter_add`). Where an index repeats, which value
+    wins is unspecified, as in PyTorch.
+    """
+    if src is None:
+        src = value
+    if reduce is not None:
+        if reduce != "add":
+            raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported; use 'add'")
+        if not isinstance(src, Tensor):
+            src = Tensor._wrap(get_array_module(x._data).full(
+                np.shape(index._data if isinstance(index, Tensor) else index), src, x._data.dtype))
+        return scatter_add(x, dim, index, src)
+    xd, dim, idx, key = _scatter_common("scatter", x, dim, index, src)
+    out = xd.copy()
+    if isinstance(src, Tensor):
+        check_same_device("scatter", xd, src._data)
+        part = src._data[tuple(slice(0, n) for n in idx.shape)]
+        out[key] = part
+        sshape, sdtype = src.shape, src.dtype
+
+        def backward(g):
+            gs = _pad_to(gather(g, dim, Tensor._wrap(idx)), sshape)
+            if gs.dtype != sdtype:
+                gs = gs.type(sdtype)
+            return scatter(g, dim, Tensor._wrap(idx), 0), gs
+
+        return record("Scatter", out, (x, src), backward)
+    out[key] = src
+    return record("Scatter", out, (x,), lambda g: (scatter(g, dim, Tensor._wrap(idx), 0),))
+
+
+def _pad_to(t: Tensor, shape) -> Tensor:
+    """``t`` placed in the leading corner of zeros of ``shape`` (no-op when shapes agree)."""
+    if tuple(t.shape) == tuple(shape):
+        return t
+    return _scatter_key(t, tuple(shape), tuple(slice(0, n) for n in t.shape), False)
+
+
+def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """``x`` with ``out[i][index[i][j]] += src[i][j]`` (for ``dim=1``); repeated indices add up."""
+    xd, dim, idx, key = _scatter_common("scatter_add", x, dim, index, src)
+    check_same_device("scatter_add", xd, src._data)
+    out = xd.copy()
+    part = src._data[tuple(slice(0, n) for n in idx.shape)]
+    if part.dtype != out.dtype:
+        part = part.astype(out.dtype)
+    _add_at(get_array_module(xd), out, key, part)
+    sshape, sdtype = src.shape, src.dtype
+
+    def backward(g):
+        gs = _pad_to(gather(g, dim, Tensor._wrap(idx)), sshape)
+        if gs.dtype != sdtype:
+            gs = gs.type(sdtype)
+        return g, gs
+
+    return record("ScatterAdd", out, (x, src), backward)
+
+
+# ------------------------------------------------------------------------ index_select & friends
+
+
+def _vector_index(index, op, like, n, dim):
+    idx = _int_index(index, op, like)
+    if idx.ndim > 1:
+        raise IndexError(f"{op}(): Index is supposed to be a vector, got shape {tuple(idx.shape)}")
+    idx = idx.reshape(-1)
+    _check_range(idx, n, op, dim, IndexError)
+    return idx
+
+
+def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The entries of ``x`` at positions ``index`` (a vector) along ``dim``."""
+    xd = x._data
+    dim = _dim(dim, xd.ndim)
+    if xd.ndim == 0:
+        idx = _vector_index(index, "index_select", xd, 1, dim)
+        return getitem(x.reshape(1), Tensor._wrap(idx)).reshape(())
+    idx = _vector_index(index, "index_select", xd, xd.shape[dim], dim)
+    out = get_array_module(xd).take(xd, idx, axis=dim)
+    shape = xd.shape
+
+    def backward(g):
+        z = Tensor._wrap(get_array_module(g._data).zeros(shape, g._data.dtype))
+        return (index_add(z, dim, Tensor._wrap(idx), g),)
+
+    return record("IndexSelect", out, (x,), backward)
+
+
+def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """``x`` with ``alpha * source`` added at positions ``index`` along ``dim`` (repeats add up)."""
+    xd = x._data
+    dim = _dim(dim, xd.ndim)
+    idx = _vector_index(index, "index_add", xd, xd.shape[dim] if xd.ndim else 1, dim)
+    sd = source._data
+    check_same_device("index_add", xd, sd)
+    expect = xd.shape[:dim] + (idx.shape[0],) + xd.shape[dim + 1:]
+    if xd.ndim and tuple(sd.shape) != tuple(expect):
+        raise RuntimeError(f"index_add: source of shape {tuple(sd.shape)} must have shape "
+                           f"{tuple(expect)} (self {tuple(xd.shape)}, {idx.shape[0]} indices "
+                           f"along dimension {dim})")
+    out = xd.copy()
+    vals = sd if alpha == 1 else sd * alpha
+    if vals.dtype != out.dtype:
+        vals = vals.astype(out.dtype)
+    if xd.ndim == 0:
+        out = out.reshape(1)
+        _add_at(get_array_module(xd), out, idx, vals.reshape(-1))
+        out = out.reshape(())
+    else:
+        _add_at(get_array_module(xd), out, (slice(None),) * dim + (idx,), vals)
+    sdtype = source.dtype
+
+    def backward(g):
+        gs = index_select(g, dim, Tensor._wrap(idx))
+        if xd.ndim == 0:
+            gs = gs.reshape(sd.shape)
+        if alpha != 1:
+            gs = gs * alpha
+        if gs.dtype != sdtype:
+            gs = gs.type(sdtype)
+        return g, gs
+
+    return record("IndexAdd", out, (x, source), backward)
+
+
+def index_fill(x: Tensor, dim: int, index: Tensor, value) -> Tensor:
+    """``x`` with every entry at positions ``index`` along ``dim`` set to ``value``."""
+    xd = x._data
+    dim = _dim(dim, xd.ndim)
+    idx = _vector_index(index, "index_fill", xd, xd.shape[dim] if xd.ndim else 1, dim)
+    key = (slice(None),) * dim + (idx,) if xd.ndim else (Ellipsis,)
+    return _index_put(x, key, value)
+
+
+# ------------------------------------------------------------------------------- masked ops
+
+
+def _mask_array(mask, op: str, like):
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != bool:
+        raise RuntimeError(f"{op} only supports boolean masks, but got mask with dtype {m.dtype}")
+    return _on_device(m, like)
+
+
+def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
+    """``x`` with ``value`` (a number or 0-d tensor) wherever ``mask`` (broadcast) is True."""
+    xd = x._data
+    m = _mask_array(mask, "masked_fill", xd)
+    vt = value if isinstance(value, Tensor) else None
+    if vt is not None:
+        if vt._data.ndim != 0:
+            raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but got "
+                               f"tensor with {vt._data.ndim} dimension(s)")
+        check_same_device("masked_fill", xd, vt._data)
+        v = vt._data
+    else:
+        v = value
+    xp = get_array_module(xd)
+    try:
+        out = xp.where(m, v, xd)
+    except ValueError:
+        raise RuntimeError(f"masked_fill: mask of shape {tuple(m.shape)} cannot be broadcast to "
+                           f"the tensor's shape {tuple(xd.shape)}") from None
+    if out.dtype != xd.dtype:
+        out = out.astype(xd.dtype)
+    xshape = xd.shape
+    mt = Tensor._wrap(m)
+    if vt is None:
+        return record("MaskedFill", out, (x,),
+                      lambda g: (unbroadcast(masked_fill(g, mt, 0), xshape),))
+    vdtype = vt.dtype
+
+    def backward(g):
+        gv = masked_fill(g, Tensor._wrap(~m), 0).sum()
+        if gv.dtype != vdtype:
+            gv = gv.type(vdtype)
+        return unbroadcast(masked_fill(g, mt, 0), xshape), gv
+
+    return record("MaskedFill", out, (x, vt), backward)
+
+
+def masked_select(x: Tensor, mask: Tensor) -> Tensor:
+    """The entries of ``x`` where ``mask`` is True (both broadcast), as a 1-D tensor."""
+    m = _mask_array(mask, "masked_select", x._data)
+    try:
+        shape = np.broadcast_shapes(x._data.shape, m.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_select: mask of shape {tuple(m.shape)} and tensor of shape "
+                           f"{tuple(x._data.shape)} cannot be broadcast together") from None
+    if m.shape != shape:
+        m = get_array_module(m).broadcast_to(m, shape)
+    xe = x.expand(shape) if x._data.shape != shape else x
+    return _gather_key(xe, (m,), False)
+
+
+def take(x: Tensor, index: Tensor) -> Tensor:
+    """``x`` read as a flat vector at positions ``index`` (the result has ``index``'s shape)."""
+    idx = _int_index(index, "take", x._data)
+    return _gather_key(x.reshape(-1), (idx,), True)
+
+
+def nonzero(x: Tensor, *, as_tuple: bool = False):
+    """Positions of the non-zero entries: an ``(n, ndim)`` int64 tensor, or one vector per dim."""
+    xd = x._data
+    xp = get_array_module(xd)
+    if xd.ndim == 0:
+        hit = xp.nonzero(xd.reshape(1))[0]
+        if as_tuple:
+            return (Tensor._wrap(hit.astype(np.int64)),)
+        return Tensor._wrap(xp.zeros((hit.shape[0], 0), np.int64))
+    parts = [p.astype(np.int64, copy=False) for p in xp.nonzero(xd)]
+    if as_tuple:
+        return tuple(Tensor._wrap(p) for p in parts)
+    return Tensor._wrap(xp.stack(parts, axis=1))
+
+
+def argwhere(x: Tensor) -> Tensor:
+    """Same as ``nonzero(x)``: an ``(n, ndim)`` int64 tensor of positions."""
+    return nonzero(x)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Class indices to one-hot rows: int64 of shape ``tensor.shape + (num_classes,)``.
+
+    ``num_classes=-1`` takes one more than the largest class present (as
+    ``torch.nn.functional.one_hot``).
+    """
+    idx = tensor._data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"one_hot is only applicable to index tensor of integer type, got "
+                           f"{idx.dtype}; convert with .long()")
+    xp = get_array_module(idx)
+    if num_classes == -1:
+        if idx.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(idx.max()) + 1
+    if idx.size:
+        if int(idx.min()) < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if int(idx.max()) >= num_classes:
+            raise RuntimeError(f"Class values must be smaller than num_classes ({num_classes}); "
+                               f"got {int(idx.max())}")
+    flat = idx.reshape(-1)
+    out = xp.zeros((flat.shape[0], num_classes), np.int64)
+    out[xp.arange(flat.shape[0]), flat] = 1
+    return Tensor._wrap(out.reshape(tuple(idx.shape) + (num_classes,)))
+
+
+# ---------------------------------------------------------------------------- in-place methods
+
+
+def _inplace(fn, name):
+    return inplace_method(fn, name)
+
+
+def masked_fill_(x: Tensor, mask: Tensor, value) -> Tensor:
+    """In-place :func:`masked_fill` (the mask must broadcast to ``x``'s shape)."""
+    src = prepare_inplace(x, "masked_fill_")
+    return commit_inplace(x, masked_fill(src, mask, value), "masked_fill_")
+
+
+__all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "index_fill",
+           "index_put", "masked_fill", "masked_select", "take", "nonzero", "argwhere"]
+
+attach(
+    __getitem__=getitem, __setitem__=setitem,
+    gather=gather, scatter=scatter, scatter_add=scatter_add, index_select=index_select,
+    index_add=index_add, index_fill=index_fill, index_put=index_put, masked_fill=masked_fill,
+    masked_select=masked_select, take=take, nonzero=nonzero, argwhere=argwhere,
+    masked_fill_=masked_fill_,
+    scatter_=_inplace(scatter, "scatter_"), scatter_add_=_inplace(scatter_add, "scatter_add_"),
+    index_add_=_inplace(index_add, "index_add_"), index_fill_=_inplace(index_fill, "index_fill_"),
+    index_put_=_inplace(index_put, "index_put_"),
+)

@@ -1,18 +1,38 @@
-"""Shape ops: reshape/view, expand, transpose/permute, squeeze/unsqueeze, flatten/unflatten,
-repeat/tile, cat/stack/split/chunk, flip, roll, pad. Gradients move values back to where they
-came from; nothing here does arithmetic."""
+"""Shape ops: reshape/view, expand, transpose/permute, squeeze/unsqueeze, flatten, cat/stack,
+split/chunk/unbind, narrow, flip, roll, repeat/tile, pad, tril/triu, diagonal. Gradients move
+values back to where they came from; nothing here does arithmetic.
+
+Where NumPy gives a view (reshape of contiguous data, transpose, basic slicing, flip) the result
+shares memory with the input, as in PyTorch.
+"""
 
 from __future__ import annotations
 
+import operator
+from functools import reduce as _reduce
+
 import numpy as np
 
-from ember.ops.common import Tensor, attach, record
+from ember import backend
+from ember.backend import get_array_module
+from ember.ops.common import Tensor, attach, check_same_device, record, unbroadcast
+from ember.ops.indexing import _dim, _gather_key, _scatter_key, index_select
 
 
 def _shape_arg(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
     return tuple(shape)
+
+
+def _dims_arg(dims):
+    """``f(0, 1)``, ``f((0, 1))`` and ``f([0, 1])`` all mean the dims ``(0, 1)``."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        return tuple(dims[0])
+    return tuple(dims)
+
+
+# ------------------------------------------------------------------------------ reshaping
 
 
 def reshape(x: Tensor, *shape) -> Tensor:
@@ -29,11 +49,67 @@ def reshape(x: Tensor, *shape) -> Tensor:
     return record("Reshape", out, (x,), lambda g: (g.reshape(src),))
 
 
+def _reshape_to(x: Tensor, shape: tuple, name: str) -> Tensor:
+    """Reshape to a shape already known to be valid, recorded under the caller's op name."""
+    src = x._data.shape
+    if tuple(shape) == src:
+        return x
+    return record(name, x._data.reshape(shape), (x,), lambda g: (g.reshape(src),))
+
+
+def view_as(x: Tensor, other: Tensor) -> Tensor:
+    """``x`` reshaped to ``other``'s shape."""
+    return reshape(x, other.shape)
+
+
+def squeeze(x: Tensor, dim=None) -> Tensor:
+    """Drop size-1 dimensions: all of them, or those among ``dim`` (an int or a tuple)."""
+    shape = x._data.shape
+    if dim is None:
+        new = tuple(s for s in shape if s != 1)
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        drop = {_dim(d, len(shape)) for d in dims}
+        new = tuple(s for i, s in enumerate(shape) if not (i in drop and s == 1))
+    return _reshape_to(x, new, "Squeeze")
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert a size-1 dimension at position ``dim`` (``-1`` appends)."""
+    shape = x._data.shape
+    d = _dim(dim, len(shape) + 1)
+    return _reshape_to(x, shape[:d] + (1,) + shape[d:], "Unsqueeze")
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions ``start_dim..end_dim`` (inclusive) into one."""
+    shape = x._data.shape
+    if not shape:
+        return _reshape_to(x, (1,), "Flatten")
+    s, e = _dim(start_dim, len(shape)), _dim(end_dim, len(shape))
+    if s > e:
+        raise RuntimeError(f"flatten() has invalid args: start_dim ({start_dim}) cannot come "
+                           f"after end_dim ({end_dim}) for a tensor of shape {tuple(shape)}")
+    merged = _reduce(operator.mul, shape[s:e + 1], 1)
+    return _reshape_to(x, shape[:s] + (merged,) + shape[e + 1:], "Flatten")
+
+
+def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
+    """Split dimension ``dim`` into ``sizes`` (one of which may be -1)."""
+    shape = x._data.shape
+    d = _dim(dim, len(shape))
+    sizes = tuple(sizes)
+    known = _reduce(operator.mul, (s for s in sizes if s != -1), 1)
+    if sizes.count(-1) > 1 or (sizes.count(-1) == 0 and known != shape[d]) or (
+            sizes.count(-1) == 1 and (known == 0 or shape[d] % known)):
+        raise RuntimeError(f"unflatten: sizes {list(sizes)} don't multiply up to the size of "
+                           f"dimension {d} ({shape[d]}) of the tensor of shape {tuple(shape)}")
+    sizes = tuple(shape[d] // known if s == -1 else s for s in sizes)
+    return _reshape_to(x, shape[:d] + sizes + shape[d + 1:], "Unflatten")
+
+
 def expand(x: Tensor, *shape) -> Tensor:
     """Broadcast to ``shape`` without copying (-1 keeps a dimension)."""
-    from ember.backend import get_array_module
-    from ember.ops.common import unbroadcast
-
     shape = _shape_arg(shape)
     src = x._data.shape
     lead = len(shape) - len(src)
@@ -55,6 +131,526 @@ def expand(x: Tensor, *shape) -> Tensor:
     return record("Expand", out, (x,), lambda g: (unbroadcast(g, src),))
 
 
-__all__ = ["reshape"]
+def expand_as(x: Tensor, other: Tensor) -> Tensor:
+    """``x`` broadcast to ``other``'s shape."""
+    return expand(x, other.shape)
 
-attach(reshape=reshape, view=reshape, expand=expand)
+
+def broadcast_to(x: Tensor, shape) -> Tensor:
+    """``x`` broadcast to ``shape`` (a view, as :meth:`Tensor.expand`)."""
+    return expand(x, tuple(shape))
+
+
+def broadcast_shapes(*shapes) -> tuple:
+    """The shape that tensors of ``shapes`` broadcast to."""
+    try:
+        return tuple(np.broadcast_shapes(*[tuple(s) for s in shapes]))
+    except ValueError:
+        raise RuntimeError(f"shapes {[tuple(s) for s in shapes]} cannot be broadcast "
+                           "together") from None
+
+
+def broadcast_tensors(*tensors) -> tuple:
+    """The tensors expanded to their common broadcast shape."""
+    tensors = _dims_arg(tensors)
+    shape = broadcast_shapes(*[t.shape for t in tensors])
+    return tuple(expand(t, shape) for t in tensors)
+
+
+# -------------------------------------------------------------------------- moving dimensions
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions (a view)."""
+    nd = x._data.ndim
+    d0, d1 = _dim(dim0, nd), _dim(dim1, nd)
+    if d0 == d1 or nd < 2:
+        return x
+    out = x._data.swapaxes(d0, d1)
+    return record("Transpose", out, (x,), lambda g: (transpose(g, d0, d1),))
+
+
+def permute(x: Tensor, *dims) -> Tensor:
+    """Reorder the dimensions: ``x.permute(2, 0, 1)`` or ``x.permute((2, 0, 1))`` (a view)."""
+    dims = _dims_arg(dims)
+    nd = x._data.ndim
+    if len(dims) != nd:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {nd} is not equal to len(dims) = {len(dims)}"
+                           .replace("(sparse_coo)", ""))
+    perm = tuple(_dim(d, nd) for d in dims)
+    if len(set(perm)) != nd:
+        raise RuntimeError(f"permute(): duplicate dims are not allowed (got {dims})")
+    if perm == tuple(range(nd)):
+        return x
+    inv = tuple(int(i) for i in np.argsort(perm))
+    return record("Permute", x._data.transpose(perm), (x,), lambda g: (permute(g, inv),))
+
+
+def t(x: Tensor) -> Tensor:
+    """Transpose a matrix (0-d and 1-d tensors are returned as they are)."""
+    nd = x._data.ndim
+    if nd > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
+    return transpose(x, 0, 1) if nd == 2 else x
+
+
+def movedim(x: Tensor, source, destination) -> Tensor:
+    """Move dimension(s) ``source`` to position(s) ``destination``; the rest keep their order."""
+    nd = x._data.ndim
+    src = source if isinstance(source, (tuple, list)) else (source,)
+    dst = destination if isinstance(destination, (tuple, list)) else (destination,)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} "
+                           f"dims) should contain the same number of dims as destination "
+                           f"({list(dst)} dims)")
+    src = tuple(_dim(d, nd) for d in src)
+    dst = tuple(_dim(d, nd) for d in dst)
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim: repeated dim in source {src} or destination {dst}")
+    order = [d for d in range(nd) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(x, tuple(order))
+
+
+def _T(x: Tensor) -> Tensor:
+    nd = x._data.ndim
+    return permute(x, tuple(range(nd - 1, -1, -1))) if nd >= 2 else x
+
+
+def _mT(x: Tensor) -> Tensor:
+    if x._data.ndim < 2:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
+                           f"Got {x._data.ndim}-D tensor.")
+    return transpose(x, -2, -1)
+
+
+# ------------------------------------------------------------------------------- copies
+
+
+def contiguous(x: Tensor, memory_format=None) -> Tensor:
+    """``x`` itself: NumPy/CuPy ops accept any strides, so no copy is needed."""
+    return x
+
+
+def repeat(x: Tensor, *sizes) -> Tensor:
+    """Tile ``x`` ``sizes[i]`` times along each dimension (``sizes`` may add leading dims)."""
+    sizes = _shape_arg(sizes)
+    shape = x._data.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(f"Number of dimensions of repeat dims ({len(sizes)}) can not be smaller "
+                           f"than number of dimensions of tensor ({len(shape)}, shape "
+                           f"{tuple(shape)})")
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"repeat: repeat sizes must be non-negative, got {list(sizes)}")
+    padded = (1,) * (len(sizes) - len(shape)) + tuple(shape)
+    xp = get_array_module(x._data)
+    out = xp.tile(x._data.reshape(padded), sizes)
+
+    def backward(g):
+        split = []
+        for r, s in zip(sizes, padded):
+            split += [r, s]
+        summed = g.reshape(tuple(split)).sum(tuple(range(0, 2 * len(sizes), 2)))
+        return (summed.reshape(shape),)
+
+    return record("Repeat", out, (x,), backward)
+
+
+def tile(x: Tensor, dims) -> Tensor:
+    """Like :func:`repeat`, but ``dims`` shorter than ``x.ndim`` is padded with leading 1s."""
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    nd = x._data.ndim
+    if len(dims) < nd:
+        dims = (1,) * (nd - len(dims)) + dims
+    return repeat(x, dims)
+
+
+# ------------------------------------------------------------------------ joining & splitting
+
+
+def _slice_key(dim: int, start: int, stop: int) -> tuple:
+    return (slice(None),) * dim + (slice(start, stop),)
+
+
+def _grad_as(g: Tensor, t: Tensor) -> Tensor:
+    return g if g.dtype == t.dtype else g.type(t.dtype)
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension; dtypes promote as in PyTorch.
+
+    All shapes must agree except along ``dim``; 1-D empty tensors are skipped (PyTorch's
+    legacy rule).
+    """
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    used = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)]
+    if not used:
+        return tensors[0].clone()
+    ref = used[0]._data
+    nd = ref.ndim
+    if nd == 1:  # every input is 1-D, so empty ones join like any other
+        used = tensors
+    if nd == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated; "
+                           "unsqueeze it first")
+    d = _dim(dim, nd)
+    dt = ref.dtype
+    for i, t in enumerate(used):
+        a = t._data
+        if a.ndim != nd:
+            raise RuntimeError(
+                f"cat: tensors must have same number of dimensions: got {nd} and {a.ndim} "
+                f"(shapes {[tuple(u.shape) for u in used]})")
+        for k in range(nd):
+            if k != d and a.shape[k] != ref.shape[k]:
+                raise RuntimeError(
+                    f"cat: sizes of tensors must match except in dimension {d}. Expected size "
+                    f"{ref.shape[k]} but got size {a.shape[k]} for tensor number {i} in the list "
+                    f"(shapes {[tuple(u.shape) for u in used]})")
+        if a.dtype != dt:
+            dt = backend.promote_types(dt, a.dtype)
+    arrays = [t._data if t._data.dtype == dt else t._data.astype(dt) for t in used]
+    if len(arrays) > 1:
+        check_same_device("cat", *arrays)
+    out = get_array_module(ref).concatenate(arrays, axis=d)
+    sizes = [a.shape[d] for a in arrays]
+
+    def backward(g):
+        grads, start, k = [], 0, 0
+        for t in tensors:
+            if t._data.ndim == 1 and t._data.shape[0] == 0 and nd != 1:  # a skipped empty input
+                grads.append(Tensor._wrap(get_array_module(g._data).zeros((0,), g._data.dtype))
+                             if t.requires_grad else None)
+                continue
+            n = sizes[k]
+            k += 1
+            if t.requires_grad:
+                grads.append(_grad_as(_gather_key(g, _slice_key(d, start, start + n), False), t))
+            else:
+                grads.append(None)
+            start += n
+        return tuple(grads)
+
+    return record("Cat", out, tuple(tensors), backward)
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join equally-shaped tensors along a new dimension ``dim``."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    ref = tensors[0]._data
+    for i, t in enumerate(tensors):
+        if t._data.shape != ref.shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(ref.shape)} at entry 0 and {list(t._data.shape)} at "
+                               f"entry {i}")
+    d = _dim(dim, ref.ndim + 1)
+    dt = ref.dtype
+    for t in tensors:
+        if t._data.dtype != dt:
+            dt = backend.promote_types(dt, t._data.dtype)
+    arrays = [t._data if t._data.dtype == dt else t._data.astype(dt) for t in tensors]
+    if len(arrays) > 1:
+        check_same_device("stack", *arrays)
+    out = get_array_module(ref).stack(arrays, axis=d)
+
+    def backward(g):
+        lead = (slice(None),) * d
+        return tuple(_grad_as(_gather_key(g, lead + (i,), False), t) if t.requires_grad else None
+                     for i, t in enumerate(tensors))
+
+    return record("Stack", out, tuple(tensors), backward)
+
+
+def hstack(tensors) -> Tensor:
+    """Join along dim 1 (dim 0 for 1-D tensors)."""
+    tensors = [t if t._data.ndim else reshape(t, 1) for t in tensors]
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    """Join along dim 0, after making 0-d and 1-d tensors rows."""
+    return cat([t if t._data.ndim >= 2 else reshape(t, 1, -1) for t in tensors], 0)
+
+
+def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Views of ``x`` along ``dim``: pieces of an int size (the last may be shorter), or of the
+    listed sizes (which must add up to the dimension)."""
+    shape = x._data.shape
+    d = _dim(dim, len(shape))
+    n = shape[d]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
+                               f"(input tensor's size at dimension {d}), but got "
+                               f"split_sizes={sizes}")
+    else:
+        step = int(split_size_or_sections)
+        if step <= 0 and n:
+            raise RuntimeError(f"split expects split_size be positive, but got split_size={step}")
+        sizes = [min(step, n - s) for s in range(0, n, step)] if n else [0]
+    pieces, start = [], 0
+    for s in sizes:
+        pieces.append(_gather_key(x, _slice_key(d, start, start + s), False))
+        start += s
+    return tuple(pieces)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """Split into ``chunks`` pieces of equal size (the last smaller; maybe fewer pieces)."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    n = x._data.shape[_dim(dim, x._data.ndim)]
+    return split(x, max(-(-n // chunks), 1), dim)
+
+
+def unbind(x: Tensor, dim: int = 0) -> tuple:
+    """The slices of ``x`` along ``dim``, with that dimension removed."""
+    d = _dim(dim, x._data.ndim)
+    lead = (slice(None),) * d
+    return tuple(_gather_key(x, lead + (i,), False) for i in range(x._data.shape[d]))
+
+
+def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """``length`` entries of ``x`` along ``dim`` from ``start`` (a view)."""
+    shape = x._data.shape
+    d = _dim(dim, len(shape))
+    n = shape[d]
+    start = int(start)
+    if not -n <= start <= n:
+        raise IndexError(f"narrow: start ({start}) out of range for dimension {d} of size {n}")
+    start %= n if n else 1
+    if length < 0 or start + length > n:
+        raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size "
+                           f"({n}) of the tensor of shape {tuple(shape)}")
+    return _gather_key(x, _slice_key(d, start, start + length), False)
+
+
+def select(x: Tensor, dim: int, index: int) -> Tensor:
+    """The slice ``index`` of ``x`` along ``dim``, with that dimension removed."""
+    shape = x._data.shape
+    d = _dim(dim, len(shape))
+    if not -shape[d] <= index < shape[d]:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(shape)} at dimension {d}")
+    return _gather_key(x, (slice(None),) * d + (int(index),), False)
+
+
+# ------------------------------------------------------------------------ reordering values
+
+
+def flip(x: Tensor, dims) -> Tensor:
+    """Reverse the order of entries along ``dims`` (a view)."""
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    nd = x._data.ndim
+    axes = tuple(_dim(d, nd) for d in dims)
+    if not axes or nd == 0:
+        return x
+    out = get_array_module(x._data).flip(x._data, axis=axes)
+    return record("Flip", out, (x,), lambda g: (flip(g, axes),))
+
+
+def roll(x: Tensor, shifts, dims=None) -> Tensor:
+    """Shift entries cyclically by ``shifts`` along ``dims`` (the flattened tensor when None)."""
+    multi = isinstance(shifts, (tuple, list))
+    sh = tuple(int(s) for s in shifts) if multi else int(shifts)
+    nd = x._data.ndim
+    if dims is None:
+        if multi and len(sh) != 1:
+            raise RuntimeError(f"roll: with dims=None shifts must be a single number, got {sh}")
+        axes = None
+        sh = sh[0] if multi else sh
+    else:
+        dl = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+        if (len(sh) if multi else 1) != len(dl):
+            raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {sh}, "
+                               f"dims: {dl}")
+        axes = tuple(_dim(d, nd) for d in dl)
+        sh = sh if multi else (sh,)
+    out = get_array_module(x._data).roll(x._data, sh, axis=axes)
+    back = -sh if isinstance(sh, int) else tuple(-s for s in sh)
+    return record("Roll", out, (x,), lambda g: (roll(g, back, axes),))
+
+
+def tril(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dims (entries above ``diagonal`` set to 0)."""
+    if x._data.ndim < 2:
+        raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got shape "
+                           f"{tuple(x.shape)}")
+    out = get_array_module(x._data).tril(x._data, diagonal)
+    return record("Tril", out, (x,), lambda g: (tril(g, diagonal),))
+
+
+def triu(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dims (entries below ``diagonal`` set to 0)."""
+    if x._data.ndim < 2:
+        raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got shape "
+                           f"{tuple(x.shape)}")
+    out = get_array_module(x._data).triu(x._data, diagonal)
+    return record("Triu", out, (x,), lambda g: (triu(g, diagonal),))
+
+
+def _diag_key(shape, offset: int, d1: int, d2: int):
+    """A NumPy key on the array moved to ``(..., d1, d2)`` that addresses the diagonal."""
+    n1, n2 = shape[d1], shape[d2]
+    if offset >= 0:
+        length = max(min(n1, n2 - offset), 0)
+        r0, c0 = 0, offset
+    else:
+        length = max(min(n1 + offset, n2), 0)
+        r0, c0 = -offset, 0
+    ar = np.arange(length)
+    return (Ellipsis, ar + r0, ar + c0)
+
+
+def _moved(a, d1, d2):
+    return get_array_module(a).moveaxis(a, (d1, d2), (-2, -1))
+
+
+def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of ``dim1`` and ``dim2`` (shifted by ``offset``) as the last dimension."""
+    xd = x._data
+    d1, d2 = _dim(dim1, xd.ndim), _dim(dim2, xd.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    key = _diag_key(xd.shape, offset, d1, d2)
+    key = tuple(_on(k, xd) for k in key)
+    out = _moved(xd, d1, d2)[key]
+    shape = xd.shape
+
+    def backward(g):
+        return (_diagonal_embed(g, shape, offset, d1, d2),)
+
+    return record("Diagonal", out, (x,), backward)
+
+
+_diagonal_op = diagonal  # diag() has an argument that shadows the name
+
+
+def _on(k, like):
+    if type(k) is np.ndarray and type(like) is not np.ndarray:
+        return backend.move_array(k, backend.device_of(like))
+    return k
+
+
+def _diagonal_embed(g: Tensor, shape, offset, d1, d2) -> Tensor:
+    """Zeros of ``shape`` with ``g`` on the diagonal: the adjoint of :func:`diagonal`."""
+    gd = g._data
+    z = get_array_module(gd).zeros(shape, gd.dtype)
+    key = tuple(_on(k, gd) for k in _diag_key(shape, offset, d1, d2))
+    _moved(z, d1, d2)[key] = gd
+    return record("DiagonalBackward", z, (g,), lambda gg: (diagonal(gg, offset, d1, d2),))
+
+
+def diag(x: Tensor, diagonal: int = 0) -> Tensor:
+    """A vector becomes a square matrix with it on the ``diagonal``; a matrix gives its diagonal."""
+    nd = x._data.ndim
+    if nd == 2:
+        return _diagonal_op(x, diagonal, 0, 1)
+    if nd != 1:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {nd}D (shape "
+                           f"{tuple(x.shape)})")
+    n = x._data.shape[0] + abs(diagonal)
+    return _diagonal_embed(x, (n, n), diagonal, 0, 1)
+
+
+# ----------------------------------------------------------------------------------- padding
+
+
+def _pad_index(n: int, left: int, right: int, mode: str):
+    """For each output position along a padded dim, the input position it copies."""
+    np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
+    return np.pad(np.arange(n), (left, right), mode=np_mode)
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
+    """Pad the last ``len(pad) // 2`` dimensions, as ``torch.nn.functional.pad``.
+
+    ``pad = (left_last, right_last, left_second_last, right_second_last, ...)``; ``mode`` is
+    ``"constant"`` (fill with ``value``, default 0; negative pads crop), ``"reflect"`` (mirror
+    without repeating the edge), ``"replicate"`` (repeat the edge) or ``"circular"`` (wrap).
+    """
+    x = input
+    pad = tuple(int(p) for p in pad)
+    nd = x._data.ndim
+    if len(pad) % 2:
+        raise ValueError(f"Padding length must be divisible by 2, got pad={pad}")
+    if len(pad) // 2 > nd:
+        raise ValueError(f"Padding length should be less than or equal to two times the input "
+                         f"dimension but got padding length {len(pad)} and input of dimension {nd}")
+    pairs = {nd - 1 - i: (pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)}
+    shape = x._data.shape
+    if mode == "constant":
+        if any(p < 0 for p in pad):  # negative padding crops first
+            key = tuple(slice(max(-pairs[d][0], 0), shape[d] - max(-pairs[d][1], 0))
+                        if d in pairs else slice(None) for d in range(nd))
+            x = _gather_key(x, key, False)
+            pairs = {d: (max(lr[0], 0), max(lr[1], 0)) for d, lr in pairs.items()}
+            shape = x._data.shape
+        if not any(l or r for l, r in pairs.values()):
+            return x
+        widths = [pairs.get(d, (0, 0)) for d in range(nd)]
+        out = get_array_module(x._data).pad(x._data, widths, mode="constant",
+                                            constant_values=0 if value is None else value)
+        key = tuple(slice(l, l + shape[d]) for d, (l, _) in enumerate(widths))
+        return record("ConstantPad", out, (x,), lambda g: (_gather_key(g, key, False),))
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported (use 'constant', "
+                                  "'reflect', 'replicate' or 'circular')")
+    if value not in (None, 0):
+        raise ValueError(f"Padding mode \"{mode}\" doesn't take in value argument")
+    for d, (l, r) in sorted(pairs.items()):
+        n = shape[d]
+        if l < 0 or r < 0:
+            raise RuntimeError(f"pad: negative padding {pad} is only supported in constant mode")
+        if mode == "reflect" and (l >= n or r >= n):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding "
+                               f"input dimension, but got: padding ({l}, {r}) at dimension {d} "
+                               f"of input {list(shape)}")
+        if mode == "circular" and (l > n or r > n):
+            raise RuntimeError(f"pad: circular padding ({l}, {r}) can be at most the size {n} of "
+                               f"dimension {d} of input {list(shape)}")
+        if mode == "replicate" and n == 0 and (l or r):
+            raise RuntimeError(f"pad: cannot replicate-pad the empty dimension {d} of input "
+                               f"{list(shape)}")
+        if l or r:
+            idx = _on(_pad_index(n, l, r, mode), x._data)
+            x = index_select(x, d, Tensor._wrap(idx))
+    return x
+
+
+# ---------------------------------------------------------------------------------- casting
+
+
+def type_as(x: Tensor, other: Tensor) -> Tensor:
+    """``x`` cast to ``other``'s dtype."""
+    return x.type(other.dtype)
+
+
+concat = concatenate = cat
+swapaxes = swapdims = transpose
+moveaxis = movedim
+
+__all__ = ["reshape", "broadcast_to", "broadcast_shapes", "broadcast_tensors", "squeeze",
+           "unsqueeze", "flatten", "unflatten", "transpose", "swapaxes", "swapdims", "permute",
+           "t", "movedim", "moveaxis", "tile", "cat", "concat", "concatenate", "stack",
+           "hstack", "vstack", "split", "chunk", "unbind", "narrow", "select", "flip", "roll",
+           "tril", "triu", "diagonal", "diag"]
+
+attach(
+    reshape=reshape, view=reshape, view_as=view_as, reshape_as=view_as,
+    expand=expand, expand_as=expand_as, broadcast_to=broadcast_to,
+    squeeze=squeeze, unsqueeze=unsqueeze, flatten=flatten, unflatten=unflatten,
+    transpose=transpose, swapaxes=transpose, swapdims=transpose, permute=permute, t=t,
+    movedim=movedim, moveaxis=movedim, T=property(_T), mT=property(_mT),
+    contiguous=contiguous, repeat=repeat, tile=tile,
+    split=split, chunk=chunk, unbind=unbind, narrow=narrow, select=select,
+    flip=flip, roll=roll, tril=tril, triu=triu, diagonal=diagonal, diag=diag, type_as=type_as,
+)

@@ -1,0 +1,493 @@
+"""Shape and indexing ops against PyTorch: values, gradients, finite differences, and errors."""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember.autograd.gradcheck import gradcheck, gradgradcheck
+from ember.ops.indexing import one_hot
+from ember.ops.shape import pad
+from helpers import check
+
+rng = np.random.default_rng(1234)
+
+
+def ints(high, shape, low=0):
+    return rng.integers(low, high, size=shape).astype(np.int64)
+
+
+def rand(*shape):
+    return rng.uniform(-2, 2, size=shape)
+
+
+# ------------------------------------------------------------------------------- shape ops
+
+SHAPE_CASES = [
+    (lambda m, x: x.reshape(2, -1), [(2, 3, 4)]),
+    (lambda m, x: x.view((4, 6)), [(2, 3, 4)]),
+    (lambda m, x: x.t().reshape(-1), [(3, 4)]),  # reshape of a non-contiguous view copies
+    (lambda m, x, y: x.view_as(y), [(2, 6), (3, 4)]),
+    (lambda m, x, y: x.reshape_as(y), [(2, 6), (4, 3)]),
+    (lambda m, x: x.expand(2, 3, 4), [(3, 1)]),
+    (lambda m, x: x.expand(-1, 4), [(3, 1)]),
+    (lambda m, x, y: x.expand_as(y), [(1, 4), (3, 4)]),
+    (lambda m, x: m.broadcast_to(x, (2, 3, 4)), [(4,)]),
+    (lambda m, x, y: m.broadcast_tensors(x, y), [(3, 1), (1, 4)]),
+    (lambda m, x: x.transpose(0, 1), [(3, 4)]),
+    (lambda m, x: x.transpose(-1, 0), [(2, 3, 4)]),
+    (lambda m, x: m.transpose(x, 1, 2), [(2, 3, 4)]),
+    (lambda m, x: x.swapaxes(0, 2), [(2, 3, 4)]),
+    (lambda m, x: x.swapdims(1, -1), [(2, 3, 4)]),
+    (lambda m, x: x.permute(2, 0, 1), [(2, 3, 4)]),
+    (lambda m, x: x.permute((1, -1, 0)), [(2, 3, 4)]),
+    (lambda m, x: m.permute(x, [3, 1, 0, 2]), [(2, 1, 3, 2)]),
+    (lambda m, x: x.t(), [(3, 4)]),
+    (lambda m, x: x.t(), [(5,)]),
+    (lambda m, x: x.T, [(3, 4)]),
+    (lambda m, x: x.mT, [(2, 3, 4)]),
+    (lambda m, x: x.squeeze(), [(1, 3, 1, 4)]),
+    (lambda m, x: x.squeeze(0), [(1, 3, 1, 4)]),
+    (lambda m, x: x.squeeze(1), [(1, 3, 1, 4)]),  # not size 1: unchanged
+    (lambda m, x: x.squeeze(-2), [(1, 3, 1, 4)]),
+    (lambda m, x: x.squeeze((0, 2)), [(1, 3, 1, 4)]),
+    (lambda m, x: x.squeeze(), [()]),
+    (lambda m, x: x.unsqueeze(0), [(3, 4)]),
+    (lambda m, x: x.unsqueeze(-1), [(3, 4)]),
+    (lambda m, x: m.unsqueeze(x, 1), [(3, 4)]),
+    (lambda m, x: x.unsqueeze(0), [()]),
+    (lambda m, x: x.flatten(), [(2, 3, 4)]),
+    (lambda m, x: x.flatten(1), [(2, 3, 4)]),
+    (lambda m, x: m.flatten(x, 0, 1), [(2, 3, 4)]),
+    (lambda m, x: x.flatten(-2, -1), [(2, 3, 4)]),
+    (lambda m, x: x.flatten(), [()]),
+    (lambda m, x: x.unflatten(1, (2, 2)), [(3, 4)]),
+    (lambda m, x: x.unflatten(-1, (2, -1, 2)), [(3, 8)]),
+    (lambda m, x: x.movedim(0, -1), [(2, 3, 4)]),
+    (lambda m, x: m.movedim(x, (0, 1), (2, 0)), [(2, 3, 4)]),
+    (lambda m, x: m.moveaxis(x, -1, 1), [(2, 3, 4)]),
+    (lambda m, x: x.repeat(2, 3), [(2, 3)]),
+    (lambda m, x: x.repeat(2, 1, 2), [(2, 3)]),
+    (lambda m, x: x.repeat((3,)), [(4,)]),
+    (lambda m, x: x.tile((2,)), [(2, 3)]),
+    (lambda m, x: m.tile(x, (2, 1, 2)), [(3,)]),
+    (lambda m, x, y: m.cat([x, y]), [(2, 3), (4, 3)]),
+    (lambda m, x, y: m.cat((x, y), dim=1), [(2, 3), (2, 1)]),
+    (lambda m, x, y, z: m.cat([x, y, z], -1), [(2, 1, 3), (2, 1, 1), (2, 1, 2)]),
+    (lambda m, x, y: m.concat([x, y], 1), [(2, 0), (2, 3)]),
+    (lambda m, x, y: m.cat([x, y]), [(0,), (2, 3)]),  # 1-D empty tensors are skipped
+    (lambda m, x, y: m.cat([x, y.long()]), [(2, 3), (1, 3)]),  # promotes to float64
+    (lambda m, x, y: m.stack([x, y]), [(2, 3), (2, 3)]),
+    (lambda m, x, y: m.stack([x, y], dim=-1), [(2, 3), (2, 3)]),
+    (lambda m, x, y, z: m.stack((x, y, z), 1), [(4,), (4,), (4,)]),
+    (lambda m, x, y: m.hstack([x, y]), [(2, 3), (2, 2)]),
+    (lambda m, x, y: m.hstack([x, y]), [(3,), (2,)]),
+    (lambda m, x, y: m.vstack([x, y]), [(3,), (2, 3)]),
+    (lambda m, x: x.split(2), [(5, 3)]),
+    (lambda m, x: x.split([1, 3, 1]), [(5, 3)]),
+    (lambda m, x: m.split(x, 2, dim=-1), [(2, 5)]),
+    (lambda m, x: x.chunk(3), [(5, 2)]),
+    (lambda m, x: x.chunk(4, 1), [(2, 6)]),
+    (lambda m, x: m.chunk(x, 2, -1), [(3, 4)]),
+    (lambda m, x: x.unbind(), [(3, 2)]),
+    (lambda m, x: m.unbind(x, 1), [(2, 3, 2)]),
+    (lambda m, x: x.narrow(0, 1, 2), [(4, 3)]),
+    (lambda m, x: m.narrow(x, -1, -3, 2), [(2, 4)]),
+    (lambda m, x: x.select(1, -1), [(2, 3, 2)]),
+    (lambda m, x: x.flip(0), [(3, 4)]),
+    (lambda m, x: x.flip((0, -1)), [(2, 3, 4)]),
+    (lambda m, x: m.flip(x, [1]), [(2, 3)]),
+    (lambda m, x: x.roll(1), [(3, 4)]),
+    (lambda m, x: x.roll(-2, 1), [(3, 4)]),
+    (lambda m, x: m.roll(x, (1, -1), (0, 2)), [(2, 3, 4)]),
+    (lambda m, x: x.tril(), [(3, 4)]),
+    (lambda m, x: x.tril(1), [(2, 3, 3)]),
+    (lambda m, x: m.triu(x, -1), [(4, 3)]),
+    (lambda m, x: x.triu(), [(2, 3, 4)]),
+    (lambda m, x: x.diagonal(), [(3, 4)]),
+    (lambda m, x: x.diagonal(1), [(3, 4)]),
+    (lambda m, x: m.diagonal(x, -1, 1, 2), [(2, 4, 3)]),
+    (lambda m, x: m.diagonal(x, 0, -1, 0), [(3, 2, 4)]),
+    (lambda m, x: m.diag(x), [(3,)]),
+    (lambda m, x: m.diag(x, -2), [(3,)]),
+    (lambda m, x: x.diag(1), [(3, 4)]),
+    (lambda m, x: x.contiguous().transpose(0, 1).contiguous(), [(3, 4)]),
+    (lambda m, x, y: x.type_as(y.long()) * y, [(3,), (3,)]),
+]
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m, x, y: m.cat([x.float(), y], 1),
+    lambda m, x, y: m.stack([x, y.float()]),
+    lambda m, x, y: x.type_as(y.float()) * y,
+])
+def test_mixed_float_dtypes(fn):
+    # float32 inputs: compared with PyTorch, but too coarse for finite differences
+    check(fn, [(2, 3), (2, 3)], gradcheck_=False)
+
+
+@pytest.mark.parametrize("fn,shapes", SHAPE_CASES)
+def test_shape_ops(fn, shapes):
+    check(fn, shapes)
+
+
+PAD_CASES = [
+    ((1, 2), "constant", None, (2, 3)),
+    ((1, 0, 2, 1), "constant", 1.5, (2, 3)),
+    ((0, 1, 1, 1, 1, 0), "constant", None, (2, 2, 2)),
+    ((-1, 2, 1, -1), "constant", None, (3, 4)),  # negative pads crop
+    ((2, 1), "reflect", None, (2, 4)),
+    ((1, 2, 2, 1), "reflect", None, (1, 3, 4)),
+    ((3, 1), "replicate", None, (2, 3)),
+    ((1, 2, 0, 3), "replicate", None, (1, 2, 3)),
+    ((2, 1), "circular", None, (1, 2, 3)),
+]
+
+
+@pytest.mark.parametrize("pads,mode,value,shape", PAD_CASES)
+def test_pad(pads, mode, value, shape):
+    kw = {} if value is None else {"value": value}
+    check(lambda m, x: pad(x, pads, mode=mode, **kw), [shape],
+          torch_fn=lambda m, x: torch.nn.functional.pad(x, pads, mode=mode, **kw))
+
+
+def test_views_share_memory():
+    x = ember.zeros(3, 4)
+    for v in (x.view(12), x.t(), x[1:], x[:, 2], x.unsqueeze(0), x.permute(1, 0), x.flip(0)):
+        assert np.shares_memory(v._data, x._data)
+    assert x.contiguous() is x
+
+
+# ----------------------------------------------------------------------------------- getitem
+
+X34 = rand(3, 4)
+_QUIET = pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")
+X234 = rand(2, 3, 4)
+
+GETITEM_CASES = [
+    (lambda m, x: x[1], [(3, 4)]),
+    (lambda m, x: x[-1], [(3, 4)]),
+    (lambda m, x: x[1, 2], [(3, 4)]),
+    (lambda m, x: x[1:3], [(4, 3)]),
+    (lambda m, x: x[::2, 1::2], [(5, 4)]),
+    (lambda m, x: x[-3:-1, :-1], [(4, 3)]),
+    (lambda m, x: x[:, 1], [(3, 4)]),
+    (lambda m, x: x[..., 0], [(2, 3, 4)]),
+    (lambda m, x: x[0, ..., 1:], [(2, 3, 4)]),
+    (lambda m, x: x[None], [(3, 4)]),
+    (lambda m, x: x[:, None, 1:], [(3, 4)]),
+    (lambda m, x: x[..., None], [(3, 4)]),
+    (lambda m, x: x[[0, 2, 0]], [(3, 4)]),  # repeated rows: gradients add up
+    # a list holding sequences or slices is read as a tuple (PyTorch's rule, deprecated there)
+    pytest.param(lambda m, x: x[[[0, 1], [1, 1]]], [(3, 4)], marks=_QUIET),
+    pytest.param(lambda m, x: x[[0, slice(1, 3)]], [(3, 4)], marks=_QUIET),
+    (lambda m, x: x[[0, 1], [1, 3]], [(3, 4)]),
+    (lambda m, x: x[[0, 0, 1], [1, 1, 1]], [(3, 4)]),  # the same element three times
+    (lambda m, x: x[:, [0, 0, 3]], [(3, 4)]),
+    (lambda m, x: x[1:, [0, 2]], [(3, 4)]),
+    (lambda m, x: x[[0, 1], :, [1, 0]], [(2, 3, 4)]),  # split advanced indices go to the front
+    (lambda m, x: x[:, [0, 2], [1, 3]], [(2, 3, 4)]),
+    (lambda m, x: x[..., [1, 1, 0]], [(2, 3, 4)]),
+    (lambda m, x: x[None, [1, 0], 1:3], [(2, 3, 4)]),
+    (lambda m, x: x[[1], 2, [0, 3]], [(2, 3, 4)]),
+]
+
+
+@pytest.mark.parametrize("fn,shapes", GETITEM_CASES)
+def test_getitem(fn, shapes):
+    check(fn, shapes)
+
+
+GETITEM_TENSOR_CASES = [
+    # (fn, inputs): index tensors are integer or bool arrays and take no gradient
+    (lambda m, x, i: x[i], [X34, ints(3, (5,))]),
+    (lambda m, x, i: x[i], [X34, ints(3, (2, 3))]),
+    (lambda m, x, i: x[i], [X34, ints(3, (4,), low=-3)]),  # negative indices wrap
+    (lambda m, x, i: x[:, i], [X34, ints(4, (6,))]),
+    (lambda m, x, i, j: x[i, j], [X34, ints(3, (2, 1)), ints(4, (3,))]),  # broadcast together
+    (lambda m, x, i, j: x[i, 1:, j], [X234, ints(2, (3,)), ints(4, (3,))]),
+    (lambda m, x, i: x[i, ..., i], [X234, ints(2, (5,))]),
+    (lambda m, x, i: x[i], [X34, np.array(2)]),  # a 0-d index tensor selects like an int
+    (lambda m, x, i: x[:, i], [X234, np.array(-1)]),
+    (lambda m, x, mk: x[mk], [X34, X34 > 0]),
+    (lambda m, x, mk: x[mk], [X34, np.array([True, False, True])]),
+    (lambda m, x, mk: x[mk, 1:], [X34, np.array([True, False, True])]),
+    (lambda m, x, mk: x[:, mk], [X234, rand(3, 4) > 0]),
+    (lambda m, x, mk, i: x[mk, i], [X34, np.array([True, True, False]), ints(4, (2,))]),
+    (lambda m, x, mk: x[mk], [X34, np.zeros((3, 4), bool)]),  # selects nothing
+]
+
+
+@pytest.mark.parametrize("fn,inputs", GETITEM_TENSOR_CASES)
+def test_getitem_tensor_index(fn, inputs):
+    check(fn, None, inputs=inputs)
+
+
+def test_getitem_large_repeated_index_gradient():
+    # the embedding-lookup path: many repeated rows whose gradients must all add up
+    w = rand(50, 8)
+    idx = ints(50, (40, 7))
+    check(lambda m, x, i: x[i], None, inputs=[w, idx], gradcheck_=False)
+
+
+# ----------------------------------------------------------------------------------- setitem
+
+
+def _assign(key, value_fn=None, number=None):
+    """``y = x.clone(); y[key] = v; return y * y``, the same code for both frameworks."""
+    def fn(m, x, *rest):
+        y = x.clone()
+        y[key] = number if value_fn is None else value_fn(rest)
+        return y * y
+    return fn
+
+
+SETITEM_CASES = [
+    (_assign(0, lambda r: r[0]), [(3, 4), (4,)]),
+    (_assign(0, lambda r: r[0]), [(3, 4), (1, 4)]),  # a value with an extra leading 1-dim
+    (_assign((slice(None), 1), lambda r: r[0]), [(3, 4), (1,)]),  # broadcast value
+    (_assign((slice(1, None), slice(None, 2)), lambda r: r[0] * 2), [(3, 4), (2, 1)]),
+    (_assign((slice(None), 1), number=2.5), [(3, 4)]),
+    (_assign(([0, 2],), lambda r: r[0]), [(3, 4), (4,)]),
+    (_assign(([0, 2], [1, 3]), lambda r: r[0]), [(3, 4), (2,)]),
+    (_assign((Ellipsis, [0, 1]), lambda r: r[0]), [(2, 3, 4), (3, 2)]),
+    (_assign((None, 1), lambda r: r[0]), [(3, 4), (4,)]),
+]
+
+
+@pytest.mark.parametrize("fn,shapes", SETITEM_CASES)
+def test_setitem(fn, shapes):
+    check(fn, shapes)
+
+
+def test_setitem_mask_and_index_tensor():
+    mask = X34 > 0.3
+
+    def f(m, x, mk, v):
+        y = x * 1
+        y[mk] = v
+        return y
+
+    check(f, None, inputs=[X34, mask, rand(1)], grad_inputs=[True, False, True])
+
+    def g(m, x, i, v):
+        y = x.clone()
+        y[i, 1:] = v
+        return y.sum(0)
+
+    check(g, None, inputs=[X34, np.array([2, 0]), rand(2, 3)], grad_inputs=[True, False, True])
+
+
+def test_setitem_without_grad_writes_in_place():
+    x = ember.zeros(3, 4)
+    v0 = x._version
+    x[1] = ember.ones(4)
+    x[:, 0] = 7
+    x[ember.tensor([0, 2]), 3] = ember.tensor([5.0, 6.0])
+    x[ember.tensor(x.numpy() > 6)] = -1.0
+    t = torch.zeros(3, 4)
+    t[1] = torch.ones(4)
+    t[:, 0] = 7
+    t[torch.tensor([0, 2]), 3] = torch.tensor([5.0, 6.0])
+    t[t > 6] = -1.0
+    np.testing.assert_array_equal(x.numpy(), t.numpy())
+    assert x._version > v0
+    with ember.no_grad():
+        w = ember.zeros(2, requires_grad=True)
+        w[0] = 3.0  # allowed under no_grad, like PyTorch
+    assert w.tolist() == [3.0, 0.0] and w.is_leaf
+
+
+def test_setitem_leaf_requiring_grad_raises():
+    w = ember.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        w[0] = 1.0
+
+
+def test_setitem_records_version_and_history():
+    x = ember.tensor(rand(3, 4), requires_grad=True)
+    y = x * 2
+    z = y * y  # saves y
+    y[0] = 0.0
+    assert y._version == 1 and y.grad_fn is not None
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
+
+
+def test_setitem_shape_mismatch():
+    x = ember.zeros(3, 4)
+    with pytest.raises(RuntimeError, match=r"shape mismatch.*\(3,\)"):
+        x[0] = ember.ones(3)
+
+
+# --------------------------------------------------------------------- gather, scatter & co
+
+IDX_G = ints(4, (3, 2))
+IDX_S = np.array([[0, 1, 2, 0], [2, 0, 0, 1]])  # dim 0 of a (3, 4) target, repeats included
+IDX_SU = np.array([[0, 1, 2, 0], [2, 0, 1, 1]])  # no repeated target positions (for scatter)
+
+INDEX_CASES = [
+    (lambda m, x, i: x.gather(1, i), [X34, IDX_G]),
+    (lambda m, x, i: m.gather(x, 0, i), [X34, ints(3, (5, 4))]),
+    (lambda m, x, i: m.gather(x, -1, i), [X234, ints(4, (2, 2, 3))]),  # smaller than x
+    (lambda m, x, i, s: x.scatter(0, i, s), [X34, IDX_SU, rand(2, 4)]),
+    (lambda m, x, i: x.scatter(0, i, 1.5), [X34, IDX_SU]),
+    (lambda m, x, i, s: x.scatter_add(0, i, s), [X34, IDX_S, rand(2, 4)]),
+    (lambda m, x, i, s: m.scatter_add(x, 1, i, s), [X34, ints(4, (3, 5)), rand(3, 5)]),
+    (lambda m, x, i, s: x.clone().scatter_(0, i, s), [X34, IDX_SU, rand(2, 4)]),
+    (lambda m, x, i, s: x.clone().scatter_add_(0, i, s), [X34, IDX_S, rand(2, 4)]),
+    (lambda m, x, i: x.index_select(0, i), [X34, np.array([2, 0, 2, 1])]),
+    (lambda m, x, i: m.index_select(x, -1, i), [X234, np.array([3, 3])]),
+    (lambda m, x, i, s: x.index_add(0, i, s), [X34, np.array([2, 0, 2]), rand(3, 4)]),
+    (lambda m, x, i, s: x.index_add(1, i, s, alpha=-2.0), [X34, np.array([1, 1]), rand(3, 2)]),
+    (lambda m, x, i, s: x.clone().index_add_(0, i, s), [X34, np.array([1, 1]), rand(2, 4)]),
+    (lambda m, x, i: x.index_fill(1, i, -1.0), [X34, np.array([0, 3])]),
+    (lambda m, x, i: x.clone().index_fill_(0, i, 2.0), [X34, np.array([1])]),
+    (lambda m, x, mk: x.masked_fill(mk, 0.5), [X34, X34 > 0]),
+    (lambda m, x, mk: x.masked_fill(mk, 2), [X234, np.array([True, False, False, True])]),
+    (lambda m, x, mk: x.masked_fill(mk, 1.0), [rand(3, 1), np.array([True, False, True, False])]),
+    (lambda m, x, mk, v: x.masked_fill(mk, v), [X34, X34 > 0, np.array(0.25)]),
+    (lambda m, x, mk: x.clone().masked_fill_(mk, -3.0), [X34, X34 < 0]),
+    (lambda m, x, mk: x.masked_select(mk), [X34, X34 > 0]),
+    (lambda m, x, mk: m.masked_select(x, mk), [rand(3, 1), np.array([True, False, True, True])]),
+    (lambda m, x, i: x.take(i), [X34, np.array([[0, 11], [5, 5]])]),
+    (lambda m, x, i: m.take(x, i), [X234, np.array([-1, 3, 3])]),
+    (lambda m, x, i, v: x.index_put((i,), v), [X34, np.array([0, 2]), rand(4)]),
+    (lambda m, x, i, j, v: x.index_put((i, j), v, accumulate=True),
+     [X34, np.array([0, 0, 2]), np.array([1, 1, 3]), rand(3)]),
+]
+
+
+@pytest.mark.parametrize("fn,inputs", INDEX_CASES)
+def test_index_ops(fn, inputs):
+    check(fn, None, inputs=inputs)
+
+
+def test_scatter_reads_only_the_index_block_of_src():
+    # PyTorch's own backward rejects a src larger than the index, so src's gradient is checked
+    # by finite differences only (it is zero outside the index block)
+    for fn, inputs in [(lambda m, x, i, s: x.scatter(1, i, s), [X34, ints(4, (3, 1)), rand(3, 2)]),
+                       (lambda m, x, i, s: x.scatter_add(0, i, s), [X34, IDX_S[:, :2], rand(3, 3)])]:
+        check(fn, None, inputs=inputs, grad_inputs=[True, False, False])
+        xs = [ember.tensor(a, requires_grad=a.dtype.kind == "f") for a in inputs]
+        assert gradcheck(lambda *t: fn(ember, *t), tuple(xs))
+
+
+NOGRAD_CASES = [
+    (lambda m, x: x.nonzero(), [np.array([[0, 1.5], [2, 0], [0, 0]])]),
+    (lambda m, x: m.nonzero(x, as_tuple=True), [np.array([[0, 1.5], [2, 0], [0, 0]])]),
+    (lambda m, x: x.nonzero(), [np.array([[True, False, True]])]),
+    (lambda m, x: m.argwhere(x), [np.array([0, 3, 0, 4])]),
+    (lambda m, x: x.nonzero(), [np.array(2.0)]),
+]
+
+
+@pytest.mark.parametrize("fn,inputs", NOGRAD_CASES)
+def test_nonzero(fn, inputs):
+    check(fn, None, inputs=inputs, grad=False)
+
+
+@pytest.mark.parametrize("labels,n", [(np.array([0, 2, 1, 2]), -1), (np.array([[1, 0], [3, 3]]), 5),
+                                      (np.array(1), 3)])
+def test_one_hot(labels, n):
+    check(lambda m, y: one_hot(y, n), None, inputs=[labels],
+          torch_fn=lambda m, y: torch.nn.functional.one_hot(y, n))
+
+
+# ---------------------------------------------------------------------------------- errors
+
+
+def test_index_errors():
+    x = ember.zeros(3, 4)
+    with pytest.raises(IndexError, match="out of bounds.*size 3"):
+        x[5]
+    with pytest.raises(IndexError, match="out of bounds"):
+        x[1, -5]
+    with pytest.raises(IndexError, match="out of bounds"):
+        x[ember.tensor([0, 3])]
+    with pytest.raises(IndexError, match="out of bounds"):
+        x[[0, 1], [1, 4]]
+    with pytest.raises(IndexError, match="must be long, int, byte or bool"):
+        x[ember.tensor([0.0, 1.0])]
+    with pytest.raises(IndexError, match="too many indices"):
+        x[0, 0, 0]
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        x[::-1]
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        x[:, ::-2]
+    with pytest.raises(IndexError):
+        x.index_select(0, ember.tensor([3]))
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        x.gather(1, ember.tensor([[4]]))
+    with pytest.raises(RuntimeError, match="boolean masks"):
+        x.masked_fill(ember.tensor([1.0, 0.0, 0.0, 1.0]), 0.0)
+    with pytest.raises(RuntimeError, match="smaller than num_classes"):
+        one_hot(ember.tensor([0, 3]), 3)
+    with pytest.raises(RuntimeError, match="non-negative"):
+        one_hot(ember.tensor([0, -1]), 3)
+
+
+def test_shape_errors():
+    x = ember.zeros(2, 3)
+    with pytest.raises(RuntimeError, match=r"\(2, 3\).*\(2, 4\)|Expected size 3 but got size 4"):
+        ember.cat([x, ember.zeros(2, 4)])
+    with pytest.raises(RuntimeError, match=r"shapes \[\(2, 3\), \(2, 4\)\]"):
+        ember.cat([x, ember.zeros(2, 4)])
+    with pytest.raises(RuntimeError, match="same number of dimensions"):
+        ember.cat([x, ember.zeros(3)])
+    with pytest.raises(RuntimeError, match="equal size"):
+        ember.stack([x, ember.zeros(3, 2)])
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        x.transpose(0, 2)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        x.squeeze(5)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        x.unsqueeze(3)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        ember.cat([x, x], dim=2)
+    with pytest.raises(RuntimeError, match="permute"):
+        x.permute(0)
+    with pytest.raises(RuntimeError, match="sum exactly to 2"):
+        x.split([1, 2])
+    with pytest.raises(RuntimeError, match="t\\(\\) expects"):
+        ember.zeros(2, 3, 4).t()
+    with pytest.raises(RuntimeError, match="repeat dims"):
+        x.repeat(2)
+    with pytest.raises(RuntimeError, match="exceeds dimension size"):
+        x.narrow(1, 2, 2)
+    with pytest.raises(RuntimeError, match="invalid for input of size 6"):
+        x.view(4, 2)
+    with pytest.raises(RuntimeError, match="Padding size should be less"):
+        pad(ember.zeros(1, 3), (3, 0), mode="reflect")
+    with pytest.raises(RuntimeError, match="unflatten"):
+        x.unflatten(1, (2, 2))
+
+
+# ------------------------------------------------------------------------- second order
+
+
+def _gg(fn, *shapes):
+    xs = tuple(ember.tensor(rand(*s), requires_grad=True) for s in shapes)
+    assert gradgradcheck(fn, xs)
+
+
+def test_gradgradcheck_getitem():
+    _gg(lambda x: (x[[0, 2, 0], 1:] * x[1, 1:]).sum(-1), (3, 4))
+    _gg(lambda x: x[:, None, [1, 1]] * x[0, 0], (2, 3))
+
+
+def test_gradgradcheck_cat_permute_gather():
+    _gg(lambda x, y: ember.cat([x * y, y], 1), (2, 3), (2, 3))
+    _gg(lambda x: x.permute(2, 0, 1) * x.permute(2, 0, 1), (2, 3, 2))
+    idx = ember.tensor(ints(3, (2, 3)))
+    _gg(lambda x: x.gather(0, idx) * x[0], (3, 3))
+
+
+def test_gradgradcheck_setitem_and_pad():
+    def f(x, v):
+        y = x * 1
+        y[1:, [0, 2]] = v * v
+        return y * x
+
+    _gg(f, (3, 4), (2,))
+    _gg(lambda x: pad(x * x, (1, 2), mode="reflect"), (2, 4))
