@@ -1,0 +1,16 @@
+"""Utilities: :mod:`ember.utils.data` (datasets, samplers, ``DataLoader``) and graph pictures.
+
+Submodules load on first use, so ``import ember.utils`` costs nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {"data": "ember.utils.data", "dot": "ember.utils.dot"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return importlib.import_module(_LAZY[name])
+    raise AttributeError(f"module 'ember.utils' has no attribute {name!r}")

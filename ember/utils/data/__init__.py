@@ -1,0 +1,26 @@
+"""Feeding data to a model: ``Dataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset``,
+``random_split``, samplers and ``DataLoader``, with PyTorch's names and semantics."""
+
+from ember.utils.data.dataset import (
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
+from ember.utils.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
+from ember.utils.data.dataloader import DataLoader, default_collate, default_convert
+
+__all__ = [
+    "Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
+    "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler",
+    "WeightedRandomSampler", "DataLoader", "default_collate", "default_convert",
+]
