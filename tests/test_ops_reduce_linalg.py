@@ -258,6 +258,8 @@ def test_norm_default_and_zero_gradient():
     check(lambda m, x: x.norm(dim=1), [], inputs=[zero], gradcheck_=False)
     check(lambda m, x: x.norm(), [], inputs=[np.zeros(3)], gradcheck_=False)
     check(lambda m, x: x.norm(p=0, dim=1), [], inputs=[zero], gradcheck_=False)
+    for p in (0.5, 1.5, 3):
+        check(lambda m, x, p=p: x.norm(p, 1), [], inputs=[zero], gradcheck_=False)
     with pytest.raises(RuntimeError, match="floating point"):
         ember.arange(3).norm()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import builtins
 import collections
 import math
+import operator
 
 from ember import backend
 from ember.backend import get_array_module
@@ -27,17 +28,14 @@ def _axes(dim, ndim):
     """
     if dim is None:
         return tuple(range(ndim))
-    if isinstance(dim, Tensor):
-        dim = dim.item()
-    if isinstance(dim, int):
-        dim = (dim,)
-    dim = tuple(dim)
+    if not isinstance(dim, (tuple, list)):
+        dim = (dim,)  # an int, a NumPy integer or a one-element integer tensor
     if not dim:
         return tuple(range(ndim))
     n = builtins.max(ndim, 1)
     out = []
     for d in dim:
-        d = int(d)
+        d = operator.index(d)
         if not -n <= d < n:
             raise IndexError(
                 f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})"
@@ -53,9 +51,11 @@ def _axes(dim, ndim):
 
 def _one_axis(name, dim, ndim):
     """A single reduction axis for ops that take an int ``dim`` only (None on a 0-d tensor)."""
-    if not isinstance(dim, int) and not (isinstance(dim, Tensor) and dim.numel() == 1):
-        raise TypeError(f"{name}(): argument 'dim' must be an int, not {type(dim).__name__}")
-    axes = _axes(int(dim), ndim)
+    try:
+        dim = operator.index(dim)
+    except TypeError:
+        raise TypeError(f"{name}(): argument 'dim' must be an int, not {type(dim).__name__}") from None
+    axes = _axes(dim, ndim)
     return axes[0] if axes else None
 
 
@@ -525,8 +525,12 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
                 share = xp.sign(data) * hit / hit.sum(axis=axes, keepdims=True)
             gx = gk * _const(share)
         else:
+            # |x| with exact zeros moved to 1: there the sign is 0 and so is the gradient (as in
+            # PyTorch), instead of 0 * inf for p < 2
+            zero = data == 0
+            mag_x = xx * sign + _const(zero.astype(data.dtype)) if zero.any() else xx * sign
             r = _safe_denominator(_keep(result, shape, axes, keepdim))
-            gx = gk * sign * (xx * sign) ** (p - 1) / r ** (p - 1)
+            gx = gk * sign * mag_x ** (p - 1) / r ** (p - 1)
         return (_cast_back(gx, src),)
 
     result = record("Norm", out, (x,), backward, saved=(x,), save_output=True)
@@ -611,7 +615,7 @@ def cumprod(x: Tensor, dim, *, dtype=None) -> Tensor:
 
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
-           "var_mean", "std_mean", "logsumexp", "norm", "vector_norm", "all", "any",
+           "var_mean", "std_mean", "logsumexp", "norm", "all", "any",
            "count_nonzero", "cumsum", "cumprod"]
 
 attach(sum=sum, mean=mean, prod=prod, max=max, min=min, amax=amax, amin=amin, argmax=argmax,
