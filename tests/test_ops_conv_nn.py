@@ -262,3 +262,255 @@ def test_unfold_fold(kw):
     check(lambda m, x: F(m).unfold(x, **kw), [(2, 3, 6, 5)])
     cols = TF.unfold(torch.zeros(2, 3, 6, 5), **kw).shape
     check(lambda m, x: F(m).fold(x, (6, 5), **kw), [tuple(cols)])
+
+
+# ------------------------------------------------------------------------------ softmax family
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape,dim", [((5,), 0), ((3, 4), 1), ((3, 4), 0), ((2, 3, 4), -1),
+                                       ((2, 3, 4), 1)])
+def test_softmax_family(fn, shape, dim):
+    check(lambda m, x: getattr(F(m), fn)(x, dim), [shape], low=-5, high=5)
+    check(lambda m, x: getattr(x, fn)(dim), [shape], gradcheck_=False)
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+def test_softmax_is_stable(fn):
+    x = np.array([[1000.0, 0.0, -1000.0], [-np.inf, 3.0, 1.0]])
+    check(lambda m, x: getattr(F(m), fn)(x, 1), [x.shape], inputs=[x], gradcheck_=False)
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+def test_softmax_double_backward(fn):
+    x = ember.tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
+    assert gradgradcheck(lambda x: getattr(ember, fn)(x, 1), (x,))
+
+
+# ------------------------------------------------------------------------------------- losses
+
+def _targets(shape, classes, seed=0, ignore=None):
+    t = np.random.default_rng(seed).integers(0, classes, size=shape)
+    if ignore is not None:
+        t.flat[::3] = ignore
+    return t
+
+
+def _weights(classes):
+    return np.linspace(0.5, 2.0, classes)
+
+
+CE_CASES = [
+    dict(),
+    dict(reduction="sum"),
+    dict(reduction="none"),
+    dict(weight=True),
+    dict(weight=True, reduction="none"),
+    dict(ignore_index=2),
+    dict(ignore_index=-100, ignore=-100, weight=True),
+    dict(label_smoothing=0.1),
+    dict(label_smoothing=0.2, weight=True),
+    dict(label_smoothing=0.3, weight=True, ignore=1, ignore_index=1),
+    dict(label_smoothing=0.3, weight=True, ignore=1, ignore_index=1, reduction="sum"),
+    dict(label_smoothing=0.25, ignore=-1, ignore_index=-1, reduction="none"),
+]
+
+
+def _ce_call(kw, classes):
+    kw = dict(kw)
+    ignore = kw.pop("ignore", None)
+    use_w = kw.pop("weight", False)
+    return kw, ignore, use_w
+
+
+@pytest.mark.parametrize("kw", CE_CASES)
+@pytest.mark.parametrize("xshape", [(6, 4), (3, 4, 5), (2, 4, 3, 2)])
+def test_cross_entropy_class_indices(kw, xshape):
+    kw, ignore, use_w = _ce_call(kw, xshape[1])
+    tshape = (xshape[0],) + xshape[2:]
+    t = _targets(tshape, xshape[1], ignore=ignore)
+    x = np.random.default_rng(5).uniform(-3, 3, xshape)
+    if use_w:
+        check(lambda m, x, t, w: F(m).cross_entropy(x, t, weight=w, **kw), None,
+              inputs=[x, t, _weights(xshape[1])], grad_inputs=[True, False, False])
+    else:
+        check(lambda m, x, t: F(m).cross_entropy(x, t, **kw), None, inputs=[x, t])
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(reduction="sum"), dict(reduction="none"),
+                                dict(label_smoothing=0.2), dict(weight=True),
+                                dict(weight=True, label_smoothing=0.1, reduction="none")])
+@pytest.mark.parametrize("xshape", [(5, 3), (2, 3, 4)])
+def test_cross_entropy_probabilities(kw, xshape):
+    kw, _, use_w = _ce_call(kw, xshape[1])
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-3, 3, xshape)
+    p = rng.uniform(0, 1, xshape)
+    p /= p.sum(1, keepdims=True)
+    extra = [_weights(xshape[1])] if use_w else []
+    # both the logits and the probability targets are differentiated, as in torch
+    check(lambda m, x, p, *w: F(m).cross_entropy(x, p, *(w and [w[0]]), **kw), None,
+          inputs=[x, p] + extra, grad_inputs=[True, True] + [False] * len(extra))
+
+
+def test_cross_entropy_unbatched():
+    x = np.random.default_rng(1).uniform(-2, 2, (5,))
+    for red in ("mean", "none"):
+        check(lambda m, x, t: F(m).cross_entropy(x, t, reduction=red), None,
+              inputs=[x, np.array(3)])
+
+
+def test_cross_entropy_all_ignored_is_nan_like_torch():
+    x = ember.zeros(2, 3, requires_grad=True)
+    loss = ember.cross_entropy(x, ember.tensor([-100, -100]))
+    assert np.isnan(loss.item())
+
+
+def test_cross_entropy_float32_fast_path():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((64, 10)).astype(np.float32)
+    t = rng.integers(0, 10, 64)
+    e = ember.tensor(x, requires_grad=True)
+    tt = torch.tensor(x, requires_grad=True)
+    le = ember.cross_entropy(e, ember.tensor(t), label_smoothing=0.1)
+    lt = TF.cross_entropy(tt, torch.tensor(t), label_smoothing=0.1)
+    le.backward()
+    lt.backward()
+    assert le.dtype == ember.float32 and e.grad.dtype == ember.float32
+    np.testing.assert_allclose(le.item(), lt.item(), rtol=1e-5)
+    np.testing.assert_allclose(e.grad.numpy(), tt.grad.numpy(), rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(label_smoothing=0.2, weight=True),
+                                dict(reduction="none", ignore=0, ignore_index=0)])
+def test_cross_entropy_double_backward(kw):
+    kw, ignore, use_w = _ce_call(kw, 4)
+    t = ember.tensor(_targets((3,), 4, ignore=ignore))
+    w = ember.tensor(_weights(4)) if use_w else None
+    x = ember.tensor(np.random.default_rng(3).standard_normal((3, 4)), requires_grad=True)
+    assert gradgradcheck(lambda x: ember.cross_entropy(x, t, weight=w, **kw), (x,))
+
+
+def test_cross_entropy_double_backward_matches_torch():
+    rng = np.random.default_rng(4)
+    xa, t = rng.standard_normal((4, 5)), rng.integers(0, 5, 4)
+    res = []
+    for m in (torch, ember):
+        x = m.tensor(xa, requires_grad=True)
+        loss = F(m).cross_entropy(x, m.tensor(t), label_smoothing=0.1)
+        g, = m.autograd.grad(loss, [x], create_graph=True)
+        (g * g).sum().backward()
+        res.append(np.asarray(x.grad.detach()))
+    np.testing.assert_allclose(res[1], res[0], rtol=1e-6, atol=1e-10)
+
+
+NLL_CASES = [dict(), dict(reduction="sum"), dict(reduction="none"), dict(weight=True),
+             dict(weight=True, ignore=2, ignore_index=2), dict(ignore=-100, reduction="none"),
+             dict(weight=True, ignore=-100, reduction="sum")]
+
+
+@pytest.mark.parametrize("kw", NLL_CASES)
+@pytest.mark.parametrize("xshape", [(6, 4), (3, 4, 5)])
+def test_nll_loss(kw, xshape):
+    kw, ignore, use_w = _ce_call(kw, xshape[1])
+    t = _targets((xshape[0],) + xshape[2:], xshape[1], ignore=ignore)
+    x = np.random.default_rng(6).uniform(-3, 0, xshape)
+    extra = [_weights(xshape[1])] if use_w else []
+    check(lambda m, x, t, *w: F(m).nll_loss(x, t, *(w and [w[0]]), **kw), None,
+          inputs=[x, t] + extra, grad_inputs=[True, False] + [False] * len(extra))
+
+
+def test_nll_of_log_softmax_equals_cross_entropy():
+    x = ember.tensor(np.random.default_rng(8).standard_normal((4, 3)), requires_grad=True)
+    t = ember.tensor([0, 2, 1, 2])
+    a = ember.nll_loss(ember.log_softmax(x, 1), t)
+    b = ember.cross_entropy(x, t)
+    np.testing.assert_allclose(a.item(), b.item(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("call,exc,words", [
+    (lambda m: F(m).cross_entropy(m.zeros(3, 5), m.tensor([1, 5, 2])), IndexError, ["5", "5 classes"]),
+    (lambda m: F(m).cross_entropy(m.zeros(3, 5), m.tensor([1, -3, 2])), IndexError, ["-3"]),
+    (lambda m: F(m).nll_loss(m.zeros(3, 5), m.tensor([1, 7, 2])), IndexError, ["7"]),
+    (lambda m: F(m).cross_entropy(m.zeros(3, 5), m.tensor([1, 2])), ValueError, ["(3)", "(2)"]),
+    (lambda m: F(m).cross_entropy(m.zeros(3, 5, 4), m.zeros(3, 3, dtype=m.int64)), RuntimeError,
+     ["[3, 4]", "[3, 3]"]),
+    (lambda m: F(m).cross_entropy(m.zeros(3, 5), m.zeros(3, 4)), RuntimeError, []),
+    (lambda m: F(m).cross_entropy(m.zeros(3, 5), m.tensor([1, 2, 2]), weight=m.ones(4)),
+     RuntimeError, ["5 classes", "[4]"]),
+    (lambda m: F(m).cross_entropy(m.zeros(3, 5), m.tensor([1, 2, 2]), label_smoothing=1.5),
+     RuntimeError, ["1.5"]),
+    (lambda m: F(m).cross_entropy(m.zeros(3, 5), m.tensor([1, 2, 2]), reduction="avg"),
+     ValueError, ["avg"]),
+    (lambda m: F(m).nll_loss(m.zeros(3, 5), m.zeros(3)), RuntimeError, []),
+])
+def test_loss_errors_like_torch(call, exc, words):
+    with pytest.raises(exc):
+        call(torch)
+    with pytest.raises(exc) as info:
+        call(ember)
+    for w in words:
+        assert w in str(info.value)
+
+
+# ------------------------------------------------------------------------------------- dropout
+
+def test_dropout_identity_cases():
+    x = ember.randn(4, 5, requires_grad=True)
+    assert ember.dropout(x, 0.0) is x
+    assert ember.dropout(x, 0.7, training=False) is x
+    assert ember.dropout2d(x.reshape(1, 4, 5, 1), 0.5, training=False).shape == (1, 4, 5, 1)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        ember.dropout(x, 1.5)
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.8])
+def test_dropout_statistics_and_gradient(p):
+    ember.manual_seed(0)
+    x = ember.ones(200, 500, requires_grad=True)
+    y = ember.dropout(x, p)
+    a = y.detach().numpy()
+    kept = a != 0
+    # survivors are scaled by exactly 1/(1-p); the drop rate and the mean match within 4 sigma
+    np.testing.assert_allclose(a[kept], 1.0 / (1.0 - p), rtol=1e-6)
+    n = a.size
+    assert abs((~kept).mean() - p) < 4 * np.sqrt(p * (1 - p) / n)
+    assert abs(a.mean() - 1.0) < 4 * np.sqrt(p / (1 - p) / n)
+    g = np.random.default_rng(0).standard_normal(a.shape).astype(np.float32)
+    y.backward(ember.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), g * a, rtol=1e-6)
+
+
+def test_dropout_is_reproducible_and_p1_zeroes():
+    ember.manual_seed(3)
+    a = ember.dropout(ember.ones(50), 0.5).numpy()
+    ember.manual_seed(3)
+    b = ember.dropout(ember.ones(50), 0.5).numpy()
+    assert np.array_equal(a, b)
+    assert not ember.dropout(ember.ones(50), 1.0).numpy().any()
+
+
+def test_dropout_inplace():
+    ember.manual_seed(1)
+    x = ember.ones(100)
+    y = ember.dropout(x, 0.5, inplace=True)
+    assert y is x and set(np.unique(x.numpy())) <= {0.0, 2.0}
+
+
+def test_dropout2d_drops_whole_channels():
+    ember.manual_seed(0)
+    x = ember.ones(8, 16, 5, 5, requires_grad=True)
+    y = ember.dropout2d(x, 0.5)
+    a = y.detach().numpy()
+    per_channel = a.reshape(8, 16, 25)
+    assert (per_channel.min(2) == per_channel.max(2)).all()  # each channel all-kept or all-dropped
+    assert set(np.unique(a)) <= {0.0, 2.0} and 0.25 < (a == 0).mean() < 0.75
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), a)
+
+
+def test_alpha_dropout_keeps_mean_and_variance():
+    ember.manual_seed(0)
+    x = ember.randn(400, 500)
+    y = ember.alpha_dropout(x, 0.3, training=True).numpy()
+    assert abs(y.mean()) < 0.02 and abs(y.std() - 1.0) < 0.02
+    assert ember.alpha_dropout(x, 0.3) is x  # training defaults to False, as in torch

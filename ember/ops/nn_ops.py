@@ -1,3 +1,452 @@
-"""TODO: filled by its owner."""
+"""The fused neural-network ops: softmax, log_softmax, dropout and the classification losses.
 
-__all__ = []
+Each is one recorded op whose forward is computed stably on arrays in one pass (the max is
+subtracted before ``exp``; losses work from the log-softmax, never from ``log(softmax)``).
+
+Backward closures have two paths. When grad mode is off in backward (plain ``.backward()``, the
+training hot path) they compute the gradient directly on arrays from what the forward saved. With
+``create_graph=True`` they express the same gradient with recorded ember ops (``softmax`` of the
+input, ``mul``, ``sum`` ...), so gradients of gradients are exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ember import random as _random
+from ember.autograd import graph
+from ember.ops.common import Tensor, attach, commit_inplace, get_array_module, prepare_inplace, record
+
+# ------------------------------------------------------------------------------------- helpers
+
+
+def _dim(op: str, dim, ndim: int) -> int:
+    if dim is None:
+        # PyTorch's legacy implicit choice, kept for scripts that rely on it.
+        return 0 if ndim in (0, 1, 3) else 1
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim % n
+
+
+def _float_input(op: str, x, dtype=None):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor input, got {type(x).__name__}")
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(f"{op}: expected a floating point input, got {x.dtype}; convert "
+                                  "with .float() first")
+    return x
+
+
+def _log_softmax_array(xp, a, axis):
+    """Stable log-softmax on an array: shift by the max, which must be finite to subtract."""
+    m = a.max(axis=axis, keepdims=True)
+    if not xp.isfinite(m).all():
+        m = xp.where(xp.isfinite(m), m, 0)
+    z = a - m
+    e = xp.exp(z)
+    z -= xp.log(e.sum(axis=axis, keepdims=True))
+    return z
+
+
+# ------------------------------------------------------------------------------ softmax family
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim``, computed stably (as ``torch.softmax``)."""
+    x = _float_input("softmax", input, dtype)
+    arr = x._data
+    xp = get_array_module(arr)
+    axis = _dim("softmax", dim, arr.ndim)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    e = xp.exp(arr - arr.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
+    out = e.reshape(x._data.shape)
+
+    def backward(g):
+        if not graph.GRAD_ENABLED:
+            y, ga = result._data, g._data
+            gy = ga * y
+            return (Tensor._wrap(gy - y * gy.sum(axis=axis, keepdims=True)),)
+        gy = g * result
+        return (gy - result * gy.sum(axis, keepdim=True),)
+
+    result = record("Softmax", out, (x,), backward, save_output=True)
+    return result
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``x - logsumexp(x)`` along ``dim``, computed stably (as ``torch.log_softmax``)."""
+    x = _float_input("log_softmax", input, dtype)
+    arr = x._data
+    xp = get_array_module(arr)
+    axis = _dim("log_softmax", dim, arr.ndim)
+    out = _log_softmax_array(xp, arr.reshape(1) if arr.ndim == 0 else arr, axis).reshape(arr.shape)
+
+    def backward(g):
+        if not graph.GRAD_ENABLED:
+            ga = g._data
+            return (Tensor._wrap(ga - xp.exp(result._data) * ga.sum(axis=axis, keepdims=True)),)
+        return (g - result.exp() * g.sum(axis, keepdim=True),)
+
+    result = record("LogSoftmax", out, (x,), backward, save_output=True)
+    return result
+
+
+# ------------------------------------------------------------------------------------- dropout
+
+
+def _check_p(op: str, p: float) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _keep(xp, shape, p, dtype, generator):
+    """A {0, 1} array, each entry 1 with probability 1-p."""
+    if xp is np:
+        u = _random.get_rng(generator).random(shape, dtype=np.float32)
+    else:  # CuPy draws on the device from its own stream (seeded by ember.manual_seed)
+        u = xp.random.random(shape, dtype=np.float32)
+    return (u >= p).astype(dtype)
+
+
+def _keep_mask(xp, shape, p, dtype, generator):
+    """A {0, 1/(1-p)} mask: each entry kept with probability 1-p, scaled to preserve the mean."""
+    if p == 1.0:
+        return xp.zeros(shape, dtype=dtype)
+    mask = _keep(xp, shape, p, dtype, generator)
+    mask *= dtype.type(1.0 / (1.0 - p))
+    return mask
+
+
+def _apply_mask(op: str, x: Tensor, mask, inplace: bool, shift=None) -> Tensor:
+    """``x * mask (+ shift)`` as one op whose gradient is ``g * mask``; in place when asked."""
+
+    def fn(t):
+        def backward(g):
+            if not graph.GRAD_ENABLED:
+                return (Tensor._wrap(g._data * mask),)
+            return (g * Tensor._wrap(mask),)
+
+        out = t._data * mask
+        if shift is not None:
+            out += shift
+        return record(op, out, (t,), backward)
+
+    if inplace:
+        name = op.lower() + "_"
+        return commit_inplace(x, fn(prepare_inplace(x, name)), name)
+    return fn(x)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+            generator=None) -> Tensor:
+    """Zero each element with probability ``p`` and scale the survivors by ``1/(1-p)``.
+
+    Identity (the input itself) when ``training`` is False or ``p == 0``. Draws from ember's global
+    generator (``ember.manual_seed``) unless ``generator`` is given.
+    """
+    _check_p("dropout", p)
+    x = _float_input("dropout", input)
+    if not training or p == 0.0:
+        return x
+    mask = _keep_mask(get_array_module(x._data), x._data.shape, p, x._data.dtype, generator)
+    return _apply_mask("Dropout", x, mask, inplace)
+
+
+def _feature_dropout(op, input, p, training, inplace, generator, spatial):
+    _check_p(op, p)
+    x = _float_input(op, input)
+    if x.ndim not in (spatial + 1, spatial + 2):
+        raise RuntimeError(f"{op}: expected input with {spatial + 2} dims (N, C, ...) or "
+                           f"{spatial + 1} without the batch dim, but got shape {tuple(x.shape)}")
+    if not training or p == 0.0:
+        return x
+    lead = x.ndim - spatial  # the (N, C) or (C,) axes whose entries are dropped whole
+    if op == "dropout2d" and x.ndim == 3:
+        # PyTorch reads a 3-D input to dropout2d as (N, C, L), not as one unbatched image.
+        lead = 2
+    shape = tuple(x.shape[:lead]) + (1,) * spatial
+    mask = _keep_mask(get_array_module(x._data), shape, p, x._data.dtype, generator)
+    return _apply_mask("FeatureDropout", x, mask, inplace)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+              generator=None) -> Tensor:
+    """Zero whole channels of (N, C, H, W) (or (C, H, W)) with probability ``p``, scaling the rest
+    by ``1/(1-p)``, as ``torch.nn.functional.dropout2d``."""
+    return _feature_dropout("dropout2d", input, p, training, inplace, generator, 2)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+              generator=None) -> Tensor:
+    """Zero whole channels of (N, C, L) (or (C, L)) with probability ``p``."""
+    return _feature_dropout("dropout1d", input, p, training, inplace, generator, 1)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+              generator=None) -> Tensor:
+    """Zero whole channels of (N, C, D, H, W) (or (C, D, H, W)) with probability ``p``."""
+    return _feature_dropout("dropout3d", input, p, training, inplace, generator, 3)
+
+
+_SELU_ALPHA_PRIME = -1.7580993408473766  # -scale * alpha of SELU: where dropped units are sent
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False,
+                  generator=None) -> Tensor:
+    """Dropout for SELU networks: dropped units take SELU's negative saturation value and an affine
+    correction keeps the mean and variance (as ``torch.nn.functional.alpha_dropout``)."""
+    _check_p("alpha_dropout", p)
+    x = _float_input("alpha_dropout", input)
+    if not training or p == 0.0:
+        return x
+    xp = get_array_module(x._data)
+    dt = x._data.dtype
+    if p == 1.0:
+        return _apply_mask("AlphaDropout", x, xp.zeros((), dtype=dt), inplace)
+    alpha = -_SELU_ALPHA_PRIME
+    a = 1.0 / np.sqrt((alpha * alpha * p + 1.0) * (1.0 - p))
+    keep = _keep(xp, x._data.shape, p, dt, generator)
+    shift = (keep - 1) * dt.type(alpha * a) + dt.type(alpha * a * p)
+    keep *= dt.type(a)
+    return _apply_mask("AlphaDropout", x, keep, inplace, shift)
+
+
+# -------------------------------------------------------------------------------------- losses
+
+
+def _reduction(op: str, size_average, reduce, reduction: str) -> str:
+    if size_average is not None or reduce is not None:
+        if reduce is not None and not reduce:
+            return "none"
+        return "sum" if size_average is not None and not size_average else "mean"
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{op}: {reduction} is not a valid value for reduction (use 'mean', "
+                         "'sum' or 'none')")
+    return reduction
+
+
+def _class_targets(op: str, x: Tensor, target: Tensor, weight, ignore_index: int):
+    """Validate class-index targets; return (per-position weights, safe targets, class count)."""
+    arr = x._data
+    xp = get_array_module(arr)
+    c = arr.shape[1]
+    t = target._data
+    want = (arr.shape[0],) + tuple(arr.shape[2:])
+    if arr.ndim == 2 and t.shape[:1] != want[:1]:
+        raise ValueError(f"{op}: expected input batch_size ({arr.shape[0]}) to match target "
+                         f"batch_size ({t.shape[0] if t.ndim else 'a 0-d target'}); input shape "
+                         f"{tuple(arr.shape)}, target shape {tuple(t.shape)}")
+    if tuple(t.shape) != want:
+        raise RuntimeError(f"{op}: expected target size {list(want)} (the input's shape "
+                           f"{tuple(arr.shape)} without the class dim 1), got {list(t.shape)}")
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= c))
+    if bad.any():
+        value = int(t[bad].ravel()[0])
+        raise IndexError(f"{op}: target {value} is out of bounds for {c} classes (class indices "
+                         f"must lie in [0, {c - 1}], or equal ignore_index={ignore_index})")
+    safe = xp.where(valid, t, 0)
+    if weight is None:
+        wt = valid.astype(arr.dtype)
+    else:
+        wt = weight[safe] * valid
+    return wt, safe, c
+
+
+def _check_weight(op: str, weight, c: int, like):
+    if weight is None:
+        return None
+    w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
+    if tuple(w.shape) != (c,):
+        raise RuntimeError(f"{op}: weight tensor should be defined either for all {c} classes or "
+                           f"no classes but got weight tensor of shape: {list(w.shape)}")
+    return w.astype(like.dtype, copy=False)
+
+
+def _classes_last_shape(ndim: int):
+    """Broadcast shape (1, C, 1, ...) for a per-class vector against a (N, C, d1, ...) array."""
+    return (1, -1) + (1,) * (ndim - 2)
+
+
+def _targets_matrix(op, x, target, weight, ignore_index, label_smoothing, reduction):
+    """The loss as ``-(Q * log_softmax(x)).sum(1)`` with ``Q`` built here; also the normaliser."""
+    arr = x._data
+    xp = get_array_module(arr)
+    c = arr.shape[1]
+    w = _check_weight(op, weight, c, arr)
+    eps = float(label_smoothing)
+    if target._data.dtype.kind == "f":
+        if tuple(target.shape) != tuple(arr.shape):
+            raise RuntimeError(f"{op}: probability targets (a float target) must have the input's "
+                               f"shape {tuple(arr.shape)}, got {tuple(target.shape)}; class-index "
+                               "targets must be an integer tensor")
+        q = target._data.astype(arr.dtype, copy=False)
+        if eps:
+            q = q * (1.0 - eps) + eps / c
+        if w is not None:
+            q = q * w.reshape(_classes_last_shape(arr.ndim))
+        norm = arr.size // c if reduction == "mean" else 1
+        return q, norm, w
+    if target._data.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: expected target dtype to be an integer (class indices) or "
+                           f"floating point (probabilities), but got {target.dtype}")
+    wt, safe, _ = _class_targets(op, x, target, w, ignore_index)
+    q = xp.zeros_like(arr)
+    xp.put_along_axis(q, xp.expand_dims(safe, 1), xp.expand_dims(wt * (1.0 - eps), 1), axis=1)
+    if eps:
+        per_class = (w if w is not None else xp.ones(c, arr.dtype)).reshape(
+            _classes_last_shape(arr.ndim))
+        q += (eps / c) * per_class * xp.expand_dims((target._data != ignore_index), 1)
+    norm = wt.sum() if reduction == "mean" else 1
+    return q, norm, w
+
+
+def _reduce_loss(xp, per_pos, norm, reduction):
+    if reduction == "none":
+        return per_pos
+    total = per_pos.sum()
+    if reduction == "sum":
+        return total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return xp.asarray(total / norm, dtype=per_pos.dtype)
+
+
+def _batch_first(x: Tensor, target: Tensor, op: str):
+    """Give a (C,) input a batch dim (and its target too); report whether it did."""
+    if x.ndim == 0:
+        raise RuntimeError(f"{op}: expected input with at least 1 dim (C,) or (N, C, ...), got a 0-d "
+                           "tensor")
+    if x.ndim == 1:
+        t = target.reshape((1,) + tuple(target.shape))
+        return x.reshape(1, x.shape[0]), t, True
+    return x, target, False
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy between logits ``input`` (N, C) or (N, C, d1, ...) and ``target``, fused with
+    the log-softmax into one stable op, as ``torch.nn.functional.cross_entropy``.
+
+    ``target`` holds class indices (integer, shape (N,) or (N, d1, ...)) or class probabilities
+    (float, the input's shape). ``weight`` rescales classes; with class indices the weighted mean
+    divides by the summed weights of the non-ignored targets. ``label_smoothing`` mixes the target
+    with the uniform distribution over classes.
+    """
+    op = "cross_entropy"
+    x = _float_input(op, input)
+    if not isinstance(target, Tensor):
+        raise TypeError(f"{op}: target must be a Tensor, got {type(target).__name__}")
+    reduction = _reduction(op, size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"{op}: label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing}")
+    x, target, unbatched = _batch_first(x, target, op)
+    arr = x._data
+    xp = get_array_module(arr)
+    q, norm, w = _targets_matrix(op, x, target, weight, ignore_index, label_smoothing, reduction)
+    logp = _log_softmax_array(xp, arr, 1)
+    per_pos = -(q * logp).sum(axis=1)
+    out = _reduce_loss(xp, per_pos, norm, reduction)
+    if unbatched and reduction == "none":
+        out = out.reshape(())
+    soft_target = target._data.dtype.kind == "f"
+    eps = float(label_smoothing)
+
+    def backward(g):
+        # d loss / d logits = (softmax * sum_c Q - Q) * upstream / norm, per position.
+        ga = g._data
+        if reduction == "none":
+            ga = ga.reshape(per_pos.shape)
+        scale_shape = (per_pos.shape[0], 1) + tuple(per_pos.shape[1:])
+        qs = q.sum(axis=1, keepdims=True)
+        gx = gt = None
+        if not graph.GRAD_ENABLED:
+            up = (ga / norm).reshape(scale_shape) if reduction == "none" else ga / norm
+            if x.requires_grad:
+                gx = xp.exp(logp)
+                gx *= qs
+                gx -= q
+                gx *= up
+                gx = Tensor._wrap(gx.astype(arr.dtype, copy=False))
+            if soft_target and target.requires_grad:
+                gt = Tensor._wrap(_soft_target_grad(xp, logp, w, eps, arr.ndim) * up)
+        else:
+            up = g.reshape(scale_shape) if reduction == "none" else g
+            up = up / float(norm) if reduction == "mean" else up
+            if x.requires_grad:
+                gx = (softmax(x, 1) * Tensor._wrap(qs) - Tensor._wrap(q)) * up
+            if soft_target and target.requires_grad:
+                coef = -(1.0 - eps) * (1.0 if w is None else
+                                       Tensor._wrap(w.reshape(_classes_last_shape(arr.ndim))))
+                gt = log_softmax(x, 1) * coef * up
+        return (gx, gt) if soft_target else (gx,)
+
+    inputs = (x, target) if soft_target else (x,)
+    return record("CrossEntropyLoss", out, inputs, backward, saved=inputs)
+
+
+def _soft_target_grad(xp, logp, w, eps, ndim):
+    g = -(1.0 - eps) * logp
+    if w is not None:
+        g = g * w.reshape(_classes_last_shape(ndim))
+    return g
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of class indices ``target`` (N,) or (N, d1, ...) under
+    log-probabilities ``input`` (N, C) or (N, C, d1, ...), as ``torch.nn.functional.nll_loss``.
+
+    The weighted mean divides by the summed weights of the non-ignored targets.
+    """
+    op = "nll_loss"
+    x = _float_input(op, input)
+    if not isinstance(target, Tensor):
+        raise TypeError(f"{op}: target must be a Tensor, got {type(target).__name__}")
+    if target._data.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: expected target dtype to be Long (class indices), but got "
+                           f"{target.dtype}")
+    reduction = _reduction(op, size_average, reduce, reduction)
+    x, target, unbatched = _batch_first(x, target, op)
+    arr = x._data
+    xp = get_array_module(arr)
+    w = _check_weight(op, weight, arr.shape[1], arr)
+    wt, safe, _ = _class_targets(op, x, target, w, ignore_index)
+    picked = xp.take_along_axis(arr, xp.expand_dims(safe, 1), axis=1)[:, 0]
+    per_pos = -(picked * wt)
+    norm = wt.sum() if reduction == "mean" else 1
+    out = _reduce_loss(xp, per_pos, norm, reduction)
+    if unbatched and reduction == "none":
+        out = out.reshape(())
+
+    def backward(g):
+        # Linear in the input: minus the target weights at the target classes, times upstream.
+        ga = g._data
+        if reduction == "none":
+            ga = ga.reshape(per_pos.shape)
+        coef = xp.zeros_like(arr)
+        xp.put_along_axis(coef, xp.expand_dims(safe, 1), xp.expand_dims(-wt / norm, 1), axis=1)
+        scale_shape = (per_pos.shape[0], 1) + tuple(per_pos.shape[1:])
+        if not graph.GRAD_ENABLED:
+            gx = Tensor._wrap(coef * (ga.reshape(scale_shape) if reduction == "none" else ga))
+        else:
+            gx = Tensor._wrap(coef) * (g.reshape(scale_shape) if reduction == "none" else g)
+        return (gx,)
+
+    return record("NllLoss", out, (x,), backward)
+
+
+__all__ = [
+    "softmax", "log_softmax", "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+    "cross_entropy", "nll_loss",
+]
+
+attach(softmax=softmax, log_softmax=log_softmax)
