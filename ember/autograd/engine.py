@@ -1,13 +1,19 @@
 """Reverse-mode differentiation over the recorded graph, without Python recursion.
 
-``run_backward`` orders the nodes reachable from the roots (an iterative depth-first search, so a
-chain of 50,000 ops needs no deep stack), then visits them consumers-first, summing the gradients
-that reach each node before calling its backward closure once. Unless ``retain_graph`` is set, every
+Every node carries a sequence number from when it was recorded, and a node is always recorded after
+the nodes that produced its inputs. ``run_backward`` therefore visits nodes from a max-heap on that
+number (as PyTorch's engine does): when a node comes off the heap, every consumer that can send it a
+gradient has already run, so the gradients reaching it are summed and its backward closure is called
+once. No separate graph traversal, no recursion (a chain of 50,000 ops needs no deep stack), and a
+node is queued exactly when its first gradient arrives, so nodes that get no gradient are never
+visited. Unless ``retain_graph`` is set, every
 visited node drops its closure and saved tensors afterwards, which is what keeps memory flat over
 thousands of training steps.
 """
 
 from __future__ import annotations
+
+from heapq import heappop, heappush
 
 from ember.autograd import graph
 from ember.autograd.graph import Node
@@ -18,30 +24,6 @@ _FREED_MESSAGE = (
     ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
     "graph a second time or if you need to access saved tensors after calling backward."
 )
-
-
-def _topological_order(roots):
-    """Nodes reachable from ``roots``, every node before the nodes it feeds (consumers first)."""
-    order = []
-    seen = set()  # Nodes hash by identity: no id() calls needed
-    append = order.append
-    for root in roots:
-        if type(root) is not Node or root in seen:
-            continue
-        seen.add(root)
-        stack = [(root, iter(root.inputs))]
-        while stack:
-            node, children = stack[-1]
-            for child in children:
-                if type(child) is Node and child not in seen:
-                    seen.add(child)
-                    stack.append((child, iter(child.inputs)))
-                    break
-            else:
-                stack.pop()
-                append(node)
-    order.reverse()
-    return order
 
 
 def _check_saved(node):
@@ -95,10 +77,14 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
         else:
             entry[1] = entry[1] + g
 
-    order = _topological_order(producers)
+    heap = []  # (-node.seq, node): the most recently recorded pending node comes out first
     for p, g in zip(producers, root_grads):
         if type(p) is Node:
-            p.grad = g if p.grad is None else p.grad + g
+            if p.grad is None:
+                p.grad = g
+                heappush(heap, (-p.seq, p))
+            else:
+                p.grad = p.grad + g
         else:
             deliver_leaf(p, g)
 
@@ -110,10 +96,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     prev_mode = graph.GRAD_ENABLED
     graph.GRAD_ENABLED = create_graph
     try:
-        for node in order:
+        while heap:
+            node = heappop(heap)[1]
             g = node.grad
-            if g is None:
-                continue
             node.grad = None
             if node.hooks:
                 g = _run_hooks(node.hooks, g)
@@ -122,8 +107,11 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             backward = node.backward
             if backward is None:
                 raise RuntimeError(_FREED_MESSAGE)
-            if node.saved:
-                _check_saved(node)
+            saved = node.saved
+            if saved:
+                for t, v in zip(saved, node.versions):
+                    if t._version != v:
+                        _check_saved(node)
             grads = backward(g)
             if not retain_graph:
                 node.backward = None
@@ -133,7 +121,11 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     continue
                 if type(producer) is Node:
                     prev = producer.grad
-                    producer.grad = gi if prev is None else prev + gi
+                    if prev is None:
+                        producer.grad = gi
+                        heappush(heap, (-producer.seq, producer))
+                    else:
+                        producer.grad = prev + gi
                 else:
                     deliver_leaf(producer, gi)
 
@@ -149,7 +141,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             else:
                 leaf.grad = leaf.grad + g
     except BaseException:
-        for node in order:  # leave no half-summed gradients behind on the graph
+        for _, node in heap:  # leave no half-summed gradients behind on the graph
             node.grad = None
         raise
     finally:

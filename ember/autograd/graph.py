@@ -14,7 +14,12 @@ from __future__ import annotations
 
 from numpy import asarray, generic, ndarray
 
+from itertools import count
+
 GRAD_ENABLED = True  # read by record(); changed by ember.no_grad() and friends
+
+
+_next_seq = count().__next__
 
 
 class Node:
@@ -26,9 +31,11 @@ class Node:
     record time, so that an in-place change made later is caught instead of giving wrong numbers.
     """
 
+    # ``seq`` orders nodes by creation (a node always comes after the producers of its inputs);
     # ``grad`` is engine scratch space: the gradient summed so far while a backward pass runs
     # (kept on the node instead of in a dict keyed by id(), which is cheaper per edge).
-    __slots__ = ("name", "backward", "inputs", "saved", "versions", "hooks", "grad", "__weakref__")
+    __slots__ = ("name", "backward", "inputs", "saved", "versions", "hooks", "grad", "seq",
+                 "__weakref__")
 
     def __init__(self, name, backward, inputs, saved):
         self.name = name
@@ -38,6 +45,7 @@ class Node:
         self.versions = tuple([t._version for t in saved]) if saved else ()
         self.hooks = None
         self.grad = None
+        self.seq = _next_seq()
 
     def __repr__(self):
         return f"<{self.name}Backward>"
