@@ -271,6 +271,13 @@ def test_layernorm(kwargs):
 
 def test_groupnorm():
     compare_module(torch.nn.GroupNorm(2, 4), nn.GroupNorm(2, 4), [rand(3, 4, 5, 2)])
+    compare_module(torch.nn.GroupNorm(2, 4, affine=False), nn.GroupNorm(2, 4, affine=False),
+                   [rand(3, 4, 6)])
+
+
+def test_batchnorm_without_bias():
+    compare_module(torch.nn.BatchNorm2d(3, bias=False), nn.BatchNorm2d(3, bias=False),
+                   [rand(2, 3, 4, 4)])
 
 
 # ---------------------------------------------------------------------------------- dropout

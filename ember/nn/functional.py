@@ -299,7 +299,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    return _op("dropout")(input, p, training)
+    return _op("dropout")(input, p, training, inplace)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -308,14 +308,14 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    return _op("dropout2d")(input, p, training)
+    return _op("dropout2d")(input, p, training, inplace)
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of ``(N, C, L)`` with probability ``p`` (training only)."""
     if not training or p == 0.0:
         return input
-    return _op("dropout2d")(input.unsqueeze(-1), p, training).squeeze(-1)
+    return _op("dropout1d")(input, p, training, inplace)
 
 
 # ----------------------------------------------------------------------------- normalisation
