@@ -531,8 +531,8 @@ def _legacy_reduction(size_average, reduce, reduction: str) -> str:
 def _check_sizes(name: str, input: Tensor, target: Tensor) -> None:
     if tuple(target.shape) != tuple(input.shape):
         warnings.warn(
-            f"{name}: using a target size ({tuple(target.shape)}) that is different to the input "
-            f"size ({tuple(input.shape)}). This will likely lead to incorrect results due to "
+            f"{name}: using a target size {tuple(target.shape)} that is different to the input "
+            f"size {tuple(input.shape)}. This will likely lead to incorrect results due to "
             "broadcasting. Please ensure they have the same size.",
             stacklevel=3,
         )
@@ -601,8 +601,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     target = _as_target(target, input)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(
-            f"binary_cross_entropy: using a target size ({tuple(target.shape)}) that is different "
-            f"to the input size ({tuple(input.shape)}) is deprecated. Please ensure they have the "
+            f"binary_cross_entropy: using a target size {tuple(target.shape)} that is different "
+            f"to the input size {tuple(input.shape)} is deprecated. Please ensure they have the "
             "same size."
         )
     xp = get_array_module(input._data)
@@ -631,8 +631,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     target = _as_target(target, input)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(
-            f"Target size ({tuple(target.shape)}) must be the same as input size "
-            f"({tuple(input.shape)})"
+            f"binary_cross_entropy_with_logits: target size {tuple(target.shape)} must be the "
+            f"same as input size {tuple(input.shape)}"
         )
     softplus_neg = (-input.abs()).exp().log1p() + (-input).relu()  # log(1 + e^-x), stably
     if pos_weight is not None:
