@@ -147,15 +147,15 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
 
     epoch, step = initial_epoch, -1
     warned_nan = False
-    cbs.on_train_begin()
+    cbs.on_train_begin({})
     try:
         for epoch in range(initial_epoch, epochs):
             model.train()
             model.reset_metrics()
-            cbs.on_epoch_begin(epoch)
+            cbs.on_epoch_begin(epoch, {})
             running = _EpochLogs(passthrough)
             for step, batch in enumerate(train_batches):
-                cbs.on_train_batch_begin(step)
+                cbs.on_train_batch_begin(step, {})
                 logs = model.train_step(batch)
                 if not isinstance(logs, dict):
                     raise TypeError(
@@ -206,12 +206,12 @@ def run_evaluation(model, batches, cbs: Callback | None) -> dict:
     model.reset_metrics()
     running = _EpochLogs(set(model.metrics_names))
     if cbs is not None:
-        cbs.on_test_begin()
+        cbs.on_test_begin({})
     try:
         with no_grad():
             for step, batch in enumerate(batches):
                 if cbs is not None:
-                    cbs.on_test_batch_begin(step)
+                    cbs.on_test_batch_begin(step, {})
                 logs = model.test_step(batch)
                 if not isinstance(logs, dict):
                     raise TypeError(f"test_step must return a dict of logs, got {type(logs).__name__}")
@@ -262,17 +262,17 @@ def predict(model, x, batch_size=32, verbose=0, callbacks=None, device=None) -> 
     was_training = model.training
     model.eval()
     outputs = []
-    cbs.on_predict_begin()
+    cbs.on_predict_begin({})
     try:
         with no_grad():
             for step, batch in enumerate(batches):
-                cbs.on_predict_batch_begin(step)
+                cbs.on_predict_batch_begin(step, {})
                 out = model.predict_step(batch)
                 outputs.append(np.asarray(out.detach()) if isinstance(out, Tensor) else np.asarray(out))
                 cbs.on_predict_batch_end(step, {"outputs": out})
     finally:
         model.train(was_training)
-    cbs.on_predict_end()
+    cbs.on_predict_end({})
     if not outputs:
         return np.zeros((0,), dtype=np.float32)
     return np.concatenate(outputs, axis=0)
