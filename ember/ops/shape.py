@@ -184,7 +184,10 @@ def permute(x: Tensor, *dims) -> Tensor:
         raise RuntimeError(f"permute(): duplicate dims are not allowed (got {dims})")
     if perm == tuple(range(nd)):
         return x
-    inv = tuple(int(i) for i in np.argsort(perm))
+    inv = [0] * nd
+    for i, p in enumerate(perm):
+        inv[p] = i
+    inv = tuple(inv)
     return record("Permute", x._data.transpose(perm), (x,), lambda g: (permute(g, inv),))
 
 
@@ -300,24 +303,27 @@ def cat(tensors, dim: int = 0) -> Tensor:
                            "unsqueeze it first")
     d = _dim(dim, nd)
     dt = ref.dtype
+    rest = ref.shape[:d] + ref.shape[d + 1:]
+    total = 0
     for i, t in enumerate(used):
         a = t._data
-        if a.ndim != nd:
+        if a.shape[:d] + a.shape[d + 1:] != rest:
+            shapes = [tuple(u.shape) for u in used]
+            if a.ndim != nd:
+                raise RuntimeError(f"cat: tensors must have same number of dimensions: got {nd} "
+                                   f"and {a.ndim} (shapes {shapes})")
+            k = next(k for k in range(nd) if k != d and a.shape[k] != ref.shape[k])
             raise RuntimeError(
-                f"cat: tensors must have same number of dimensions: got {nd} and {a.ndim} "
-                f"(shapes {[tuple(u.shape) for u in used]})")
-        for k in range(nd):
-            if k != d and a.shape[k] != ref.shape[k]:
-                raise RuntimeError(
-                    f"cat: sizes of tensors must match except in dimension {d}. Expected size "
-                    f"{ref.shape[k]} but got size {a.shape[k]} for tensor number {i} in the list "
-                    f"(shapes {[tuple(u.shape) for u in used]})")
+                f"cat: sizes of tensors must match except in dimension {d}. Expected size "
+                f"{ref.shape[k]} but got size {a.shape[k]} for tensor number {i} in the list "
+                f"(shapes {shapes})")
+        total += a.shape[d]
         if a.dtype != dt:
             dt = backend.promote_types(dt, a.dtype)
-    arrays = [t._data if t._data.dtype == dt else t._data.astype(dt) for t in used]
-    if len(arrays) > 1:
+    arrays = [t._data for t in used]
+    if any(type(a) is not np.ndarray for a in arrays):
         check_same_device("cat", *arrays)
-    out = get_array_module(ref).concatenate(arrays, axis=d)
+    out = get_array_module(ref).concatenate(arrays, axis=d, dtype=dt, casting="unsafe")
     sizes = [a.shape[d] for a in arrays]
 
     def backward(g):
@@ -355,10 +361,10 @@ def stack(tensors, dim: int = 0) -> Tensor:
     for t in tensors:
         if t._data.dtype != dt:
             dt = backend.promote_types(dt, t._data.dtype)
-    arrays = [t._data if t._data.dtype == dt else t._data.astype(dt) for t in tensors]
-    if len(arrays) > 1:
+    arrays = [t._data for t in tensors]
+    if any(type(a) is not np.ndarray for a in arrays):
         check_same_device("stack", *arrays)
-    out = get_array_module(ref).stack(arrays, axis=d)
+    out = get_array_module(ref).stack(arrays, axis=d, dtype=dt, casting="unsafe")
 
     def backward(g):
         lead = (slice(None),) * d
