@@ -19,7 +19,7 @@ import numpy as np
 from ember.backend import get_array_module
 from ember.ops.common import Tensor, attach, inplace_method, record
 from ember.ops.compare import clamp_max, where
-from ember.ops.elementwise import scale_grad, where_grad
+from ember.ops.elementwise import scale_grad, where_grad, writable
 from ember.ops.unary import _fdata, erf, exp, tanh
 
 # Largest argument whose exp is finite, per dtype (float16 overflows past 11.09).
@@ -47,7 +47,7 @@ def sigmoid(input: Tensor) -> Tensor:
     """``1 / (1 + exp(-input))``, accurate and finite for any input."""
     a = _fdata(input, "sigmoid")
     xp = get_array_module(a)
-    t = xp.negative(a)
+    t = writable(xp.negative(a))
     # exp(-x) overflows below x = -88 in float32; the clipped value changes the result by < 1e-38
     xp.minimum(t, _EXP_LIMIT.get(a.dtype, 708.0), out=t)
     xp.exp(t, out=t)
@@ -78,7 +78,7 @@ def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(input))`` without overflow or ``log(0)``."""
     a = _fdata(input, "logsigmoid")
     xp = get_array_module(a)
-    out = xp.logaddexp(0, -a)
+    out = writable(xp.logaddexp(0, -a))
     xp.negative(out, out=out)
     return record("LogSigmoid", out, (input,), lambda g: (g * sigmoid(-input),), (input,))
 
@@ -125,7 +125,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
         return hardtanh_(input, min_val, max_val)
     a = _data(input, "hardtanh")
     xp = get_array_module(a)
-    out = xp.maximum(a, min_val)
+    out = writable(xp.maximum(a, min_val))
     xp.minimum(out, max_val, out=out)
 
     def backward(g):
@@ -313,7 +313,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
         return hardsigmoid_(input)
     a = _fdata(input, "hardsigmoid")
     xp = get_array_module(a)
-    out = a + 3
+    out = writable(a + 3)
     xp.clip(out, 0, 6, out=out)
     out /= 6
 
@@ -332,17 +332,17 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
         return hardswish_(input)
     a = _fdata(input, "hardswish")
     xp = get_array_module(a)
-    out = a + 3
+    out = writable(a + 3)
     xp.clip(out, 0, 6, out=out)
     out *= a
     out /= 6
 
     def backward(g):
-        # PyTorch's pieces: 0 below -3, x/3 + 1/2 on [-3, 3], 1 above 3
+        # PyTorch's pieces: 0 up to -3, x/3 + 1/2 between, 1 from 3 on
         d = input._data
         middle = g * (input / 3 + 0.5)
-        return (where(Tensor._wrap(d < -3), 0.0,
-                      where(Tensor._wrap(d <= 3), middle, g)),)
+        return (where(Tensor._wrap(d <= -3), 0.0,
+                      where(Tensor._wrap(d < 3), middle, g)),)
 
     return record("Hardswish", out, (input,), backward, (input,))
 

@@ -26,7 +26,7 @@ from ember.ops.common import (
     record,
     unbroadcast,
 )
-from ember.ops.elementwise import _grad_for, _keep, _needs, _present, scale_grad, where_grad
+from ember.ops.elementwise import _grad_for, _keep, _needs, _present, scale_grad, where_grad, writable
 
 # ------------------------------------------------------------------------------ comparisons
 
@@ -316,7 +316,7 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:
         a = a.astype(backend.get_default_dtype().np)
     xp = get_array_module(a)
     if lo is not None:
-        out = xp.maximum(a, lo)
+        out = writable(xp.maximum(a, lo))
         if hi is not None:
             xp.minimum(out, hi, out=out)
     else:

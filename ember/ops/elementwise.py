@@ -220,6 +220,11 @@ def _grad_for(t: Tensor, g: Tensor, operand) -> Tensor:
     return cast(g, t.dtype)
 
 
+def writable(a):
+    """``a`` as an array that ``out=`` may write to: NumPy returns scalars for 0-d results."""
+    return np.asarray(a) if isinstance(a, np.generic) else a
+
+
 def where_grad(g: Tensor, mask) -> Tensor:
     """``g`` where the constant bool array ``mask`` is true, 0 elsewhere; differentiable in ``g``.
 

@@ -17,6 +17,7 @@ import numpy as np
 from ember import backend
 from ember.backend import get_array_module
 from ember.ops.common import Tensor, attach, inplace_method, record
+from ember.ops.elementwise import writable
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -135,7 +136,7 @@ def rsqrt(input: Tensor) -> Tensor:
     def backward(g):
         return (g * (result * result * result) * -0.5,)
 
-    out = xp.sqrt(a)
+    out = writable(xp.sqrt(a))
     xp.reciprocal(out, out=out)
     result = record("Rsqrt", out, (input,), backward, save_output=True)
     return result
@@ -256,7 +257,7 @@ def tanh_backward(g: Tensor, y: Tensor) -> Tensor:
     One op instead of three keeps backward cheap; it records its own derivative for higher orders.
     """
     gd, yd = g._data, y._data
-    out = yd * yd
+    out = writable(yd * yd)
     get_array_module(out).subtract(1, out, out=out)
     out *= gd
 
@@ -294,9 +295,10 @@ def atanh(input: Tensor) -> Tensor:
 #               (all terms positive, so no cancellation; the term count follows from max |x|)
 #   |x| >= 2.5: erfc(x) = exp(-x^2)/sqrt(pi) * 2x / (2x^2+1 - 1*2/(2x^2+5 - 3*4/(2x^2+9 - ...)))
 #               (a continued fraction; 20 levels reach float64 precision from 2.5 on)
-# Both agree with math.erf to a few units in the last place over the whole line.
-_ERF_SPLIT = 2.5
-_ERFC_LEVELS = 20
+# Both agree with math.erf to a few units in the last place over the whole line. erfc needs
+# relative accuracy where it is small, so it moves to the fraction from 1.2 on (60 levels there).
+_ERF_SPLIT, _ERF_LEVELS = 2.5, 20
+_ERFC_SPLIT, _ERFC_LEVELS = 1.2, 60
 
 
 def _series_terms(m: float) -> int:
@@ -324,12 +326,12 @@ def _erf_series(x):
     return _TWO_OVER_SQRT_PI * xp.exp(-x * x) * total
 
 
-def _erfc_fraction(ax):
-    """erfc(|x|) for |x| >= 2.5 (``ax`` is already non-negative and clipped)."""
+def _erfc_fraction(ax, levels: int):
+    """erfc(|x|) for large enough |x| (``ax`` is already non-negative and clipped)."""
     xp = get_array_module(ax)
     s = 2.0 * ax * ax
-    f = s + (4 * _ERFC_LEVELS + 1)
-    for k in range(_ERFC_LEVELS, 0, -1):
+    f = s + (4 * levels + 1)
+    for k in range(levels, 0, -1):
         f = s + (4 * k - 3) - ((2 * k - 1) * (2 * k)) / f
     return xp.exp(-ax * ax) * (2.0 / math.sqrt(math.pi)) * ax / f
 
@@ -344,7 +346,8 @@ def _erf_and_erfc(a, want_erfc: bool):
     x = a.astype(np.float64)
     # erf(30) is 1 to float64 precision; clipping keeps inf out of the continued fraction
     ax = np.minimum(np.abs(x), 30.0)
-    small = ax < _ERF_SPLIT  # False for nan, which then goes through the fraction and stays nan
+    split, levels = (_ERFC_SPLIT, _ERFC_LEVELS) if want_erfc else (_ERF_SPLIT, _ERF_LEVELS)
+    small = ax < split  # False for nan, which then goes through the fraction and stays nan
     if small.all():
         out = _erf_series(x)
         if want_erfc:
@@ -355,7 +358,7 @@ def _erf_and_erfc(a, want_erfc: bool):
             part = _erf_series(x[small])
             out[small] = 1.0 - part if want_erfc else part
         big = ~small
-        tail = _erfc_fraction(ax[big])
+        tail = _erfc_fraction(ax[big], levels)
         neg = x[big] < 0
         if want_erfc:
             out[big] = np.where(neg, 2.0 - tail, tail)
