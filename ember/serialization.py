@@ -1,0 +1,324 @@
+"""Saving and loading tensors and state dicts as safetensors files: ``ember.save`` / ``ember.load``.
+
+File layout
+-----------
+Every file is a standard safetensors file (an 8-byte little-endian header length, a JSON header,
+then the raw tensor bytes), written with ``safetensors.numpy``.
+
+* A **flat state dict** (``{str: Tensor}``, what ``module.state_dict()`` returns) is stored under
+  its own keys, so ``safetensors.torch.load_file(path)`` hands PyTorch a state dict directly, and
+  a file written by ``safetensors.torch.save_file(torch_model.state_dict(), path)`` loads here as
+  a dict of ember tensors.
+* **Nested objects** (an optimizer's ``state_dict()``, a checkpoint ``{"model": ..., "epoch": 3}``)
+  store each tensor under the dotted path that leads to it (``state.0.exp_avg``; ``#2``, ``#3``
+  ... is appended if two paths would collide), and the rest of the structure as JSON in the
+  header's ``__metadata__`` under ``"ember.structure"``. In that JSON, a tensor is
+  ``{"__tensor__": key}`` and a NumPy array ``{"__ndarray__": key}``; a dict whose keys are not
+  all strings (or that has a key starting with ``__``) is ``{"__dict__": [[key, value], ...]}``;
+  a tuple is ``{"__tuple__": [...]}``; a non-finite float is ``{"__float__": "inf"}``;
+  ``ember.dtype`` and ``ember.device`` values are ``{"__dtype__": name}`` / ``{"__device__": str}``.
+  Numbers, strings, booleans, ``None`` and lists are plain JSON.
+* ``__metadata__`` also holds ``"format": "pt"`` (what Hugging Face tools expect) and
+  ``"ember.version"``.
+
+Every write is atomic: the bytes go to a temporary file in the target's directory, which is
+flushed, fsync'ed and renamed over the target with ``os.replace``; a failed save leaves the old
+file untouched. Loading never unpickles anything: the header is validated before any tensor is
+read, and a missing, truncated or foreign file raises an error naming the path.
+
+dtypes float16/32/64, uint8, int8/16/32/64 and bool round-trip exactly. ``safetensors`` is only
+needed when saving or loading (``pip install safetensors``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import tempfile
+from typing import Any
+
+import numpy as np
+
+from ember import backend
+from ember.tensor import Tensor
+
+__all__ = ["save", "load", "FileFormatError"]
+
+_STRUCTURE_KEY = "ember.structure"
+
+
+class FileFormatError(ValueError):
+    """A file given to :func:`load` is truncated, corrupt or not a safetensors file."""
+
+
+def _contiguous(array: np.ndarray) -> np.ndarray:
+    # np.ascontiguousarray would turn a 0-d array into shape (1,)
+    return array if array.flags.c_contiguous else array.copy(order="C")
+
+
+def _safetensors_numpy():
+    try:
+        import safetensors.numpy as stn
+    except ImportError:
+        raise ImportError("saving and loading weights needs the safetensors package: "
+                          "pip install safetensors") from None
+    return stn
+
+
+# ------------------------------------------------------------------------------------ encoding
+
+class _Encoder:
+    """Turns an object into (JSON-able structure, {key: array}), collecting tensors on the way."""
+
+    def __init__(self):
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def _key(self, path: list[str]) -> str:
+        base = ".".join(path) if path else "tensor"
+        key, n = base, 1
+        while key in self.arrays:
+            n += 1
+            key = f"{base}#{n}"
+        return key
+
+    def _store(self, array, path: list[str]) -> str:
+        array = backend.move_array(array, backend.CPU)
+        backend.dtype_of(array)  # rejects dtypes ember does not have, with a clear message
+        key = self._key(path)
+        self.arrays[key] = _contiguous(array)
+        return key
+
+    def encode(self, obj: Any, path: list[str]) -> Any:
+        if isinstance(obj, Tensor):
+            return {"__tensor__": self._store(obj._data, path)}
+        if isinstance(obj, np.ndarray):
+            return {"__ndarray__": self._store(obj, path)}
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, (int, np.integer)) and not isinstance(obj, np.bool_):
+            return int(obj)
+        if isinstance(obj, (float, np.floating)):
+            v = float(obj)
+            return v if math.isfinite(v) else {"__float__": repr(v)}
+        if isinstance(obj, np.bool_):
+            return bool(obj)
+        if isinstance(obj, backend.dtype):
+            return {"__dtype__": obj.name}
+        if isinstance(obj, backend.device):
+            return {"__device__": str(obj)}
+        if isinstance(obj, tuple):
+            return {"__tuple__": [self.encode(v, path + [str(i)]) for i, v in enumerate(obj)]}
+        if isinstance(obj, list):
+            return [self.encode(v, path + [str(i)]) for i, v in enumerate(obj)]
+        if isinstance(obj, dict):
+            plain = all(isinstance(k, str) and not k.startswith("__") for k in obj)
+            if plain:
+                return {k: self.encode(v, path + [k]) for k, v in obj.items()}
+            items = []
+            for k, v in obj.items():
+                if not (k is None or isinstance(k, (str, int, float, bool, tuple))):
+                    raise TypeError(f"ember.save: dict key {k!r} at {'.'.join(path) or 'top level'}"
+                                    f" is a {type(k).__name__}; keys must be strings, numbers, "
+                                    "booleans, None or tuples")
+                items.append([self.encode(k, path + ["key"]), self.encode(v, path + [str(k)])])
+            return {"__dict__": items}
+        raise TypeError(
+            f"ember.save cannot store a {type(obj).__name__} (at "
+            f"{'.'.join(path) or 'top level'}): only tensors, NumPy arrays, numbers, strings, "
+            "booleans, None, dtypes, devices, and lists/tuples/dicts of those are saved (no pickle)"
+        )
+
+
+def _decode(node: Any, tensors: dict[str, Tensor], arrays: dict[str, np.ndarray]) -> Any:
+    if isinstance(node, list):
+        return [_decode(v, tensors, arrays) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if len(node) == 1:
+        (tag, value), = node.items()
+        if tag == "__tensor__":
+            return tensors[value]
+        if tag == "__ndarray__":
+            return backend.move_array(arrays[value], backend.CPU)
+        if tag == "__tuple__":
+            return tuple(_decode(v, tensors, arrays) for v in value)
+        if tag == "__dict__":
+            return {_decode(k, tensors, arrays): _decode(v, tensors, arrays) for k, v in value}
+        if tag == "__float__":
+            return float(value)
+        if tag == "__dtype__":
+            return backend.to_dtype(value)
+        if tag == "__device__":
+            return backend.device(value)
+    return {k: _decode(v, tensors, arrays) for k, v in node.items()}
+
+
+def _is_flat_state_dict(obj) -> bool:
+    return (isinstance(obj, dict) and len(obj) > 0
+            and all(isinstance(k, str) and isinstance(v, (Tensor, np.ndarray))
+                    for k, v in obj.items()))
+
+
+# ---------------------------------------------------------------------------------------- save
+
+def _serialize(obj: Any) -> bytes:
+    stn = _safetensors_numpy()
+    from ember import __version__
+
+    enc = _Encoder()
+    if _is_flat_state_dict(obj):
+        # keys are the state-dict keys themselves, so other tools read the file as a state dict
+        structure = {}
+        for k, v in obj.items():
+            arr = v._data if isinstance(v, Tensor) else v
+            enc.arrays[k] = _contiguous(backend.move_array(arr, backend.CPU))
+            backend.dtype_of(enc.arrays[k])
+            structure[k] = {"__tensor__" if isinstance(v, Tensor) else "__ndarray__": k}
+        if any(k.startswith("__") for k in obj):
+            structure = {"__dict__": [[k, s] for k, s in structure.items()]}
+    else:
+        structure = enc.encode(obj, [])
+    metadata = {"format": "pt", "ember.version": __version__,
+                _STRUCTURE_KEY: json.dumps(structure, separators=(",", ":"), allow_nan=False)}
+    return stn.save(enc.arrays, metadata=metadata)
+
+
+def _new_file_mode(path: str) -> int:
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+def save(obj: Any, f: str | os.PathLike | io.IOBase) -> None:
+    """Save tensors, a state dict, or a nested object of them to a safetensors file.
+
+    ``f`` is a path (written atomically: temp file, fsync, rename) or a writable binary file
+    object. See the module docstring for the layout; flat state dicts stay readable by
+    ``safetensors.torch.load_file``.
+    """
+    data = _serialize(obj)
+    if hasattr(f, "write"):
+        f.write(data)
+        return
+    path = os.fspath(f)
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"cannot save to {path}: the directory {directory} does not exist")
+    mode = _new_file_mode(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
+                               suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    try:  # make the rename itself durable; not every platform lets a directory be opened
+        dir_fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+# ---------------------------------------------------------------------------------------- load
+
+def _check_header(data: bytes, name: str) -> dict:
+    """The parsed JSON header, after checking the file is a complete safetensors file."""
+    try:
+        return _parse_header(data, name)
+    except FileFormatError:
+        # only now, since a valid header length may also start with these bytes
+        if data[:4] == b"PK\x03\x04" or data[:1] == b"\x80":
+            raise FileFormatError(
+                f"{name} looks like a PyTorch pickle/zip checkpoint (torch.save), not a "
+                "safetensors file; ember never loads pickle. In PyTorch, save with "
+                "safetensors.torch.save_file(model.state_dict(), path)"
+            ) from None
+        raise
+
+
+def _parse_header(data: bytes, name: str) -> dict:
+    if len(data) < 8:
+        raise FileFormatError(f"{name} is not a safetensors file: only {len(data)} bytes long")
+    n = int.from_bytes(data[:8], "little")
+    if n == 0 or n > len(data) - 8:
+        raise FileFormatError(f"{name} is truncated or not a safetensors file: its header claims "
+                              f"{n} bytes but the file has {len(data)} bytes")
+    try:
+        header = json.loads(data[8:8 + n])
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise FileFormatError(f"{name} is not a safetensors file (its header is not JSON)") from None
+    if not isinstance(header, dict):
+        raise FileFormatError(f"{name} is not a safetensors file (its header is not a JSON object)")
+    payload = len(data) - 8 - n
+    for key, info in header.items():
+        if key == "__metadata__":
+            continue
+        try:
+            start, end = info["data_offsets"]
+        except (TypeError, KeyError, ValueError):
+            raise FileFormatError(f"{name} is corrupt: tensor {key!r} has no valid data_offsets") from None
+        if end > payload:
+            raise FileFormatError(f"{name} is truncated: tensor {key!r} ends at byte {end} of the "
+                                  f"data but the file holds only {payload} bytes of data")
+        if info.get("dtype") == "BF16":
+            raise FileFormatError(f"{name}: tensor {key!r} is bfloat16, which ember does not support;"
+                                  " convert it in PyTorch (tensor.float()) before saving")
+    return header
+
+
+def load(f: str | os.PathLike | io.IOBase, map_location=None) -> Any:
+    """Load what :func:`save` wrote (or any safetensors file) back into ember tensors.
+
+    ``map_location`` is a device (``"cpu"``, ``"cuda"``, ``ember.device(...)``) to place the
+    tensors on; by default they land on the CPU. A file without ember's structure metadata (one
+    written by ``safetensors.torch.save_file``, say) loads as a flat ``{key: Tensor}`` dict.
+    """
+    stn = _safetensors_numpy()
+    if hasattr(f, "read"):
+        name = getattr(f, "name", "<file object>")
+        data = f.read()
+    else:
+        name = os.fspath(f)
+        try:
+            with open(name, "rb") as fh:
+                data = fh.read()
+        except FileNotFoundError:
+            raise FileNotFoundError(f"no such file: {name} (nothing was saved there, or the path "
+                                    "is wrong)") from None
+        except IsADirectoryError:
+            raise IsADirectoryError(f"{name} is a directory; give the path of a .safetensors file") from None
+    header = _check_header(data, name)
+    try:
+        arrays = stn.load(data)
+    except Exception as e:  # safetensors' own error type varies between versions
+        raise FileFormatError(f"{name} is not a valid safetensors file: {e}") from None
+    device = backend.as_device(map_location) if map_location is not None else backend.CPU
+    tensors = {}
+    for k, a in arrays.items():
+        backend.dtype_of(a)
+        tensors[k] = Tensor._wrap(backend.move_array(a, device) if device.type != "cpu" else a)
+    meta = header.get("__metadata__") or {}
+    raw_structure = meta.get(_STRUCTURE_KEY)
+    if raw_structure is None:
+        return {k: tensors[k] for k in header if k != "__metadata__"}
+    try:
+        structure = json.loads(raw_structure)
+        return _decode(structure, tensors, arrays)
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+        raise FileFormatError(f"{name}: ember's structure metadata is corrupt ({e})") from None
