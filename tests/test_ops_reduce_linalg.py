@@ -382,6 +382,24 @@ def test_named_product_errors():
         ember.dot(ember.zeros(3), ember.zeros(4))
 
 
+@pytest.mark.parametrize("op", ["matmul", "einsum"])
+def test_products_save_only_what_their_backward_reads(op):
+    def run(m, change):
+        x = m.tensor(distinct(3, 4))
+        w = m.tensor(distinct(4, 2, seed=1), requires_grad=True)
+        y = x @ w if op == "matmul" else m.einsum("ij,jk->ik", x, w)
+        with m.no_grad():
+            (x if change == "x" else w).add_(1.0)
+        y.sum().backward()
+        return w.grad
+
+    # w's gradient reads x, so changing x is caught; nothing reads w, so changing it is allowed
+    for m in (torch, ember):
+        with pytest.raises(RuntimeError, match="inplace"):
+            run(m, "x")
+    np.testing.assert_allclose(run(ember, "w").numpy(), run(torch, "w").numpy())
+
+
 # ------------------------------------------------------------------------------------- einsum
 
 EINSUM_CASES = [

@@ -83,7 +83,7 @@ def matmul(a, b) -> Tensor:
             return (matmul(g, _swap_last(b)) if need_a else None,
                     matmul(_swap_last(a), g) if need_b else None)
 
-        return record("Mm", out, (a, b), backward, saved=(a, b))
+        return record("Mm", out, (a, b), backward, saved=_read_by_backward(a, b, need_a, need_b))
 
     sa, sb = x.shape, y.shape
 
@@ -106,7 +106,13 @@ def matmul(a, b) -> Tensor:
             gb = gb if len(sb) >= 2 else gb.reshape(sb)
         return ga, gb
 
-    return record("Matmul", out, (a, b), backward, saved=(a, b))
+    return record("Matmul", out, (a, b), backward, saved=_read_by_backward(a, b, need_a, need_b))
+
+
+def _read_by_backward(a, b, need_a, need_b):
+    """The inputs a product's backward reads: each one's gradient needs only the other, so an
+    input that only feeds a gradient-free side may change in place afterwards (as in PyTorch)."""
+    return ((a,) if need_b else ()) + ((b,) if need_a else ())
 
 
 def rmatmul(a, b) -> Tensor:
@@ -257,7 +263,8 @@ def _parse_einsum(equation: str, shapes):
 
 def _einsum_arrays(eq: str, arrays):
     xp = get_array_module(arrays[0])
-    out = xp.einsum(eq, *arrays, optimize=len(arrays) > 2)
+    # with two or more operands the optimised path contracts through BLAS (tensordot)
+    out = xp.einsum(eq, *arrays, optimize=len(arrays) >= 2)
     if len(arrays) == 1 and getattr(out, "ndim", 0) and xp.may_share_memory(out, arrays[0]):
         out = out.copy()  # pure permutations/diagonals come back as views of the input
     return out
@@ -299,7 +306,9 @@ def einsum(equation: str, *operands) -> Tensor:
             grads.append(gi if gi.dtype == srcs[i] else gi.type(srcs[i]))
         return tuple(grads)
 
-    return record("Einsum", out, tuple(ops), backward, saved=tuple(ops))
+    saved = tuple(o for j, o in enumerate(ops)
+                  if any(need[i] for i in range(len(ops)) if i != j))
+    return record("Einsum", out, tuple(ops), backward, saved=saved)
 
 
 def _einsum_grad(g: Tensor, ops, terms, out_term: str, i: int) -> Tensor:
