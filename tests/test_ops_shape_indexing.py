@@ -491,3 +491,27 @@ def test_gradgradcheck_setitem_and_pad():
 
     _gg(f, (3, 4), (2,))
     _gg(lambda x: pad(x * x, (1, 2), mode="reflect"), (2, 4))
+
+
+def test_gradgradcheck_more_ops():
+    i = ember.tensor(np.array([2, 0, 2]))
+    mk = ember.tensor(rand(3, 4) > 0)
+    _gg(lambda x: x.index_select(0, i) * x[0], (3, 4))
+    _gg(lambda x, s: x.index_add(0, i, s * s), (3, 2), (3, 2))
+    _gg(lambda x, s: x.scatter_add(0, ember.tensor(IDX_S), s * x[:2]), (3, 4), (2, 4))
+    _gg(lambda x: x.masked_fill(mk, 1.0) * x, (3, 4))
+    picks = ember.tensor(np.arange(int(mk._data.sum())))
+    _gg(lambda x: x.masked_select(mk) * x.take(picks), (3, 4))
+    _gg(lambda x: x.repeat(2, 1) * x.tile((2, 1)).flip(0).roll(1, 1), (2, 3))
+    _gg(lambda x: x.diagonal() * ember.diag(x[0]).diagonal(), (3, 3))
+    _gg(lambda x: ember.stack(x.chunk(2, 1), 0) * x[:, :2], (2, 4))
+    _gg(lambda x: ember.cat(x.split([1, 2], 1)[::-1], 1) * x.unbind(0)[1], (2, 3))
+    _gg(lambda x: x.tril() * x.triu(1) + x.squeeze().unsqueeze(0).flatten(0, 1), (3, 3))
+    _gg(lambda x: pad(x, (1, 1), value=2.0) * pad(x, (1, 1), mode="replicate"), (2, 3))
+
+
+def test_misc_helpers():
+    assert ember.broadcast_shapes((3, 1), (1, 4), (4,)) == torch.broadcast_shapes((3, 1), (1, 4), (4,))
+    with pytest.raises(RuntimeError, match="cannot be broadcast"):
+        ember.broadcast_shapes((3,), (4,))
+    check(lambda m, x, y: m.concatenate([x, y], 1), [(2, 1), (2, 2)])
