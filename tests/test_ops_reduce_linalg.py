@@ -459,6 +459,8 @@ def test_einsum_errors():
         ember.einsum("ijk->i", ember.zeros(2, 3))
     with pytest.raises(RuntimeError, match="more than once"):
         ember.einsum("ij->ii", ember.zeros(2, 3))
+    with pytest.raises(RuntimeError, match="same dtype"):
+        ember.einsum("ij,jk", ember.zeros(2, 3), ember.zeros(3, 2, dtype=ember.float64))
 
 
 @pytest.mark.parametrize("dims,shapes", [

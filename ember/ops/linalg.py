@@ -11,7 +11,6 @@ import string
 
 import numpy as np
 
-from ember import backend
 from ember.backend import get_array_module
 from ember.ops.common import Tensor, as_tensor_like, attach, check_same_device, record, unbroadcast
 
@@ -286,15 +285,16 @@ def einsum(equation: str, *operands) -> Tensor:
     ops = [o if isinstance(o, Tensor) else as_tensor_like(o, first) for o in operands]
     arrays = [o._data for o in ops]
     check_same_device("einsum", *arrays)
-    dt = arrays[0].dtype
-    for a in arrays[1:]:
-        dt = backend.promote_types(dt, a.dtype) if a.dtype != dt else dt
-    arrays = [a if a.dtype == dt else a.astype(dt) for a in arrays]
+    for o in ops[1:]:
+        if o._data.dtype != arrays[0].dtype:
+            raise RuntimeError(
+                f"einsum(): expected all operands to have the same dtype, but got "
+                f"{', '.join(str(t.dtype) for t in ops)} (shapes "
+                f"{', '.join(str(tuple(t.shape)) for t in ops)}); convert with .to(dtype)")
     terms, out_term = _parse_einsum(equation, [a.shape for a in arrays])
     eq = ",".join(terms) + "->" + out_term
     out = _einsum_arrays(eq, arrays)
     need = [o.requires_grad for o in ops]
-    srcs = [o.dtype for o in ops]
 
     def backward(g):
         grads = []
@@ -302,8 +302,7 @@ def einsum(equation: str, *operands) -> Tensor:
             if not need[i]:
                 grads.append(None)
                 continue
-            gi = _einsum_grad(g, ops, terms, out_term, i)
-            grads.append(gi if gi.dtype == srcs[i] else gi.type(srcs[i]))
+            grads.append(_einsum_grad(g, ops, terms, out_term, i))
         return tuple(grads)
 
     saved = tuple(o for j, o in enumerate(ops)
@@ -322,8 +321,7 @@ def _einsum_grad(g: Tensor, ops, terms, out_term: str, i: int) -> Tensor:
     avail = set(out_term).union(*(terms[j] for j in others))
     keep = "".join(c for c in uniq if c in avail)
     eq = ",".join([out_term] + [terms[j] for j in others]) + "->" + keep
-    gi = einsum(eq, g, *[ops[j] if ops[j].dtype == g.dtype else ops[j].type(g.dtype)
-                         for j in others])
+    gi = einsum(eq, g, *[ops[j] for j in others])
     size = {c: shape[term.index(c)] for c in uniq}
     have = tuple(gi.shape[keep.index(c)] if c in keep else 1 for c in uniq)
     if len(have) != gi.ndim:
