@@ -453,13 +453,17 @@ class _Pool:
         xpad = self.padded(xp, x4, fill)
         taps = self.taps()
         _, first = next(taps)
-        best = xpad[first].copy()
-        ntaps = self.k[0] * self.k[1]
-        code = xp.zeros(best.shape, dtype=np.int8 if ntaps < 128 else np.int32)
+        # order="K" keeps the input's (often channel-major) layout: mixing layouts in the
+        # elementwise passes below costs several times more than the passes themselves.
+        best = xpad[first].copy(order="K")
+        wide = self.k[0] * self.k[1] >= 128
+        code = xp.zeros_like(best, dtype=np.int32 if wide else np.int8)
         for j, sl in taps:
             v = xpad[sl]
             won = v > best
-            xp.copyto(code, j, where=won)
+            # The last tap that beat the running maximum is the argmax (the first one on ties).
+            xp.maximum(code, won.astype(np.int32) * j if wide else won.view(np.int8) * np.int8(j),
+                       out=code)
             xp.maximum(best, v, out=best)
         self.code = code
         return best
@@ -474,7 +478,7 @@ class _Pool:
         out = None
         for j, sl in self.taps():
             v = xpad[sl] if self.kind == "avg" else xpad[sl] * (self.code == j)
-            out = v.copy() if out is None else out.__iadd__(v)
+            out = v.copy(order="K") if out is None else out.__iadd__(v)
         if self.kind == "avg":
             out /= self.div
         return out
@@ -488,7 +492,11 @@ class _Pool:
             out = xp.bincount(flat, weights=g4.reshape(-1), minlength=n * c * h * w)
             return out.astype(g4.dtype, copy=False).reshape(n, c, h, w)
         t, b, l, r = self.pad
-        buf = _zeros4(xp, (n, c, h + t + b, w + l + r), g4.dtype, _channel_major(g4))
+        like = self.code if self.code is not None else g4  # the input's layout, where known
+        buf = _zeros4(xp, (n, c, h + t + b, w + l + r), g4.dtype, _channel_major(like))
+        if like is not g4 and _channel_major(like) != _channel_major(g4):
+            # One copy into the input's layout beats k*k passes that each mix two layouts.
+            g4 = _zeros4(xp, g4.shape, g4.dtype, _channel_major(like)).__iadd__(g4)
         if self.kind == "avg":
             g4 = g4 / self.div
         for j, sl in self.taps():
