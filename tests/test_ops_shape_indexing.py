@@ -332,6 +332,7 @@ INDEX_CASES = [
     (lambda m, x, i: m.gather(x, -1, i), [X234, ints(4, (2, 2, 3))]),  # smaller than x
     (lambda m, x, i, s: x.scatter(0, i, s), [X34, IDX_SU, rand(2, 4)]),
     (lambda m, x, i: x.scatter(0, i, 1.5), [X34, IDX_SU]),
+    (lambda m, x, i: x.clone().scatter_(1, i, -1.0), [X34, ints(4, (3, 2))]),
     (lambda m, x, i, s: x.scatter_add(0, i, s), [X34, IDX_S, rand(2, 4)]),
     (lambda m, x, i, s: m.scatter_add(x, 1, i, s), [X34, ints(4, (3, 5)), rand(3, 5)]),
     (lambda m, x, i, s: x.clone().scatter_(0, i, s), [X34, IDX_SU, rand(2, 4)]),
@@ -361,6 +362,12 @@ INDEX_CASES = [
 @pytest.mark.parametrize("fn,inputs", INDEX_CASES)
 def test_index_ops(fn, inputs):
     check(fn, None, inputs=inputs)
+
+
+def test_scatter_reduce_add():
+    # PyTorch has no gradient for scatter(reduce=...), so compare with its scatter_add
+    check(lambda m, x, i, s: x.scatter(0, i, s, reduce="add"), None,
+          inputs=[X34, IDX_S, rand(2, 4)], torch_fn=lambda m, x, i, s: x.scatter_add(0, i, s))
 
 
 def test_scatter_reads_only_the_index_block_of_src():
@@ -508,6 +515,7 @@ def test_gradgradcheck_more_ops():
     _gg(lambda x: ember.cat(x.split([1, 2], 1)[::-1], 1) * x.unbind(0)[1], (2, 3))
     _gg(lambda x: x.tril() * x.triu(1) + x.squeeze().unsqueeze(0).flatten(0, 1), (3, 3))
     _gg(lambda x: pad(x, (1, 1), value=2.0) * pad(x, (1, 1), mode="replicate"), (2, 3))
+    _gg(lambda x: pad(x, (2, 1), mode="circular") * pad(x, (1, 2), mode="reflect"), (2, 3))
 
 
 def test_misc_helpers():
