@@ -144,7 +144,10 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         a = backend.move_array(self._data, backend.CPU)
-        return a if dtype is None else a.astype(dtype)
+        if dtype is not None:
+            return a.astype(dtype, copy=bool(copy))
+        # NumPy 2 passes copy=True for np.array(t) and trusts the result not to alias the tensor
+        return a.copy() if copy and a is self._data else a
 
     def __float__(self):
         return float(self.item())
