@@ -582,10 +582,6 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 # ---------------------------------------------------------------------------- in-place methods
 
 
-def _inplace(fn, name):
-    return inplace_method(fn, name)
-
-
 def masked_fill_(x: Tensor, mask: Tensor, value) -> Tensor:
     """In-place :func:`masked_fill` (the mask must broadcast to ``x``'s shape)."""
     src = prepare_inplace(x, "masked_fill_")
@@ -601,7 +597,9 @@ attach(
     index_add=index_add, index_fill=index_fill, index_put=index_put, masked_fill=masked_fill,
     masked_select=masked_select, take=take, nonzero=nonzero, argwhere=argwhere,
     masked_fill_=masked_fill_,
-    scatter_=_inplace(scatter, "scatter_"), scatter_add_=_inplace(scatter_add, "scatter_add_"),
-    index_add_=_inplace(index_add, "index_add_"), index_fill_=_inplace(index_fill, "index_fill_"),
-    index_put_=_inplace(index_put, "index_put_"),
+    scatter_=inplace_method(scatter, "scatter_"),
+    scatter_add_=inplace_method(scatter_add, "scatter_add_"),
+    index_add_=inplace_method(index_add, "index_add_"),
+    index_fill_=inplace_method(index_fill, "index_fill_"),
+    index_put_=inplace_method(index_put, "index_put_"),
 )
