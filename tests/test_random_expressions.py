@@ -31,7 +31,7 @@ UNARY = [
     lambda m, a: a.t() if a.dim() == 2 else a,
     lambda m, a: a.reshape(-1).reshape(a.shape),
     lambda m, a: a.clamp(-1.5, 1.5),
-    lambda m, a: a.var(-1, keepdim=True),
+    lambda m, a: a.var(-1, keepdim=True) if a.dim() and a.shape[-1] > 1 else a,
     lambda m, a: a.unsqueeze(0).squeeze(0),
 ]
 
@@ -42,8 +42,7 @@ BINARY = [
     lambda m, a, b: a / (b * b + 1),
     lambda m, a, b: m.maximum(a, b),
     lambda m, a, b: m.where(a > b, a, b * 2),
-    lambda m, a, b: (a.expand(N, N) if a.dim() < 2 or a.shape[0] == 1 else a)
-    @ (b.expand(N, N) if b.dim() < 2 or b.shape[0] == 1 else b) / N,
+    lambda m, a, b: a.expand(N, N) @ b.expand(N, N) / N,
     lambda m, a, b: m.cat([a.expand(N, N), b.expand(N, N)], 0)[2:6],
     lambda m, a, b: m.stack([a.expand(N, N), b.expand(N, N)]).sum(0),
 ]
