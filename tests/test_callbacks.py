@@ -340,3 +340,22 @@ def test_callback_list_order_events_and_errors():
         CallbackList([EarlyStopping])
     with pytest.raises(ValueError, match="unknown events"):
         LambdaCallback(on_epoch_ends=print)
+
+
+def test_model_checkpoint_full_save_restores_optimizer_state(tmp_path):
+    x, y = _data()
+    model = _model()
+    model.compile(ember.optim.Adam(model.parameters(), lr=0.01), "sparse_categorical_crossentropy")
+    path = tmp_path / "full.safetensors"
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0,
+              callbacks=[ModelCheckpoint(path, save_weights_only=False)])
+    other = _model(seed=3)
+    other.compile(ember.optim.Adam(other.parameters(), lr=0.01), "sparse_categorical_crossentropy")
+    other.load(path)
+    _assert_same_weights(other, _weights(model))
+    saved = model.optimizer.state_dict()["state"][0]["exp_avg"]
+    restored = other.optimizer.state_dict()["state"][0]["exp_avg"]
+    np.testing.assert_array_equal(np.asarray(saved), np.asarray(restored))
+    with pytest.raises(ValueError, match="load_weights"):
+        model.save_weights(tmp_path / "plain.safetensors")
+        other.load(tmp_path / "plain.safetensors")

@@ -307,23 +307,29 @@ class Model(Module):
         return self.load_state_dict(ember.load(os.fspath(path)), strict=strict)
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the weights and, when compiled, the optimizer's state to one safetensors file.
+        """Write a checkpoint: ``{"model": state_dict, "optimizer": optimizer state}`` (the
+        optimizer part only when compiled), one safetensors file written atomically.
 
-        Keys are ``model.<name>`` and ``optimizer.<...>``; :meth:`load` reads them back.
+        :meth:`load` reads it back; ``ember.load(path)["model"]`` is a plain state dict.
         """
         import ember
 
-        state = {f"model.{k}": v for k, v in self.state_dict().items()}
+        state: dict[str, Any] = {"model": self.state_dict()}
         if self.optimizer is not None:
             state["optimizer"] = self.optimizer.state_dict()
         ember.save(state, os.fspath(path))
 
     def load(self, path: str | os.PathLike, strict: bool = True) -> None:
-        """Restore what :meth:`save` wrote (weights, and optimizer state when compiled)."""
+        """Restore a :meth:`save` checkpoint: the weights, and the optimizer's state when this
+        model is compiled and the file has one."""
         import ember
 
         state = ember.load(os.fspath(path))
-        weights = {k[len("model."):]: v for k, v in state.items() if k.startswith("model.")}
-        self.load_state_dict(weights, strict=strict)
+        if not isinstance(state, dict) or "model" not in state:
+            raise ValueError(
+                f"{os.fspath(path)!r} is not a Model.save checkpoint (no 'model' entry); for a "
+                "plain state dict use load_weights()"
+            )
+        self.load_state_dict(state["model"], strict=strict)
         if self.optimizer is not None and "optimizer" in state:
             self.optimizer.load_state_dict(state["optimizer"])
