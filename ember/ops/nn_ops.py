@@ -275,6 +275,11 @@ def _classes_last_shape(ndim: int):
     return (1, -1) + (1,) * (ndim - 2)
 
 
+def _onehot(xp, safe, c, ndim):
+    """Bool (N, C, d1, ...) one-hot of class indices ``safe`` (N, d1, ...) along dim 1."""
+    return xp.expand_dims(safe, 1) == xp.arange(c).reshape(_classes_last_shape(ndim))
+
+
 def _targets_matrix(op, x, target, weight, ignore_index, label_smoothing, reduction):
     """The loss as ``-(Q * log_softmax(x)).sum(1)`` with ``Q`` built here; also the normaliser."""
     arr = x._data
@@ -298,8 +303,7 @@ def _targets_matrix(op, x, target, weight, ignore_index, label_smoothing, reduct
         raise RuntimeError(f"{op}: expected target dtype to be an integer (class indices) or "
                            f"floating point (probabilities), but got {target.dtype}")
     wt, safe, _ = _class_targets(op, x, target, w, ignore_index)
-    q = xp.zeros_like(arr)
-    xp.put_along_axis(q, xp.expand_dims(safe, 1), xp.expand_dims(wt * (1.0 - eps), 1), axis=1)
+    q = _onehot(xp, safe, c, arr.ndim) * xp.expand_dims(wt * (1.0 - eps), 1)
     if eps:
         per_class = (w if w is not None else xp.ones(c, arr.dtype)).reshape(
             _classes_last_shape(arr.ndim))
@@ -432,8 +436,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         ga = g._data
         if reduction == "none":
             ga = ga.reshape(per_pos.shape)
-        coef = xp.zeros_like(arr)
-        xp.put_along_axis(coef, xp.expand_dims(safe, 1), xp.expand_dims(-wt / norm, 1), axis=1)
+        coef = _onehot(xp, safe, arr.shape[1], arr.ndim) * xp.expand_dims(-wt / norm, 1)
         scale_shape = (per_pos.shape[0], 1) + tuple(per_pos.shape[1:])
         if not graph.GRAD_ENABLED:
             gx = Tensor._wrap(coef * (ga.reshape(scale_shape) if reduction == "none" else ga))
