@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import io
 import os
-import shutil
 import urllib.error
 from pathlib import Path
 
