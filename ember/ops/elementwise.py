@@ -27,6 +27,8 @@ from ember.ops.common import (
 
 # ------------------------------------------------------------------------------------ arithmetic
 
+_NO_DTYPE = np.dtype(np.float64)  # stands in for a Python number's missing dtype
+
 
 def add(a, b, *, alpha=1) -> Tensor:
     """``a + alpha * b`` with broadcasting."""
@@ -50,7 +52,7 @@ def sub(a, b, *, alpha=1) -> Tensor:
     if alpha != 1:
         b = b * alpha
     ta, tb, x, y = binary_operands("sub", a, b)
-    if getattr(x, "dtype", None) == bool or getattr(y, "dtype", None) == bool:
+    if getattr(x, "dtype", _NO_DTYPE).kind == "b" or getattr(y, "dtype", _NO_DTYPE).kind == "b":
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
