@@ -373,8 +373,9 @@ def test_scatter_reduce_add():
 def test_scatter_reads_only_the_index_block_of_src():
     # PyTorch's own backward rejects a src larger than the index, so src's gradient is checked
     # by finite differences only (it is zero outside the index block)
-    for fn, inputs in [(lambda m, x, i, s: x.scatter(1, i, s), [X34, ints(4, (3, 1)), rand(3, 2)]),
-                       (lambda m, x, i, s: x.scatter_add(0, i, s), [X34, IDX_S[:, :2], rand(3, 3)])]:
+    cases = [(lambda m, x, i, s: x.scatter(1, i, s), [X34, ints(4, (3, 1)), rand(3, 2)]),
+             (lambda m, x, i, s: x.scatter_add(0, i, s), [X34, IDX_S[:, :2], rand(3, 3)])]
+    for fn, inputs in cases:
         check(fn, None, inputs=inputs, grad_inputs=[True, False, False])
         xs = [ember.tensor(a, requires_grad=a.dtype.kind == "f") for a in inputs]
         assert gradcheck(lambda *t: fn(ember, *t), tuple(xs))
@@ -519,7 +520,8 @@ def test_gradgradcheck_more_ops():
 
 
 def test_misc_helpers():
-    assert ember.broadcast_shapes((3, 1), (1, 4), (4,)) == torch.broadcast_shapes((3, 1), (1, 4), (4,))
+    shapes = [(3, 1), (1, 4), (4,)]
+    assert ember.broadcast_shapes(*shapes) == torch.broadcast_shapes(*shapes)
     with pytest.raises(RuntimeError, match="cannot be broadcast"):
         ember.broadcast_shapes((3,), (4,))
     check(lambda m, x, y: m.concatenate([x, y], 1), [(2, 1), (2, 2)])

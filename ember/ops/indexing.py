@@ -286,7 +286,7 @@ def _check_gather_shapes(op: str, x_shape, idx_shape, dim: int, other="input"):
 
 
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
-    """``out[i][j][k] = x[i][index[i][j][k]][k]`` (for ``dim=1``); the gradient scatter-adds back."""
+    """``out[i][j][k] = x[i][index[i][j][k]][k]`` (for ``dim=1``); its gradient scatter-adds."""
     xd = x._data
     dim = _dim(dim, xd.ndim)
     idx = _int_index(index, "gather", xd)

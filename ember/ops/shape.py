@@ -16,7 +16,7 @@ import numpy as np
 from ember import backend
 from ember.backend import get_array_module
 from ember.ops.common import Tensor, attach, check_same_device, record, unbroadcast
-from ember.ops.indexing import _dim, _gather_key, _scatter_key, index_select
+from ember.ops.indexing import _dim, _gather_key, index_select
 
 
 def _shape_arg(shape):
