@@ -24,16 +24,23 @@ def _finish(array, dtype, device, requires_grad) -> Tensor:
     return t
 
 
-def _infer_array(data):
-    """NumPy array for Python data, with PyTorch's dtype inference (floats -> default float)."""
+def _infer_array(data, dtype=None):
+    """NumPy array for Python data, with PyTorch's dtype inference (floats -> default float).
+
+    NumPy arrays and NumPy scalars keep their dtype; an explicit ``dtype`` is applied directly,
+    so ``tensor(0.9, dtype=float64)`` is exactly 0.9 rather than 0.9 rounded through float32.
+    """
     if isinstance(data, Tensor):
         return data._data
     if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in _flat(data)):
         data = _to_nested(data)
+    if dtype is not None:
+        return np.asarray(data, dtype=backend.to_dtype(dtype).np)
+    typed = isinstance(data, (np.ndarray, np.generic))
     arr = np.asarray(data)
-    if arr.dtype == np.float64 and not isinstance(data, np.ndarray):
+    if arr.dtype == np.float64 and not typed:
         arr = arr.astype(backend.get_default_dtype().np)
-    elif arr.dtype.kind in "iu" and not isinstance(data, np.ndarray):
+    elif arr.dtype.kind in "iu" and not typed:
         arr = arr.astype(np.int64)
     elif arr.dtype.kind not in "fiub":
         raise TypeError(f"can't convert data of dtype {arr.dtype} to a tensor (numbers and bools only)")
@@ -58,7 +65,7 @@ def _to_nested(data):
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested list, array or tensor)."""
-    arr = _infer_array(data)
+    arr = _infer_array(data, None if isinstance(data, Tensor) else dtype)
     if device is None and isinstance(data, Tensor):
         device = data.device
     arr = arr.copy() if type(arr) is np.ndarray else backend.get_array_module(arr).array(arr)
