@@ -112,3 +112,18 @@ def test_real_fit_overfits_random_labels():
     assert d.verdict == "overfitting", str(d)
     assert history.history["loss"][-1] < 0.2 * history.history["loss"][0]
     assert d.rising_from is not None and d.rising_from > d.best_epoch
+
+
+def test_diagnose_ignores_a_one_epoch_bump_at_the_end():
+    """A noisy last epoch is not a trend: the minimum must lie before the final window."""
+    loss = [1.2, 0.6, 0.4, 0.3, 0.25, 0.2, 0.18, 0.16, 0.15, 0.14, 0.13, 0.12, 0.115, 0.11,
+            0.105, 0.1, 0.098, 0.096, 0.095, 0.094]
+    val = [1.0, 0.6, 0.42, 0.33, 0.27, 0.22, 0.2, 0.18, 0.17, 0.16, 0.15, 0.145, 0.14, 0.135,
+           0.13, 0.128, 0.126, 0.125, 0.115, 0.14]
+    d = History({"loss": loss, "val_loss": val}).diagnose()
+    assert d.verdict == "good fit", str(d)
+    assert d.rising_from is None and d.best_epoch == 18
+    # the same bump sustained over the last epochs is over-fitting
+    val_up = val[:16] + [0.15, 0.17, 0.19, 0.21]
+    d = History({"loss": loss, "val_loss": val_up}).diagnose()
+    assert d.verdict == "overfitting" and d.rising_from == 16

@@ -6,11 +6,15 @@ the explicit rules below. The thresholds are module constants, so they are easy 
 and change. They are designed for losses of order one (cross-entropy, MSE on standardised
 targets); very differently scaled losses may need other values.
 
+The end of the run is judged over a window of its last epochs, ``w = max(2, WINDOW * n)``
+(10% of the ``n`` epochs), so that a single noisy epoch decides nothing.
+
 Over-fitting, if either holds:
 
-* **validation loss turned up**: at the last epoch it is more than ``RISE_TOLERANCE`` (10%) above
-  its minimum, while the training loss kept falling after that minimum (by at least
-  ``TRAIN_STILL_IMPROVING``, 2%);
+* **validation loss turned up**: its minimum lies before the final window, and over the window
+  it averages more than ``RISE_TOLERANCE`` (10%) and more than ``RISE_ABSOLUTE`` (0.02) above
+  that minimum, while the training loss kept falling after the minimum (its window average is at
+  least ``TRAIN_STILL_IMPROVING``, 2%, below its value at the best epoch);
 * **large gap**: at the last epoch validation loss exceeds training loss by more than
   ``GAP_ABSOLUTE`` (0.1) and by more than ``GAP_RELATIVE`` (50%) of the validation loss.
 
@@ -18,9 +22,9 @@ Under-fitting (when not over-fitting), if any holds:
 
 * **loss barely moved**: the final training loss is above ``HIGH_LOSS_FRACTION`` (70%) of the
   first epoch's;
-* **still falling steeply**: over the last ``SLOPE_WINDOW`` (20%, at least one epoch) of the run,
-  the training loss fell per epoch at more than ``STEEP_SLOPE_RATIO`` (half) of its average rate
-  over the whole run, and validation loss (if any) was still falling too;
+* **still falling steeply**: over the final window the training loss fell per epoch at more than
+  ``STEEP_SLOPE_RATIO`` (half) of its average rate over the whole run, and validation loss (if
+  any) was still falling too;
 * **low training accuracy**: a logged training accuracy below ``LOW_ACCURACY`` (0.6).
 
 Otherwise the verdict is a good fit.
@@ -32,12 +36,13 @@ import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+WINDOW = 0.10
 RISE_TOLERANCE = 0.10
+RISE_ABSOLUTE = 0.02
 TRAIN_STILL_IMPROVING = 0.02
 GAP_ABSOLUTE = 0.1
 GAP_RELATIVE = 0.5
 HIGH_LOSS_FRACTION = 0.7
-SLOPE_WINDOW = 0.2
 STEEP_SLOPE_RATIO = 0.5
 LOW_ACCURACY = 0.6
 
@@ -137,6 +142,7 @@ def diagnose(history: dict, epochs: list[int] | None = None) -> Diagnosis:
     if val is not None and len(val) != n:
         val = None
     reasons: list[str] = []
+    window = max(2, int(round(WINDOW * n))) if n >= 3 else 1
 
     best = _argmin(val if val is not None else train)
     gap = rising_from = None
@@ -144,17 +150,21 @@ def diagnose(history: dict, epochs: list[int] | None = None) -> Diagnosis:
     if val is not None:
         gap = Gap(end=val[-1] - train[-1], best=val[best] - train[best])
         val_min = val[best]
-        rose = best < n - 1 and val[-1] > val_min * (1 + RISE_TOLERANCE) + 1e-12
-        train_kept_falling = train[-1] < train[best] * (1 - TRAIN_STILL_IMPROVING)
+        tail_val = sum(val[-window:]) / window
+        tail_train = sum(train[-window:]) / window
+        rose = (best < n - window and tail_val > val_min * (1 + RISE_TOLERANCE)
+                and tail_val > val_min + RISE_ABSOLUTE)
+        train_kept_falling = tail_train < train[best] * (1 - TRAIN_STILL_IMPROVING)
         if rose:
             rising_from = epochs[best + 1]
         if rose and train_kept_falling:
             overfit = True
             reasons.append(
                 f"validation loss rose from its minimum {val_min:.4f} (epoch {epochs[best] + 1}) "
-                f"to {val[-1]:.4f} (+{(val[-1] / val_min - 1) * 100 if val_min else float('inf'):.0f}%"
-                f", tolerance {RISE_TOLERANCE:.0%}) while training loss kept falling "
-                f"({train[best]:.4f} -> {train[-1]:.4f})"
+                f"to {tail_val:.4f} on average over the last {window} epochs "
+                f"(+{(tail_val / val_min - 1) * 100 if val_min > 0 else float('inf'):.0f}%, "
+                f"tolerance {RISE_TOLERANCE:.0%}) while training loss kept falling "
+                f"({train[best]:.4f} -> {tail_train:.4f})"
             )
         if (gap.end > GAP_ABSOLUTE and val[-1] > 0 and gap.end / val[-1] > GAP_RELATIVE):
             overfit = True
@@ -175,7 +185,6 @@ def diagnose(history: dict, epochs: list[int] | None = None) -> Diagnosis:
                 f"training loss fell only from {train[0]:.4f} to {train[-1]:.4f} "
                 f"(still above {HIGH_LOSS_FRACTION:.0%} of where it started)"
             )
-        window = max(1, int(round(SLOPE_WINDOW * (n - 1))))
         overall_rate = (train[0] - train[-1]) / (n - 1)
         recent_rate = (train[-1 - window] - train[-1]) / window
         val_falling = val is None or val[-1] < val[-1 - window]
