@@ -65,8 +65,9 @@ class Model(Module):
                 or a name: ``"sparse_categorical_crossentropy"`` / ``"cross_entropy"`` (integer
                 labels, **on logits**: no softmax at the end of the model),
                 ``"categorical_crossentropy"`` (one-hot rows, on logits),
-                ``"binary_crossentropy"`` (on probabilities, as Keras), ``"binary_crossentropy_
-                from_logits"``, ``"mse"``/``"mean_squared_error"``, ``"mae"``, ``"huber"``.
+                ``"binary_crossentropy"`` (on probabilities, as Keras),
+                ``"binary_crossentropy_from_logits"``, ``"mse"``/``"mean_squared_error"``,
+                ``"mae"``, ``"huber"``.
             metrics: :class:`~ember.metrics.Metric` objects or classes, functions
                 ``f(y_pred, y_true)``, or names: ``"accuracy"``/``"acc"``,
                 ``"top_k_accuracy"``/``"top5"``, ``"precision"``, ``"recall"``, ``"f1"``
