@@ -353,3 +353,21 @@ def test_to_dot_names_ops_and_parameters():
     assert dot.startswith("digraph")
     for word in ("Mul", "Add", "Sum", "weight"):
         assert word in dot
+
+
+# ---------------------------------------------------------------------- type promotion
+
+
+@pytest.mark.parametrize("a_dtype,a_shape,b_dtype,b_shape", [
+    ("float32", (2,), "float64", ()), ("int64", (2,), "float64", ()), ("int32", (2,), "int64", ()),
+    ("bool", (2,), "int64", ()), ("float16", (2,), "float32", ()), ("float64", (), "float32", ()),
+    ("int64", (2,), "float32", ()), ("float32", (2,), "float64", (2,)), ("int64", (2,), "float32", (2,)),
+    ("int32", (2,), "int64", (2,)), ("bool", (2,), "float16", (2,)),
+])
+def test_binary_promotion_matches_torch(a_dtype, a_shape, b_dtype, b_shape):
+    a = np.ones(a_shape, dtype=a_dtype)
+    b = np.full(b_shape, 2, dtype=b_dtype)
+    for op in (lambda x, y: x + y, lambda x, y: y * x):
+        e = op(ember.from_numpy(a), ember.from_numpy(b))
+        t = op(torch.from_numpy(a), torch.from_numpy(b))
+        assert e.dtype.name == str(t.dtype).split(".")[1]

@@ -63,6 +63,21 @@ def broadcast_error(name: str, x_shape, y_shape) -> RuntimeError:
     return RuntimeError(f"{name}: shapes {xs} and {ys} cannot be broadcast together")
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def result_dtype(x, y):
+    """PyTorch's result dtype for two arrays, including its rule for 0-d tensors: a 0-d operand
+    only decides the dtype when it is of a higher category (bool < integer < float) than the
+    dimensioned one, so float32 tensor + float64 0-d tensor stays float32."""
+    if (x.ndim == 0) != (y.ndim == 0):
+        zero, dim = (x, y) if x.ndim == 0 else (y, x)
+        if _CATEGORY[zero.dtype.kind] <= _CATEGORY[dim.dtype.kind]:
+            return dim.dtype
+        return zero.dtype
+    return backend.promote_types(x.dtype, y.dtype)
+
+
 def binary_operands(name: str, a, b):
     """Return ``(ta, tb, x, y)``: Tensor-or-None for each side and the raw operands to compute on.
 
@@ -74,7 +89,7 @@ def binary_operands(name: str, a, b):
         if type(b) is Tensor or isinstance(b, Tensor):
             y = b._data
             if x.dtype != y.dtype:
-                d = backend.promote_types(x.dtype, y.dtype)
+                d = result_dtype(x, y)
                 x = x if x.dtype == d else x.astype(d)
                 y = y if y.dtype == d else y.astype(d)
             if type(x) is not type(y) or (type(x) is not np.ndarray and x.device.id != y.device.id):
