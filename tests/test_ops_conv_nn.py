@@ -390,6 +390,17 @@ def test_cross_entropy_double_backward(kw):
     assert gradgradcheck(lambda x: ember.cross_entropy(x, t, weight=w, **kw), (x,))
 
 
+def test_cross_entropy_probabilities_and_nll_double_backward():
+    rng = np.random.default_rng(9)
+    x = ember.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    p = ember.tensor(rng.dirichlet(np.ones(4), 3), requires_grad=True)
+    w = ember.tensor(_weights(4))
+    assert gradgradcheck(lambda x, p: ember.cross_entropy(x, p, weight=w, label_smoothing=0.1),
+                         (x, p))
+    t = ember.tensor([0, 3, 1])
+    assert gradgradcheck(lambda x: ember.nll_loss(ember.log_softmax(x, 1), t, weight=w), (x,))
+
+
 def test_cross_entropy_double_backward_matches_torch():
     rng = np.random.default_rng(4)
     xa, t = rng.standard_normal((4, 5)), rng.integers(0, 5, 4)

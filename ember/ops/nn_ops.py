@@ -386,7 +386,14 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
             up = g.reshape(scale_shape) if reduction == "none" else g
             up = up / float(norm) if reduction == "mean" else up
             if x.requires_grad:
-                gx = (softmax(x, 1) * Tensor._wrap(qs) - Tensor._wrap(q)) * up
+                if soft_target:  # Q depends on the target, which may itself be differentiated
+                    qt = target * (1.0 - eps) + eps / arr.shape[1] if eps else target
+                    if w is not None:
+                        qt = qt * Tensor._wrap(w.reshape(_classes_last_shape(arr.ndim)))
+                    qst = qt.sum(1, keepdim=True)
+                else:
+                    qt, qst = Tensor._wrap(q), Tensor._wrap(qs)
+                gx = (softmax(x, 1) * qst - qt) * up
             if soft_target and target.requires_grad:
                 coef = -(1.0 - eps) * (1.0 if w is None else
                                        Tensor._wrap(w.reshape(_classes_last_shape(arr.ndim))))
