@@ -20,10 +20,17 @@ def cupy_module():
         try:
             import cupy
 
-            cupy.cuda.runtime.getDeviceCount()
+            if cupy.cuda.runtime.getDeviceCount() < 1:
+                raise RuntimeError("no GPU visible")
             _cupy = cupy
-        except Exception:  # ImportError, or CuPy present without a usable driver
+        except Exception:  # ImportError, or CuPy present without a usable driver or GPU
             _cupy = False
+            return None
+        # ember.cuda registers the seed listener and gives CuPy's generators ember's seed, so
+        # ember.manual_seed() made before the first GPU op still governs GPU randomness (dropout)
+        from ember import cuda as _cuda_api
+
+        _cuda_api._on_cupy_loaded()
     return _cupy or None
 
 
@@ -112,23 +119,50 @@ def as_device(dev) -> device:
     return dev if isinstance(dev, device) else device(dev)
 
 
+CUDA_MISSING = (
+    "CUDA was asked for but CuPy with a working GPU is not available. Install the GPU extra "
+    "(pip install 'ember[cuda]', or pip install -e \".[cuda]\" from a checkout; it needs an NVIDIA "
+    "driver and CUDA 12) or use device='cpu'."
+)
+
+
+def cuda_index(dev: device) -> int:
+    """The GPU number ``dev`` (a ``cuda`` device) stands for, checked against the visible GPUs.
+
+    ``cuda`` without a number means the current GPU (``ember.cuda.set_device``), as in PyTorch.
+    Raises the error that says what to install when there is no usable GPU.
+    """
+    cp = cupy_module()
+    if cp is None:
+        raise RuntimeError(CUDA_MISSING)
+    index = cp.cuda.runtime.getDevice() if dev.index is None else dev.index
+    count = cp.cuda.runtime.getDeviceCount()
+    if index >= count:
+        raise RuntimeError(f"device cuda:{index} was asked for but only {count} GPU(s) are visible")
+    return index
+
+
+def resolve_device(dev) -> device:
+    """``dev`` as a :class:`device` with its GPU number filled in (``cuda`` -> ``cuda:current``)."""
+    dev = as_device(dev)
+    if dev.type == "cpu":
+        return dev
+    index = cuda_index(dev)
+    if dev.index == index:
+        return dev
+    found = _cuda_devices.get(index)
+    if found is None:
+        found = _cuda_devices[index] = device("cuda", index)
+    return found
+
+
 def move_array(array, dev: device):
     """Copy ``array`` to ``dev`` (a no-op when it is already there)."""
     dev = as_device(dev)
     if dev.type == "cpu":
         return array if type(array) is np.ndarray else array.get()
-    cp = cupy_module()
-    if cp is None:
-        raise RuntimeError(
-            "CUDA was asked for but CuPy with a working GPU is not available. Install the GPU extra "
-            "(pip install 'ember[cuda]', which needs an NVIDIA driver) or use device='cpu'."
-        )
-    index = 0 if dev.index is None else dev.index
-    if index >= cp.cuda.runtime.getDeviceCount():
-        raise RuntimeError(
-            f"device cuda:{index} was asked for but only "
-            f"{cp.cuda.runtime.getDeviceCount()} GPU(s) are visible"
-        )
+    index = cuda_index(dev)
+    cp = _cupy
     if isinstance(array, cp.ndarray) and array.device.id == index:
         return array
     with cp.cuda.Device(index):

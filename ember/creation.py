@@ -1,6 +1,10 @@
 """Creating tensors: from data (``tensor``, ``as_tensor``, ``from_numpy``), filled (``zeros``,
 ``ones``, ``full``, ``empty``, ``eye``, ``*_like``), ranges (``arange``, ``linspace``) and random
-(``rand``, ``randn``, ``randint``, ``randperm``, ``normal``)."""
+(``rand``, ``randn``, ``randint``, ``randperm``, ``normal``).
+
+Random tensors are always drawn from ember's CPU generator and then copied to ``device``: one seed
+gives the same values on the CPU and on a GPU, at the price of a host-to-device copy (ops that draw
+inside training, such as dropout, draw on the GPU with CuPy's generator instead)."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ def _finish(array, dtype, device, requires_grad) -> Tensor:
         d = backend.to_dtype(dtype).np
         if array.dtype != d:
             array = array.astype(d)
-    if device is not None and backend.as_device(device).type != "cpu":
+    if device is not None:  # to the CPU too: ember.tensor(gpu_tensor, device="cpu")
         array = backend.move_array(array, backend.as_device(device))
     t = Tensor._wrap(array)
     if requires_grad:
@@ -32,6 +36,9 @@ def _infer_array(data, dtype=None):
     """
     if isinstance(data, Tensor):
         return data._data
+    if hasattr(data, "__cuda_array_interface__") and not hasattr(data, "detach"):
+        backend.dtype_of(data)  # a CuPy array stays on its GPU; its dtype must be one of ours
+        return data
     if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in _flat(data)):
         data = _to_nested(data)
     if dtype is not None:
@@ -66,9 +73,9 @@ def _to_nested(data):
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested list, array or tensor)."""
     arr = _infer_array(data, None if isinstance(data, Tensor) else dtype)
-    if device is None and isinstance(data, Tensor):
-        device = data.device
-    arr = arr.copy() if type(arr) is np.ndarray else backend.get_array_module(arr).array(arr)
+    if device is None and (isinstance(data, Tensor) or type(arr) is not np.ndarray):
+        device = backend.device_of(arr)
+    arr = arr.copy()  # NumPy and CuPy arrays alike; the copy stays on the array's device
     return _finish(arr, dtype, device, requires_grad)
 
 
@@ -104,8 +111,7 @@ def _xp(device):
     dev = backend.as_device(device)
     if dev.type == "cpu":
         return np, None
-    backend.move_array(np.zeros(0), dev)  # raises the helpful error when CUDA is unavailable
-    return backend.cupy_module(), dev
+    return backend.cupy_module(), backend.resolve_device(dev)  # raises the install hint without a GPU
 
 
 def _filled(fill, size, dtype, device, requires_grad):
@@ -114,7 +120,7 @@ def _filled(fill, size, dtype, device, requires_grad):
     if dev is None:
         arr = np.full(size, fill, dtype=_float(dtype)) if fill is not None else np.empty(size, _float(dtype))
     else:
-        with xp.cuda.Device(dev.index or 0):
+        with xp.cuda.Device(dev.index):
             arr = xp.full(size, fill, dtype=_float(dtype)) if fill is not None else xp.empty(size, _float(dtype))
     return _finish(arr, None, None, requires_grad)
 
@@ -230,9 +236,13 @@ def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None
     """Normal samples with the given mean and standard deviation (numbers, with ``size``)."""
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
-    shape = tuple(size) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
-    arr = get_rng(generator).normal(backend.move_array(np.asarray(m), backend.CPU),
-                                    backend.move_array(np.asarray(s), backend.CPU), size=shape)
+    if device is None and isinstance(mean, Tensor):
+        device = mean.device
+    # drawn on the CPU generator (a GPU mean/std is copied over): np.asarray refuses CuPy arrays
+    m = backend.move_array(m, backend.CPU) if hasattr(m, "__cuda_array_interface__") else np.asarray(m)
+    s = backend.move_array(s, backend.CPU) if hasattr(s, "__cuda_array_interface__") else np.asarray(s)
+    shape = tuple(size) if size is not None else np.broadcast_shapes(m.shape, s.shape)
+    arr = get_rng(generator).normal(m, s, size=shape)
     return _finish(arr.astype(_float(dtype)), None, device, False)
 
 

@@ -126,8 +126,8 @@ class Tensor:
             )
         if type(self._data) is not np.ndarray:
             raise TypeError(
-                f"can't convert {self.device} tensor to numpy. Use Tensor.cpu() to copy the tensor "
-                "to host memory first."
+                f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy "
+                "the tensor to host memory first."
             )
         return self._data
 
@@ -140,6 +140,7 @@ class Tensor:
         return self._data.item()
 
     def tolist(self):
+        """The values as (nested) Python numbers; a GPU tensor is copied to the host first."""
         return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):

@@ -6,11 +6,21 @@ ember's own finite-difference ``gradcheck``. Every op test is then one line::
 
 ``m`` is the ``torch`` or ``ember`` module (ember mirrors PyTorch's names), so the same lambda
 serves both frameworks. Methods and operators work the same way (``lambda m, x: x.exp()``).
+
+On a machine with a GPU (CuPy installed and a device visible) ``check`` also runs the op on CUDA:
+the same inputs moved to the GPU must give the CPU values and gradients, on the GPU, and match
+PyTorch CUDA when torch has it. ``EMBER_TEST_CUDA=1`` makes that mandatory (an error without a GPU),
+``EMBER_TEST_CUDA=0`` turns it off; unset, it runs when a GPU is found. The CPU-only run pays one
+cached ``is_available()`` call. Write lambdas device-agnostically (``m.ones_like(x)``, not
+``m.ones(3)``), as a CUDA PyTorch script must.
 """
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+import pytest
 import torch
 
 import ember
@@ -51,14 +61,94 @@ def _flat_tensors(out):
     return [out]
 
 
+_CUDA_STATE: dict = {}
+
+
+def cuda_wanted(cuda: bool | None = None) -> bool:
+    """Whether ``check`` runs ops on CUDA too: ``cuda`` when given, else ``EMBER_TEST_CUDA``
+    ("1" forces, "0" disables), else whether a GPU is available (looked up once)."""
+    if cuda is None:
+        flag = os.environ.get("EMBER_TEST_CUDA", "").strip().lower()
+        if flag in ("0", "false", "no", "off"):
+            return False
+        if flag in ("1", "true", "yes", "on"):
+            cuda = True
+    if cuda:
+        if not ember.cuda.is_available():
+            pytest.fail("CUDA checks were asked for (EMBER_TEST_CUDA=1 or cuda=True) but no GPU is "
+                        "usable: install CuPy (pip install -e '.[cuda]') on a machine with a GPU")
+        return True
+    if "auto" not in _CUDA_STATE:
+        _CUDA_STATE["auto"] = ember.cuda.is_available()
+    return _CUDA_STATE["auto"]
+
+
+def torch_cuda() -> bool:
+    """Whether this torch build can use the GPU (a CPU-only wheel cannot)."""
+    if "torch" not in _CUDA_STATE:
+        _CUDA_STATE["torch"] = bool(torch.cuda.is_available())
+    return _CUDA_STATE["torch"]
+
+
+def _same_device_error(e: BaseException) -> bool:
+    return "same device" in str(e)
+
+
+def _check_cuda(fn, torch_fn, arrays, grad_inputs, upstream, e_outs, e_grads, tol):
+    """Run ``fn`` on CUDA copies of the inputs; compare with ember's CPU results (``e_outs``,
+    ``e_grads``) and, when torch has CUDA, with torch on the GPU."""
+    atol, rtol, grad_atol, grad_rtol = tol
+    ct = [ember.tensor(a, device="cuda", requires_grad=g) for a, g in zip(arrays, grad_inputs)]
+    t_cuda = None
+    if torch_cuda():
+        tt = [torch.tensor(a, device="cuda", requires_grad=g) for a, g in zip(arrays, grad_inputs)]
+        try:
+            t_cuda = (torch_fn or fn)(torch, *tt)
+        except RuntimeError as e:
+            if not _same_device_error(e):
+                raise
+            # the test's lambda builds CPU tensors, which torch refuses too: nothing to compare
+            return
+    c_out = fn(ember, *ct)
+    c_outs = _flat_tensors(c_out)
+    assert len(c_outs) == len(e_outs), f"CUDA: ember returned {len(c_outs)} outputs, CPU {len(e_outs)}"
+    for i, (c, e) in enumerate(zip(c_outs, e_outs)):
+        assert c.device.type == "cuda", f"CUDA: output {i} is on {c.device}, expected the GPU"
+        assert tuple(c.shape) == tuple(e.shape) and c.dtype == e.dtype, \
+            f"CUDA: output {i} is {tuple(c.shape)} {c.dtype}, on the CPU {tuple(e.shape)} {e.dtype}"
+        np.testing.assert_allclose(_np(c), _np(e), atol=atol, rtol=rtol,
+                                   err_msg=f"CUDA forward values of output {i} vs CPU")
+    if t_cuda is not None:
+        for i, (c, t) in enumerate(zip(c_outs, _flat_tensors(t_cuda))):
+            np.testing.assert_allclose(_np(c), _np(t), atol=atol, rtol=rtol,
+                                       err_msg=f"CUDA forward values of output {i} vs torch CUDA")
+    if upstream is None:
+        return
+    diff = [c for c in c_outs if c.requires_grad]
+    assert len(diff) == len(upstream), "CUDA: a different set of outputs requires grad than on the CPU"
+    ember.autograd.backward(diff, [ember.tensor(u, dtype=c.dtype, device=c.device)
+                                   for u, c in zip(upstream, diff)])
+    for i, (c, eg) in enumerate(zip(ct, e_grads)):
+        if not grad_inputs[i] or eg is None:
+            continue
+        assert c.grad is not None, f"CUDA: input {i} got no gradient (it does on the CPU)"
+        assert c.grad.device.type == "cuda", f"CUDA: gradient of input {i} is on {c.grad.device}"
+        np.testing.assert_allclose(_np(c.grad), eg, atol=grad_atol, rtol=grad_rtol,
+                                   err_msg=f"CUDA gradient of input {i} vs CPU")
+
+
 def check(fn, shapes, *, low=-2.0, high=2.0, positive=False, grad=True, atol=1e-6, rtol=1e-5,
           grad_atol=1e-6, grad_rtol=1e-5, seed=0, gradcheck_=True, inputs=None, torch_fn=None,
-          grad_inputs=None):
+          grad_inputs=None, cuda=None):
     """Compare ``fn(ember, *xs)`` with ``fn(torch, *xs)``: values, gradients, and gradcheck.
 
     ``inputs`` overrides the random arrays (for ops that need special values); ``grad_inputs``
     is a list of booleans saying which inputs are differentiated (floating ones by default).
+    ``cuda``: also run on the GPU (``True`` requires one, ``False`` never, ``None`` see
+    :func:`cuda_wanted`).
     """
+    on_cuda = cuda_wanted(cuda)
+    tol = (atol, rtol, grad_atol, grad_rtol)
     arrays = inputs if inputs is not None else make_inputs(shapes, low, high, seed, positive)
     arrays = [np.asarray(a) for a in arrays]
     if grad_inputs is None:
@@ -74,6 +164,8 @@ def check(fn, shapes, *, low=-2.0, high=2.0, positive=False, grad=True, atol=1e-
         assert str(t.dtype).split(".")[-1] == e.dtype.name, f"dtype: ember {e.dtype} torch {t.dtype}"
         np.testing.assert_allclose(_np(e), _np(t), atol=atol, rtol=rtol, err_msg="forward values")
     if not any(grad_inputs):
+        if on_cuda:
+            _check_cuda(fn, torch_fn, arrays, grad_inputs, None, e_outs, None, tol)
         return
     rng = np.random.default_rng(seed + 1)
     diff = [(t, e) for t, e in zip(t_outs, e_outs) if t.requires_grad]
@@ -93,6 +185,9 @@ def check(fn, shapes, *, low=-2.0, high=2.0, positive=False, grad=True, atol=1e-
         assert tuple(e.grad.shape) == tuple(t.grad.shape), f"grad shape of input {i}"
         np.testing.assert_allclose(_np(e.grad), _np(t.grad), atol=grad_atol, rtol=grad_rtol,
                                    err_msg=f"gradient of input {i}")
+    if on_cuda:
+        e_grads = [_np(e.grad) if e.grad is not None else None for e in et]
+        _check_cuda(fn, torch_fn, arrays, grad_inputs, upstream, e_outs, e_grads, tol)
     if gradcheck_:
         xs = [ember.tensor(a, requires_grad=g) for a, g in zip(arrays, grad_inputs)]
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember import backend
 from ember.tensor import Tensor
+
+
+def _host64(a) -> np.ndarray:
+    """A float64 NumPy copy of an array that may live on a GPU, flattened."""
+    return np.array(backend.move_array(a, backend.CPU), dtype=np.float64).ravel()
 
 
 def _as_tuple(x):
@@ -32,9 +38,9 @@ def _numeric_jacobians(fn, inputs, eps):
             orig = flat[k].item()
             # grad mode stays on: fn may itself differentiate (gradgradcheck's vector-Jacobian product)
             flat[k] = orig + eps
-            plus = [np.array(o._data, dtype=np.float64).ravel() for o in _outputs(fn, inputs)]
+            plus = [_host64(o._data) for o in _outputs(fn, inputs)]
             flat[k] = orig - eps
-            minus = [np.array(o._data, dtype=np.float64).ravel() for o in _outputs(fn, inputs)]
+            minus = [_host64(o._data) for o in _outputs(fn, inputs)]
             flat[k] = orig
             for i in range(len(outs)):
                 cols[i][:, k] = (plus[i] - minus[i]) / (2 * eps)
@@ -57,11 +63,12 @@ def _analytic_jacobians(outs, inputs):
         for r in range(out._data.size):
             onehot = np.zeros(out._data.size, dtype=out._data.dtype)
             onehot[r] = 1
-            gs = grad([out], [x for _, x in wrt], [Tensor(onehot.reshape(out._data.shape))],
+            seed = Tensor(backend.move_array(onehot.reshape(out._data.shape), out.device))
+            gs = grad([out], [x for _, x in wrt], [seed],
                       retain_graph=True, allow_unused=True)
             for (j, x), g in zip(wrt, gs):
                 if g is not None:
-                    rows[j][r] = np.asarray(g._data, dtype=np.float64).ravel()
+                    rows[j][r] = _host64(g._data)
         for j, _ in wrt:
             jac[(i, j)] = rows[j]
     return jac
@@ -105,8 +112,9 @@ def gradgradcheck(fn, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: flo
     outs = _outputs(fn, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(seed)
-        grad_outputs = tuple(Tensor(rng.standard_normal(o._data.shape)).requires_grad_()
-                             for o in outs)
+        grad_outputs = tuple(
+            Tensor(backend.move_array(rng.standard_normal(o._data.shape), o.device)).requires_grad_()
+            for o in outs)
     grad_outputs = _as_tuple(grad_outputs)
     n = len(inputs)
     wrt = [j for j, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]

@@ -42,10 +42,28 @@ def _add_at(xp, target, key, values) -> None:
     """``target[key] += values`` where repeated positions in ``key`` all count."""
     if xp is np:
         np.add.at(target, key, values)
-    else:  # CuPy's counterpart of np.add.at
-        import cupyx
+        return
+    # CuPy accumulates with CUDA's atomicAdd, which has no float16, int64 or small-int version
+    name = target.dtype.name
+    if name == "int64":  # two's-complement sums are the same bits as unsigned ones
+        _scatter_add(xp, target.view(xp.uint64), key,
+                     xp.asarray(values).astype(xp.int64).view(xp.uint64))
+        return
+    wide = {"float16": "float32", "int16": "int32", "int8": "int32", "uint8": "int32",
+            "bool": "int32"}.get(name)  # bool: the cast back makes any nonzero count True
+    if wide is None:
+        _scatter_add(xp, target, key, values)
+    else:
+        acc = target.astype(wide)
+        _scatter_add(xp, acc, key, xp.asarray(values).astype(wide))
+        target[...] = acc.astype(target.dtype)
 
-        cupyx.scatter_add(target, key, values)
+
+def _scatter_add(xp, target, key, values) -> None:
+    """CuPy's ``np.add.at`` (``cupyx.scatter_add``, documented for every CuPy since v8)."""
+    import cupyx
+
+    cupyx.scatter_add(target, key, values)
 
 
 def _on_device(arr, like):
@@ -217,7 +235,7 @@ def setitem(x: Tensor, key, value) -> None:
         except IndexError as e:
             raise _raise_index_error(e, data.shape) from None
         except ValueError as e:
-            if not data.flags.writeable:
+            if not getattr(data.flags, "writeable", True):  # CuPy's flags have no writeable
                 raise RuntimeError(
                     "index_put_: this tensor is a broadcast view (from expand/broadcast_to) whose "
                     "elements share memory; clone() it before writing into it") from None
