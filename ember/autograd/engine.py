@@ -17,6 +17,9 @@ from heapq import heappop, heappush
 
 from ember.autograd import graph
 from ember.autograd.graph import Node
+from ember.tensor import Tensor
+
+_wrap = Tensor._wrap
 
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -69,13 +72,15 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     # Gradients on their way to a node are summed in ``node.grad``; those for leaves in ``leaves``
     # (id -> [leaf, gradient]), in the order the leaves were first reached.
     leaves: dict[int, list] = {}
+    # Gradients meeting at a node are summed as plain arrays unless the sum must be differentiable.
+    add = _add_recorded if create_graph else _add_arrays
 
     def deliver_leaf(leaf, g):
         entry = leaves.get(id(leaf))
         if entry is None:
             leaves[id(leaf)] = [leaf, g]
         else:
-            entry[1] = entry[1] + g
+            entry[1] = add(entry[1], g)
 
     heap = []  # (-node.seq, node): the most recently recorded pending node comes out first
     for p, g in zip(producers, root_grads):
@@ -84,7 +89,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 p.grad = g
                 heappush(heap, (-p.seq, p))
             else:
-                p.grad = p.grad + g
+                p.grad = add(p.grad, g)
         else:
             deliver_leaf(p, g)
 
@@ -125,7 +130,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                         producer.grad = gi
                         heappush(heap, (-producer.seq, producer))
                     else:
-                        producer.grad = prev + gi
+                        producer.grad = add(prev, gi)
                 else:
                     deliver_leaf(producer, gi)
 
@@ -139,7 +144,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             elif leaf.grad is None:
                 leaf.grad = g if create_graph else _own(g, given)
             else:
-                leaf.grad = leaf.grad + g
+                leaf.grad = add(leaf.grad, g)
     except BaseException:
         for _, node in heap:  # leave no half-summed gradients behind on the graph
             node.grad = None
@@ -160,6 +165,14 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             )
         result.append(g)
     return tuple(result)
+
+
+def _add_arrays(a, b):
+    return _wrap(a._data + b._data)
+
+
+def _add_recorded(a, b):
+    return a + b
 
 
 def _run_hooks(hooks, g):

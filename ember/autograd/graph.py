@@ -70,7 +70,7 @@ def record(name, out, inputs, backward, saved=(), save_output=False):
     """
     if type(out) is not ndarray and isinstance(out, generic):
         out = asarray(out)  # NumPy returns scalars from 0-d ufuncs and full reductions
-    t = Tensor.__new__(Tensor)
+    t = _new_tensor(Tensor)
     t._data = out
     t.grad = None
     t._version = 0
@@ -78,13 +78,23 @@ def record(name, out, inputs, backward, saved=(), save_output=False):
     if GRAD_ENABLED:
         for x in inputs:
             if x.requires_grad:
-                t.requires_grad = True
-                t._node = node = Node(
-                    name, backward,
-                    tuple([i._node or (i if i.requires_grad else None) for i in inputs]), saved)
+                # Node.__init__, inlined: this runs once per recorded op
+                node = _new_node(Node)
+                node.name = name
+                node.backward = backward
+                node.inputs = tuple([i._node or (i if i.requires_grad else None) for i in inputs])
+                node.hooks = None
+                node.grad = None
+                node.seq = _next_seq()
                 if save_output:
-                    node.saved = saved + (t,)
-                    node.versions = node.versions + (0,)
+                    saved = saved + (t,)
+                if saved:
+                    node.versions = tuple([s._version for s in saved])
+                else:
+                    node.versions = ()
+                node.saved = saved
+                t.requires_grad = True
+                t._node = node
                 return t
     t.requires_grad = False
     t._node = None
@@ -92,3 +102,6 @@ def record(name, out, inputs, backward, saved=(), save_output=False):
 
 
 from ember.tensor import Tensor  # noqa: E402  (graph.py and tensor.py refer to each other)
+
+_new_tensor = Tensor.__new__
+_new_node = Node.__new__
