@@ -111,6 +111,14 @@ def test_check_cuda_switch(monkeypatch):
     assert cuda_wanted() is HAS_GPU
 
 
+@no_gpu
+def test_gpu_benchmark_exits_clearly_without_gpu(capsys):
+    from benchmarks import gpu
+
+    assert gpu.main(["--quick"]) == 2
+    assert "pip install" in capsys.readouterr().err
+
+
 def test_device_strings():
     assert str(ember.device("cuda:1")) == "cuda:1"
     assert ember.device("cuda", 0) == "cuda:0"
@@ -231,7 +239,8 @@ _OPS = {
     "gather_scatter": (lambda m, x, i: (x.gather(1, i), m.zeros_like(x).scatter_add(1, i, x[:, :4]),
                                         x.index_select(1, i[0]), x.masked_fill(x > 1, 0.5)),
                        None),
-    "conv2d": (lambda m, x, w, b: F(m).conv2d(x, w, b, stride=1, padding=1), [(2, 3, 6, 6), (4, 3, 3, 3), (4,)]),
+    "conv2d": (lambda m, x, w, b: F(m).conv2d(x, w, b, stride=1, padding=1),
+               [(2, 3, 6, 6), (4, 3, 3, 3), (4,)]),
     "conv1d": (lambda m, x, w: F(m).conv1d(x, w, stride=2), [(2, 3, 9), (4, 3, 3)]),
     "conv_transpose2d": (lambda m, x, w: F(m).conv_transpose2d(x, w, stride=2), [(1, 2, 4, 4), (2, 3, 3, 3)]),
     "pool": (lambda m, x: (F(m).max_pool2d(x, 2), F(m).avg_pool2d(x, 2),
@@ -239,9 +248,9 @@ _OPS = {
     "norm_layers": (lambda m, x, w, b: (F(m).layer_norm(x, (5,), w, b),
                                         F(m).batch_norm(x, None, None, w, b, training=True)),
                     [(4, 5), (5,), (5,)]),
-    "losses": (lambda m, x, t, p: (F(m).cross_entropy(x, t, label_smoothing=0.1), F(m).nll_loss(
-        F(m).log_softmax(x, 1), t), F(m).mse_loss(x, p), F(m).binary_cross_entropy_with_logits(x, p.sigmoid())),
-               None),
+    "losses": (lambda m, x, t, p: (F(m).cross_entropy(x, t, label_smoothing=0.1),
+                                   F(m).nll_loss(F(m).log_softmax(x, 1), t), F(m).mse_loss(x, p),
+                                   F(m).binary_cross_entropy_with_logits(x, p.sigmoid())), None),
     "embedding": (lambda m, w, i: F(m).embedding(i, w), None),
 }
 
