@@ -46,6 +46,17 @@ N_IMAGES = 4096  # the first 4096 MNIST training images
 STEPS = 50
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """PyTorch's intra-op threads spin-wait; on a small, busy machine (2 shared cores) two of them
+    made its side of these loops 20 times slower. One thread keeps the file fast; the measured
+    differences are the same with one thread or two."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def mnist():
     """The first N_IMAGES MNIST training images (float32, N x 1 x 28 x 28, in [0, 1]) and labels."""
@@ -126,7 +137,7 @@ def train(m, model, loader, optimizer, record_grads: bool = False):
 
 def run_both(case: str, x: np.ndarray, y: np.ndarray, steps: int, dtype=np.float32,
              record_grads: bool = False):
-    builder, make_opt, batch_size, lr = CASES[case]
+    _, make_opt, batch_size, lr = CASES[case]
     tmodel, emodel = build_pair(case, dtype)
     initial = {k: v.numpy().copy() for k, v in tmodel.state_dict().items()}
     batches = index_batches(batch_size, steps)
