@@ -32,6 +32,10 @@ from ember.nn import functional, init, utils  # noqa: F401
 
 
 def __getattr__(name):
+    if name == "parallel":  # loaded on use: it pulls in ember.distributed
+        import importlib
+
+        return importlib.import_module("ember.nn.parallel")
     if name == "Sequential":
         # The one deliberate upward reference (nn -> models): the SPEC makes nn.Sequential a
         # Keras-style Model too (compile/fit), and ember.models.Sequential is that class, built

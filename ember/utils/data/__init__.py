@@ -18,9 +18,11 @@ from ember.utils.data.sampler import (
     WeightedRandomSampler,
 )
 from ember.utils.data.dataloader import DataLoader, default_collate, default_convert
+from ember.utils.data.distributed import DistributedSampler
 
 __all__ = [
     "Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
     "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler",
     "WeightedRandomSampler", "DataLoader", "default_collate", "default_convert",
+    "DistributedSampler",
 ]

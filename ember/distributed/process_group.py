@@ -1,0 +1,552 @@
+"""The default process group and the collectives that run in it.
+
+One process group exists per process (PyTorch's "default group"); ``group=`` arguments are
+accepted for signature compatibility and must be ``None``. Collectives are blocking: when they
+return, the tensor holds the result (``async_op=True`` returns an already completed work handle).
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import importlib.util
+import os
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from ember import backend
+from ember.tensor import Tensor
+
+MPI_MISSING = (
+    'ember.distributed needs mpi4py and an MPI library: pip install "ember[mpi]" (mpi4py and the '
+    "MPICH wheel), then start the processes with an MPI launcher: mpiexec -n 2 python train.py"
+)
+
+# torch's default collective timeout: long enough for slow first steps (compilation, data
+# loading on one rank), short enough that a dead job does not hold its machines for hours.
+DEFAULT_TIMEOUT = 1800.0
+
+
+class ReduceOp(enum.Enum):
+    """How :func:`all_reduce` and :func:`reduce` combine the ranks' values."""
+
+    SUM = "sum"
+    AVG = "avg"
+    PRODUCT = "product"
+    MIN = "min"
+    MAX = "max"
+
+    def __repr__(self) -> str:
+        return f"ReduceOp.{self.name}"
+
+
+class _Work:
+    """What ``async_op=True`` returns. ember's collectives are blocking, so it is already done."""
+
+    def wait(self, timeout=None) -> bool:
+        return True
+
+    def is_completed(self) -> bool:
+        return True
+
+
+class _Group:
+    """The state of the default process group (one per process)."""
+
+    def __init__(self, MPI, comm, backend_name: str, timeout: float | None):
+        self.MPI = MPI
+        self.comm = comm
+        self.backend = backend_name
+        self.rank = comm.Get_rank()
+        self.world_size = comm.Get_size()
+        self.timeout = timeout
+        self.nccl = None          # cupy.cuda.nccl.NcclCommunicator with backend "nccl"
+        self.nccl_device = None   # the GPU that communicator drives
+        # CUDA-aware MPI can read GPU memory directly; we cannot detect that portably, so the
+        # user says so (Open MPI built with CUDA, MVAPICH2-GDR, Cray MPICH with GPU support).
+        self.cuda_aware = os.environ.get("EMBER_MPI_CUDA_AWARE", "") == "1"
+        self.watchdog = _Watchdog(self)
+        self.prev_excepthook = None
+
+
+_GROUP: _Group | None = None
+
+
+# -------------------------------------------------------------------------------- availability
+
+
+def is_mpi_available() -> bool:
+    """True when mpi4py is installed (it is not imported here: importing it starts MPI)."""
+    return importlib.util.find_spec("mpi4py") is not None
+
+
+def is_nccl_available() -> bool:
+    """True when CuPy with NCCL support and at least one GPU are present."""
+    cp = backend.cupy_module()
+    if cp is None:
+        return False
+    try:
+        from cupy.cuda import nccl
+    except ImportError:
+        return False
+    return bool(getattr(nccl, "available", True))
+
+
+def is_available() -> bool:
+    """True when ``ember.distributed`` can create a process group (mpi4py is installed)."""
+    return is_mpi_available()
+
+
+def is_initialized() -> bool:
+    """True between :func:`init_process_group` and :func:`destroy_process_group`."""
+    return _GROUP is not None
+
+
+def _require(group=None) -> _Group:
+    if group is not None:
+        raise ValueError("ember.distributed has a single (default) process group; pass group=None")
+    if _GROUP is None:
+        raise RuntimeError(
+            "Default process group has not been initialized, please make sure to call "
+            "ember.distributed.init_process_group() first"
+        )
+    return _GROUP
+
+
+def _active_group() -> _Group | None:
+    """The process group when one exists with more than one rank (what ``fit`` checks)."""
+    g = _GROUP
+    return g if g is not None and g.world_size > 1 else None
+
+
+def get_rank(group=None) -> int:
+    """This process's rank, ``0 .. world_size - 1``."""
+    return _require(group).rank
+
+
+def get_world_size(group=None) -> int:
+    """The number of processes in the group."""
+    return _require(group).world_size
+
+
+def get_backend(group=None) -> str:
+    """``"mpi"`` or ``"nccl"``."""
+    return _require(group).backend
+
+
+# ------------------------------------------------------------------------------ init / destroy
+
+
+def _load_mpi():
+    try:
+        from mpi4py import MPI
+    except ImportError as e:
+        raise ImportError(MPI_MISSING) from e
+    return MPI
+
+
+def _seconds(timeout) -> float | None:
+    if timeout is None:
+        env = os.environ.get("EMBER_DIST_TIMEOUT")
+        return float(env) if env else DEFAULT_TIMEOUT
+    if isinstance(timeout, datetime.timedelta):
+        timeout = timeout.total_seconds()
+    timeout = float(timeout)
+    if timeout <= 0:
+        raise ValueError(f"timeout must be positive, got {timeout}")
+    return None if timeout == float("inf") else timeout
+
+
+def init_process_group(backend: str | None = None, init_method: str | None = None,
+                       timeout: float | datetime.timedelta | None = None, world_size: int = -1,
+                       rank: int = -1, store: Any = None, group_name: str = "",
+                       device_id: int | None = None) -> None:
+    """Join the default process group; every rank of the job must call it.
+
+    Args:
+        backend: ``"mpi"`` (default) or ``"nccl"`` (GPU tensors over NCCL; needs CuPy).
+        init_method: ``None`` or ``"env://"``; ranks always come from the MPI launcher.
+        timeout: seconds (or a ``timedelta``) a collective may wait for the other ranks before
+            the job is aborted with a message naming the operation. Default 1800 s, or the
+            ``EMBER_DIST_TIMEOUT`` environment variable.
+        world_size, rank: optional checks: when given they must equal what MPI reports.
+        store, group_name: accepted for PyTorch compatibility, unused.
+        device_id: the GPU this rank uses with NCCL; default: the rank among the processes on
+            the same machine, modulo the number of visible GPUs. It becomes the current device,
+            so ``model.to("cuda")`` lands on it.
+
+    Also installs an exception hook: an uncaught exception on any rank prints its traceback,
+    names the rank and calls ``MPI_Abort``, which ends every process of the job, so no rank is
+    left waiting forever in a collective for a peer that has died.
+
+    Raises:
+        ImportError: mpi4py is missing (the message says what to install).
+        RuntimeError: a group already exists, or ``rank``/``world_size`` disagree with MPI.
+    """
+    global _GROUP
+    if _GROUP is not None:
+        raise RuntimeError("trying to initialize the default process group twice!")
+    name = (backend or "mpi").lower()
+    if name not in ("mpi", "nccl"):
+        raise ValueError(f"unknown backend {backend!r}: ember.distributed offers 'mpi' and 'nccl'"
+                         " (use 'mpi' where PyTorch would use 'gloo')")
+    if init_method not in (None, "env://"):
+        raise ValueError(f"init_method={init_method!r} is not supported: ember takes the ranks from "
+                         "the MPI launcher (mpiexec -n N python script.py); leave it None")
+    MPI = _load_mpi()
+    group = _Group(MPI, MPI.COMM_WORLD.Dup(), name, _seconds(timeout))
+    if world_size not in (-1, None) and world_size != group.world_size:
+        raise RuntimeError(f"world_size={world_size} was given but the MPI launcher started "
+                           f"{group.world_size} process(es)")
+    if rank not in (-1, None) and rank != group.rank:
+        raise RuntimeError(f"rank={rank} was given but MPI says this process is rank {group.rank}")
+    if name == "nccl":
+        _init_nccl(group, device_id)
+    group.prev_excepthook = sys.excepthook
+    sys.excepthook = _abort_on_uncaught
+    _GROUP = group
+
+
+def _init_nccl(group: _Group, device_id: int | None) -> None:
+    if not is_nccl_available():
+        raise RuntimeError(
+            "backend='nccl' needs CuPy built with NCCL and a GPU (pip install \"ember[cuda]\"); "
+            "use backend='mpi' on CPUs"
+        )
+    import cupy
+    from cupy.cuda import nccl
+
+    from ember import cuda as ember_cuda
+
+    if device_id is None:
+        # ranks sharing a machine take consecutive GPUs of that machine
+        local = group.comm.Split_type(group.MPI.COMM_TYPE_SHARED)
+        local_rank = local.Get_rank()
+        local.Free()
+        device_id = local_rank % cupy.cuda.runtime.getDeviceCount()
+    ember_cuda.set_device(device_id)
+    # NCCL's rendezvous token is made by rank 0 and shared over MPI; every rank then joins.
+    uid = nccl.get_unique_id() if group.rank == 0 else None
+    with group.watchdog.watch("init_process_group(nccl)"):
+        uid = group.comm.bcast(uid, root=0)
+        with cupy.cuda.Device(device_id):
+            group.nccl = nccl.NcclCommunicator(group.world_size, uid, group.rank)
+    group.nccl_device = device_id
+
+
+def destroy_process_group(group=None) -> None:
+    """Leave the process group: frees the NCCL communicator and restores the exception hook.
+
+    MPI itself stays initialised (mpi4py finalises it at exit), so a new group may be created.
+    """
+    global _GROUP
+    g = _require(group)
+    g.watchdog.stop()
+    if g.nccl is not None:
+        g.nccl.destroy()
+        g.nccl = None
+    if sys.excepthook is _abort_on_uncaught:
+        sys.excepthook = g.prev_excepthook or sys.__excepthook__
+    g.comm.Free()
+    _GROUP = None
+
+
+def _abort_on_uncaught(exc_type, exc, tb) -> None:
+    """``sys.excepthook`` while a group exists: report, then end the whole job.
+
+    Without it the failing process would exit (mpi4py then finalises MPI) while the others stay
+    blocked in their next collective forever.
+    """
+    g = _GROUP
+    prev = (g.prev_excepthook if g is not None else None) or sys.__excepthook__
+    if g is None or g.world_size == 1:
+        prev(exc_type, exc, tb)
+        return
+    try:
+        prev(exc_type, exc, tb)
+        sys.stderr.write(
+            f"ember.distributed: rank {g.rank} of {g.world_size} failed with "
+            f"{exc_type.__name__}: {exc}; aborting all ranks (MPI_Abort) so that none waits "
+            "forever for it\n"
+        )
+        sys.stderr.flush()
+        sys.stdout.flush()
+    finally:
+        g.MPI.COMM_WORLD.Abort(1)
+
+
+# ------------------------------------------------------------------------------------ watchdog
+
+
+class _Watchdog:
+    """Aborts the job when a collective blocks longer than the group's timeout.
+
+    Collectives mark their start and end; a daemon thread (started on first use) checks the
+    running one every ``min(1 s, timeout / 4)``. mpi4py releases the GIL inside MPI calls, so the
+    thread runs while the main thread is blocked.
+    """
+
+    def __init__(self, group: _Group):
+        self.group = group
+        self.op: str | None = None
+        self.since = 0.0
+        self.thread: threading.Thread | None = None
+        self.stopped = threading.Event()
+
+    @contextmanager
+    def watch(self, op: str):
+        if self.group.timeout is None or self.group.world_size == 1:
+            yield
+            return
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="ember-dist-watchdog",
+                                           daemon=True)
+            self.thread.start()
+        self.since = time.monotonic()
+        self.op = op
+        try:
+            yield
+        finally:
+            self.op = None
+
+    def _run(self) -> None:
+        g = self.group
+        interval = min(1.0, g.timeout / 4)
+        while not self.stopped.wait(interval):
+            op = self.op
+            if op is not None and time.monotonic() - self.since > g.timeout:
+                sys.stderr.write(
+                    f"ember.distributed: rank {g.rank} of {g.world_size}: {op} waited more than "
+                    f"{g.timeout:g} s for the other ranks (one of them has probably failed, "
+                    "hung, or skipped this collective); aborting all ranks (MPI_Abort)\n"
+                )
+                sys.stderr.flush()
+                g.MPI.COMM_WORLD.Abort(1)
+                return
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+# ---------------------------------------------------------------------------- array plumbing
+
+# dtypes MPI cannot reduce (half floats, booleans) travel as a wider type and are cast back
+_WIRE = {np.dtype(np.float16): np.dtype(np.float32), np.dtype(np.bool_): np.dtype(np.int32)}
+
+
+def _tensor_array(t, what: str):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{what} expects an ember Tensor, got {type(t).__name__}")
+    return t._data
+
+
+def _is_cuda(arr) -> bool:
+    return type(arr) is not np.ndarray
+
+
+def _host_buffer(g: _Group, arr):
+    """``(buf, write_back)``: a contiguous array MPI can use for ``arr``, and how to copy the
+    result back into ``arr`` (``None`` when ``buf`` is ``arr`` itself)."""
+    wire = _WIRE.get(arr.dtype, arr.dtype)
+    if not _is_cuda(arr):
+        if wire == arr.dtype and arr.flags.c_contiguous:
+            return arr, None
+        buf = np.ascontiguousarray(arr, dtype=wire)
+    elif g.cuda_aware and wire == arr.dtype and arr.flags.c_contiguous:
+        import cupy
+
+        cupy.cuda.get_current_stream().synchronize()  # MPI reads the memory outside the stream
+        return arr, None
+    else:
+        buf = np.ascontiguousarray(arr.get(), dtype=wire)
+
+    def write_back():
+        if _is_cuda(arr):
+            import cupy
+
+            arr[...] = cupy.asarray(buf).astype(arr.dtype, copy=False)
+        else:
+            arr[...] = buf.astype(arr.dtype, copy=False)
+
+    return buf, write_back
+
+
+def _mpi_op(g: _Group, op: ReduceOp):
+    M = g.MPI
+    return {ReduceOp.SUM: M.SUM, ReduceOp.AVG: M.SUM, ReduceOp.PRODUCT: M.PROD,
+            ReduceOp.MIN: M.MIN, ReduceOp.MAX: M.MAX}[op]
+
+
+def _as_op(op) -> ReduceOp:
+    if isinstance(op, ReduceOp):
+        return op
+    if isinstance(op, str) and op.upper() in ReduceOp.__members__:
+        return ReduceOp[op.upper()]
+    raise ValueError(f"op must be an ember.distributed.ReduceOp (SUM, AVG, PRODUCT, MIN, MAX), "
+                     f"got {op!r}")
+
+
+def _use_nccl(g: _Group, arr) -> bool:
+    return g.nccl is not None and _is_cuda(arr)
+
+
+def _bump(t: Tensor) -> None:
+    t._version += 1  # written in place: autograd must notice if the old values were saved
+
+
+# --------------------------------------------------------------------------------- collectives
+
+
+def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group=None, async_op: bool = False):
+    """Combine ``tensor`` across ranks with ``op``; every rank receives the result in place.
+
+    ``AVG`` is the sum divided by the world size (floating tensors only).
+    """
+    g = _require(group)
+    op = _as_op(op)
+    arr = _tensor_array(tensor, "all_reduce")
+    if op is ReduceOp.AVG and arr.dtype.kind != "f":
+        raise TypeError(f"all_reduce with ReduceOp.AVG needs a floating tensor, got {arr.dtype}")
+    if g.world_size > 1:
+        if _use_nccl(g, arr):
+            from ember.distributed import _nccl
+
+            with g.watchdog.watch("all_reduce"):
+                _nccl.all_reduce(g, arr, op)
+        else:
+            buf, write_back = _host_buffer(g, arr)
+            with g.watchdog.watch("all_reduce"):
+                g.comm.Allreduce(g.MPI.IN_PLACE, buf, op=_mpi_op(g, op))
+            if op is ReduceOp.AVG:
+                buf /= g.world_size
+            if write_back is not None:
+                write_back()
+        _bump(tensor)
+    return _Work() if async_op else None
+
+
+def reduce(tensor: Tensor, dst: int, op: ReduceOp = ReduceOp.SUM, group=None,
+           async_op: bool = False):
+    """Combine ``tensor`` across ranks into rank ``dst``'s tensor (the others are unchanged)."""
+    g = _require(group)
+    op = _as_op(op)
+    _check_rank(g, dst, "dst")
+    arr = _tensor_array(tensor, "reduce")
+    if op is ReduceOp.AVG and arr.dtype.kind != "f":
+        raise TypeError(f"reduce with ReduceOp.AVG needs a floating tensor, got {arr.dtype}")
+    if g.world_size > 1:
+        buf, write_back = _host_buffer(g, arr)
+        with g.watchdog.watch("reduce"):
+            if g.rank == dst:
+                g.comm.Reduce(g.MPI.IN_PLACE, buf, op=_mpi_op(g, op), root=dst)
+            else:
+                g.comm.Reduce(buf, None, op=_mpi_op(g, op), root=dst)
+        if g.rank == dst:
+            if op is ReduceOp.AVG:
+                buf /= g.world_size
+            if write_back is not None:
+                write_back()
+            _bump(tensor)
+    return _Work() if async_op else None
+
+
+def broadcast(tensor: Tensor, src: int, group=None, async_op: bool = False):
+    """Copy rank ``src``'s ``tensor`` into ``tensor`` on every other rank (same shape/dtype)."""
+    g = _require(group)
+    _check_rank(g, src, "src")
+    arr = _tensor_array(tensor, "broadcast")
+    if g.world_size > 1:
+        if _use_nccl(g, arr):
+            from ember.distributed import _nccl
+
+            with g.watchdog.watch("broadcast"):
+                _nccl.broadcast(g, arr, src)
+        else:
+            buf, write_back = _host_buffer(g, arr)
+            with g.watchdog.watch("broadcast"):
+                g.comm.Bcast(buf, root=src)
+            if write_back is not None and g.rank != src:
+                write_back()
+        if g.rank != src:
+            _bump(tensor)
+    return _Work() if async_op else None
+
+
+def all_gather(tensor_list: list, tensor: Tensor, group=None, async_op: bool = False):
+    """Fill ``tensor_list[i]`` with rank ``i``'s ``tensor``, on every rank.
+
+    ``tensor_list`` holds ``world_size`` tensors of ``tensor``'s shape and dtype (written in
+    place, as in PyTorch).
+    """
+    g = _require(group)
+    arr = _tensor_array(tensor, "all_gather")
+    if not isinstance(tensor_list, (list, tuple)) or len(tensor_list) != g.world_size:
+        raise ValueError(f"all_gather needs a list of world_size={g.world_size} tensors, got "
+                         f"{len(tensor_list) if isinstance(tensor_list, (list, tuple)) else tensor_list!r}")
+    for i, t in enumerate(tensor_list):
+        out = _tensor_array(t, "all_gather")
+        if out.shape != arr.shape or out.dtype != arr.dtype:
+            raise ValueError(f"all_gather: tensor_list[{i}] has shape {tuple(out.shape)} and dtype "
+                             f"{out.dtype}, the input has {tuple(arr.shape)} and {arr.dtype}")
+    if _use_nccl(g, arr) and g.world_size > 1:
+        from ember.distributed import _nccl
+
+        with g.watchdog.watch("all_gather"):
+            gathered = _nccl.all_gather(g, arr)
+    else:
+        host = arr.get() if _is_cuda(arr) else arr
+        send = np.ascontiguousarray(host, dtype=_WIRE.get(arr.dtype, arr.dtype))
+        gathered = np.empty((g.world_size,) + tuple(arr.shape), dtype=send.dtype)
+        with g.watchdog.watch("all_gather"):
+            g.comm.Allgather(send, gathered)
+    for i, t in enumerate(tensor_list):
+        part = gathered[i]
+        if _is_cuda(t._data) and not _is_cuda(part):
+            import cupy
+
+            part = cupy.asarray(part)
+        elif not _is_cuda(t._data) and _is_cuda(part):
+            part = part.get()
+        t._data[...] = part.astype(t._data.dtype, copy=False)
+        _bump(t)
+    return _Work() if async_op else None
+
+
+def all_gather_object(object_list: list, obj: Any, group=None) -> None:
+    """Fill ``object_list`` (``world_size`` long) with every rank's picklable ``obj``."""
+    g = _require(group)
+    if len(object_list) != g.world_size:
+        raise ValueError(f"all_gather_object needs a list of world_size={g.world_size} entries")
+    with g.watchdog.watch("all_gather_object"):
+        object_list[:] = g.comm.allgather(obj)
+
+
+def broadcast_object_list(object_list: list, src: int = 0, group=None, device=None) -> None:
+    """Replace ``object_list``'s entries on every rank by those of rank ``src`` (pickled)."""
+    g = _require(group)
+    _check_rank(g, src, "src")
+    with g.watchdog.watch("broadcast_object_list"):
+        objs = g.comm.bcast(list(object_list) if g.rank == src else None, root=src)
+    object_list[:] = objs
+
+
+def barrier(group=None, async_op: bool = False, device_ids=None):
+    """Wait until every rank has reached this call (GPU work queued so far is finished first)."""
+    g = _require(group)
+    if g.nccl is not None:
+        import cupy
+
+        cupy.cuda.get_current_stream().synchronize()
+    with g.watchdog.watch("barrier"):
+        g.comm.Barrier()
+    return _Work() if async_op else None
+
+
+def _check_rank(g: _Group, r, what: str) -> None:
+    if not isinstance(r, (int, np.integer)) or not 0 <= r < g.world_size:
+        raise ValueError(f"{what} must be a rank in 0..{g.world_size - 1}, got {r!r}")
