@@ -223,3 +223,78 @@ def split_validation(x, y, validation_split: float):
         raise ValueError(f"validation_split={validation_split} of {n} samples leaves an empty "
                          "training or validation set")
     return (xa[:cut], ya[:cut]), (xa[cut:], ya[cut:])
+
+
+# ------------------------------------------------------------------- distributed (one shard each)
+
+
+class ShardedArrayBatches(ArrayBatches):
+    """One rank's share of in-memory arrays: the indices come from a sampler
+    (``DistributedSampler`` for training, an unpadded shard for evaluation)."""
+
+    def __init__(self, base: ArrayBatches, sampler):
+        self.x, self.y, self.n = base.x, base.y, base.n
+        self.batch_size, self.shuffle = base.batch_size, base.shuffle
+        self.sampler = sampler
+
+    def set_epoch(self, epoch: int) -> None:
+        if hasattr(self.sampler, "set_epoch"):
+            self.sampler.set_epoch(epoch)
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.sampler) / self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple]:
+        idx = self.sampler._indices()
+        xp = backend.get_array_module(self.x)
+        if xp is not np:
+            idx = xp.asarray(idx)
+        for start in range(0, len(idx), self.batch_size):
+            sl = idx[start:start + self.batch_size]
+            xb = Tensor._wrap(self.x[sl])
+            yield (xb,) if self.y is None else (xb, Tensor._wrap(self.y[sl]))
+
+
+class ShardedLoaderBatches(LoaderBatches):
+    """Batches from a ``DataLoader`` whose sampler gives this rank its share."""
+
+    def set_epoch(self, epoch: int) -> None:
+        sampler = getattr(self.loader, "sampler", None)
+        if hasattr(sampler, "set_epoch"):
+            sampler.set_epoch(epoch)
+
+
+def shard_batches(batches, rank: int, world_size: int, train: bool, seed: int = 0):
+    """This rank's part of ``batches`` for a distributed ``fit``/``evaluate``.
+
+    Training uses ``DistributedSampler`` semantics (a shared permutation padded to equal shares,
+    so every rank runs the same number of gradient steps); evaluation uses unpadded shards, so
+    every sample is counted exactly once when the ranks' sums are combined.
+    """
+    import warnings
+
+    from ember.utils.data import DataLoader, DistributedSampler, RandomSampler
+    from ember.utils.data.distributed import _ShardSampler
+
+    def sampler_for(source, shuffle):
+        if train:
+            return DistributedSampler(source, world_size, rank, shuffle=shuffle, seed=seed)
+        return _ShardSampler(source, world_size, rank)
+
+    if isinstance(batches, ArrayBatches):
+        return ShardedArrayBatches(batches, sampler_for(range(batches.n), batches.shuffle))
+    loader = batches.loader
+    if isinstance(getattr(loader, "sampler", None), DistributedSampler):
+        return ShardedLoaderBatches(loader, batches.device)  # the user sharded it already
+    if getattr(loader, "_iterable", False) or loader.batch_size is None or not hasattr(
+            getattr(loader, "batch_sampler", None), "sampler"):
+        warnings.warn(
+            "distributed fit: this DataLoader (an IterableDataset or a custom batch_sampler) "
+            "cannot be sharded automatically, so every rank reads all of it; give it a "
+            "DistributedSampler yourself", UserWarning, stacklevel=3)
+        return batches
+    shuffle = isinstance(loader.sampler, RandomSampler)
+    sharded = DataLoader(loader.dataset, batch_size=loader.batch_size,
+                         sampler=sampler_for(loader.dataset, shuffle), collate_fn=loader.collate_fn,
+                         drop_last=loader.drop_last)
+    return ShardedLoaderBatches(sharded, batches.device)

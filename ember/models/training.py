@@ -61,6 +61,142 @@ class _EpochLogs:
         return out
 
 
+# ----------------------------------------------------------------------------- distributed
+
+# Metric attributes that are counters (summed across ranks); everything else is configuration.
+# A custom metric can name more in a ``dist_counters`` attribute.
+_COUNTERS = ("correct", "total", "count", "matrix")
+
+
+def _process_group():
+    """The ``ember.distributed`` group when one with several ranks exists, else ``None``.
+
+    Looked up in ``sys.modules`` so a single-process ``fit`` never imports the distributed
+    package (or mpi4py).
+    """
+    mod = sys.modules.get("ember.distributed.process_group")
+    return mod._active_group() if mod is not None else None
+
+
+def _metric_state(m) -> dict:
+    from ember.metrics.metric import Metric
+
+    names = _COUNTERS + tuple(getattr(m, "dist_counters", ()))
+    state = {}
+    for k, v in vars(m).items():
+        if k in names:
+            state[k] = v.get() if hasattr(v, "get") and not isinstance(v, dict) else v
+        elif isinstance(v, Metric):
+            state[k] = _metric_state(v)  # e.g. the Mean inside MeanMetricWrapper
+    return state
+
+
+def _merge_states(states: list) -> Any:
+    first = states[0]
+    if isinstance(first, dict):
+        return {k: _merge_states([s[k] for s in states]) for k in first}
+    if isinstance(first, np.ndarray) and first.ndim:
+        # confusion matrices grow with the classes seen, which may differ between ranks
+        shape = tuple(max(s.shape[d] for s in states) for d in range(first.ndim))
+        total = np.zeros(shape, dtype=first.dtype)
+        for s in states:
+            total[tuple(slice(0, n) for n in s.shape)] += s
+        return total
+    return sum(states[1:], first)
+
+
+def _set_state(m, state: dict) -> None:
+    for k, v in state.items():
+        if isinstance(v, dict):
+            _set_state(getattr(m, k), v)
+        else:
+            setattr(m, k, v)
+
+
+def _reduce_logs(running: _EpochLogs, model, group) -> dict:
+    """The epoch's logs over every rank's samples: sample-weighted sums and counts are added,
+    compiled metrics' counters merged (so accuracy/F1 are exact, uneven shards included)."""
+    from ember import distributed as dist
+
+    metrics = model.compiled_metrics
+    mine = {"count": running.count, "sums": running.sums, "latest": sorted(running.latest),
+            "metrics": [_metric_state(m) for m in metrics]}
+    everyone = [None] * group.world_size
+    dist.all_gather_object(everyone, mine)
+    count = sum(e["count"] for e in everyone)
+    sums: dict[str, float] = {}
+    for e in everyone:
+        for k, v in e["sums"].items():
+            sums[k] = sums.get(k, 0.0) + v
+    seen = set().union(*(e["latest"] for e in everyone))
+    for i, m in enumerate(metrics):
+        _set_state(m, _merge_states([e["metrics"][i] for e in everyone]))
+    out = {k: v / count for k, v in sums.items()} if count else {}
+    out.update(running.latest)  # rank-local values that are not compiled metrics
+    out.update({m.name: m.result() for m in metrics if m.name in seen})
+    return out
+
+
+def _any_rank(group, flag: bool) -> bool:
+    """True on every rank when ``flag`` is true on any (keeps early stops in lockstep)."""
+    from ember import distributed as dist
+    from ember.creation import tensor
+
+    t = tensor([1 if flag else 0], dtype=backend.int32)
+    dist.all_reduce(t, dist.ReduceOp.MAX)
+    return bool(t.item())
+
+
+def _is_writer(cb) -> bool:
+    """Callbacks that write files or progress: they run on rank 0 only."""
+    from ember.callbacks import CSVLogger, ModelCheckpoint
+
+    return isinstance(cb, (ProgbarLogger, CSVLogger, ModelCheckpoint)) or bool(
+        getattr(cb, "rank_zero_only", False))
+
+
+def _distribute(model, group, train_batches, val_batches, callbacks):
+    """Set ``fit`` up for data parallelism: shards, gradient averaging, rank-0-only output.
+
+    Returns ``(train_batches, val_batches, callbacks, undo)``; ``undo()`` detaches what was
+    attached here and restores the callbacks' verbosity.
+    """
+    from ember import distributed as dist
+    from ember.random import get_rng
+
+    # one shuffling seed for all ranks (drawn from rank 0's generator, so manual_seed applies)
+    seed = [int(get_rng().integers(0, 2**31 - 1))]
+    dist.broadcast_object_list(seed, src=0)
+    train_batches = da.shard_batches(train_batches, group.rank, group.world_size, True, seed[0])
+    if val_batches is not None:
+        val_batches = da.shard_batches(val_batches, group.rank, group.world_size, False)
+    callbacks = list(callbacks or [])
+    muted = []
+    if group.rank != 0:
+        callbacks = [cb for cb in callbacks if not _is_writer(cb)]
+        for cb in callbacks:  # EarlyStopping & co. decide on every rank but print on rank 0
+            if getattr(cb, "verbose", 0):
+                muted.append((cb, cb.verbose))
+                cb.verbose = 0
+    reducer = model.__dict__.get("_ddp_reducer")
+    own = reducer is None
+    if own:  # not wrapped by the user: attach gradient averaging for this fit only
+        from ember.nn.parallel.distributed import Reducer
+
+        reducer = Reducer(model)
+        reducer.sync_module_state()
+        model.__dict__["_ddp_reducer"] = reducer
+
+    def undo():
+        for cb, v in muted:
+            cb.verbose = v
+        if own:
+            reducer.remove()
+            model.__dict__.pop("_ddp_reducer", None)
+
+    return train_batches, val_batches, callbacks, undo
+
+
 def _device_for(model, device):
     if device is not None:
         dev = backend.as_device(device)
@@ -127,6 +263,14 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
     val_batches = None
     if validation_data is not None:
         val_batches = _validation_batches(model, validation_data, batch_size, dev)
+    group = _process_group()
+    undo_distributed = None
+    if group is not None:
+        # data parallel: batch_size is per rank (the global batch is batch_size * world_size)
+        train_batches, val_batches, callbacks, undo_distributed = _distribute(
+            model, group, train_batches, val_batches, callbacks)
+        if group.rank != 0:
+            verbose = 0
 
     history = History()
     cbs = CallbackList(callbacks, model=model)
@@ -154,6 +298,8 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
             model.reset_metrics()
             cbs.on_epoch_begin(epoch, {})
             running = _EpochLogs(passthrough)
+            if hasattr(train_batches, "set_epoch"):
+                train_batches.set_epoch(epoch)
             for step, batch in enumerate(train_batches):
                 cbs.on_train_batch_begin(step, {})
                 logs = model.train_step(batch)
@@ -177,11 +323,13 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
                         stacklevel=3,
                     )
                 cbs.on_train_batch_end(step, dict(batch_logs))
+                if group is not None:
+                    model.stop_training = _any_rank(group, model.stop_training)
                 if model.stop_training:
                     break
-            epoch_logs = running.result()
+            epoch_logs = running.result() if group is None else _reduce_logs(running, model, group)
             if val_batches is not None:
-                val_logs = run_evaluation(model, val_batches, None)
+                val_logs = run_evaluation(model, val_batches, None, group)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
             if model.stop_training:
@@ -193,12 +341,17 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
               f"returning the history of the {done} completed epoch(s).", file=sys.stderr)
     finally:
         model.train(was_training)
+        if undo_distributed is not None:
+            undo_distributed()
     cbs.on_train_end()
     return history
 
 
-def run_evaluation(model, batches, cbs: Callback | None) -> dict:
-    """Loss and metrics over ``batches`` with ``test_step`` (no gradients, eval mode)."""
+def run_evaluation(model, batches, cbs: Callback | None, group=None) -> dict:
+    """Loss and metrics over ``batches`` with ``test_step`` (no gradients, eval mode).
+
+    With a process ``group``, ``batches`` is this rank's shard and the result covers all ranks.
+    """
     from ember.autograd import no_grad
 
     was_training = model.training
@@ -220,7 +373,7 @@ def run_evaluation(model, batches, cbs: Callback | None) -> dict:
                     cbs.on_test_batch_end(step, dict(batch_logs))
     finally:
         model.train(was_training)
-    result = running.result()
+    result = running.result() if group is None else _reduce_logs(running, model, group)
     if cbs is not None:
         cbs.on_test_end(dict(result))
     return result
@@ -233,11 +386,17 @@ def evaluate(model, x=None, y=None, batch_size=32, verbose="auto", return_dict=F
     verbose = resolve_verbose(verbose)
     dev = _device_for(model, device)
     batches = _prepare(model, x, y, batch_size, False, dev, "evaluate")
+    group = _process_group()
+    if group is not None:  # each rank evaluates its shard; the results are combined
+        batches = da.shard_batches(batches, group.rank, group.world_size, False)
+        if group.rank != 0:
+            verbose = 0
+            callbacks = [cb for cb in (callbacks or []) if not _is_writer(cb)]
     cbs = CallbackList(callbacks, model=model)
     if verbose and not any(isinstance(cb, ProgbarLogger) for cb in cbs):
         cbs.append(ProgbarLogger(verbose))
     cbs.set_params({"steps": len(batches) or None, "verbose": verbose})
-    logs = run_evaluation(model, batches, cbs)
+    logs = run_evaluation(model, batches, cbs, group)
     if return_dict:
         return logs
     names = ["loss"] + [m for m in model.metrics_names if m in logs]
