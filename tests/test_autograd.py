@@ -237,9 +237,10 @@ def test_mixed_devices_raise_naming_both(monkeypatch):
     b = ember.Tensor(np.array([1.0, 2.0], dtype=np.float32).view(OtherDeviceArray))
     real = ember.backend.device_of
     monkeypatch.setattr(ember.ops.common.backend, "device_of",
-                        lambda arr: ember.device("cuda:0") if isinstance(arr, OtherDeviceArray) else real(arr))
+                        lambda arr: (ember.device("cuda:0") if isinstance(arr, OtherDeviceArray)
+                                     else real(arr)))
     with pytest.raises(RuntimeError, match=r"same device.*cpu and cuda:0"):
-        a + b
+        _ = a + b
     assert ember.device("cuda:1") == "cuda:1" and str(ember.device("cpu")) == "cpu"
     with pytest.raises(RuntimeError, match="device type"):
         ember.device("tpu")

@@ -58,7 +58,7 @@ def test_registration_and_iteration():
     assert net.plain == 5 and "plain" not in net._parameters
     assert isinstance(net.extra, nn.Parameter) and net.extra.requires_grad
     with pytest.raises(AttributeError, match="'Net' object has no attribute 'nope'"):
-        net.nope
+        _ = net.nope
     with pytest.raises(TypeError, match="cannot assign 'Tensor' as parameter 'extra'"):
         net.extra = ember.zeros(2)
     net.extra = None

@@ -30,7 +30,8 @@ def test_recurrent_matches_torch(cls, cfg):
 
 
 def test_rnn_relu_and_initial_state():
-    t, e = torch.nn.RNN(3, 4, nonlinearity="relu", num_layers=2), nn.RNN(3, 4, nonlinearity="relu", num_layers=2)
+    t = torch.nn.RNN(3, 4, nonlinearity="relu", num_layers=2)
+    e = nn.RNN(3, 4, nonlinearity="relu", num_layers=2)
     compare_module(t, e, [rand(5, 2, 3), rand(2, 2, 4, seed=1)])
 
 

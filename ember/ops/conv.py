@@ -18,8 +18,6 @@ CNN keeps it end to end. Values and shapes are exactly PyTorch's; only the strid
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ember.autograd import graph
@@ -258,8 +256,8 @@ def _check_conv(op, x, w, b, nd, transposed, groups):
                         f"{type(w).__name__}")
     dims = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
     if w.ndim != nd + 2:
-        raise RuntimeError(f"{op}: expected weight with {nd + 2} dims "
-                           f"{'(C_in, C_out/groups, kH, kW)' if transposed else '(C_out, C_in/groups, kH, kW)'}"
+        layout = "(C_in, C_out/groups, kH, kW)" if transposed else "(C_out, C_in/groups, kH, kW)"
+        raise RuntimeError(f"{op}: expected weight with {nd + 2} dims {layout}"
                            f"{'' if nd == 2 else ' without kH'} but got shape {tuple(w.shape)}")
     unbatched = x.ndim == nd + 1
     if x.ndim not in (nd + 1, nd + 2):
