@@ -40,11 +40,19 @@ def add(a, b, *, alpha=1) -> Tensor:
     except ValueError:
         raise broadcast_error("add", x.shape, y.shape) from None
 
-    def backward(g):
-        return (_grad_for(ta, unbroadcast(g, ta.shape), x) if _needs(ta) else None,
-                _grad_for(tb, unbroadcast(g, tb.shape), y) if _needs(tb) else None)
+    if tb is None or ta is None:  # tensor and number: the gradient passes through unchanged
+        t, operand = (ta, x) if tb is None else (tb, y)
 
-    return record("Add", out, _present(ta, tb), _keep(backward, ta, tb))
+        def backward1(g):
+            return (_grad_for(t, unbroadcast(g, t.shape), operand),)
+
+        return record("Add", out, (t,), backward1)
+
+    def backward(g):
+        return (_grad_for(ta, unbroadcast(g, ta.shape), x) if ta.requires_grad else None,
+                _grad_for(tb, unbroadcast(g, tb.shape), y) if tb.requires_grad else None)
+
+    return record("Add", out, (ta, tb), backward)
 
 
 def sub(a, b, *, alpha=1) -> Tensor:
@@ -76,13 +84,19 @@ def mul(a, b) -> Tensor:
     except ValueError:
         raise broadcast_error("mul", x.shape, y.shape) from None
 
-    def backward(g):
-        return (_grad_for(ta, unbroadcast(g * (tb if tb is not None else y), ta.shape), x)
-                if _needs(ta) else None,
-                _grad_for(tb, unbroadcast(g * (ta if ta is not None else x), tb.shape), y)
-                if _needs(tb) else None)
+    if tb is None or ta is None:  # tensor times number: nothing to save, nothing to unbroadcast
+        t, operand, k = (ta, x, y) if tb is None else (tb, y, x)
 
-    return record("Mul", out, _present(ta, tb), _keep(backward, ta, tb), _present(ta, tb))
+        def backward1(g):
+            return (_grad_for(t, g * k, operand),)
+
+        return record("Mul", out, (t,), backward1)
+
+    def backward(g):
+        return (_grad_for(ta, unbroadcast(g * tb, ta.shape), x) if ta.requires_grad else None,
+                _grad_for(tb, unbroadcast(g * ta, tb.shape), y) if tb.requires_grad else None)
+
+    return record("Mul", out, (ta, tb), backward, (ta, tb))
 
 
 def div(a, b, *, rounding_mode=None) -> Tensor:
