@@ -163,6 +163,8 @@ def info_lines() -> list[str]:
             lines.append("  cuda      not available (no CuPy or no GPU)")
     except ImportError:
         lines.append("  cuda      not available (ember.cuda is missing in this build)")
+    except Exception as e:  # noqa: BLE001 - a broken GPU stack must not stop `info` reporting it
+        lines.append(f"  cuda      not available ({type(e).__name__}: {e})")
     lines.append("optional backends:")
     for name in OPTIONAL:
         v = _version_of(name)
@@ -250,7 +252,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.limit is not None:
         data.x_train, data.y_train = data.x_train[:args.limit], data.y_train[:args.limit]
 
-    device = ember.device(args.device)
+    try:
+        device = ember.device(args.device)
+    except (ValueError, RuntimeError, TypeError) as e:
+        raise CLIError(f"--device {args.device!r}: {e}") from None
+    if device.type == "cuda" and not _cuda_available():
+        raise CLIError(f"--device {args.device}: CUDA is not available here (no CuPy or no GPU; "
+                       "`ember info` shows what was found). Use --device cpu.")
     ember.manual_seed(args.seed)
     model = lab.build_model(args.dataset, args.model)
     model.compile(optimizer=lab.make_optimizer(args.optimizer, model.parameters(), lr),
@@ -281,6 +289,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(history.diagnose())
     print("wrote " + ", ".join(written))
     return 0
+
+
+def _cuda_available() -> bool:
+    try:
+        import importlib
+
+        return bool(importlib.import_module("ember.cuda").is_available())
+    except Exception:  # noqa: BLE001 - no ember.cuda, or a broken GPU stack: no GPU to train on
+        return False
 
 
 # ---------------------------------------------------------------------------------------- main

@@ -133,3 +133,13 @@ def test_train_mnist_linear_limit(tmp_path, capsys):
     assert code == 0
     assert "test accuracy:" in capsys.readouterr().out
     assert (tmp_path / "best.safetensors").is_file()
+
+
+def test_train_on_a_missing_gpu_is_a_clear_error(tmp_path, capsys):
+    if cli._cuda_available():
+        pytest.skip("a GPU is available here")
+    code = cli.main(["train", "--dataset", "iris", "--model", "linear", "--device", "cuda",
+                     "--out", str(tmp_path)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "CUDA is not available" in err and "Traceback" not in err
