@@ -195,11 +195,19 @@ def cmd_lab(args: argparse.Namespace) -> int:
         print("Iris:")
         print("  " + lab.IRIS_PROTOCOL)
         results += lab.run_iris(quick=args.quick, seed=args.seed)
+    failure = None
     if args.dataset in ("mnist", "all"):
         print("MNIST:")
         print("  " + lab.MNIST_PROTOCOL + (" (--quick: small slices)" if args.quick else ""))
-        results += lab.run_mnist(quick=args.quick, seed=args.seed, root=args.data,
-                                 verbose=verbose)
+        from ember.datasets import DatasetFileError
+
+        try:
+            results += lab.run_mnist(quick=args.quick, seed=args.seed, root=args.data,
+                                     verbose=verbose)
+        except DatasetFileError as e:
+            if not results:
+                raise
+            failure = e  # keep what Iris gave: report it, then fail on MNIST
     total = time.perf_counter() - start
     written = lab.save_artifacts(results, args.out)
     print()
@@ -212,6 +220,9 @@ def cmd_lab(args: argparse.Namespace) -> int:
     missed = [r for r in results if r.met is False]
     if missed and not args.quick:
         print("targets not met: " + ", ".join(f"{r.dataset} {r.model}" for r in missed))
+    if failure is not None:
+        print(f"ember lab: error: MNIST skipped: {failure}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -143,3 +143,15 @@ def test_train_on_a_missing_gpu_is_a_clear_error(tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert "CUDA is not available" in err and "Traceback" not in err
+
+
+def test_lab_all_without_mnist_reports_iris_then_fails(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("EMBER_DATA", str(tmp_path / "nothing"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(lab, "QUICK", {**lab.QUICK, ("iris", "linear"): lab.TrainConfig(3, 16, 0.05),
+                                       ("iris", "mlp"): lab.TrainConfig(3, 16, 0.01)})
+    code = cli.main(["lab", "--dataset", "all", "--quick", "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "| iris | single layer (linear softmax) |" in captured.out
+    assert "MNIST files not found" in captured.err and "Traceback" not in captured.err
