@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from ember.backend import get_array_module
 from ember.optim._functional import add_scaled_square_, effective_grad
@@ -33,35 +33,27 @@ class Adadelta(Optimizer):
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
                                       maximize=maximize))
 
-    def step(self, closure: Callable[[], Any] | None = None):
-        """Perform one update; returns ``closure()``'s loss when a closure is given."""
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            lr, rho, eps = group["lr"], group["rho"], group["eps"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = get_array_module(x)
-                st = self._state_for(p)
-                if not st:
-                    st["step"] = 0
-                    st["square_avg"] = Tensor._wrap(xp.zeros_like(x))
-                    st["acc_delta"] = Tensor._wrap(xp.zeros_like(x))
-                st["step"] += 1
-                g = effective_grad(p.grad._data, x, group["weight_decay"], group["maximize"])
-                v, u = st["square_avg"]._data, st["acc_delta"]._data
-                v *= rho
-                add_scaled_square_(v, g, 1.0 - rho)
-                std = v + eps
-                xp.sqrt(std, out=std)
-                delta = u + eps
-                xp.sqrt(delta, out=delta)
-                delta /= std
-                delta *= g
-                u *= rho
-                add_scaled_square_(u, delta, 1.0 - rho)
-                delta *= -lr
-                x += delta
-                p._version += 1
-        return loss
+    def _update(self, p: Tensor, group: dict[str, Any]) -> None:
+        rho, eps = group["rho"], group["eps"]
+        x = p._data
+        xp = get_array_module(x)
+        st = self._state_for(p)
+        if not st:
+            st["step"] = 0
+            st["square_avg"] = Tensor._wrap(xp.zeros_like(x))
+            st["acc_delta"] = Tensor._wrap(xp.zeros_like(x))
+        st["step"] += 1
+        g = effective_grad(p.grad._data, x, group["weight_decay"], group["maximize"])
+        v, u = st["square_avg"]._data, st["acc_delta"]._data
+        v *= rho
+        add_scaled_square_(v, g, 1.0 - rho)
+        std = v + eps
+        xp.sqrt(std, out=std)
+        delta = u + eps
+        xp.sqrt(delta, out=delta)
+        delta /= std
+        delta *= g
+        u *= rho
+        add_scaled_square_(u, delta, 1.0 - rho)
+        delta *= -group["lr"]
+        x += delta

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from ember.backend import get_array_module
 from ember.optim._functional import add_scaled_square_, effective_grad
@@ -51,26 +51,17 @@ class Adagrad(Optimizer):
         for p in group["params"]:
             self._init_state(p, group)
 
-    def step(self, closure: Callable[[], Any] | None = None):
-        """Perform one update; returns ``closure()``'s loss when a closure is given."""
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = get_array_module(x)
-                st = self._init_state(p, group)
-                st["step"] += 1
-                g = effective_grad(p.grad._data, x, group["weight_decay"], group["maximize"])
-                clr = lr / (1 + (st["step"] - 1) * lr_decay)
-                s = st["sum"]._data
-                add_scaled_square_(s, g, 1.0)
-                std = xp.sqrt(s)
-                std += eps
-                xp.divide(g, std, out=std)
-                std *= -clr
-                x += std
-                p._version += 1
-        return loss
+    def _update(self, p: Tensor, group: dict[str, Any]) -> None:
+        x = p._data
+        xp = get_array_module(x)
+        st = self._init_state(p, group)
+        st["step"] += 1
+        g = effective_grad(p.grad._data, x, group["weight_decay"], group["maximize"])
+        clr = group["lr"] / (1 + (st["step"] - 1) * group["lr_decay"])
+        s = st["sum"]._data
+        add_scaled_square_(s, g, 1.0)
+        std = xp.sqrt(s)
+        std += group["eps"]
+        xp.divide(g, std, out=std)
+        std *= -clr
+        x += std

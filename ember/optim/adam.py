@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from ember.backend import get_array_module
 from ember.optim._functional import add_scaled_square_, effective_grad, lerp_
@@ -36,53 +36,45 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
-    def step(self, closure: Callable[[], Any] | None = None):
-        """Perform one update; returns ``closure()``'s loss when a closure is given."""
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-            beta1, beta2 = group["betas"]
-            amsgrad, decoupled = group["amsgrad"], group["decoupled_weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = get_array_module(x)
-                st = self._state_for(p)
-                if not st:
-                    st["step"] = 0
-                    st["exp_avg"] = Tensor._wrap(xp.zeros_like(x))
-                    st["exp_avg_sq"] = Tensor._wrap(xp.zeros_like(x))
-                    if amsgrad:
-                        st["max_exp_avg_sq"] = Tensor._wrap(xp.zeros_like(x))
-                st["step"] += 1
-                t = st["step"]
-                if decoupled:
-                    if wd != 0:
-                        x *= 1.0 - lr * wd
-                    g = effective_grad(p.grad._data, x, 0.0, group["maximize"])
-                else:
-                    g = effective_grad(p.grad._data, x, wd, group["maximize"])
-                m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
-                lerp_(m, g, 1.0 - beta1, xp)
-                v *= beta2
-                add_scaled_square_(v, g, 1.0 - beta2)
-                bias_correction1 = 1.0 - beta1 ** t
-                bias_correction2_sqrt = (1.0 - beta2 ** t) ** 0.5
-                step_size = lr / bias_correction1
-                if amsgrad:
-                    vmax = st["max_exp_avg_sq"]._data
-                    xp.maximum(vmax, v, out=vmax)
-                    denom = xp.sqrt(vmax)
-                else:
-                    denom = xp.sqrt(v)
-                denom /= bias_correction2_sqrt
-                denom += eps
-                xp.divide(m, denom, out=denom)
-                denom *= -step_size
-                x += denom
-                p._version += 1
-        return loss
+    def _update(self, p: Tensor, group: dict[str, Any]) -> None:
+        lr, wd = group["lr"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        amsgrad = group["amsgrad"]
+        x = p._data
+        xp = get_array_module(x)
+        st = self._state_for(p)
+        if not st:
+            st["step"] = 0
+            st["exp_avg"] = Tensor._wrap(xp.zeros_like(x))
+            st["exp_avg_sq"] = Tensor._wrap(xp.zeros_like(x))
+            if amsgrad:
+                st["max_exp_avg_sq"] = Tensor._wrap(xp.zeros_like(x))
+        st["step"] += 1
+        t = st["step"]
+        if group["decoupled_weight_decay"]:
+            if wd != 0:
+                x *= 1.0 - lr * wd
+            g = effective_grad(p.grad._data, x, 0.0, group["maximize"])
+        else:
+            g = effective_grad(p.grad._data, x, wd, group["maximize"])
+        m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
+        lerp_(m, g, 1.0 - beta1, xp)
+        v *= beta2
+        add_scaled_square_(v, g, 1.0 - beta2)
+        bias_correction1 = 1.0 - beta1 ** t
+        bias_correction2_sqrt = (1.0 - beta2 ** t) ** 0.5
+        step_size = lr / bias_correction1
+        if amsgrad:
+            vmax = st["max_exp_avg_sq"]._data
+            xp.maximum(vmax, v, out=vmax)
+            denom = xp.sqrt(vmax)
+        else:
+            denom = xp.sqrt(v)
+        denom /= bias_correction2_sqrt
+        denom += group["eps"]
+        xp.divide(m, denom, out=denom)
+        denom *= -step_size
+        x += denom
 
 
 class AdamW(Adam):

@@ -142,8 +142,25 @@ class Optimizer:
                     p.grad = Tensor._wrap(backend.get_array_module(g).zeros_like(g))
 
     def step(self, closure: Callable[[], Any] | None = None):
-        """Update every parameter that has a gradient; returns ``closure()``'s loss if given."""
-        raise NotImplementedError
+        """Update every parameter that has a gradient; returns ``closure()``'s loss if given.
+
+        The update rule itself is the subclass's :meth:`_update`, called once per parameter.
+        """
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    self._update(p, group)
+                    p._version += 1
+        return loss
+
+    def _update(self, p: Tensor, group: dict[str, Any]) -> None:
+        """Apply the update rule to ``p._data`` in place, from ``p.grad`` and ``group``'s settings.
+
+        :meth:`step` calls it only for parameters that have a gradient, and bumps ``p._version``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define _update(p, group) or override "
+                                  "step()")
 
     @staticmethod
     def _eval_closure(closure):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from ember.backend import get_array_module
 from ember.optim._functional import add_scaled_square_, effective_grad, lerp_
@@ -37,48 +37,39 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
 
-    def step(self, closure: Callable[[], Any] | None = None):
-        """Perform one update; returns ``closure()``'s loss when a closure is given."""
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-            momentum, centered = group["momentum"], group["centered"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = get_array_module(x)
-                st = self._state_for(p)
-                if not st:
-                    st["step"] = 0
-                    st["square_avg"] = Tensor._wrap(xp.zeros_like(x))
-                    if momentum > 0:
-                        st["momentum_buffer"] = Tensor._wrap(xp.zeros_like(x))
-                    if centered:
-                        st["grad_avg"] = Tensor._wrap(xp.zeros_like(x))
-                st["step"] += 1
-                g = effective_grad(p.grad._data, x, group["weight_decay"], group["maximize"])
-                v = st["square_avg"]._data
-                v *= alpha
-                add_scaled_square_(v, g, 1.0 - alpha)
-                if centered:
-                    ga = st["grad_avg"]._data
-                    lerp_(ga, g, 1.0 - alpha, xp)
-                    avg = ga * ga
-                    xp.subtract(v, avg, out=avg)
-                    xp.sqrt(avg, out=avg)
-                else:
-                    avg = xp.sqrt(v)
-                avg += eps
-                if momentum > 0:
-                    b = st["momentum_buffer"]._data
-                    b *= momentum
-                    xp.divide(g, avg, out=avg)
-                    b += avg
-                    x += b * (-lr)
-                else:
-                    xp.divide(g, avg, out=avg)
-                    avg *= -lr
-                    x += avg
-                p._version += 1
-        return loss
+    def _update(self, p: Tensor, group: dict[str, Any]) -> None:
+        lr, alpha = group["lr"], group["alpha"]
+        momentum, centered = group["momentum"], group["centered"]
+        x = p._data
+        xp = get_array_module(x)
+        st = self._state_for(p)
+        if not st:
+            st["step"] = 0
+            st["square_avg"] = Tensor._wrap(xp.zeros_like(x))
+            if momentum > 0:
+                st["momentum_buffer"] = Tensor._wrap(xp.zeros_like(x))
+            if centered:
+                st["grad_avg"] = Tensor._wrap(xp.zeros_like(x))
+        st["step"] += 1
+        g = effective_grad(p.grad._data, x, group["weight_decay"], group["maximize"])
+        v = st["square_avg"]._data
+        v *= alpha
+        add_scaled_square_(v, g, 1.0 - alpha)
+        if centered:
+            ga = st["grad_avg"]._data
+            lerp_(ga, g, 1.0 - alpha, xp)
+            avg = ga * ga
+            xp.subtract(v, avg, out=avg)
+            xp.sqrt(avg, out=avg)
+        else:
+            avg = xp.sqrt(v)
+        avg += group["eps"]
+        xp.divide(g, avg, out=avg)
+        if momentum > 0:
+            b = st["momentum_buffer"]._data
+            b *= momentum
+            b += avg
+            x += b * (-lr)
+        else:
+            avg *= -lr
+            x += avg

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from ember.backend import get_array_module
 from ember.optim._functional import effective_grad
@@ -34,35 +34,27 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
 
-    def step(self, closure: Callable[[], Any] | None = None):
-        """Perform one update; returns ``closure()``'s loss when a closure is given."""
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            lr, momentum = group["lr"], group["momentum"]
-            dampening, nesterov = group["dampening"], group["nesterov"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = get_array_module(x)
-                g = effective_grad(p.grad._data, x, group["weight_decay"], group["maximize"])
-                if momentum != 0:
-                    st = self._state_for(p)
-                    buf = st.get("momentum_buffer")
-                    if buf is None:
-                        buf = st["momentum_buffer"] = Tensor._wrap(xp.array(g, copy=True))
-                        b = buf._data
-                    else:
-                        b = buf._data
-                        b *= momentum
-                        if dampening == 0:
-                            b += g
-                        else:
-                            b += g * (1.0 - dampening)
-                    if nesterov:
-                        g = g + b * momentum
-                    else:
-                        g = b
-                x += g * (-lr)
-                p._version += 1
-        return loss
+    def _update(self, p: Tensor, group: dict[str, Any]) -> None:
+        x = p._data
+        g = effective_grad(p.grad._data, x, group["weight_decay"], group["maximize"])
+        momentum = group["momentum"]
+        if momentum != 0:
+            st = self._state_for(p)
+            buf = st.get("momentum_buffer")
+            if buf is None:
+                # a copy: g may be the gradient itself, which the buffer must not alias
+                buf = st["momentum_buffer"] = Tensor._wrap(get_array_module(x).array(g, copy=True))
+                b = buf._data
+            else:
+                b = buf._data
+                b *= momentum
+                dampening = group["dampening"]
+                if dampening == 0:
+                    b += g
+                else:
+                    b += g * (1.0 - dampening)
+            if group["nesterov"]:
+                g = g + b * momentum
+            else:
+                g = b
+        x += g * (-group["lr"])
