@@ -17,6 +17,17 @@ def _index(idx: int, n: int, who: str) -> int:
     return idx % n
 
 
+def _renumber(container: Module, modules: list) -> None:
+    """Make ``modules`` the container's children, named ``"0"``, ``"1"``, ... in order."""
+    container._modules.clear()
+    for i, m in enumerate(modules):
+        container._modules[str(i)] = m
+
+
+def _as_parameter(value) -> Parameter:
+    return value if isinstance(value, Parameter) else Parameter(value)
+
+
 class Sequential(Module):
     """Modules applied one after another: ``Sequential(Linear(4, 8), ReLU(), Linear(8, 3))`` or
     ``Sequential(OrderedDict([("fc1", Linear(4, 8)), ...]))``.
@@ -66,11 +77,8 @@ class Sequential(Module):
         else:
             del self._modules[keys[_index(idx, len(keys), "Sequential")]]
         # keep the string keys contiguous, as PyTorch does
-        items = list(self._modules.values())
         if all(k.isdigit() for k in keys):
-            self._modules.clear()
-            for i, m in enumerate(items):
-                self._modules[str(i)] = m
+            _renumber(self, list(self._modules.values()))
 
     def append(self, module: Module) -> Sequential:
         """Add ``module`` at the end; returns self."""
@@ -78,6 +86,7 @@ class Sequential(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Append each of ``modules`` in order; returns self."""
         for m in modules:
             self.append(m)
         return self
@@ -93,12 +102,11 @@ class Sequential(Module):
             index += n
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self, items)
         return self
 
     def pop(self, index: int = -1) -> Module:
+        """Remove the module at ``index`` and return it."""
         m = self[index]
         del self[index]
         return m
@@ -138,25 +146,26 @@ class ModuleList(Module):
             del items[idx]
         else:
             del items[_index(idx, len(items), "ModuleList")]
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self, items)
 
     def append(self, module: Module) -> ModuleList:
+        """Add ``module`` at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Append each of ``modules`` in order; returns self."""
         for m in modules:
             self.append(m)
         return self
 
     def insert(self, index: int, module: Module) -> None:
+        """Insert ``module`` before position ``index`` (renumbering the ones after it)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+        _renumber(self, items)
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
@@ -250,11 +259,10 @@ class ParameterList(Module):
 
     def __setitem__(self, idx: int, value) -> None:
         key = str(_index(idx, len(self), "ParameterList"))
-        self.register_parameter(key, value if isinstance(value, Parameter) else Parameter(value))
+        self.register_parameter(key, _as_parameter(value))
 
     def append(self, value) -> ParameterList:
-        p = value if isinstance(value, Parameter) else Parameter(value)
-        self.register_parameter(str(len(self)), p)
+        self.register_parameter(str(len(self)), _as_parameter(value))
         return self
 
     def extend(self, values) -> ParameterList:
@@ -281,7 +289,7 @@ class ParameterDict(Module):
         return self._parameters[key]
 
     def __setitem__(self, key: str, value) -> None:
-        self.register_parameter(key, value if isinstance(value, Parameter) else Parameter(value))
+        self.register_parameter(key, _as_parameter(value))
 
     def __delitem__(self, key: str) -> None:
         del self._parameters[key]
