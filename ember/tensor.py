@@ -175,8 +175,11 @@ class Tensor:
 
     def __repr__(self):
         a = backend.move_array(self._data, backend.CPU)
+        # like PyTorch: whole numbers print as "1.", otherwise every value gets 4 decimals
+        fixed = a.dtype.kind == "f" and a.size > 0 and bool(np.any(np.isfinite(a) & (a != np.round(a))))
         body = np.array2string(
-            a, separator=", ", prefix="tensor(", precision=4, threshold=1000, edgeitems=3
+            a, separator=", ", prefix="tensor(", precision=4, threshold=1000, edgeitems=3,
+            floatmode="fixed" if fixed else "maxprec",
         )
         extras = []
         if self.device.type != "cpu":
