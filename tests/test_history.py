@@ -127,3 +127,21 @@ def test_diagnose_ignores_a_one_epoch_bump_at_the_end():
     val_up = val[:16] + [0.15, 0.17, 0.19, 0.21]
     d = History({"loss": loss, "val_loss": val_up}).diagnose()
     assert d.verdict == "overfitting" and d.rising_from == 16
+
+
+def test_good_fit_still_improving_at_the_end_suggests_more_epochs():
+    from ember.models.diagnosis import diagnose
+
+    n = 40
+    train = [1.2 * 0.97 ** i + 0.1 for i in range(n)]
+    val = [t + 0.03 for t in train]
+    d = diagnose({"loss": train, "val_loss": val})
+    assert d.best_epoch == n - 1
+    if d.verdict == "good fit":
+        assert any("more epochs" in s for s in d.suggestions)
+        assert any("had not finished improving" in r for r in d.reasons)
+    else:
+        assert d.verdict == "underfitting"
+    flat = [1.2 * 0.7 ** i + 0.1 for i in range(n)]
+    d2 = diagnose({"loss": flat, "val_loss": [v + 0.03 + (0.01 if i == n - 1 else 0) for i, v in enumerate(flat)]})
+    assert d2.verdict == "good fit" and not any("more epochs" in s for s in d2.suggestions)

@@ -27,7 +27,8 @@ Under-fitting (when not over-fitting), if any holds:
   any) was still falling too;
 * **low training accuracy**: a logged training accuracy below ``LOW_ACCURACY`` (0.6).
 
-Otherwise the verdict is a good fit.
+Otherwise the verdict is a good fit; when validation loss is lowest in the very last epoch, the
+report adds that the model had not finished improving and suggests a few more epochs.
 """
 
 from __future__ import annotations
@@ -212,5 +213,10 @@ def diagnose(history: dict, epochs: list[int] | None = None) -> Diagnosis:
                    if val is not None else
                    "training loss has levelled off (no validation data: over-fitting cannot be "
                    "seen; pass validation_split or validation_data to fit)")
-    return Diagnosis("good fit", epochs[best], gap, rising_from, list(GOOD_FIT_SUGGESTIONS),
-                     reasons, n)
+    suggestions = list(GOOD_FIT_SUGGESTIONS)
+    if val is not None and best == n - 1 and n >= 3:
+        # not a verdict of its own: the curve has flattened, but the best model is the last one
+        reasons.append("validation loss was still at its lowest in the last epoch: the model "
+                       "had not finished improving")
+        suggestions.insert(0, "Train a few more epochs (with EarlyStopping to stop at the best one).")
+    return Diagnosis("good fit", epochs[best], gap, rising_from, suggestions, reasons, n)
