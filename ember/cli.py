@@ -84,13 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="linear: one layer (softmax regression); mlp: fully connected with "
                             "hidden layers; cnn: convolutional (images only). Default: mlp")
     train.add_argument("--epochs", type=int, default=None,
-                       help="maximum epochs (default: 150 for iris, 15 for mlp, 6 for cnn, 10 "
+                       help="maximum epochs (default: 200 for iris, 15 for mlp, 6 for cnn, 10 "
                             "for linear)")
     train.add_argument("--batch-size", type=int, default=None, help="samples per step")
-    train.add_argument("--lr", type=float, default=None, help="learning rate")
-    train.add_argument("--optimizer", default="adam",
+    train.add_argument("--lr", type=float, default=None,
+                       help="learning rate (default: the lab's for adam/adamw, 0.05 for sgd, "
+                            "1.0 for adadelta, 1e-3 otherwise)")
+    train.add_argument("--optimizer", default=None,
                        choices=["adam", "adamw", "sgd", "rmsprop", "adagrad", "adadelta"],
-                       help="optimizer (default: adam; sgd uses momentum 0.9)")
+                       help="optimizer (default: the lab's, adam or adamw; sgd uses momentum 0.9)")
     train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     train.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
     train.add_argument("--out", default=os.path.join("runs", "train"),
@@ -242,9 +244,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     base = lab.FULL[key]
     epochs = args.epochs if args.epochs is not None else base.epochs
     batch_size = args.batch_size if args.batch_size is not None else base.batch_size
-    lr = args.lr if args.lr is not None else (base.lr if args.optimizer == "adam" else
-                                              {"sgd": 0.05, "adadelta": 1.0}.get(args.optimizer,
-                                                                                  1e-3))
+    optimizer = args.optimizer or base.optimizer
+    if args.lr is not None:
+        lr = args.lr
+    elif optimizer in ("adam", "adamw"):
+        lr = base.lr
+    else:
+        lr = {"sgd": 0.05, "adadelta": 1.0}.get(optimizer, 1e-3)
     patience = args.patience if args.patience is not None else (base.patience or 10)
     if epochs < 1 or batch_size < 1 or lr <= 0 or patience < 0:
         raise CLIError("--epochs and --batch-size must be positive, --lr > 0, --patience >= 0")
@@ -272,7 +278,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                        "`ember info` shows what was found). Use --device cpu.")
     ember.manual_seed(args.seed)
     model = lab.build_model(args.dataset, args.model)
-    model.compile(optimizer=lab.make_optimizer(args.optimizer, model.parameters(), lr),
+    model.compile(optimizer=lab.make_optimizer(optimizer, model.parameters(), lr),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     os.makedirs(args.out, exist_ok=True)
     weights = os.path.join(args.out, "best.safetensors")
@@ -280,7 +286,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                                verbose=1 if args.verbose else 0),
                  ModelCheckpoint(weights, monitor="val_loss", save_best_only=True),
                  CSVLogger(os.path.join(args.out, "history.csv"))]
-    print(f"ember train: {args.dataset}, {lab.MODEL_TITLES[args.model]}, {args.optimizer} "
+    print(f"ember train: {args.dataset}, {lab.MODEL_TITLES[args.model]}, {optimizer} "
           f"lr={lr}, batch {batch_size}, up to {epochs} epochs, seed {args.seed}, device {device}; "
           f"{len(data.x_train)} training / {len(data.x_val)} validation / {len(data.x_test)} "
           "test samples")
@@ -338,6 +344,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"ember {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`ember lab | head`): stop quietly as Unix tools do, and point
+        # stdout at /dev/null so Python's flush at exit does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m ember.cli`
