@@ -19,12 +19,16 @@ def _ntuple(v, n: int) -> tuple:
 
 
 class _ConvNd(Module):
+    """What every convolution layer shares: argument checks, parameters, repr; ``forward`` of
+    ``Conv1d``/``Conv2d`` (the transposed layers override it). The signature is PyTorch's
+    ``Conv2d``'s; ``_dims`` gives the number of spatial dimensions."""
+
     _dims = 2
     _transposed = False
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", output_padding=0, device=None,
-                 dtype=None) -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device=None, dtype=None) -> None:
         super().__init__()
         n = self._dims
         name = type(self).__name__
@@ -48,7 +52,7 @@ class _ConvNd(Module):
         self.stride = _ntuple(stride, n)
         self.padding = padding if isinstance(padding, str) else _ntuple(padding, n)
         self.dilation = _ntuple(dilation, n)
-        self.output_padding = _ntuple(output_padding, n)
+        self.output_padding = (0,) * n  # set by the transposed layers
         self.transposed = self._transposed
         self.groups = groups
         self.padding_mode = padding_mode
@@ -100,6 +104,12 @@ class _ConvNd(Module):
                 pads += [p, p]
         return F.pad(input, tuple(pads), mode=self.padding_mode), 0
 
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input(input)
+        x, padding = self._padded(input)
+        conv = F.conv1d if self._dims == 1 else F.conv2d
+        return conv(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
     def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
@@ -123,17 +133,6 @@ class Conv1d(_ConvNd):
 
     _dims = 1
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device=None, dtype=None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, device=device, dtype=dtype)
-
-    def forward(self, input: Tensor) -> Tensor:
-        self._check_input(input)
-        x, padding = self._padded(input)
-        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
-
 
 class Conv2d(_ConvNd):
     """2-D convolution over ``(N, C_in, H, W)`` with PyTorch's arguments and initialisation
@@ -141,39 +140,39 @@ class Conv2d(_ConvNd):
 
     _dims = 2
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device=None, dtype=None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, device=device, dtype=dtype)
-
-    def forward(self, input: Tensor) -> Tensor:
-        self._check_input(input)
-        x, padding = self._padded(input)
-        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
-
 
 class _ConvTransposeNd(_ConvNd):
+    """What the transposed layers share; the signature is PyTorch's ``ConvTranspose2d``'s."""
+
     _transposed = True
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 device=None, dtype=None) -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
         if isinstance(padding, str):
             raise ValueError(f"{type(self).__name__} does not accept string padding")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, output_padding, device=device, dtype=dtype)
+                         bias, padding_mode, device=device, dtype=dtype)
+        self.output_padding = _ntuple(output_padding, self._dims)
 
-    def _output_padding(self, output_size) -> tuple:
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
+        self._check_input(input)
+        conv = F.conv_transpose1d if self._dims == 1 else F.conv_transpose2d
+        output_padding = self._output_padding(output_size, input.shape[-self._dims:])
+        return conv(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                    self.groups, self.dilation)
+
+    def _output_padding(self, output_size, in_size) -> tuple:
+        """``output_padding``, or the one that gives ``output_size`` from spatial size ``in_size``."""
         if output_size is None:
             return self.output_padding
         n = self._dims
         size = tuple(output_size)[-n:]
         extra = []
         for i in range(n):
-            base = ((self._in_size[i] - 1) * self.stride[i] - 2 * self.padding[i]
+            base = ((in_size[i] - 1) * self.stride[i] - 2 * self.padding[i]
                     + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
             extra.append(size[i] - base)
             if not 0 <= extra[-1] < max(self.stride[i], self.dilation[i]):
@@ -187,29 +186,11 @@ class ConvTranspose1d(_ConvTransposeNd):
 
     _dims = 1
 
-    def forward(self, input: Tensor, output_size=None) -> Tensor:
-        self._check_input(input)
-        self._in_size = tuple(input.shape[-1:])
-        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self._output_padding(output_size), self.groups, self.dilation)
-
 
 class ConvTranspose2d(_ConvTransposeNd):
     """Transposed 2-D convolution (weight ``(C_in, C_out/groups, kH, kW)``), as PyTorch's."""
 
     _dims = 2
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
-                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, output_padding,
-                         groups, bias, dilation, padding_mode, device=device, dtype=dtype)
-
-    def forward(self, input: Tensor, output_size=None) -> Tensor:
-        self._check_input(input)
-        self._in_size = tuple(input.shape[-2:])
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self._output_padding(output_size), self.groups, self.dilation)
 
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
