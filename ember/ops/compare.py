@@ -11,6 +11,7 @@ bounds themselves.
 from __future__ import annotations
 
 import numbers
+import operator
 
 import numpy as np
 
@@ -35,58 +36,48 @@ def _xp(x, y):
     return get_array_module(x if hasattr(x, "dtype") else y)
 
 
+def _broadcast_apply(name: str, input, other, fn, integral: bool = False) -> Tensor:
+    """``fn`` of the two operands' arrays, broadcast together; the result has no gradient.
+
+    ``integral`` first rejects floating operands (the bitwise ops).
+    """
+    _, _, x, y = binary_operands(name, input, other)
+    if integral:
+        _integral(name, x, y)
+    try:
+        return Tensor._wrap(fn(x, y))
+    except ValueError:
+        raise broadcast_error(name, x.shape, y.shape) from None
+
+
 def eq(input, other) -> Tensor:
     """``input == other`` elementwise, as a bool tensor."""
-    _, _, x, y = binary_operands("eq", input, other)
-    try:
-        return Tensor._wrap(x == y)
-    except ValueError:
-        raise broadcast_error("eq", x.shape, y.shape) from None
+    return _broadcast_apply("eq", input, other, operator.eq)
 
 
 def ne(input, other) -> Tensor:
     """``input != other`` elementwise, as a bool tensor."""
-    _, _, x, y = binary_operands("ne", input, other)
-    try:
-        return Tensor._wrap(x != y)
-    except ValueError:
-        raise broadcast_error("ne", x.shape, y.shape) from None
+    return _broadcast_apply("ne", input, other, operator.ne)
 
 
 def lt(input, other) -> Tensor:
     """``input < other`` elementwise, as a bool tensor."""
-    _, _, x, y = binary_operands("lt", input, other)
-    try:
-        return Tensor._wrap(x < y)
-    except ValueError:
-        raise broadcast_error("lt", x.shape, y.shape) from None
+    return _broadcast_apply("lt", input, other, operator.lt)
 
 
 def le(input, other) -> Tensor:
     """``input <= other`` elementwise, as a bool tensor."""
-    _, _, x, y = binary_operands("le", input, other)
-    try:
-        return Tensor._wrap(x <= y)
-    except ValueError:
-        raise broadcast_error("le", x.shape, y.shape) from None
+    return _broadcast_apply("le", input, other, operator.le)
 
 
 def gt(input, other) -> Tensor:
     """``input > other`` elementwise, as a bool tensor."""
-    _, _, x, y = binary_operands("gt", input, other)
-    try:
-        return Tensor._wrap(x > y)
-    except ValueError:
-        raise broadcast_error("gt", x.shape, y.shape) from None
+    return _broadcast_apply("gt", input, other, operator.gt)
 
 
 def ge(input, other) -> Tensor:
     """``input >= other`` elementwise, as a bool tensor."""
-    _, _, x, y = binary_operands("ge", input, other)
-    try:
-        return Tensor._wrap(x >= y)
-    except ValueError:
-        raise broadcast_error("ge", x.shape, y.shape) from None
+    return _broadcast_apply("ge", input, other, operator.ge)
 
 
 def _comparable(other) -> bool:
@@ -107,29 +98,17 @@ def _op_ne(self, other):
 
 def logical_and(input, other) -> Tensor:
     """Elementwise AND of the truth values (non-zero is true); a bool tensor."""
-    _, _, x, y = binary_operands("logical_and", input, other)
-    try:
-        return Tensor._wrap(_xp(x, y).logical_and(x, y))
-    except ValueError:
-        raise broadcast_error("logical_and", x.shape, y.shape) from None
+    return _broadcast_apply("logical_and", input, other, lambda x, y: _xp(x, y).logical_and(x, y))
 
 
 def logical_or(input, other) -> Tensor:
     """Elementwise OR of the truth values; a bool tensor."""
-    _, _, x, y = binary_operands("logical_or", input, other)
-    try:
-        return Tensor._wrap(_xp(x, y).logical_or(x, y))
-    except ValueError:
-        raise broadcast_error("logical_or", x.shape, y.shape) from None
+    return _broadcast_apply("logical_or", input, other, lambda x, y: _xp(x, y).logical_or(x, y))
 
 
 def logical_xor(input, other) -> Tensor:
     """Elementwise XOR of the truth values; a bool tensor."""
-    _, _, x, y = binary_operands("logical_xor", input, other)
-    try:
-        return Tensor._wrap(_xp(x, y).logical_xor(x, y))
-    except ValueError:
-        raise broadcast_error("logical_xor", x.shape, y.shape) from None
+    return _broadcast_apply("logical_xor", input, other, lambda x, y: _xp(x, y).logical_xor(x, y))
 
 
 def logical_not(input: Tensor) -> Tensor:
@@ -151,32 +130,17 @@ def _integral(name: str, *arrays) -> None:
 
 def bitwise_and(input, other) -> Tensor:
     """Elementwise ``&`` of integer or bool tensors (the ``&`` operator)."""
-    _, _, x, y = binary_operands("bitwise_and", input, other)
-    _integral("bitwise_and", x, y)
-    try:
-        return Tensor._wrap(x & y)
-    except ValueError:
-        raise broadcast_error("bitwise_and", x.shape, y.shape) from None
+    return _broadcast_apply("bitwise_and", input, other, operator.and_, integral=True)
 
 
 def bitwise_or(input, other) -> Tensor:
     """Elementwise ``|`` of integer or bool tensors (the ``|`` operator)."""
-    _, _, x, y = binary_operands("bitwise_or", input, other)
-    _integral("bitwise_or", x, y)
-    try:
-        return Tensor._wrap(x | y)
-    except ValueError:
-        raise broadcast_error("bitwise_or", x.shape, y.shape) from None
+    return _broadcast_apply("bitwise_or", input, other, operator.or_, integral=True)
 
 
 def bitwise_xor(input, other) -> Tensor:
     """Elementwise ``^`` of integer or bool tensors (the ``^`` operator)."""
-    _, _, x, y = binary_operands("bitwise_xor", input, other)
-    _integral("bitwise_xor", x, y)
-    try:
-        return Tensor._wrap(x ^ y)
-    except ValueError:
-        raise broadcast_error("bitwise_xor", x.shape, y.shape) from None
+    return _broadcast_apply("bitwise_xor", input, other, operator.xor, integral=True)
 
 
 def bitwise_not(input: Tensor) -> Tensor:
