@@ -4,6 +4,7 @@
     python -m benchmarks --quick         # smoke test: few repetitions, small step counts
     python -m benchmarks --only chain8 import --json results.json
     python -m benchmarks --threads 1
+    python -m benchmarks --markdown BENCHMARKS.md   # refresh the table kept in BENCHMARKS.md
 
 Both frameworks run in this one process with the same number of threads (the BLAS/OpenMP
 variables are set before NumPy or PyTorch is imported, and ``torch.set_num_threads`` is called);
@@ -30,6 +31,8 @@ def _parse(argv):
     p.add_argument("--only", nargs="+", metavar="NAME", default=None,
                    help=f"run only these benchmarks ({', '.join(ALL)})")
     p.add_argument("--json", metavar="PATH", default=None, help="also write the results as JSON")
+    p.add_argument("--markdown", metavar="PATH", default=None,
+                   help="also update the generated table in this Markdown file (BENCHMARKS.md)")
     return p.parse_args(argv)
 
 
@@ -62,6 +65,10 @@ def main(argv=None) -> int:
     print(suite.format_table(results, threads=threads, quick=args.quick))
     if args.json:
         suite.write_json(args.json, results, threads=threads, quick=args.quick)
+    if args.markdown:
+        command = "python -m benchmarks " + " ".join(sys.argv[1:] if argv is None else argv)
+        suite.update_markdown(args.markdown, results, threads=threads, quick=args.quick,
+                              command=command.strip())
     return 1 if any(r.get("error") for r in results) else 0
 
 

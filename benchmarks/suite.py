@@ -129,7 +129,7 @@ _MEM_WRAPPER = (
 
 
 def bench_memory(repeats: int, quick: bool) -> dict:
-    steps = 5 if quick else 200
+    steps = 5 if quick else 100
     samples = {fw: [] for fw in FRAMEWORKS}
     env = _child_env()
     for r in range(repeats):
@@ -261,6 +261,42 @@ def machine_info(threads: int) -> dict:
     return {"cpu": cpu, "cores": os.cpu_count(), "threads": threads, "python": platform.python_version(),
             "numpy": np.__version__, "numpy_blas": blas, "torch": torch.__version__,
             "platform": platform.platform(), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+
+
+_MD_START, _MD_END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def results_markdown(results, threads: int, quick: bool, command: str) -> str:
+    """The generated part of BENCHMARKS.md: machine, command, date and the table."""
+    m = machine_info(threads)
+    return "\n".join([
+        f"Measured {m['date']} with `{command}`.",
+        "",
+        f"- CPU: {m['cpu']}, {m['cores']} cores; {m['threads']} thread(s) for both frameworks",
+        f"- Python {m['python']}, NumPy {m['numpy']} (BLAS: {m['numpy_blas']}), "
+        f"PyTorch {m['torch']} (CPU build)",
+        f"- {m['platform']}",
+        "",
+        format_table(results, threads, quick),
+    ])
+
+
+def update_markdown(path: str, results, threads: int, quick: bool, command: str) -> None:
+    """Replace the generated block of ``path`` (between the results markers), keeping the prose."""
+    block = _MD_START + "\n" + results_markdown(results, threads, quick, command) + "\n" + _MD_END
+    try:
+        with open(path) as f:
+            text = f.read()
+    except FileNotFoundError:
+        text = "# ember benchmarks\n\n" + _MD_START + "\n" + _MD_END + "\n"
+    if _MD_START in text and _MD_END in text:
+        head, rest = text.split(_MD_START, 1)
+        tail = rest.split(_MD_END, 1)[1]
+        text = head + block + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    with open(path, "w") as f:
+        f.write(text)
 
 
 def write_json(path: str, results, threads: int, quick: bool) -> None:
