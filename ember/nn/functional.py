@@ -181,36 +181,43 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
+    """Maximum over sliding windows of ``(N, C, L)``; ``stride`` defaults to ``kernel_size``."""
     return _op("max_pool1d")(input, kernel_size, stride, padding, dilation, ceil_mode,
                            return_indices)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
+    """Maximum over sliding windows of ``(N, C, H, W)``; ``stride`` defaults to ``kernel_size``."""
     return _op("max_pool2d")(input, kernel_size, stride, padding, dilation, ceil_mode,
                            return_indices)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
+    """Mean over sliding windows of ``(N, C, L)``; ``stride`` defaults to ``kernel_size``."""
     return _op("avg_pool1d")(input, kernel_size, stride, padding, ceil_mode, count_include_pad)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
+    """Mean over sliding windows of ``(N, C, H, W)``; ``stride`` defaults to ``kernel_size``."""
     return _op("avg_pool2d")(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                            divisor_override)
 
 
 def adaptive_avg_pool1d(input, output_size):
+    """Mean pooling of ``(N, C, L)`` to length ``output_size``."""
     return _op("adaptive_avg_pool1d")(input, output_size)
 
 
 def adaptive_avg_pool2d(input, output_size):
+    """Mean pooling of ``(N, C, H, W)`` to ``output_size`` (``None`` keeps a size)."""
     return _op("adaptive_avg_pool2d")(input, output_size)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling of ``(N, C, H, W)`` to ``output_size``."""
     return _op("adaptive_max_pool2d")(input, output_size, return_indices)
 
 
@@ -218,47 +225,58 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``max(x, 0)``."""
     return _op("relu")(input, inplace)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """``min(max(x, 0), 6)``."""
     return _op("relu6")(input, inplace)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
              inplace: bool = False) -> Tensor:
+    """Clamp to ``[min_val, max_val]``."""
     return _op("hardtanh")(input, min_val, max_val, inplace)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``x`` for positive ``x``, ``negative_slope * x`` otherwise."""
     return _op("leaky_relu")(input, negative_slope, inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit (``approximate='tanh'`` for the tanh formula)."""
     return _op("gelu")(input, approximate=approximate)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * sigmoid(x)`` (swish)."""
     return _op("silu")(input, inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` for positive ``x``, ``alpha * (exp(x) - 1)`` otherwise."""
     return _op("elu")(input, alpha, inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold``."""
     return _op("softplus")(input, beta, threshold)
 
 
 def sigmoid(input: Tensor) -> Tensor:
+    """``1 / (1 + exp(-x))``."""
     return _op("sigmoid")(input)
 
 
 def tanh(input: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
     return _op("tanh")(input)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * tanh(softplus(x))``."""
     return _op("mish")(input, inplace)
 
 
@@ -287,6 +305,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``softmax(-x)`` along ``dim``."""
     return softmax(-input, dim, dtype=dtype)
 
 
@@ -428,6 +447,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
 
 
 def local_response_norm(*args, **kwargs):
+    """Not provided by ember (raises ``NotImplementedError``); kept for PyTorch's name."""
     raise NotImplementedError("local_response_norm is not part of ember")
 
 
@@ -687,6 +707,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """``log(1 + exp(-target * input))``, reduced by ``reduction``."""
     return _reduce((-target * input).exp().log1p(), _legacy_reduction(size_average, reduce, reduction))
 
 

@@ -33,6 +33,7 @@ def as_tensor_like(value, like: Tensor) -> Tensor:
 
 
 def device_error(name: str, x, y) -> RuntimeError:
+    """PyTorch's error for op ``name`` given arrays ``x`` and ``y`` on different devices."""
     return RuntimeError(
         "Expected all tensors to be on the same device, but found at least two devices, "
         f"{backend.device_of(x)} and {backend.device_of(y)}! (in op {name}). Move them with "
@@ -51,6 +52,7 @@ def check_same_device(name: str, *arrays) -> None:
 
 
 def broadcast_error(name: str, x_shape, y_shape) -> RuntimeError:
+    """The error for shapes that do not broadcast, naming the innermost dimension that clashes."""
     xs, ys = tuple(x_shape), tuple(y_shape)
     n = max(len(xs), len(ys))
     px, py = (1,) * (n - len(xs)) + xs, (1,) * (n - len(ys)) + ys
