@@ -31,6 +31,13 @@ def _fmt_param(p: Tensor) -> str:
     return f"tensor of shape {tuple(p.shape)}"
 
 
+def _unordered_params_error() -> TypeError:
+    return TypeError(
+        "optimizer parameters need to be organized in ordered collections, but the ordering "
+        "of tensors in sets will change between runs. Please use a list instead."
+    )
+
+
 class Optimizer:
     """Base class of every optimizer, mirroring ``torch.optim.Optimizer``.
 
@@ -57,10 +64,7 @@ class Optimizer:
         if isinstance(params, dict):
             params = [params]
         if isinstance(params, (set, frozenset)):
-            raise TypeError(
-                "optimizer parameters need to be organized in ordered collections, but the ordering "
-                "of tensors in sets will change between runs. Please use a list instead."
-            )
+            raise _unordered_params_error()
         groups = list(params)
         if len(groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
@@ -85,10 +89,7 @@ class Optimizer:
         if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, (set, frozenset)):
-            raise TypeError(
-                "optimizer parameters need to be organized in ordered collections, but the ordering "
-                "of tensors in sets will change between runs. Please use a list instead."
-            )
+            raise _unordered_params_error()
         else:
             params = list(params)
         seen: set[int] = set()
