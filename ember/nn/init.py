@@ -125,7 +125,8 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
     shape = tensor.shape
     if shape[0] % groups:
-        raise ValueError("dim 0 must be divisible by groups")
+        raise ValueError(f"dim 0 must be divisible by groups, got shape {tuple(shape)} and "
+                         f"groups={groups}")
     out_per = shape[0] // groups
     w = np.zeros(shape)
     centre = tuple(s // 2 for s in shape[2:])

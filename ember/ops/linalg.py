@@ -367,7 +367,8 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     da = [d % max(a.ndim, 1) for d in da]
     db = [d % max(b.ndim, 1) for d in db]
     if a.ndim + b.ndim > len(_LETTERS):
-        raise RuntimeError("tensordot: too many dims")
+        raise RuntimeError(f"tensordot: too many dims: the operands have {a.ndim} + {b.ndim}, "
+                           f"at most {len(_LETTERS)} in all")
     la = list(_LETTERS[:a.ndim])
     lb = list(_LETTERS[a.ndim:a.ndim + b.ndim])
     for x, y in zip(da, db):

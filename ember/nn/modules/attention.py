@@ -44,7 +44,8 @@ class MultiheadAttention(Module):
         self.batch_first = batch_first
         self.head_dim = embed_dim // num_heads
         if self.head_dim * num_heads != embed_dim:
-            raise AssertionError("embed_dim must be divisible by num_heads")
+            raise AssertionError(f"embed_dim must be divisible by num_heads, got embed_dim="
+                                 f"{embed_dim} and num_heads={num_heads}")
         E = embed_dim
         if self._qkv_same_embed_dim:
             self.in_proj_weight = Parameter(creation.empty(3 * E, E, dtype=dtype))
