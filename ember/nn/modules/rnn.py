@@ -8,6 +8,7 @@ steps through time with ``weight_hh``; gradients come from the recorded ops.
 from __future__ import annotations
 
 import math
+import warnings
 
 import ember.nn.functional as F
 import ember.ops as _ops
@@ -34,8 +35,6 @@ class RNNBase(Module):
             raise ValueError("dropout should be a number in range [0, 1] representing the "
                              "probability of an element being zeroed")
         if dropout > 0 and num_layers == 1:
-            import warnings
-
             warnings.warn("dropout option adds dropout after all but last recurrent layer, so "
                           "non-zero dropout expects num_layers greater than 1, but got "
                           f"dropout={dropout} and num_layers={num_layers}", stacklevel=3)
@@ -104,21 +103,20 @@ class RNNBase(Module):
         n = (xw[:, 2 * H:] + r * hw[:, 2 * H:]).tanh()
         return n + z * (h - n), None
 
-    def _check(self, input: Tensor, batched: bool) -> None:
+    def forward(self, input: Tensor, hx=None):
+        """``(output, h_n)`` (LSTM: ``(output, (h_n, c_n))``) for ``input`` ``(T, B, input_size)``
+        (``(B, T, input_size)`` when ``batch_first``) or unbatched ``(T, input_size)``; ``hx`` is
+        ``None`` (zeros), ``h_0``, or ``(h_0, c_0)`` for LSTM."""
+        if input.ndim not in (2, 3):
+            raise ValueError(f"{type(self).__name__}: expected input to be 2D or 3D, got "
+                             f"{input.ndim}D tensor of shape {tuple(input.shape)}")
         if input.shape[-1] != self.input_size:
             raise RuntimeError(
                 f"{type(self).__name__}(input_size={self.input_size}, hidden_size="
                 f"{self.hidden_size}): expected input with last dimension {self.input_size}, got "
                 f"shape {tuple(input.shape)}"
             )
-
-    def _run(self, input: Tensor, hx):
-        """Shared forward; ``hx`` is ``None``, a tensor, or ``(h0, c0)`` for LSTM."""
-        if input.ndim not in (2, 3):
-            raise ValueError(f"{type(self).__name__}: expected input to be 2D or 3D, got "
-                             f"{input.ndim}D tensor of shape {tuple(input.shape)}")
         batched = input.ndim == 3
-        self._check(input, batched)
         is_lstm = self.mode == "LSTM"
         if not batched:
             input = input.unsqueeze(1)
@@ -173,9 +171,6 @@ class RNNBase(Module):
         elif self.batch_first:
             output = output.transpose(0, 1)
         return output, ((h_n, c_n) if is_lstm else h_n)
-
-    def forward(self, input: Tensor, hx=None):
-        return self._run(input, hx)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
