@@ -26,7 +26,8 @@ class Embedding(Module):
         self.embedding_dim = embedding_dim
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError("Padding_idx must be within num_embeddings")
+                raise AssertionError(f"Padding_idx must be within num_embeddings, got padding_idx="
+                                     f"{padding_idx} and num_embeddings={num_embeddings}")
             if padding_idx < 0:
                 padding_idx += num_embeddings
         self.padding_idx = padding_idx
@@ -40,7 +41,9 @@ class Embedding(Module):
             self.reset_parameters()
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
+                raise AssertionError(f"Shape of weight does not match num_embeddings and embedding_dim: "
+                                     f"expected {(num_embeddings, embedding_dim)}, got "
+                                     f"{tuple(_weight.shape)}")
             self.weight = Parameter(_weight, requires_grad=not _freeze)
         if device is not None:
             self.to(device)
