@@ -88,7 +88,7 @@ class LRScheduler:
             values = closed() if closed is not None else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = self._group_lrs()
 
     def state_dict(self) -> dict[str, Any]:
         """Everything but the optimizer (and callables), to resume the schedule later."""
