@@ -116,7 +116,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 # ------------------------------------------------------------------------------ convolution
 
 
-def _conv_padding(padding, kernel: tuple, dilation: tuple, fn: str):
+def _conv_padding(padding, kernel: tuple, dilation: tuple):
     """Numeric padding for ``padding``; ``'same'`` may need an extra pad on the right, returned
     as the second value (F.pad order) or ``None``."""
     n = len(kernel)
@@ -146,7 +146,7 @@ def _conv(n: int, name: str, input, weight, bias, stride, padding, dilation, gro
     dil = _pair(dilation, n, "dilation")
     if isinstance(padding, str) and padding == "same" and _pair(stride, n) != (1,) * n:
         raise ValueError("padding='same' is not supported for strided convolutions")
-    numeric, extra = _conv_padding(padding, kernel, dil, name)
+    numeric, extra = _conv_padding(padding, kernel, dil)
     if extra is not None:
         input = pad(input, extra)
     return _op(name)(input, weight, bias, stride, numeric, dilation, groups)

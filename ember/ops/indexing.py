@@ -46,20 +46,20 @@ def _add_at(xp, target, key, values) -> None:
     # CuPy accumulates with CUDA's atomicAdd, which has no float16, int64 or small-int version
     name = target.dtype.name
     if name == "int64":  # two's-complement sums are the same bits as unsigned ones
-        _scatter_add(xp, target.view(xp.uint64), key,
+        _scatter_add(target.view(xp.uint64), key,
                      xp.asarray(values).astype(xp.int64).view(xp.uint64))
         return
     wide = {"float16": "float32", "int16": "int32", "int8": "int32", "uint8": "int32",
             "bool": "int32"}.get(name)  # bool: the cast back makes any nonzero count True
     if wide is None:
-        _scatter_add(xp, target, key, values)
+        _scatter_add(target, key, values)
     else:
         acc = target.astype(wide)
-        _scatter_add(xp, acc, key, xp.asarray(values).astype(wide))
+        _scatter_add(acc, key, xp.asarray(values).astype(wide))
         target[...] = acc.astype(target.dtype)
 
 
-def _scatter_add(xp, target, key, values) -> None:
+def _scatter_add(target, key, values) -> None:
     """CuPy's ``np.add.at`` (``cupyx.scatter_add``, documented for every CuPy since v8)."""
     import cupyx
 

@@ -381,7 +381,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
                 gx *= up
                 gx = Tensor._wrap(gx.astype(arr.dtype, copy=False))
             if soft_target and target.requires_grad:
-                gt = Tensor._wrap(_soft_target_grad(xp, logp, w, eps, arr.ndim) * up)
+                gt = Tensor._wrap(_soft_target_grad(logp, w, eps, arr.ndim) * up)
         else:
             up = g.reshape(scale_shape) if reduction == "none" else g
             up = up / float(norm) if reduction == "mean" else up
@@ -404,7 +404,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     return record("CrossEntropyLoss", out, inputs, backward, saved=inputs)
 
 
-def _soft_target_grad(xp, logp, w, eps, ndim):
+def _soft_target_grad(logp, w, eps, ndim):
     g = -(1.0 - eps) * logp
     if w is not None:
         g = g * w.reshape(_classes_last_shape(ndim))
