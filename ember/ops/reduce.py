@@ -562,11 +562,6 @@ def count_nonzero(x: Tensor, dim=None) -> Tensor:
 # --------------------------------------------------------------------------- cumsum, cumprod
 
 
-def _scan_axis(name, x, dim):
-    axis = _one_axis(name, dim, x._data.ndim)
-    return axis
-
-
 def _reverse_cumsum(x: Tensor, axis: int) -> Tensor:
     """``out[i] = sum(x[j], j >= i)`` along ``axis``: the adjoint of :func:`cumsum`."""
     xp = get_array_module(x._data)
@@ -577,7 +572,7 @@ def _reverse_cumsum(x: Tensor, axis: int) -> Tensor:
 def cumsum(x: Tensor, dim, *, dtype=None) -> Tensor:
     """Running sum along ``dim``; integers and bools accumulate as int64."""
     data = _int_accumulate(x._data, dtype)
-    axis = _scan_axis("cumsum", x, dim)
+    axis = _one_axis("cumsum", dim, x._data.ndim)
     if axis is None:
         return record("Cumsum", data.copy(), (x,), lambda g: (g,))
     out = get_array_module(data).cumsum(data, axis=axis)
@@ -588,7 +583,7 @@ def cumsum(x: Tensor, dim, *, dtype=None) -> Tensor:
 def cumprod(x: Tensor, dim, *, dtype=None) -> Tensor:
     """Running product along ``dim``; the gradient is exact when the input holds zeros."""
     data = _int_accumulate(x._data, dtype)
-    axis = _scan_axis("cumprod", x, dim)
+    axis = _one_axis("cumprod", dim, x._data.ndim)
     if axis is None:
         return record("Cumprod", data.copy(), (x,), lambda g: (g,))
     xp = get_array_module(data)
