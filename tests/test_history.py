@@ -143,5 +143,6 @@ def test_good_fit_still_improving_at_the_end_suggests_more_epochs():
     else:
         assert d.verdict == "underfitting"
     flat = [1.2 * 0.7 ** i + 0.1 for i in range(n)]
-    d2 = diagnose({"loss": flat, "val_loss": [v + 0.03 + (0.01 if i == n - 1 else 0) for i, v in enumerate(flat)]})
+    val = [v + 0.03 + (0.01 if i == n - 1 else 0) for i, v in enumerate(flat)]
+    d2 = diagnose({"loss": flat, "val_loss": val})
     assert d2.verdict == "good fit" and not any("more epochs" in s for s in d2.suggestions)
