@@ -247,8 +247,27 @@ def where_grad(g: Tensor, mask) -> Tensor:
     The backward of ops whose derivative is piecewise 0/1 (relu, clamp, hardtanh ...): one fused
     op rather than a comparison, a conversion and a product.
     """
-    xp = backend.get_array_module(g._data)
-    return record("WhereGrad", xp.where(mask, g._data, 0), (g,), lambda gg: (where_grad(gg, mask),))
+    return record("WhereGrad", _masked(g._data, mask), (g,), lambda gg: (where_grad(gg, mask),))
+
+
+_INT_OF_SIZE = {2: np.dtype(np.int16), 4: np.dtype(np.int32), 8: np.dtype(np.int64)}
+
+
+def _masked(gd, mask):
+    """``where(mask, gd, 0)`` for a bool ``mask`` of ``gd``'s shape.
+
+    For floats it is computed as a bitwise AND of ``gd``'s bits with ``-mask`` (all ones or all
+    zeros), which gives exactly ``where``'s result (a NaN where the mask is false becomes 0) in
+    ufunc passes that follow the arrays' memory layout; ``where`` itself is several times slower,
+    and slower still on the channel-major arrays convolutions produce.
+    """
+    it = _INT_OF_SIZE.get(gd.dtype.itemsize) if gd.dtype.kind == "f" else None
+    if it is None or getattr(mask, "shape", None) != gd.shape or getattr(mask, "dtype", None) != bool:
+        return backend.get_array_module(gd).where(mask, gd, 0)
+    bits = mask.astype(it)
+    bits = -bits if bits.ndim == 0 else backend.get_array_module(gd).negative(bits, out=bits)
+    bits &= gd.view(it)
+    return bits.view(gd.dtype)
 
 
 def scale_grad(g: Tensor, factor) -> Tensor:
