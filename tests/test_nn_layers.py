@@ -430,3 +430,13 @@ def test_functional_batch_norm_updates_running_stats():
     np.testing.assert_allclose(_np(ye), _np(yt), atol=1e-10)
     np.testing.assert_allclose(rm_e.numpy(), rm_t.numpy(), atol=1e-12)
     np.testing.assert_allclose(rv_e.numpy(), rv_t.numpy(), atol=1e-12)
+
+
+def test_activation_classes_are_not_subclasses_of_each_other_as_in_torch():
+    import torch
+
+    pairs = [("ReLU6", "ReLU"), ("Mish", "SiLU"), ("ReLU", "SiLU")]
+    for a, b in pairs:
+        assert isinstance(getattr(nn, a)(), getattr(nn, b)) == isinstance(getattr(torch.nn, a)(), getattr(torch.nn, b))
+    assert repr(nn.ReLU6(inplace=True)) == repr(torch.nn.ReLU6(inplace=True))
+    assert repr(nn.SiLU()) == repr(torch.nn.SiLU())

@@ -37,8 +37,14 @@ _FAMILIES = ("shape", "indexing", "nn_ops", "conv", "activation", "unary", "comp
              "linalg")
 
 
+_OP_CACHE: dict = {}
+
+
 def _op(name: str):
-    """The op ``name`` from :mod:`ember.ops` (or the family module defining it)."""
+    """The op ``name`` from :mod:`ember.ops` (or the family module defining it), looked up once."""
+    fn = _OP_CACHE.get(name)
+    if fn is not None:
+        return fn
     fn = getattr(_ops, name, None)
     if fn is None:
         import importlib
@@ -49,6 +55,7 @@ def _op(name: str):
                 break
         else:
             raise NotImplementedError(f"ember.ops has no op {name!r} yet")
+    _OP_CACHE[name] = fn
     return fn
 
 

@@ -7,21 +7,26 @@ from ember.nn.modules.module import Module
 from ember.tensor import Tensor
 
 
-class ReLU(Module):
-    """``max(x, 0)``."""
+class _InplaceActivation(Module):
+    """An activation whose only argument is ``inplace`` (a shared base: in PyTorch ``ReLU6`` is
+    not a ``ReLU``, so the layers must not subclass each other)."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input, self.inplace)
-
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
 
 
-class ReLU6(ReLU):
+class ReLU(_InplaceActivation):
+    """``max(x, 0)``."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.relu(input, self.inplace)
+
+
+class ReLU6(_InplaceActivation):
     """``min(max(x, 0), 6)``."""
 
     def forward(self, input: Tensor) -> Tensor:
@@ -59,21 +64,14 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(Module):
+class SiLU(_InplaceActivation):
     """``x * sigmoid(x)`` (swish)."""
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
         return F.silu(input, self.inplace)
 
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
 
-
-class Mish(SiLU):
+class Mish(_InplaceActivation):
     """``x * tanh(softplus(x))``."""
 
     def forward(self, input: Tensor) -> Tensor:
