@@ -437,6 +437,7 @@ def test_activation_classes_are_not_subclasses_of_each_other_as_in_torch():
 
     pairs = [("ReLU6", "ReLU"), ("Mish", "SiLU"), ("ReLU", "SiLU")]
     for a, b in pairs:
-        assert isinstance(getattr(nn, a)(), getattr(nn, b)) == isinstance(getattr(torch.nn, a)(), getattr(torch.nn, b))
+        ours = isinstance(getattr(nn, a)(), getattr(nn, b))
+        assert ours == isinstance(getattr(torch.nn, a)(), getattr(torch.nn, b))
     assert repr(nn.ReLU6(inplace=True)) == repr(torch.nn.ReLU6(inplace=True))
     assert repr(nn.SiLU()) == repr(torch.nn.SiLU())
