@@ -121,7 +121,8 @@ def _filled(fill, size, dtype, device, requires_grad):
         arr = np.full(size, fill, dtype=_float(dtype)) if fill is not None else np.empty(size, _float(dtype))
     else:
         with xp.cuda.Device(dev.index):
-            arr = xp.full(size, fill, dtype=_float(dtype)) if fill is not None else xp.empty(size, _float(dtype))
+            arr = (xp.full(size, fill, dtype=_float(dtype)) if fill is not None
+                   else xp.empty(size, _float(dtype)))
     return _finish(arr, None, None, requires_grad)
 
 

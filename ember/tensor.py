@@ -291,7 +291,9 @@ class Tensor:
         return self.to("cpu")
 
     def cuda(self, device=None) -> Tensor:
-        return self.to("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device))
+        if isinstance(device, int):
+            device = f"cuda:{device}"
+        return self.to("cuda" if device is None else device)
 
     def float(self) -> Tensor:
         return self.type(backend.float32)

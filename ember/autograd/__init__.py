@@ -6,8 +6,6 @@ Public names mirror ``torch.autograd``: :func:`backward`, :func:`grad`, :class:`
 
 from __future__ import annotations
 
-from typing import Sequence
-
 from ember.autograd.engine import run_backward
 from ember.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ember.autograd.graph import Node

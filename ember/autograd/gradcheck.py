@@ -66,7 +66,7 @@ def _analytic_jacobians(outs, inputs):
             seed = Tensor(backend.move_array(onehot.reshape(out._data.shape), out.device))
             gs = grad([out], [x for _, x in wrt], [seed],
                       retain_graph=True, allow_unused=True)
-            for (j, x), g in zip(wrt, gs):
+            for (j, _), g in zip(wrt, gs):
                 if g is not None:
                     rows[j][r] = _host64(g._data)
         for j, _ in wrt:
