@@ -10,11 +10,11 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-def test_quick_import_benchmark_writes_json(tmp_path):
+def test_quick_small_op_benchmark_writes_json(tmp_path):
     out = tmp_path / "results.json"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--threads", "1", "--only", "import",
+        [sys.executable, "-m", "benchmarks", "--quick", "--threads", "1", "--only", "chain1",
          "--json", str(out)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
@@ -24,7 +24,7 @@ def test_quick_import_benchmark_writes_json(tmp_path):
     assert data["quick"] is True
     assert data["machine"]["threads"] == 1
     (result,) = data["results"]
-    assert result["name"] == "import" and result["error"] is None
+    assert result["name"] == "chain1" and result["error"] is None
     assert result["ember"] > 0 and result["torch"] > 0
 
 
