@@ -52,15 +52,16 @@ def main(argv=None) -> int:
     threads = args.threads or os.cpu_count() or 1
     _set_threads(threads)
 
-    # Only now may NumPy and PyTorch be imported.
-    from benchmarks import suite
-
     only = args.only or list(ALL)
     unknown = [n for n in only if n not in ALL]
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(ALL)}",
               file=sys.stderr)
         return 2
+
+    # Only now may NumPy and PyTorch be imported.
+    from benchmarks import suite
+
     results = suite.run_all(only, threads=threads, quick=args.quick, repeats=args.repeats)
     print(suite.format_table(results, threads=threads, quick=args.quick))
     if args.json:
