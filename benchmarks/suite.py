@@ -175,8 +175,24 @@ def bench_flops(mlp: dict | None, repeats: int, quick: bool) -> dict:
 # ---------------------------------------------------------------------------------- the suite
 
 
+def _busy_cpus() -> float:
+    """Runnable processes other than this one, from /proc/loadavg (``nan`` where unknown)."""
+    try:
+        with open("/proc/loadavg") as f:
+            running = int(f.read().split()[3].split("/")[0])
+        return float(running - 1)
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
 def run_all(names, threads: int, quick: bool, repeats: int | None = None) -> list:
     _setup_torch(threads)
+    busy = _busy_cpus()
+    if busy >= 1 and threads >= (os.cpu_count() or 1):
+        print(f"warning: {busy:.0f} other process(es) running; with {threads} threads on "
+              f"{os.cpu_count()} cores both BLAS libraries slow down many times over and the "
+              "ratios are unreliable (try again when the machine is idle, or --threads 1)",
+              file=sys.stderr)
     reps = repeats or (2 if quick else 9)
     results = []
     by_name = {}
@@ -258,7 +274,9 @@ def machine_info(threads: int) -> dict:
         blas = f"{b.get('name')} {b.get('version')}"
     except Exception:
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "threads": threads, "python": platform.python_version(),
+    return {"cpu": cpu, "cores": os.cpu_count(), "threads": threads,
+            "loadavg_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+            "python": platform.python_version(),
             "numpy": np.__version__, "numpy_blas": blas, "torch": torch.__version__,
             "platform": platform.platform(), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
 
@@ -275,7 +293,9 @@ def results_markdown(results, threads: int, quick: bool, command: str) -> str:
         f"- CPU: {m['cpu']}, {m['cores']} cores; {m['threads']} thread(s) for both frameworks",
         f"- Python {m['python']}, NumPy {m['numpy']} (BLAS: {m['numpy_blas']}), "
         f"PyTorch {m['torch']} (CPU build)",
-        f"- {m['platform']}",
+        f"- {m['platform']}"
+        + (f"; 1-minute load average at the end of the run: {m['loadavg_1min']:.2f}"
+           if m["loadavg_1min"] is not None else ""),
         "",
         format_table(results, threads, quick),
     ])
