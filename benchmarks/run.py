@@ -36,7 +36,7 @@ def _parse(argv):
     return p.parse_args(argv)
 
 
-ALL = ("mlp", "cnn", "chain8", "chain1", "import", "memory", "flops")
+ALL = ("mlp", "cnn", "chain8", "chain1", "import", "memory", "flops", "gemm")
 
 
 def _set_threads(n: int) -> None:

@@ -20,6 +20,8 @@ import traceback
 import numpy as np
 import torch
 
+import ember
+
 from benchmarks import workloads
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -62,7 +64,7 @@ def alternate(steps: dict, repeats: int, target_s: float, warmup: int = 3) -> di
     return {fw: (statistics.median(s), s) for fw, s in samples.items()}
 
 
-def _result(name, what, unit, better, bar, ember_v, torch_v, samples=None, note=""):
+def _result(name, what, unit, better, bar, ember_v, torch_v, samples=None, note="", info=False):
     ratio = ember_v / torch_v if torch_v else float("nan")
     if better == "higher":
         met = ratio >= bar
@@ -70,7 +72,7 @@ def _result(name, what, unit, better, bar, ember_v, torch_v, samples=None, note=
         met = ratio <= bar
     return {"name": name, "what": what, "unit": unit, "better": better, "bar": bar,
             "ember": ember_v, "torch": torch_v, "ratio": ratio, "met": bool(met),
-            "samples": samples or {}, "note": note, "error": None}
+            "samples": samples or {}, "note": note, "error": None, "info": info}
 
 
 # --------------------------------------------------------------------------------- benchmarks
@@ -167,9 +169,25 @@ def bench_flops(mlp: dict | None, repeats: int, quick: bool) -> dict:
     per_sample = workloads.mlp_flops_per_step() / workloads.MLP_BATCH
     frac = {fw: mlp[fw] * per_sample / peak for fw in FRAMEWORKS}
     return _result("flops", "MLP matmul FLOP/s / NumPy fp32 matmul peak", "fraction", "higher", 1.0,
-                   frac["ember"], frac["torch"],
+                   frac["ember"], frac["torch"], info=True,
                    note=f"peak {peak / 1e9:.1f} GFLOP/s; MLP step = "
                         f"{workloads.mlp_flops_per_step() / 1e6:.0f} MFLOP")
+
+
+def bench_gemm(repeats: int, quick: bool) -> dict:
+    """The MLP's largest matrix product alone (128x784 @ 784x512, the first layer's forward), with
+    no autograd: how fast each framework's BLAS is here, apart from everything ember does."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((workloads.MLP_BATCH, 784)).astype(np.float32)
+    w = rng.standard_normal((512, 784)).astype(np.float32)
+    ex, ew = ember.from_numpy(x), ember.from_numpy(w)
+    tx, tw = torch.from_numpy(x), torch.from_numpy(w)
+    steps = {"ember": lambda: ex @ ew.T, "torch": lambda: tx @ tw.T}
+    res = alternate(steps, repeats, target_s=0.02 if quick else 0.2, warmup=1 if quick else 5)
+    us = {fw: res[fw][0] * 1e6 for fw in FRAMEWORKS}
+    return _result("gemm", "GEMM 128x784 @ 784x512 alone (BLAS)", "us", "lower", 1.0,
+                   us["ember"], us["torch"], {fw: [t * 1e6 for t in res[fw][1]] for fw in FRAMEWORKS},
+                   info=True)
 
 
 # ---------------------------------------------------------------------------------- the suite
@@ -211,6 +229,8 @@ def run_all(names, threads: int, quick: bool, repeats: int | None = None) -> lis
                 r = bench_memory(3 if not quick else 1, quick)
             elif name == "flops":
                 r = bench_flops(by_name.get("mlp"), reps, quick)
+            elif name == "gemm":
+                r = bench_gemm(reps, quick)
             else:
                 raise ValueError(name)
         except Exception as e:  # report and carry on: the other benchmarks still say something
@@ -241,8 +261,8 @@ def format_table(results, threads: int, quick: bool) -> str:
             rows.append((r["name"], "", "error", "", "", "", r["error"][:60]))
             continue
         op = ">=" if r["better"] == "higher" else "<="
-        bar = f"{op} {r['bar']:g}" if r["name"] != "flops" else "(info)"
-        met = ("yes" if r["met"] else "NO") if r["name"] != "flops" else ""
+        bar = f"{op} {r['bar']:g}" if not r.get("info") else "(info)"
+        met = ("yes" if r["met"] else "NO") if not r.get("info") else ""
         rows.append((r["what"], r["unit"], _fmt(r["ember"]), _fmt(r["torch"]),
                      f"{r['ratio']:.2f}", bar, met))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
