@@ -342,10 +342,8 @@ def test_custom_function_wrong_number_of_gradients():
 
 
 def test_to_dot_names_ops_and_parameters():
-    from ember.utils.dot import to_dot
-
     w = t64([1.0, 2.0])
-    dot = to_dot((w * 3 + 1).sum(), {"weight": w})
+    dot = ember.utils.to_dot((w * 3 + 1).sum(), {"weight": w})
     assert dot.startswith("digraph")
     for word in ("Mul", "Add", "Sum", "weight"):
         assert word in dot
