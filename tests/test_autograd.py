@@ -365,3 +365,10 @@ def test_binary_promotion_matches_torch(a_dtype, a_shape, b_dtype, b_shape):
         e = op(ember.from_numpy(a), ember.from_numpy(b))
         t = op(torch.from_numpy(a), torch.from_numpy(b))
         assert e.dtype.name == str(t.dtype).split(".")[1]
+
+
+def test_public_names_of_ember_autograd():
+    x = t64([0.3, -0.4])
+    assert callable(ember.autograd.gradcheck) and ember.autograd.gradcheck(lambda t: t.tanh(), (x,))
+    assert ember.autograd.gradgradcheck(lambda t: t.tanh(), (x,))
+    assert issubclass(Cube, ember.autograd.Function)

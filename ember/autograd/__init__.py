@@ -91,18 +91,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
 
 __all__ = [
     "Node", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-    "Function", "gradcheck", "gradgradcheck",
+    "Function", "FunctionCtx", "gradcheck", "gradgradcheck", "GradcheckError",
 ]
 
 
-def __getattr__(name):
-    # Function and gradcheck sit above the ops; import them on first use to keep layers acyclic
-    if name in ("Function", "FunctionCtx"):
-        from ember.autograd import function
-
-        return getattr(function, name)
-    if name in ("gradcheck", "gradgradcheck"):
-        from ember.autograd import gradcheck
-
-        return getattr(gradcheck, name)
-    raise AttributeError(name)
+# Imported last: they use the engine above. Binding the names here also makes
+# `ember.autograd.gradcheck` the function rather than the submodule of the same name.
+from ember.autograd.function import Function, FunctionCtx  # noqa: E402
+from ember.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
