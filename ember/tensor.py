@@ -263,10 +263,11 @@ class Tensor:
 
     # -------------------------------------------------------------------------------- devices
 
-    def to(self, *args, **kwargs) -> Tensor:
-        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
-        dev, dt = None, kwargs.pop("dtype", None)
-        dev = kwargs.pop("device", None)
+    @staticmethod
+    def _parse_to_args(args, kwargs):
+        """``(device, dtype)`` from PyTorch's ``to`` forms (either may be ``None``); shared by
+        :meth:`Tensor.to` and ``Module.to``."""
+        dev, dt = kwargs.pop("device", None), kwargs.pop("dtype", None)
         kwargs.pop("non_blocking", None)
         kwargs.pop("copy", None)
         if kwargs:
@@ -276,8 +277,13 @@ class Tensor:
                 dev, dt = a.device, a.dtype
             elif isinstance(a, (str, backend.device)):
                 dev = a
-            else:
+            elif a is not None:
                 dt = a
+        return dev, dt
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
+        dev, dt = Tensor._parse_to_args(args, kwargs)
         out = self
         if dt is not None and backend.to_dtype(dt).np != self._data.dtype:
             out = out.type(dt)

@@ -262,7 +262,7 @@ def _masked(gd, mask):
     and slower still on the channel-major arrays convolutions produce.
     """
     it = _INT_OF_SIZE.get(gd.dtype.itemsize) if gd.dtype.kind == "f" else None
-    if it is None or getattr(mask, "shape", None) != gd.shape or getattr(mask, "dtype", None) != bool:
+    if it is None or getattr(mask, "shape", None) != gd.shape or getattr(mask, "dtype", None) != np.bool_:
         return backend.get_array_module(gd).where(mask, gd, 0)
     bits = mask.astype(it)
     bits = -bits if bits.ndim == 0 else backend.get_array_module(gd).negative(bits, out=bits)

@@ -407,18 +407,7 @@ class Module:
     def to(self, *args, **kwargs) -> Module:
         """``to(device)``, ``to(dtype)`` (floating members only), ``to(device, dtype)`` or
         ``to(tensor)``; moves parameters and buffers in place and returns self."""
-        dev = kwargs.pop("device", None)
-        dt = kwargs.pop("dtype", None)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dev, dt = a.device, a.dtype
-            elif isinstance(a, (str, backend.device)):
-                dev = a
-            elif a is not None:
-                dt = a
+        dev, dt = Tensor._parse_to_args(args, kwargs)
         if dt is not None:
             d = backend.to_dtype(dt)
             if not d.is_floating_point:
