@@ -441,3 +441,9 @@ def test_activation_classes_are_not_subclasses_of_each_other_as_in_torch():
         assert ours == isinstance(getattr(torch.nn, a)(), getattr(torch.nn, b))
     assert repr(nn.ReLU6(inplace=True)) == repr(torch.nn.ReLU6(inplace=True))
     assert repr(nn.SiLU()) == repr(torch.nn.SiLU())
+
+
+def test_instance_norm_refuses_running_stats_it_does_not_keep():
+    with pytest.raises(NotImplementedError, match="track_running_stats"):
+        nn.InstanceNorm2d(4, track_running_stats=True)
+    assert nn.InstanceNorm2d(4, affine=True, device="cpu").weight.device == ember.device("cpu")

@@ -109,6 +109,12 @@ class InstanceNorm2d(Module):
                  affine: bool = False, track_running_stats: bool = False, device=None,
                  dtype=None) -> None:
         super().__init__()
+        if track_running_stats:
+            # refusing beats silently normalising with batch statistics where PyTorch would not
+            raise NotImplementedError(
+                "InstanceNorm2d(track_running_stats=True) is not supported by ember yet; use "
+                "track_running_stats=False (the default), or BatchNorm2d for running statistics"
+            )
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
@@ -117,6 +123,8 @@ class InstanceNorm2d(Module):
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
+        if device is not None:
+            self.to(device)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.instance_norm(input, None, None, self.weight, self.bias, True, self.momentum,
