@@ -447,3 +447,16 @@ def test_instance_norm_refuses_running_stats_it_does_not_keep():
     with pytest.raises(NotImplementedError, match="track_running_stats"):
         nn.InstanceNorm2d(4, track_running_stats=True)
     assert nn.InstanceNorm2d(4, affine=True, device="cpu").weight.device == ember.device("cpu")
+
+
+def test_implicit_softmax_dim_warning_points_at_the_callers_line():
+    import inspect
+    import warnings
+
+    x = ember.randn(2, 3)
+    for fn in (F.softmax, F.log_softmax, F.softmin):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            line = inspect.currentframe().f_lineno + 1
+            fn(x)
+        assert caught and caught[0].filename == __file__ and caught[0].lineno == line, fn.__name__

@@ -287,16 +287,18 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     return _op("mish")(input, inplace)
 
 
-def _softmax_dim(ndim: int) -> int:
+def _softmax_dim(ndim: int, stacklevel: int) -> int:
+    # stacklevel counts from the public function (softmax, log_softmax, softmin) up to the
+    # user's call, as PyTorch's _stacklevel does; +1 for this helper's own frame
     warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to "
-                  "include dim=X as an argument.", stacklevel=3)
+                  "include dim=X as an argument.", stacklevel=stacklevel + 1)
     return 0 if ndim in (0, 1, 3) else 1
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim``."""
     if dim is None:
-        dim = _softmax_dim(input.ndim)
+        dim = _softmax_dim(input.ndim, _stacklevel - 1)
     if dtype is not None:
         input = input.to(dtype)
     return _op("softmax")(input, dim)
@@ -305,7 +307,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """log(softmax(x)) along ``dim``, computed stably."""
     if dim is None:
-        dim = _softmax_dim(input.ndim)
+        dim = _softmax_dim(input.ndim, _stacklevel - 1)
     if dtype is not None:
         input = input.to(dtype)
     return _op("log_softmax")(input, dim)
@@ -313,7 +315,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """``softmax(-x)`` along ``dim``."""
-    return softmax(-input, dim, dtype=dtype)
+    return softmax(-input, dim, _stacklevel + 1, dtype=dtype)
 
 
 # ---------------------------------------------------------------------------------- dropout
