@@ -28,12 +28,17 @@ from ember.tensor import Tensor
 def _scalar(value) -> Any:
     """A Python number from a log value (Tensor, array or number); other values unchanged."""
     if isinstance(value, Tensor):
-        return float(value.detach().item()) if value.numel() == 1 else value
+        return float(value.item()) if value.numel() == 1 else value
     if isinstance(value, np.generic):
         return value.item()
     if hasattr(value, "shape") and getattr(value, "size", 2) == 1:
         return float(value.reshape(()))
     return value
+
+
+def _scalars(logs: dict) -> dict:
+    """``logs`` with every value through :func:`_scalar`: one device-to-host read per value."""
+    return {k: _scalar(v) for k, v in logs.items()}
 
 
 class _EpochLogs:
@@ -46,9 +51,10 @@ class _EpochLogs:
         self.latest: dict[str, Any] = {}
 
     def add(self, logs: dict, n: int) -> dict:
+        """Add one batch of ``n`` samples (``logs`` already through :func:`_scalars`); returns
+        a new dict of the running results."""
         self.count += n
         for k, v in logs.items():
-            v = _scalar(v)
             if k in self.passthrough or not isinstance(v, (int, float)) or isinstance(v, bool):
                 self.latest[k] = v
             else:
@@ -308,9 +314,9 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
                         f"train_step must return a dict of logs such as {{'loss': loss}}, got "
                         f"{type(logs).__name__}"
                     )
-                n = da.batch_length(batch)
-                raw_loss = _scalar(logs.get("loss", 0.0))
-                batch_logs = running.add(logs, n)
+                logs = _scalars(logs)
+                raw_loss = logs.get("loss", 0.0)
+                batch_logs = running.add(logs, da.batch_length(batch))
                 if (not has_nan_guard and not warned_nan and isinstance(raw_loss, float)
                         and not math.isfinite(raw_loss)):
                     warned_nan = True
@@ -322,7 +328,7 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
                         RuntimeWarning,
                         stacklevel=3,
                     )
-                cbs.on_train_batch_end(step, dict(batch_logs))
+                cbs.on_train_batch_end(step, batch_logs)
                 if group is not None:
                     model.stop_training = _any_rank(group, model.stop_training)
                 if model.stop_training:
@@ -368,9 +374,9 @@ def run_evaluation(model, batches, cbs: Callback | None, group=None) -> dict:
                 logs = model.test_step(batch)
                 if not isinstance(logs, dict):
                     raise TypeError(f"test_step must return a dict of logs, got {type(logs).__name__}")
-                batch_logs = running.add(logs, da.batch_length(batch))
+                batch_logs = running.add(_scalars(logs), da.batch_length(batch))
                 if cbs is not None:
-                    cbs.on_test_batch_end(step, dict(batch_logs))
+                    cbs.on_test_batch_end(step, batch_logs)
     finally:
         model.train(was_training)
     result = running.result() if group is None else _reduce_logs(running, model, group)
