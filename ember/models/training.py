@@ -203,6 +203,15 @@ def _distribute(model, group, train_batches, val_batches, callbacks):
     return train_batches, val_batches, callbacks, undo
 
 
+def _callback_list(callbacks, model, verbose: int) -> CallbackList:
+    """The user's callbacks, plus a progress bar when ``verbose`` asks for output and they
+    brought none."""
+    cbs = CallbackList(callbacks, model=model)
+    if verbose and not any(isinstance(cb, ProgbarLogger) for cb in cbs):
+        cbs.append(ProgbarLogger(verbose))
+    return cbs
+
+
 def _device_for(model, device):
     if device is not None:
         dev = backend.as_device(device)
@@ -279,10 +288,8 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
             verbose = 0
 
     history = History()
-    cbs = CallbackList(callbacks, model=model)
+    cbs = _callback_list(callbacks, model, verbose)
     has_nan_guard = any(isinstance(cb, TerminateOnNaN) for cb in cbs)
-    if verbose and not any(isinstance(cb, ProgbarLogger) for cb in cbs):
-        cbs.append(ProgbarLogger(verbose))
     cbs.append(history)
     steps = len(train_batches) or None
     params = {"epochs": epochs, "steps": steps, "verbose": verbose, "batch_size": batch_size}
@@ -398,9 +405,7 @@ def evaluate(model, x=None, y=None, batch_size=32, verbose="auto", return_dict=F
         if group.rank != 0:
             verbose = 0
             callbacks = [cb for cb in (callbacks or []) if not _is_writer(cb)]
-    cbs = CallbackList(callbacks, model=model)
-    if verbose and not any(isinstance(cb, ProgbarLogger) for cb in cbs):
-        cbs.append(ProgbarLogger(verbose))
+    cbs = _callback_list(callbacks, model, verbose)
     cbs.set_params({"steps": len(batches) or None, "verbose": verbose})
     logs = run_evaluation(model, batches, cbs, group)
     if return_dict:
@@ -416,13 +421,8 @@ def predict(model, x, batch_size=32, verbose=0, callbacks=None, device=None) -> 
 
     verbose = resolve_verbose(verbose)
     dev = _device_for(model, device)
-    if da.is_loader(x) or da.is_dataset(x):
-        batches = da.make_batches(x, None, batch_size, False, dev, "predict")
-    else:
-        batches = da.make_batches(x, None, batch_size, False, dev, "predict", requires_y=False)
-    cbs = CallbackList(callbacks, model=model)
-    if verbose and not any(isinstance(cb, ProgbarLogger) for cb in cbs):
-        cbs.append(ProgbarLogger(verbose))
+    batches = da.make_batches(x, None, batch_size, False, dev, "predict", requires_y=False)
+    cbs = _callback_list(callbacks, model, verbose)
     cbs.set_params({"steps": len(batches) or None, "verbose": verbose})
     was_training = model.training
     model.eval()
