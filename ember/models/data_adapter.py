@@ -155,6 +155,17 @@ class _SliceDataset:
         return self.dataset[self.start + i]
 
 
+def check_same_length(xa, ya, what: str | None = None) -> None:
+    """Raise a ``ValueError`` naming both shapes when ``x`` and ``y`` differ in sample count
+    (``what``, e.g. ``"evaluate"``, prefixes the message)."""
+    if xa.shape[0] != ya.shape[0]:
+        prefix = f"{what}: " if what else ""
+        raise ValueError(
+            f"{prefix}x and y must have the same number of samples: x has {xa.shape[0]} (shape "
+            f"{tuple(xa.shape)}) but y has {ya.shape[0]} (shape {tuple(ya.shape)})"
+        )
+
+
 def make_batches(x, y, batch_size: int, shuffle: bool, device, what: str = "x",
                  requires_y: bool = True):
     """Batches for ``x``/``y`` in any accepted form; see the module doc."""
@@ -184,11 +195,7 @@ def make_batches(x, y, batch_size: int, shuffle: bool, device, what: str = "x",
             raise ValueError(f"{what}: y is missing; pass the targets as y (or a Dataset of (x, y))")
         return ArrayBatches(xa, None, batch_size, shuffle, device)
     ya = as_array(y, "y", False)
-    if xa.shape[0] != ya.shape[0]:
-        raise ValueError(
-            f"x and y must have the same number of samples: x has {xa.shape[0]} (shape "
-            f"{tuple(xa.shape)}) but y has {ya.shape[0]} (shape {tuple(ya.shape)})"
-        )
+    check_same_length(xa, ya)
     return ArrayBatches(xa, ya, batch_size, shuffle, device)
 
 
@@ -204,25 +211,23 @@ def split_validation(x, y, validation_split: float):
         )
     if is_dataset(x):
         n = len(x)
-        cut = int(math.floor(n * (1.0 - validation_split)))
-        if cut in (0, n):
-            raise ValueError(f"validation_split={validation_split} of {n} samples leaves an empty "
-                             "training or validation set")
+        cut = _split_point(n, validation_split)
         return (_SliceDataset(x, 0, cut), None), (_SliceDataset(x, cut, n), None)
     if y is None:
         raise ValueError("fit: y is missing; pass the targets as y (or a Dataset of (x, y))")
     xa, ya = as_array(x, "x", True), as_array(y, "y", False)
-    if xa.shape[0] != ya.shape[0]:
-        raise ValueError(
-            f"x and y must have the same number of samples: x has {xa.shape[0]} (shape "
-            f"{tuple(xa.shape)}) but y has {ya.shape[0]} (shape {tuple(ya.shape)})"
-        )
-    n = xa.shape[0]
+    check_same_length(xa, ya)
+    cut = _split_point(xa.shape[0], validation_split)
+    return (xa[:cut], ya[:cut]), (xa[cut:], ya[cut:])
+
+
+def _split_point(n: int, validation_split: float) -> int:
+    """How many of ``n`` samples stay for training; an error when either part would be empty."""
     cut = int(math.floor(n * (1.0 - validation_split)))
     if cut in (0, n):
         raise ValueError(f"validation_split={validation_split} of {n} samples leaves an empty "
                          "training or validation set")
-    return (xa[:cut], ya[:cut]), (xa[cut:], ya[cut:])
+    return cut
 
 
 # ------------------------------------------------------------------- distributed (one shard each)

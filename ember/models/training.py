@@ -226,24 +226,23 @@ def _prepare(model, x, y, batch_size, shuffle, device, what):
     """Batches for ``(x, y)``, after checking the targets against the loss."""
     if x is not None and not da.is_loader(x) and not da.is_dataset(x) and y is not None:
         xa, ya = da.as_array(x, f"{what} x", True), da.as_array(y, f"{what} y", False)
-        if xa.shape[0] != ya.shape[0]:
-            raise ValueError(
-                f"{what}: x and y must have the same number of samples: x has {xa.shape[0]} "
-                f"(shape {tuple(xa.shape)}) but y has {ya.shape[0]} (shape {tuple(ya.shape)})"
-            )
+        da.check_same_length(xa, ya, what)
         if xa.shape[0] == 0:
             raise ValueError(f"{what}: x and y are empty")
-        out = probe_output(model, xa, device)
-        model._remember_input(xa)
-        ya = check_targets(model._loss_fn, model._loss_kind, ya, out,
-                           "y" if what == "fit" else f"{what} y")
+        ya = _checked_targets(model, xa, ya, device, "y" if what == "fit" else f"{what} y")
         return da.ArrayBatches(xa, ya, batch_size, shuffle, device)
     batches = da.make_batches(x, y, batch_size, shuffle, device, what)
     if isinstance(batches, da.ArrayBatches) and batches.y is not None and batches.n:
-        out = probe_output(model, batches.x, device)
-        model._remember_input(batches.x)
-        batches.y = check_targets(model._loss_fn, model._loss_kind, batches.y, out, f"{what} y")
+        batches.y = _checked_targets(model, batches.x, batches.y, device, f"{what} y")
     return batches
+
+
+def _checked_targets(model, x, y, device, where: str):
+    """``y`` checked against the loss and the model's output on the first samples of ``x``
+    (whose sample shape is remembered for ``summary``)."""
+    out = probe_output(model, x, device)
+    model._remember_input(x)
+    return check_targets(model._loss_fn, model._loss_kind, y, out, where)
 
 
 def _validation_batches(model, validation_data, batch_size, device):
