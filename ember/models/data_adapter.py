@@ -75,22 +75,25 @@ class ArrayBatches:
     def __len__(self) -> int:
         return math.ceil(self.n / self.batch_size) if self.n else 0
 
+    def _order(self):
+        """This epoch's sample indices, or ``None`` for ``0 .. n-1`` (batches are then slices,
+        which are views: no copy)."""
+        return get_rng().permutation(self.n) if self.shuffle else None
+
     def __iter__(self) -> Iterator[tuple]:
-        bs, n = self.batch_size, self.n
-        order = get_rng().permutation(n) if self.shuffle else None
-        xp = backend.get_array_module(self.x)
-        if order is not None and xp is not np:
-            order = xp.asarray(order)
+        bs = self.batch_size
+        order = self._order()
+        if order is None:
+            n = self.n
+        else:
+            n = len(order)
+            xp = backend.get_array_module(self.x)
+            if xp is not np:
+                order = xp.asarray(order)
         for start in range(0, n, bs):
-            if order is None:
-                sl = slice(start, min(start + bs, n))
-            else:
-                sl = order[start:start + bs]
+            sl = slice(start, min(start + bs, n)) if order is None else order[start:start + bs]
             xb = Tensor._wrap(self.x[sl])
-            if self.y is None:
-                yield (xb,)
-            else:
-                yield (xb, Tensor._wrap(self.y[sl]))
+            yield (xb,) if self.y is None else (xb, Tensor._wrap(self.y[sl]))
 
 
 class LoaderBatches:
@@ -249,15 +252,8 @@ class ShardedArrayBatches(ArrayBatches):
     def __len__(self) -> int:
         return math.ceil(len(self.sampler) / self.batch_size)
 
-    def __iter__(self) -> Iterator[tuple]:
-        idx = self.sampler._indices()
-        xp = backend.get_array_module(self.x)
-        if xp is not np:
-            idx = xp.asarray(idx)
-        for start in range(0, len(idx), self.batch_size):
-            sl = idx[start:start + self.batch_size]
-            xb = Tensor._wrap(self.x[sl])
-            yield (xb,) if self.y is None else (xb, Tensor._wrap(self.y[sl]))
+    def _order(self):
+        return self.sampler._indices()
 
 
 class ShardedLoaderBatches(LoaderBatches):
