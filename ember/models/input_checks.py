@@ -21,20 +21,25 @@ _LOSS_NAMES = {
 }
 
 
-def probe_output(model, x, device=None):
-    """The model's output on the first two samples of array ``x`` (``None`` if not a Tensor)."""
+def forward_eval(model, x, device=None):
+    """``model``'s output on the array ``x`` (moved to ``device`` first), in eval mode and
+    without recording a graph; the model's training mode is restored afterwards."""
     from ember.autograd import no_grad
 
-    sample = x[:2]
     if device is not None:
-        sample = backend.move_array(sample, device)
+        x = backend.move_array(x, device)
     was_training = model.training
     model.eval()
     try:
         with no_grad():
-            out = model(Tensor._wrap(sample))
+            return model(Tensor._wrap(x))
     finally:
         model.train(was_training)
+
+
+def probe_output(model, x, device=None):
+    """The model's output on the first two samples of array ``x`` (``None`` if not a Tensor)."""
+    out = forward_eval(model, x[:2], device)
     return out if isinstance(out, Tensor) else None
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ember import backend
+from ember.models.input_checks import forward_eval
 from ember.tensor import Tensor
 
 _PROBE_BATCH = 2
@@ -54,8 +55,6 @@ def _fmt_bytes(n: int) -> str:
 
 def summarize(model, input_shape=None, x=None, dtype=None) -> str:
     """The text of :meth:`Model.summary`."""
-    from ember.autograd import no_grad
-
     sample = _probe_input(model, input_shape, x, dtype)
     modules = [(name, m) for name, m in model.named_modules() if name]
     shapes: dict[int, str] = {}
@@ -68,16 +67,9 @@ def summarize(model, input_shape=None, x=None, dtype=None) -> str:
                 shapes[_key] = _shape_text(out, batch)
             handles.append(m.register_forward_hook(hook))
         device = next((p.device for p in model.parameters()), None)
-        if device is not None:
-            sample = backend.move_array(sample, device)
-        was_training = model.training
-        model.eval()
         try:
-            with no_grad():
-                out = model(Tensor._wrap(sample))
-            shapes[id(model)] = _shape_text(out, batch)
+            shapes[id(model)] = _shape_text(forward_eval(model, sample, device), batch)
         finally:
-            model.train(was_training)
             for h in handles:
                 h.remove()
     else:
