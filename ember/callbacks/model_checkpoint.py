@@ -96,12 +96,12 @@ class ModelCheckpoint(Callback):
             current = monitored_value(logs, self.monitor, "ModelCheckpoint")
             if current is None:
                 return
+            previous = "inf" if self.best is None else f"{self.best:.5f}"
             if not is_better(current, self.best, self.mode):
                 if self.verbose > 0:
-                    print(f"Epoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
+                    print(f"Epoch {epoch + 1}: {self.monitor} did not improve from {previous}")
                 return
             if self.verbose > 0:
-                previous = "inf" if self.best is None else f"{self.best:.5f}"
                 print(f"Epoch {epoch + 1}: {self.monitor} improved from {previous} to "
                       f"{current:.5f}, saving model to {path}")
             self.best = current
