@@ -24,7 +24,21 @@ def predicted_labels(y_pred, threshold: float = 0.5):
     return (flat > threshold).astype(np.int64)
 
 
-class Accuracy(Metric):
+class _HitRate(Metric):
+    """``correct / total`` over every sample seen since the last reset (0.0 before any).
+
+    ``correct`` and ``total`` are the counters a distributed ``fit`` sums across ranks.
+    """
+
+    def reset(self) -> None:
+        self.correct = 0
+        self.total = 0
+
+    def result(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+
+class Accuracy(_HitRate):
     """The fraction of samples whose predicted class equals the true class.
 
     ``y_true`` holds class indices (sparse labels) or one-hot rows. ``y_pred`` is either
@@ -47,10 +61,6 @@ class Accuracy(Metric):
         self.threshold = threshold
         super().__init__(name)
 
-    def reset(self) -> None:
-        self.correct = 0
-        self.total = 0
-
     def _update(self, y_pred, y_true) -> None:
         pred = predicted_labels(y_pred, self.threshold)
         true = labels_from(y_true, y_pred.shape[-1] if y_pred.ndim >= 2 else None)
@@ -62,15 +72,13 @@ class Accuracy(Metric):
         self.correct += int((pred == true).sum())
         self.total += int(pred.shape[0])
 
-    def result(self) -> float:
-        return self.correct / self.total if self.total else 0.0
 
-
-class TopKAccuracy(Metric):
+class TopKAccuracy(_HitRate):
     """The fraction of samples whose true class is among the ``k`` highest-scoring outputs.
 
-    Ties at the k-th score count in favour of the true class only if it is strictly inside the
-    top ``k`` by ``argpartition``, which matches ``torch.topk`` for distinct scores.
+    A sample is a hit when fewer than ``k`` classes score strictly higher than its true class,
+    so ties at the k-th score count in favour of the true class (as Keras' ``in_top_k``); for
+    distinct scores this is the same as ``torch.topk``.
 
     Args:
         k: how many top classes count as a hit (Keras' default 5).
@@ -85,10 +93,6 @@ class TopKAccuracy(Metric):
         self.k = int(k)
         super().__init__(name)
 
-    def reset(self) -> None:
-        self.correct = 0
-        self.total = 0
-
     def _update(self, y_pred, y_true) -> None:
         xp = get_array_module(y_pred)
         if y_pred.ndim != 2:
@@ -100,12 +104,8 @@ class TopKAccuracy(Metric):
         if self.k >= c:
             hits = n
         else:
-            # A sample is a hit when fewer than k classes score strictly higher than its true class.
             true_scores = xp.take_along_axis(y_pred, true.reshape(-1, 1), axis=1)
             higher = (y_pred > true_scores).sum(axis=1)
             hits = int((higher < self.k).sum())
         self.correct += int(hits)
         self.total += int(n)
-
-    def result(self) -> float:
-        return self.correct / self.total if self.total else 0.0
