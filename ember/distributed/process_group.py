@@ -151,14 +151,23 @@ def _load_mpi():
 
 
 def _seconds(timeout) -> float | None:
+    """The collective timeout in seconds (``None``: wait forever) from ``init_process_group``'s
+    argument or, without one, ``EMBER_DIST_TIMEOUT``; both are validated the same way (a zero
+    timeout would make the watchdog abort the job at the first collective)."""
+    source = "timeout"
     if timeout is None:
-        env = os.environ.get("EMBER_DIST_TIMEOUT")
-        return float(env) if env else DEFAULT_TIMEOUT
+        timeout = os.environ.get("EMBER_DIST_TIMEOUT")
+        if not timeout:
+            return DEFAULT_TIMEOUT
+        source = "EMBER_DIST_TIMEOUT"
     if isinstance(timeout, datetime.timedelta):
         timeout = timeout.total_seconds()
-    timeout = float(timeout)
+    try:
+        timeout = float(timeout)
+    except ValueError:
+        raise ValueError(f"{source} must be a number of seconds, got {timeout!r}") from None
     if timeout <= 0:
-        raise ValueError(f"timeout must be positive, got {timeout}")
+        raise ValueError(f"{source} must be positive, got {timeout}")
     return None if timeout == float("inf") else timeout
 
 
