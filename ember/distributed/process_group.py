@@ -400,6 +400,16 @@ def _as_op(op) -> ReduceOp:
                      f"got {op!r}")
 
 
+def _reduction_args(op, tensor, what: str):
+    """``(op, array)`` for a reducing collective; ``AVG`` needs floats to divide."""
+    op = _as_op(op)
+    arr = _tensor_array(tensor, what)
+    if op is ReduceOp.AVG and arr.dtype.kind != "f":
+        raise TypeError(f"{what} with ReduceOp.AVG needs a floating tensor, got {arr.dtype} "
+                        "(use ReduceOp.SUM and divide, or convert with .float())")
+    return op, arr
+
+
 def _use_nccl(g: _Group, arr) -> bool:
     return g.nccl is not None and _is_cuda(arr)
 
@@ -417,10 +427,7 @@ def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group=None, async_op
     ``AVG`` is the sum divided by the world size (floating tensors only).
     """
     g = _require(group)
-    op = _as_op(op)
-    arr = _tensor_array(tensor, "all_reduce")
-    if op is ReduceOp.AVG and arr.dtype.kind != "f":
-        raise TypeError(f"all_reduce with ReduceOp.AVG needs a floating tensor, got {arr.dtype}")
+    op, arr = _reduction_args(op, tensor, "all_reduce")
     if g.world_size > 1:
         if _use_nccl(g, arr):
             from ember.distributed import _nccl
@@ -443,11 +450,8 @@ def reduce(tensor: Tensor, dst: int, op: ReduceOp = ReduceOp.SUM, group=None,
            async_op: bool = False):
     """Combine ``tensor`` across ranks into rank ``dst``'s tensor (the others are unchanged)."""
     g = _require(group)
-    op = _as_op(op)
+    op, arr = _reduction_args(op, tensor, "reduce")
     _check_rank(g, dst, "dst")
-    arr = _tensor_array(tensor, "reduce")
-    if op is ReduceOp.AVG and arr.dtype.kind != "f":
-        raise TypeError(f"reduce with ReduceOp.AVG needs a floating tensor, got {arr.dtype}")
     if g.world_size > 1:
         buf, write_back = _host_buffer(g, arr)
         with g.watchdog.watch("reduce"):
