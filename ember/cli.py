@@ -282,10 +282,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     os.makedirs(args.out, exist_ok=True)
     weights = os.path.join(args.out, "best.safetensors")
+    history_csv = os.path.join(args.out, "history.csv")
     callbacks = [EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True,
                                verbose=1 if args.verbose else 0),
                  ModelCheckpoint(weights, monitor="val_loss", save_best_only=True),
-                 CSVLogger(os.path.join(args.out, "history.csv"))]
+                 CSVLogger(history_csv)]
     print(f"ember train: {args.dataset}, {lab.MODEL_TITLES[args.model]}, {optimizer} "
           f"lr={lr}, batch {batch_size}, up to {epochs} epochs, seed {args.seed}, device {device}; "
           f"{len(data.x_train)} training / {len(data.x_val)} validation / {len(data.x_test)} "
@@ -296,7 +297,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                         verbose=args.verbose, device=device)
     seconds = time.perf_counter() - start
     acc = lab.test_accuracy(model, data.x_test, data.y_test, device=device)
-    written = [os.path.join(args.out, "history.csv"), weights]
+    written = [history_csv, weights]
     try:
         written.append(history.plot(os.path.join(args.out, "curves.png")))
     except ImportError as e:
@@ -333,10 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return handlers[args.command](args)
-    except (CLIError, DatasetFileError, FileNotFoundError, PermissionError) as e:
-        print(f"ember {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    except ValueError as e:
+    except (CLIError, DatasetFileError, FileNotFoundError, PermissionError, ValueError) as e:
         # Bad settings (an unknown name, an impossible shape) surface as ValueError with a
         # message written for users; anything else is a bug and keeps its traceback.
         print(f"ember {args.command}: error: {e}", file=sys.stderr)
