@@ -117,16 +117,15 @@ def build_model(dataset: str, kind: str) -> ember.models.Sequential:
 
 def make_optimizer(name: str, params, lr: float):
     """An ``ember.optim`` optimizer from its lower-case name (``adam``, ``sgd`` with momentum
-    0.9, ``adamw``, ``rmsprop``, ``adagrad``, ``adadelta``)."""
+    0.9, ``adamw``, ``rmsprop``, ``adagrad``, ``adadelta``): the names ``Model.compile``
+    accepts, with the learning rate given."""
+    from ember.models.registry import OPTIMIZERS
+
     name = name.lower()
-    if name == "sgd":
-        return ember.optim.SGD(params, lr=lr, momentum=0.9)
-    classes = {"adam": ember.optim.Adam, "adamw": ember.optim.AdamW,
-               "rmsprop": ember.optim.RMSprop, "adagrad": ember.optim.Adagrad,
-               "adadelta": ember.optim.Adadelta}
-    if name not in classes:
-        raise ValueError(f"unknown optimizer {name!r}: choose one of sgd, {', '.join(classes)}")
-    return classes[name](params, lr=lr)
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}: choose one of {', '.join(OPTIMIZERS)}")
+    extra = {"momentum": 0.9} if name == "sgd" else {}
+    return getattr(ember.optim, OPTIMIZERS[name][0])(params, lr=lr, **extra)
 
 
 # -------------------------------------------------------------------------------------- data
@@ -293,7 +292,7 @@ def run_mnist(quick: bool = False, seed: int = 0, root: str | None = None, verbo
 
 
 def _count(model) -> int:
-    return sum(int(np.prod(p.shape)) for p in model.parameters())
+    return sum(p.numel() for p in model.parameters())
 
 
 # ----------------------------------------------------------------------------------- outputs
