@@ -14,7 +14,7 @@ The models are :func:`ember.lab.build_model`'s::
 import argparse
 import os
 
-import _common  # noqa: F401  (makes `import ember` work from a checkout)
+from _common import report_lab  # first: makes `import ember` work from a checkout
 
 from ember import lab
 
@@ -29,12 +29,7 @@ def main(argv=None) -> int:
 
     print(lab.IRIS_PROTOCOL)
     results = lab.run_iris(quick=args.quick, seed=args.seed)
-    written = lab.save_artifacts(results, args.out)
-    print()
-    print(lab.format_table(results, quick=args.quick))
-    for r in results:
-        print(f"\n{lab.MODEL_TITLES[r.model]}: {r.diagnosis.verdict}")
-    print(f"\nwrote {len(written)} files to {args.out}")
+    report_lab(results, args.out, args.quick)
     return 0
 
 

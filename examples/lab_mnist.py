@@ -21,7 +21,7 @@ import argparse
 import os
 import sys
 
-import _common  # noqa: F401  (makes `import ember` work from a checkout)
+from _common import report_lab  # first: makes `import ember` work from a checkout
 
 from ember import lab
 from ember.datasets import DatasetFileError
@@ -46,12 +46,7 @@ def main(argv=None) -> int:
     except DatasetFileError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    written = lab.save_artifacts(results, args.out)
-    print()
-    print(lab.format_table(results, quick=args.quick))
-    for r in results:
-        print(f"\n{lab.MODEL_TITLES[r.model]}: {r.diagnosis.verdict}")
-    print(f"\nwrote {len(written)} files to {args.out}")
+    report_lab(results, args.out, args.quick)
     return 0
 
 
