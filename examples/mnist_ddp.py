@@ -30,6 +30,7 @@ from ember import nn
 
 
 def build(kind: str) -> ember.models.Sequential:
+    """The ``"mlp"`` or ``"cnn"`` network, without dropout (unlike ``ember.lab``'s)."""
     if kind == "mlp":
         return ember.models.Sequential(
             nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
@@ -39,7 +40,7 @@ def build(kind: str) -> ember.models.Sequential:
         nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
-def load(args, rank: int):
+def load(args):
     """(x_train, y_train, x_test, y_test) as NumPy arrays; the same on every rank (each rank's
     ``fit`` takes its own shard)."""
     flat = args.model == "mlp"
@@ -86,7 +87,7 @@ def main(argv=None) -> int:
     rank, world = dist.get_rank(), dist.get_world_size()
     ember.manual_seed(args.seed)  # rank 0's initial weights are broadcast by fit anyway
     try:
-        xt, yt, xv, yv = load(args, rank)
+        xt, yt, xv, yv = load(args)
     except ember.datasets.DatasetFileError as e:
         if rank == 0:
             print(f"error: {e}\n(or run with --synthetic)", file=sys.stderr)
