@@ -123,7 +123,7 @@ def test_device_strings():
     assert str(ember.device("cuda:1")) == "cuda:1"
     assert ember.device("cuda", 0) == "cuda:0"
     assert ember.device("cuda") != ember.device("cuda:0")  # as in torch: no index is not index 0
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="Expected one of cpu, cuda device type.*'gpu'"):
         ember.device("gpu")
 
 

@@ -225,7 +225,7 @@ def test_concat_and_iterable_datasets():
     assert len(cat) == 25
     np.testing.assert_array_equal(cat[23][0].numpy(), XS[0])
     np.testing.assert_array_equal(cat[-1][0].numpy(), XS[1])
-    with pytest.raises(IndexError):
+    with pytest.raises(IndexError, match="out of range"):
         cat[25]
     assert len(e + e) == 46
 

@@ -108,7 +108,7 @@ def test_prod_with_zeros(dim, inp):
 
 def test_prod_integer_and_tuple_dim():
     check(lambda m, x: x.prod(1), [], inputs=[np.arange(1, 7, dtype=np.int32).reshape(2, 3)])
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="'dim' must be an int, not tuple"):
         ember.ones(2, 3).prod((0, 1))
 
 
