@@ -168,6 +168,9 @@ def test_samplers():
     assert len(long) == 50 and sorted(long[:23]) == list(range(23))
     rep = list(RandomSampler(e, replacement=True, num_samples=100, generator=g))
     assert len(rep) == 100 and max(rep) < 23
+    # with replacement means repeats: 23 distinct draws out of 23 has probability 23!/23**23 ~ 1e-9
+    rep23 = list(RandomSampler(e, replacement=True, num_samples=23, generator=g))
+    assert len(rep23) == 23 and len(set(rep23)) < 23
     sub = list(SubsetRandomSampler([3, 5, 7, 9], generator=g))
     assert sorted(sub) == [3, 5, 7, 9]
     w = list(WeightedRandomSampler([0.0, 1.0, 0.0, 3.0], 200, generator=g))
