@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import os
 from typing import Any
 
@@ -51,7 +53,9 @@ class History(Callback):
         if not values:
             raise KeyError(f"{monitor!r} is not in this history (keys: {', '.join(self.history)})")
         pick = min if resolve_mode(monitor, mode, "best_epoch") == "min" else max
-        i = pick(range(len(values)), key=lambda j: values[j])
+        # NaN/inf epochs (a diverged step) can never be best, as in diagnose() and plot()
+        finite = [j for j in range(len(values)) if math.isfinite(float(values[j]))]
+        i = pick(finite, key=lambda j: values[j]) if finite else len(values) - 1
         return self.epoch[i] if i < len(self.epoch) else i
 
     def diagnose(self) -> Diagnosis:
