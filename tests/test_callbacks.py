@@ -188,6 +188,23 @@ def test_reduce_lr_on_plateau_sequence():
     assert h.history["learning_rate"] == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.2]
 
 
+def test_reduce_lr_on_plateau_cooldown_skips_epochs():
+    """cooldown=1 above is unobservable (Keras 3 semantics: the counter falls back to 0 in the very
+    next epoch, before that epoch is judged); cooldown=2 leaves one epoch out of the count."""
+    x, y = _data()
+    model = _model(lr=1.0)
+    script = Scripted([1.0] * 8)
+    lrs = []
+    rl = ReduceLROnPlateau(factor=0.5, patience=1, cooldown=2)
+    record = LambdaCallback(on_epoch_end=lambda e, logs: lrs.append(
+        model.optimizer.param_groups[0]["lr"]))
+    model.fit(x, y, epochs=8, batch_size=24, verbose=0, callbacks=[script, rl, record])
+    # e0 sets best; e1 flat -> halve, cooldown 2; e2 in cooldown (counter 2 -> 1, not counted);
+    # e3 counter 1 -> 0, counted: wait 1 -> halve; e4 cooldown; e5 halve; e6 cooldown; e7 halve.
+    # Without the cooldown every epoch from e1 on would halve.
+    assert lrs == [1.0, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125, 0.0625]
+
+
 # ------------------------------------------------------------------------ LearningRateScheduler
 
 def test_learning_rate_scheduler_function_and_torch_style_scheduler():
