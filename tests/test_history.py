@@ -151,3 +151,15 @@ def test_good_fit_still_improving_at_the_end_suggests_more_epochs():
     val = [v + 0.03 + (0.01 if i == n - 1 else 0) for i, v in enumerate(flat)]
     d2 = diagnose({"loss": flat, "val_loss": val})
     assert d2.verdict == "good fit" and not any("more epochs" in s for s in d2.suggestions)
+
+
+def test_best_epoch_skips_non_finite_values_like_diagnose():
+    from ember.models.history import History
+
+    h = History()
+    for e, (loss, val) in enumerate([(1.0, float("nan")), (0.8, 0.5), (0.6, 0.3), (0.5, float("inf"))]):
+        h.epoch.append(e)
+        h.history.setdefault("loss", []).append(loss)
+        h.history.setdefault("val_loss", []).append(val)
+    assert h.best_epoch() == 2 == h.diagnose().best_epoch
+    assert h.best_epoch("loss") == 3
