@@ -204,3 +204,13 @@ __all__ = [
     "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
     "orthogonal_", "sparse_",
 ]
+
+
+def default_layer_init_(weight: Tensor, bias: Tensor | None) -> None:
+    """PyTorch's default initialisation of ``Linear`` and convolution layers: weight from
+    ``kaiming_uniform_(a=sqrt(5))``, bias uniform in ``±1/sqrt(fan_in)`` (fan_in from the weight)."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 
 import ember.nn.functional as F
 from ember import creation
@@ -71,12 +70,7 @@ class _ConvNd(Module):
 
     def reset_parameters(self) -> None:
         """PyTorch's default: ``kaiming_uniform_(a=sqrt(5))`` weight, bias in ±1/sqrt(fan_in)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def _check_input(self, input: Tensor) -> None:
         n = self._dims
