@@ -22,8 +22,6 @@ _SCALARS = (int, float, bool)
 
 def as_tensor_like(value, like: Tensor) -> Tensor:
     """Turn a list, array or number into a Tensor on ``like``'s device (no-op for a Tensor)."""
-    if type(value) is Tensor:
-        return value
     if isinstance(value, Tensor):
         return value
     arr = value if isinstance(value, np.ndarray) else np.asarray(value)
@@ -153,9 +151,7 @@ def commit_inplace(self: Tensor, out: Tensor, name: str) -> Tensor:
     """Write ``out`` into ``self``'s memory, bump its version, and take over ``out``'s history."""
     src = out._data
     dst = self._data
-    if src.shape != dst.shape and not (
-        _broadcastable(src.shape, dst.shape) and np.broadcast_shapes(src.shape, dst.shape) == dst.shape
-    ):
+    if src.shape != dst.shape and _broadcast_shape(src.shape, dst.shape) != dst.shape:
         raise RuntimeError(
             f"{name}: output with shape {tuple(dst.shape)} doesn't match the broadcast shape "
             f"{tuple(src.shape)}"
@@ -176,12 +172,12 @@ def commit_inplace(self: Tensor, out: Tensor, name: str) -> Tensor:
     return self
 
 
-def _broadcastable(a, b):
+def _broadcast_shape(a, b):
+    """The shape ``a`` and ``b`` broadcast to, or ``None`` when they do not broadcast."""
     try:
-        np.broadcast_shapes(a, b)
-        return True
+        return np.broadcast_shapes(a, b)
     except ValueError:
-        return False
+        return None
 
 
 def inplace_method(fn, name: str):
