@@ -175,10 +175,10 @@ def test_failing_rank_aborts_the_job(tmp_path):
 
 
 def test_watchdog_ends_a_collective_nobody_joins(tmp_path):
-    """Rank 1 exits cleanly while rank 0 waits in all_reduce: the 2 s watchdog aborts the job
-    with a message naming the collective."""
-    proc, elapsed = _run("exit_early", tmp_path, timeout=60, watchdog=2)
-    out = proc.stdout + proc.stderr
+    """Rank 1 never joins the all_reduce rank 0 waits in: the 2 s watchdog aborts the job with a
+    message naming the collective, long before rank 1 would wake up."""
+    proc, elapsed = _run("skip_collective", tmp_path, timeout=60, watchdog=2)
+    out = f"rc={proc.returncode} after {elapsed:.1f} s\n" + proc.stdout + proc.stderr
     assert proc.returncode != 0, out
     assert "all_reduce waited more than 2 s" in out, out
     assert elapsed < 40, elapsed

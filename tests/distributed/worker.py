@@ -13,6 +13,7 @@ import copy
 import json
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -292,17 +293,19 @@ def case_fail(outdir):
     model.fit(x, y, batch_size=8, epochs=50, verbose=0, callbacks=[Boom()])
 
 
-def case_exit_early(outdir):
-    """Rank 1 leaves cleanly while rank 0 waits in a collective; the watchdog must end the wait
-    (a process that dies without finalising MPI is cleaned up by the launcher itself)."""
+def case_skip_collective(outdir):
+    """Rank 1 stays alive but never joins the all_reduce rank 0 waits in (a hung or diverged
+    rank); rank 0's watchdog must end the job. Rank 1 sleeps well past the test's time limit so
+    that only the watchdog can end the job in time."""
     if dist.get_rank() == 1:
+        time.sleep(50)
         sys.exit(0)
     t = ember.ones(4)
     dist.all_reduce(t)
 
 
 CASES = {"collectives": case_collectives, "ddp": case_ddp, "fit": case_fit, "fail": case_fail,
-         "exit_early": case_exit_early}
+         "skip_collective": case_skip_collective}
 
 if __name__ == "__main__":
     case, outdir = sys.argv[1], sys.argv[2]
