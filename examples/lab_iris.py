@@ -1,6 +1,6 @@
 """The Iris lab: a single-layer (linear softmax) and a multi-layer network, trained with ``fit``.
 
-    python examples/lab_iris.py                 # full settings, 10 splits (about half a minute)
+    python examples/lab_iris.py                 # full settings, 10 splits (about 10 seconds)
     python examples/lab_iris.py --quick         # seconds: the seed-0 split, few epochs
 
 Prints the accuracy table (mean over 10 stratified splits and the fixed seed-0 split, see
