@@ -8,7 +8,15 @@ pays for it.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+
+# PyTorch returns inf and nan from log(0), x / 0, sqrt(-1) without a word; NumPy warns. ember's
+# ops follow PyTorch, so these warnings are silenced for ember's own modules only (the filter
+# matches the module that called NumPy; a user's own NumPy code still warns).
+warnings.filterwarnings("ignore", r"(divide by zero|invalid value|overflow) encountered",
+                        RuntimeWarning, r"ember(\.|$)")
 
 _cupy = None  # the cupy module once loaded, False when it is known to be missing
 

@@ -8,6 +8,7 @@ keep away from kinks and singularities unless a test is about them (then gradche
 from __future__ import annotations
 
 import math
+import os
 import warnings
 
 import numpy as np
@@ -593,3 +594,28 @@ def test_no_torch_in_ember():
     for name in ("elementwise.py", "unary.py", "activation.py", "compare.py"):
         text = (root / name).read_text()
         assert "import torch" not in text and "scipy" not in text.replace("cupyx.scipy", "")
+
+
+def test_inf_and_nan_results_are_silent_like_torch():
+    """log(0), x/0 and sqrt(-1) give -inf/inf/nan as in PyTorch, without NumPy's RuntimeWarning
+    (even under ``python -W always``); NumPy code outside ember keeps its warnings."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, ember\n"
+        "x = ember.tensor([0.0, -1.0, 4.0], requires_grad=True)\n"
+        "ys = [ember.log(x), ember.sqrt(x), x / 0, x.pow(-1)]\n"
+        "sum(y.sum() for y in ys).backward()\n"
+        "print([y.tolist() for y in ys])\n"
+        "np.log(np.zeros(1))\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run([sys.executable, "-W", "always", "-c", code], capture_output=True,
+                          text=True, cwd=root, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    inf, nan = float("inf"), float("nan")
+    expected = [[-inf, nan, math.log(4)], [0.0, nan, 2.0], [nan, -inf, inf], [inf, -1.0, 0.25]]
+    np.testing.assert_allclose(eval(proc.stdout, {"inf": inf, "nan": nan}), expected, rtol=1e-6)
+    warned = [line for line in proc.stderr.splitlines() if "RuntimeWarning" in line]
+    assert len(warned) == 1 and "divide by zero encountered in log" in warned[0], proc.stderr
