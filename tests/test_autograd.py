@@ -338,6 +338,75 @@ def test_custom_function_wrong_number_of_gradients():
         Bad.apply(x, y).sum().backward()
 
 
+class SinCos(Function):
+    """Two outputs; backward gets one gradient per output."""
+
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.save_for_backward(x)
+        ctx.scale = scale
+        return x.sin() * scale, x.cos(), "a label", x.argmax()
+
+    @staticmethod
+    def backward(ctx, g_sin, g_cos, g_label, g_index):
+        (x,) = ctx.saved_tensors
+        assert g_label is None and g_index.shape == ()  # non-tensor: None; integer: zeros
+        return g_sin * ctx.scale * x.cos() - g_cos * x.sin(), None
+
+
+class SinCosWrongSecond(SinCos):
+    @staticmethod
+    def backward(ctx, g_sin, g_cos, g_label, g_index):
+        (x,) = ctx.saved_tensors
+        return g_sin * ctx.scale * x.cos() + g_cos * x.sin(), None  # sign of the cos term
+
+
+def test_custom_function_with_several_outputs_matches_torch():
+    values = [0.3, -1.2, 2.0]
+    x, tx = t64(values), torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    s, c, label, index = SinCos.apply(x, 3.0)
+    assert label == "a label" and index.item() == 2 and not index.requires_grad
+    (s * c + c * c).sum().backward()
+    ts, tc = tx.sin() * 3.0, tx.cos()
+    (ts * tc + tc * tc).sum().backward()
+    np.testing.assert_allclose(s.detach().numpy(), ts.detach().numpy())
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+    # an output the loss does not use sends zeros to backward
+    x2 = t64(values)
+    SinCos.apply(x2, 3.0)[1].sum().backward()
+    np.testing.assert_allclose(x2.grad.numpy(), -np.sin(values))
+    first_two = lambda t: SinCos.apply(t, 3.0)[:2]  # noqa: E731
+    assert gradcheck(first_two, (t64(values),))
+    assert gradgradcheck(first_two, (t64(values),))
+    with pytest.raises(GradcheckError, match="Jacobian mismatch"):
+        gradcheck(lambda t: SinCosWrongSecond.apply(t, 3.0)[:2], (t64(values),))
+
+
+def test_custom_function_outputs_marked_non_differentiable():
+    class SortWithIndex(Function):
+        @staticmethod
+        def forward(ctx, x):
+            order = ember.from_numpy(np.argsort(x.detach().numpy()))
+            sorted_x, ranks = x[order], order.float()
+            ctx.mark_non_differentiable(ranks)
+            ctx.save_for_backward(order)
+            return sorted_x, ranks
+
+        @staticmethod
+        def backward(ctx, g_sorted, g_ranks):
+            (order,) = ctx.saved_tensors
+            assert float(g_ranks.abs().sum()) == 0.0
+            grad = ember.zeros_like(g_sorted)
+            grad[order] = g_sorted
+            return grad
+
+    x = t64([3.0, 1.0, 2.0])
+    y, ranks = SortWithIndex.apply(x)
+    assert y.requires_grad and not ranks.requires_grad
+    (y * ember.tensor([1.0, 10.0, 100.0], dtype=ember.float64)).sum().backward()
+    assert x.grad.tolist() == [100.0, 1.0, 10.0]
+
+
 # ------------------------------------------------------------------------- graph picture
 
 

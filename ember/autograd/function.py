@@ -14,13 +14,16 @@
     y = Cube.apply(x)
 
 ``forward`` runs with grad mode off; its output is recorded as one node whose gradient is what
-``backward`` returns. With ``create_graph=True``, ``backward`` runs with grad mode on, so a backward
-written with ember ops is differentiable in turn.
+``backward`` returns. ``forward`` may also return a tuple: ``backward`` then receives one gradient
+per output (zeros for an output the loss did not use or that was marked non-differentiable,
+``None`` for a non-tensor output), as in PyTorch. With ``create_graph=True``, ``backward`` runs with
+grad mode on, so a backward written with ember ops is differentiable in turn.
 """
 
 from __future__ import annotations
 
 from ember.autograd import graph
+from ember.backend import get_array_module
 from ember.tensor import Tensor
 
 
@@ -70,17 +73,10 @@ class Function:
             out = cls.forward(ctx, *args, **kwargs)
         finally:
             graph.GRAD_ENABLED = prev
-        if isinstance(out, tuple):
-            raise NotImplementedError(
-                f"{cls.__name__}.forward returned {len(out)} outputs; ember's autograd.Function "
-                "supports a single output tensor. Split it into one Function per output."
-            )
-        if not isinstance(out, Tensor):
-            raise TypeError(f"{cls.__name__}.forward must return a Tensor, got {type(out).__name__}")
         n_args = len(args)
 
-        def backward(g):
-            grads = cls.backward(ctx, g)
+        def user_backward(grad_outputs):
+            grads = cls.backward(ctx, *grad_outputs)
             if not isinstance(grads, tuple):
                 grads = (grads,)
             if len(grads) != n_args:
@@ -99,8 +95,69 @@ class Function:
                     )
             return tuple(grads[i] for i in positions)
 
+        if isinstance(out, tuple):
+            return _record_outputs(cls.__name__, ctx, out, tensor_args, user_backward)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{cls.__name__}.forward must return a Tensor or a tuple, got "
+                            f"{type(out).__name__}")
         if id(out) in ctx._non_differentiable:
             return out
         saved = tuple(t for t in ctx.saved_tensors if isinstance(t, Tensor) and t is not out)
-        result = graph.record(cls.__name__, out._data, tensor_args, backward, saved)
-        return result
+        return graph.record(cls.__name__, out._data, tensor_args, lambda g: user_backward((g,)),
+                            saved)
+
+
+def _is_float(t: Tensor) -> bool:
+    return t._data.dtype.kind in "fc"
+
+
+def _record_outputs(name, ctx, outs, tensor_args, user_backward):
+    """Record a forward that returned several outputs.
+
+    The engine gives each node one output, so the outputs' gradients meet in a hidden node that
+    owns one flat vector with a segment per differentiable output: each output's backward places
+    its gradient in its segment (zeros elsewhere), the engine sums the pieces, and the hidden node
+    cuts the sum back into per-output gradients for the user's ``backward``.
+    """
+    diff = [i for i, o in enumerate(outs)
+            if isinstance(o, Tensor) and _is_float(o) and id(o) not in ctx._non_differentiable]
+    if not diff or not graph.GRAD_ENABLED or not any(t.requires_grad for t in tensor_args):
+        return outs
+    first = outs[diff[0]]._data
+    xp = get_array_module(first)
+    sizes = [outs[i]._data.size for i in diff]
+    offsets = [sum(sizes[:k]) for k in range(len(diff))]
+    total = sum(sizes)
+
+    def backward_hidden(flat):
+        grads = [None] * len(outs)
+        for i, off, size in zip(diff, offsets, sizes):
+            grads[i] = _segment(flat, off, size, outs[i])
+        for i, o in enumerate(outs):
+            if grads[i] is None and isinstance(o, Tensor):  # materialised, as in PyTorch
+                grads[i] = Tensor._wrap(get_array_module(o._data).zeros_like(o._data))
+        return user_backward(tuple(grads))
+
+    saved = tuple(t for t in ctx.saved_tensors if isinstance(t, Tensor)
+                  and all(t is not o for o in outs))
+    hidden = graph.record(name, xp.zeros(total, dtype=first.dtype), tensor_args, backward_hidden,
+                          saved)
+    results = list(outs)
+    for i, off in zip(diff, offsets):
+        results[i] = graph.record(f"{name}Output{i}", outs[i]._data, (hidden,),
+                                  lambda g, off=off: (_place(g, off, hidden),))
+    return tuple(results)
+
+
+def _place(g: Tensor, offset: int, like: Tensor) -> Tensor:
+    """``g`` flattened into a zero vector shaped like ``like`` at ``offset`` (differentiable)."""
+    flat = get_array_module(like._data).zeros_like(like._data)
+    flat[offset:offset + g._data.size] = g._data.reshape(-1)
+    return graph.record("PlaceSegment", flat, (g,),
+                        lambda gg: (_segment(gg, offset, g._data.size, g),))
+
+
+def _segment(flat: Tensor, offset: int, size: int, like: Tensor) -> Tensor:
+    """The part of ``flat`` at ``offset``, shaped and typed like ``like`` (differentiable)."""
+    part = flat._data[offset:offset + size].reshape(like._data.shape).astype(like._data.dtype)
+    return graph.record("Segment", part, (flat,), lambda gg: (_place(gg, offset, flat),))
