@@ -247,6 +247,42 @@ def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None
     return _finish(arr.astype(_float(dtype)), None, device, False)
 
 
+# ------------------------------------------------------------ Tensor.new_*: same dtype and device
+
+
+def _new_filled(fn):
+    def method(self: Tensor, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return fn(*size, dtype=dtype or self.dtype, device=device or self.device,
+                  requires_grad=requires_grad)
+
+    return method
+
+
+def _new_full(self: Tensor, size, fill_value, dtype=None, device=None,
+              requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value``, with this tensor's dtype and device."""
+    return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                requires_grad=requires_grad)
+
+
+def _new_tensor(self: Tensor, data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A copy of ``data`` with this tensor's dtype and device (unless given), as PyTorch."""
+    if isinstance(data, Tensor):
+        data = data.detach()
+    return tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                  requires_grad=requires_grad)
+
+
+Tensor.new_zeros = _new_filled(zeros)
+Tensor.new_zeros.__doc__ = "A tensor of zeros of ``size`` with this tensor's dtype and device."
+Tensor.new_ones = _new_filled(ones)
+Tensor.new_ones.__doc__ = "A tensor of ones of ``size`` with this tensor's dtype and device."
+Tensor.new_empty = _new_filled(empty)
+Tensor.new_empty.__doc__ = "An uninitialised tensor of ``size`` with this tensor's dtype and device."
+Tensor.new_full = _new_full
+Tensor.new_tensor = _new_tensor
+
+
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like",
     "ones_like", "empty_like", "full_like", "arange", "linspace", "eye", "rand", "randn",

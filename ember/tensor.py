@@ -84,6 +84,26 @@ class Tensor:
     def numel(self) -> int:
         return int(self._data.size)
 
+    def nelement(self) -> int:
+        """The number of elements (the same as :meth:`numel`)."""
+        return int(self._data.size)
+
+    def stride(self, dim: int | None = None):
+        """Steps in elements (not bytes) between neighbours along each dimension, as PyTorch."""
+        itemsize = self._data.itemsize
+        strides = tuple(s // itemsize for s in self._data.strides)
+        return strides if dim is None else strides[dim]
+
+    def is_contiguous(self) -> bool:
+        """Whether the elements lie in memory in row-major order without gaps."""
+        return bool(self._data.flags.c_contiguous)
+
+    def data_ptr(self) -> int:
+        """The address of the first element (tensors sharing memory share addresses)."""
+        a = self._data
+        return int(a.data.ptr if hasattr(a, "__cuda_array_interface__")
+                   else a.__array_interface__["data"][0])
+
     def element_size(self) -> int:
         return self._data.itemsize
 

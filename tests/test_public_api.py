@@ -3,6 +3,9 @@
 
 import importlib
 
+import numpy as np
+import torch
+
 import pytest
 
 import ember
@@ -72,3 +75,27 @@ def test_tensor_methods_exist():
             uniform_ normal_ relu sigmoid tanh t contiguous clone chunk split""".split():
         assert hasattr(t, name), name
     assert t.T.shape == (3, 2) and t.shape == (2, 3) and t.ndim == 2 and t.is_leaf
+
+
+def test_tensor_new_methods_and_memory_queries_match_torch():
+    x, t = ember.ones(3, 4, dtype=ember.float64), torch.ones(3, 4, dtype=torch.float64)
+    makers = [lambda m: m.new_zeros(2, 3), lambda m: m.new_ones((2,)),
+              lambda m: m.new_full((2, 2), 7), lambda m: m.new_tensor([1, 2]),
+              lambda m: m.new_empty(5), lambda m: m.new_zeros(2, dtype=_int32_of(m)),
+              lambda m: m.new_tensor([[1.5]], requires_grad=True)]
+    for make in makers:
+        a, b = make(x), make(t)
+        assert tuple(a.shape) == tuple(b.shape) and a.dtype.name == str(b.dtype).split(".")[1]
+        assert a.requires_grad == b.requires_grad and a.device == x.device
+        if make is not makers[4]:  # new_empty: values undefined
+            np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    for view in (lambda m: m, lambda m: m.T, lambda m: m[:, 1:], lambda m: m[::2],
+                 lambda m: m.unsqueeze(1)):
+        assert view(x).stride() == view(t).stride()
+        assert view(x).is_contiguous() == view(t).is_contiguous()
+    assert x.stride(-1) == t.stride(-1) and x.nelement() == t.nelement() == 12
+    assert x[1].data_ptr() - x.data_ptr() == t[1].data_ptr() - t.data_ptr() == 32
+
+
+def _int32_of(t):
+    return ember.int32 if isinstance(t, ember.Tensor) else torch.int32
