@@ -13,14 +13,15 @@ from ember.ops.conv import *  # noqa: F401,F403
 from ember.ops.nn_ops import *  # noqa: F401,F403
 from ember.ops.device import *  # noqa: F401,F403
 from ember.ops.sampling import *  # noqa: F401,F403
+from ember.ops.sorting import *  # noqa: F401,F403
 
 from ember.ops import (  # noqa: E402
     activation, compare, conv, device, elementwise, indexing, linalg, nn_ops, reduce, sampling, shape,
-    unary,
+    sorting, unary,
 )
 
 # Only op names are public: without this, `from ember.ops import *` would also export the
 # submodules themselves (and `ember.ops.device` would shadow `ember.device`).
 __all__ = [name for mod in (elementwise, unary, activation, compare, reduce, linalg, shape,
-                            indexing, conv, nn_ops, device, sampling)
+                            indexing, conv, nn_ops, device, sampling, sorting)
            for name in mod.__all__]
