@@ -20,7 +20,10 @@ class Tensor:
     the constructor ``Tensor(array)`` wraps an existing NumPy/CuPy array without copying.
     """
 
-    __slots__ = ("_data", "requires_grad", "grad", "_node", "_version", "_hooks", "__weakref__")
+    # ``_base`` is set only on views (``(base, view_fn)``, see ember.ops.common.mark_view) and left
+    # unset elsewhere, so the hot path of every op pays nothing for it.
+    __slots__ = ("_data", "requires_grad", "grad", "_node", "_version", "_hooks", "_base",
+                 "__weakref__")
     __array_priority__ = 1000  # numpy_scalar * tensor must call Tensor.__rmul__
 
     def __init__(self, data, requires_grad: bool = False):

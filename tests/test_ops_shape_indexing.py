@@ -525,3 +525,61 @@ def test_misc_helpers():
     with pytest.raises(RuntimeError, match="cannot be broadcast"):
         ember.broadcast_shapes((3,), (4,))
     check(lambda m, x, y: m.concatenate([x, y], 1), [(2, 1), (2, 2)])
+
+
+# ------------------------------------------------------------------ in-place ops through views
+
+
+def _inplace_through_views(m):
+    """In-place ops on views made by indexing, as PyTorch users write them; returns values and
+    gradients to compare."""
+    out = []
+    a = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = a * 2
+    x[0].mul_(10)  # a 0-d view of a 1-d tensor
+    (x * x).sum().backward()
+    out += [x, a.grad]
+    a = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = a * 2
+    v = x[1:]
+    v.mul_(a[1:])  # the view is used again after the in-place op
+    (x * v.sum()).sum().backward()
+    out += [x, a.grad]
+    w = m.tensor([1.0, 2.0], requires_grad=True)
+    x = m.zeros(2, 3)
+    x[:, 1].add_(w)  # a tensor without history gains one through its view
+    (x ** 2).sum().backward()
+    out += [x, w.grad]
+    a = m.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    x = a * a
+    x[1][0].mul_(3)  # a view of a view
+    x[0, ...].add_(x[1])
+    x.sum().backward()
+    out += [x, a.grad]
+    x = m.zeros(3)
+    x[0].add_(5)  # no autograd at all: the write reaches the base's memory
+    out.append(x)
+    return out
+
+
+def test_inplace_on_views_updates_the_base_and_its_gradient_like_torch():
+    for e, t in zip(_inplace_through_views(ember), _inplace_through_views(torch)):
+        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy())
+
+
+def test_inplace_on_a_view_of_a_leaf_is_refused():
+    w = ember.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+        w[0].add_(1)
+    with ember.no_grad():
+        w[0].add_(1)  # allowed without recording, as in PyTorch
+    assert w.tolist() == [2.0, 2.0]
+
+
+def test_inplace_on_a_view_of_a_saved_tensor_is_detected():
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    x = a * 1
+    y = x ** 2  # saves x
+    x[0].mul_(2)  # changes x through a view
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

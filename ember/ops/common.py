@@ -127,6 +127,32 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
 # ---------------------------------------------------------------------------------- in-place
 
 
+def mark_view(out: Tensor, base: Tensor, view_fn) -> Tensor:
+    """Record that ``out`` shares ``base``'s memory and is ``view_fn(base)``.
+
+    An in-place op on ``out`` then updates ``base``'s history too (:func:`commit_inplace`), as
+    PyTorch does for views. Views of views point at the outermost base. ``view_fn`` maps a Tensor
+    shaped like ``base`` to the view, with ember ops (so it can also cut gradients).
+    """
+    try:
+        root = base._base
+    except AttributeError:
+        root = None
+    if root is None:
+        out._base = (base, view_fn)
+    else:
+        root_base, root_fn = root
+        out._base = (root_base, lambda t: view_fn(root_fn(t)))
+    return out
+
+
+def _view_base(t: Tensor):
+    try:
+        return t._base
+    except AttributeError:
+        return None
+
+
 def prepare_inplace(self: Tensor, name: str) -> Tensor:
     """Check that ``self`` may change in place; return the tensor to compute the new value from.
 
@@ -134,16 +160,25 @@ def prepare_inplace(self: Tensor, name: str) -> Tensor:
     and history), so the backward of the in-place op is exact; the caller then writes the result
     back with :func:`commit_inplace`.
     """
-    if graph.GRAD_ENABLED and self.requires_grad:
-        if self._node is None:
+    if graph.GRAD_ENABLED:
+        view = _view_base(self)
+        if view is not None and view[0].requires_grad and view[0]._node is None:
             raise RuntimeError(
-                f"a leaf Variable that requires grad is being used in an in-place operation "
-                f"({name}). Wrap the update in `with ember.no_grad():` or use the out-of-place op."
+                f"a view of a leaf Variable that requires grad is being used in an in-place "
+                f"operation ({name}). Wrap the update in `with ember.no_grad():`, or clone() the "
+                "view first."
             )
-        snapshot = Tensor._wrap(self._data.copy())
-        snapshot.requires_grad = True
-        snapshot._node = self._node
-        return snapshot
+        if self.requires_grad:
+            if self._node is None:
+                raise RuntimeError(
+                    f"a leaf Variable that requires grad is being used in an in-place operation "
+                    f"({name}). Wrap the update in `with ember.no_grad():` or use the out-of-place "
+                    "op."
+                )
+            snapshot = Tensor._wrap(self._data.copy())
+            snapshot.requires_grad = True
+            snapshot._node = self._node
+            return snapshot
     return self
 
 
@@ -166,10 +201,46 @@ def commit_inplace(self: Tensor, out: Tensor, name: str) -> Tensor:
     if src is not dst:
         dst[...] = src
     self._version += 1
+    view = _view_base(self)
+    if view is not None:
+        view[0]._version += 1  # the base's memory changed too
+        if out._node is not None:
+            _rebase_view_history(self, view[0], view[1], out)
+            return self
     if out._node is not None:
         self._node = out._node
         self.requires_grad = True
     return self
+
+
+def _rebase_view_history(view: Tensor, base: Tensor, view_fn, new_part: Tensor) -> None:
+    """After an in-place op on ``view`` (result ``new_part``), give ``base`` the history of "old
+    base with the view's region replaced by ``new_part``", and ``view`` that of a view of it.
+
+    The gradient of the new base goes to the old base outside the region (a constant mask) and
+    to ``new_part`` inside it (``view_fn`` applied to the gradient): PyTorch's CopySlices.
+    """
+    xp = get_array_module(base._data)
+    keep = Tensor._wrap(xp.ones(base._data.shape, dtype=base._data.dtype))
+    prev = graph.GRAD_ENABLED
+    graph.GRAD_ENABLED = False
+    try:
+        view_fn(keep)._data[...] = 0  # ones outside the view's region
+    finally:
+        graph.GRAD_ENABLED = prev
+    old = Tensor._wrap(base._data)
+    old._node = base._node
+    old.requires_grad = base.requires_grad
+
+    def backward(g):
+        return (g * keep if old.requires_grad else None), view_fn(g)
+
+    new = graph.record("CopySlices", base._data, (old, new_part), backward)
+    base._node = new._node
+    base.requires_grad = True
+    again = view_fn(base)  # the view's history is now a view of the new base
+    view._node = again._node
+    view.requires_grad = True
 
 
 def _broadcast_shape(a, b):

@@ -20,6 +20,7 @@ from ember.ops.common import (
     check_same_device,
     commit_inplace,
     inplace_method,
+    mark_view,
     prepare_inplace,
     record,
     unbroadcast,
@@ -143,12 +144,26 @@ def _raise_index_error(e: IndexError, shape) -> IndexError:
 
 def _gather_key(x: Tensor, key: tuple, accumulate: bool) -> Tensor:
     """``x[key]`` for an already-normalised key; its gradient is :func:`_scatter_key`."""
+    basic = _is_basic(key)
     try:
-        out = x._data[key]
+        # a key of ints only would give a NumPy scalar (a copy); with `...` it is a 0-d view
+        out = (x._data[key + (Ellipsis,)] if basic and Ellipsis not in key
+               else x._data[key])
     except IndexError as e:
         raise _raise_index_error(e, x._data.shape) from None
     shape = x._data.shape
-    return record("Index", out, (x,), lambda g: (_scatter_key(g, shape, key, accumulate),))
+    result = record("Index", out, (x,), lambda g: (_scatter_key(g, shape, key, accumulate),))
+    if basic:
+        mark_view(result, x, lambda t: _gather_key(t, key, False))
+    return result
+
+
+def _is_basic(key: tuple) -> bool:
+    """Whether ``key`` (normalised) holds only ints, slices, ``None`` and ``...`` (a view)."""
+    for k in key:
+        if not (k is None or k is Ellipsis or type(k) is int or type(k) is slice):
+            return False
+    return True
 
 
 def _scatter_key(g: Tensor, shape: tuple, key: tuple, accumulate: bool) -> Tensor:
@@ -169,12 +184,13 @@ def getitem(x: Tensor, key) -> Tensor:
     if type(key) is int:  # the common x[i] skips key normalisation
         data = x._data
         try:
-            out = data[key]
+            out = data[key, ...]  # a view, 0-d included (data[key] would copy a scalar)
         except IndexError as e:
             raise _raise_index_error(e, data.shape) from None
         shape = data.shape
         k = (key,)
-        return record("Select", out, (x,), lambda g: (_scatter_key(g, shape, k, False),))
+        result = record("Select", out, (x,), lambda g: (_scatter_key(g, shape, k, False),))
+        return mark_view(result, x, lambda t: getitem(t, key))
     key, accumulate = _normalize_key(x, key)
     return _gather_key(x, key, accumulate)
 
