@@ -27,6 +27,9 @@ MPI_MISSING = (
     "MPICH wheel), then start the processes with an MPI launcher: mpiexec -n 2 python train.py"
 )
 
+# seconds between an aborting rank's last message and MPI_Abort (see _flush_before_abort)
+ABORT_GRACE_S = 1.0
+
 # torch's default collective timeout: long enough for slow first steps (compilation, data
 # loading on one rank), short enough that a dead job does not hold its machines for hours.
 DEFAULT_TIMEOUT = 1800.0
@@ -277,16 +280,27 @@ def _abort_on_uncaught(exc_type, exc, tb) -> None:
         prev(exc_type, exc, tb)
         return
     try:
-        prev(exc_type, exc, tb)
+        # the summary line first: if the launcher drops output in flight at the abort, it is
+        # the line that matters
         sys.stderr.write(
             f"ember.distributed: rank {g.rank} of {g.world_size} failed with "
             f"{exc_type.__name__}: {exc}; aborting all ranks (MPI_Abort) so that none waits "
-            "forever for it\n"
+            "forever for it (traceback below)\n"
         )
         sys.stderr.flush()
-        sys.stdout.flush()
+        prev(exc_type, exc, tb)
+        _flush_before_abort()
     finally:
         g.MPI.COMM_WORLD.Abort(1)
+
+
+def _flush_before_abort() -> None:
+    """Flush, then give the launcher a moment to forward this rank's output: MPICH's mpiexec
+    kills every process at MPI_Abort and may drop output still in flight (seen on CI machines:
+    a job that ended non-zero with no output at all)."""
+    sys.stderr.flush()
+    sys.stdout.flush()
+    time.sleep(ABORT_GRACE_S)
 
 
 # ------------------------------------------------------------------------------------ watchdog
@@ -334,7 +348,7 @@ class _Watchdog:
                     f"{g.timeout:g} s for the other ranks (one of them has probably failed, "
                     "hung, or skipped this collective); aborting all ranks (MPI_Abort)\n"
                 )
-                sys.stderr.flush()
+                _flush_before_abort()
                 g.MPI.COMM_WORLD.Abort(1)
                 return
 
