@@ -12,7 +12,10 @@ The networks are written out by hand in NumPy (forward, backward, AdamW with PyT
 and ember's default initialisation): 3,600 short trainings of a 67-parameter model run ~9 minutes
 this way, where the per-op overhead of any framework would make it an hour.
 
-    python -m benchmarks.iris_selection
+    OPENBLAS_NUM_THREADS=1 python -m benchmarks.iris_selection
+
+(one BLAS thread: on 4x8 matrices extra threads only add synchronisation, and with another busy
+process on the machine they make the run many times slower.)
 """
 
 from __future__ import annotations
