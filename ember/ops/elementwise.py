@@ -363,6 +363,190 @@ def lerp(input: Tensor, end, weight) -> Tensor:
     return add(input, mul(weight, sub(end, input)))
 
 
+# ------------------------------------------------------------------ two-argument float math
+
+
+def _tensor_pair(name: str, a, b, integers: bool):
+    """``binary_operands`` for ops PyTorch defines on two Tensors only (``atan2``, ``hypot``,
+    ``logaddexp``): numbers raise its TypeError; integer and bool operands become the default
+    float when ``integers``, else raise the NotImplementedError PyTorch raises for them."""
+    for arg, v in (("input", a), ("other", b)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(v).__name__}")
+    ta, tb, x, y = binary_operands(name, a, b)
+    if x.dtype.kind != "f":
+        if not integers:
+            raise NotImplementedError(
+                f"{name}: not implemented for {backend.dtype_of(x)} tensors (shapes "
+                f"{tuple(x.shape)} and {tuple(y.shape)}); convert them with .float() first")
+        fdt = backend.get_default_dtype().np
+        x, y = x.astype(fdt), y.astype(fdt)
+    return ta, tb, x, y
+
+
+def _float_operands(name: str, a, b):
+    """``binary_operands``, then integer and bool results computed in the default float dtype
+    (what PyTorch does for ``copysign`` and ``xlogy``)."""
+    ta, tb, x, y = binary_operands(name, a, b)
+    fdt = backend.get_default_dtype().np
+    if ta is not None and x.dtype.kind != "f":
+        x = x.astype(fdt)
+        if tb is not None:
+            y = y.astype(fdt)
+    elif ta is None and y.dtype.kind != "f":
+        y = y.astype(fdt)
+    return ta, tb, x, y
+
+
+def _apply(name: str, fn, x, y):
+    try:
+        return fn(x, y)
+    except ValueError:
+        raise broadcast_error(name, np.shape(x), np.shape(y)) from None
+
+
+def atan2(input: Tensor, other: Tensor) -> Tensor:
+    """The angle of the point ``(other, input)``: ``atan(input / other)`` in the right quadrant."""
+    ta, tb, x, y = _tensor_pair("atan2", input, other, integers=True)
+    out = _apply("atan2", backend.get_array_module(x).arctan2, x, y)
+
+    def backward(g):
+        r2 = ta * ta + tb * tb
+        return (_grad_for(ta, unbroadcast(g * tb / r2, ta.shape), x) if ta.requires_grad else None,
+                _grad_for(tb, unbroadcast(-g * ta / r2, tb.shape), y) if tb.requires_grad else None)
+
+    return record("Atan2", out, (ta, tb), backward, (ta, tb))
+
+
+def hypot(input: Tensor, other: Tensor) -> Tensor:
+    """``sqrt(input**2 + other**2)`` without intermediate overflow (floating tensors only)."""
+    ta, tb, x, y = _tensor_pair("hypot", input, other, integers=False)
+    out = _apply("hypot", backend.get_array_module(x).hypot, x, y)
+
+    def backward(g):
+        # PyTorch's formula: 0/0 = nan at the origin, which it does not special-case either
+        return (_grad_for(ta, unbroadcast(g * ta / result, ta.shape), x) if ta.requires_grad
+                else None,
+                _grad_for(tb, unbroadcast(g * tb / result, tb.shape), y) if tb.requires_grad
+                else None)
+
+    result = record("Hypot", out, (ta, tb), backward, (ta, tb), save_output=True)
+    return result
+
+
+def logaddexp(input: Tensor, other: Tensor) -> Tensor:
+    """``log(exp(input) + exp(other))``, computed without overflow (floating tensors only)."""
+    ta, tb, x, y = _tensor_pair("logaddexp", input, other, integers=False)
+    out = _apply("logaddexp", backend.get_array_module(x).logaddexp, x, y)
+
+    def backward(g):
+        # each side's share is a logistic of the difference; exp overflowing to inf gives 0
+        return (_grad_for(ta, unbroadcast(g / ((tb - ta).exp() + 1), ta.shape), x)
+                if ta.requires_grad else None,
+                _grad_for(tb, unbroadcast(g / ((ta - tb).exp() + 1), tb.shape), y)
+                if tb.requires_grad else None)
+
+    return record("Logaddexp", out, (ta, tb), backward, (ta, tb))
+
+
+def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
+    """``log2(2**input + 2**other)``, computed without overflow (floating tensors only)."""
+    ta, tb, x, y = _tensor_pair("logaddexp2", input, other, integers=False)
+    out = _apply("logaddexp2", backend.get_array_module(x).logaddexp2, x, y)
+
+    def backward(g):
+        return (_grad_for(ta, unbroadcast(g / (pow(2.0, tb - ta) + 1), ta.shape), x)
+                if ta.requires_grad else None,
+                _grad_for(tb, unbroadcast(g / (pow(2.0, ta - tb) + 1), tb.shape), y)
+                if tb.requires_grad else None)
+
+    return record("Logaddexp2", out, (ta, tb), backward, (ta, tb))
+
+
+def copysign(input: Tensor, other) -> Tensor:
+    """``|input|`` with the sign of ``other`` (a tensor or a number); the result is floating.
+
+    As in PyTorch, ``other`` gets a zero gradient and ``input`` gets ``g * result / input``,
+    taken as 0 where ``input`` is 0; that ratio is ``sign(input) * copysign(1, other)``, which
+    is how it is computed here (no 0/0 to mask).
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"copysign(): argument 'input' must be Tensor, not {type(input).__name__}")
+    ta, tb, x, y = _float_operands("copysign", input, other)
+    xp = backend.get_array_module(x)
+    out = _apply("copysign", xp.copysign, x, y)
+    other_sign = xp.copysign(xp.ones((), dtype=x.dtype), y)
+
+    def backward(g):
+        from ember.ops.unary import sign, zero_grad_like
+
+        ga = None
+        if ta.requires_grad:
+            ga = _grad_for(ta, unbroadcast(scale_grad(g, other_sign) * sign(ta), ta.shape), x)
+        gb = zero_grad_like(tb) if _needs(tb) else None
+        return ga, gb
+
+    return record("Copysign", out, _present(ta, tb), _keep(backward, ta, tb), (ta,))
+
+
+def xlogy(input, other) -> Tensor:
+    """``input * log(other)``, with 0 wherever ``input`` is 0 (unless ``other`` is NaN); either
+    side may be a number."""
+    ta, tb, x, y = _float_operands("xlogy", input, other)
+    xp = backend.get_array_module(x if ta is not None else y)
+
+    dt = x.dtype if ta is not None else y.dtype
+
+    def raw(x, y):
+        if tb is None:  # a number: its log is a number too, and CuPy wants arrays for ufuncs
+            return xp.where(x == 0, 0, x * float(np.log(np.float64(y)))) if not math.isnan(y) \
+                else xp.full(x.shape, math.nan, dtype=dt)
+        return xp.where((x == 0) & ~xp.isnan(y), 0, x * xp.log(y))
+
+    out = _apply("xlogy", raw, x, y)
+    if out.dtype != dt:  # a float64 number must not widen a float32 tensor
+        out = out.astype(dt)
+
+    def backward(g):
+        ga = gb = None
+        if _needs(ta):
+            # PyTorch: xlogy(g, other), but 0 where input == 0 and other <= 0 (log would be
+            # -inf or nan there; the product was 0 in the forward)
+            keep = ~((x == 0) & (y <= 0))
+            ga = _grad_for(ta, unbroadcast(where_grad(xlogy(g, tb if tb is not None else y),
+                                                      keep), ta.shape), x)
+        if _needs(tb):
+            gb = _grad_for(tb, unbroadcast(g * (ta if ta is not None else x) / tb, tb.shape), y)
+        return ga, gb
+
+    return record("Xlogy", writable(out), _present(ta, tb), _keep(backward, ta, tb),
+                  _present(ta, tb))
+
+
+def float_power(input, exponent) -> Tensor:
+    """``input ** exponent`` computed in float64 (the result is float64 whatever the inputs);
+    gradients come back in each input's own dtype."""
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        raise TypeError(f"float_power(): expected at least one Tensor, got "
+                        f"{type(input).__name__} and {type(exponent).__name__}")
+
+    def double(v):
+        return cast(v, np.float64) if isinstance(v, Tensor) else float(v)
+
+    return pow(double(input), double(exponent))
+
+
+_float_power_inplace = inplace_method(float_power, "float_power_")
+
+
+def _float_power_(self: Tensor, exponent) -> Tensor:
+    """In-place :func:`float_power`; like PyTorch, only a float64 tensor can hold the result."""
+    if self._data.dtype != np.float64:
+        raise RuntimeError(f"float_power_: the base has dtype {self.dtype} but the operation's "
+                           f"result requires dtype float64 (shape {tuple(self.shape)})")
+    return _float_power_inplace(self, exponent)
+
+
 # ------------------------------------------------------------------------------ in-place fills
 
 
@@ -446,11 +630,13 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "rsub", "true_divide", "multiply",
            "subtract", "divide", "negative", "floor_divide", "remainder", "fmod", "addcmul",
-           "addcdiv", "lerp"]
+           "addcdiv", "lerp", "atan2", "arctan2", "hypot", "logaddexp", "logaddexp2", "copysign",
+           "xlogy", "float_power"]
 true_divide = divide = div
 multiply = mul
 subtract = sub
 negative = neg
+arctan2 = atan2
 
 attach(
     add=add, sub=sub, mul=mul, div=div, neg=neg, pow=pow, true_divide=div, multiply=mul,
@@ -473,4 +659,9 @@ attach(
     __ifloordiv__=inplace_method(floor_divide, "__ifloordiv__"),
     __imod__=inplace_method(remainder, "__imod__"),
     fill_=fill_, zero_=zero_, copy_=copy_,
+    atan2=atan2, arctan2=atan2, hypot=hypot, logaddexp=logaddexp, logaddexp2=logaddexp2,
+    copysign=copysign, xlogy=xlogy, float_power=float_power,
+    atan2_=inplace_method(atan2, "atan2_"), arctan2_=inplace_method(atan2, "arctan2_"),
+    hypot_=inplace_method(hypot, "hypot_"), copysign_=inplace_method(copysign, "copysign_"),
+    xlogy_=inplace_method(xlogy, "xlogy_"), float_power_=_float_power_,
 )

@@ -17,7 +17,7 @@ import numpy as np
 from ember import backend
 from ember.backend import get_array_module
 from ember.ops.common import Tensor, attach, inplace_method, record
-from ember.ops.elementwise import writable
+from ember.ops.elementwise import where_grad, writable
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -421,6 +421,72 @@ def frac(input: Tensor) -> Tensor:
     return record("Frac", a - get_array_module(a).trunc(a), (input,), lambda g: (g,))
 
 
+# --------------------------------------------------------------------- logit, sinc, angles
+
+
+def logit(input: Tensor, eps: float | None = None) -> Tensor:
+    """``log(p / (1 - p))``, the inverse of ``sigmoid``; with ``eps``, ``p`` is first clamped to
+    ``[eps, 1 - eps]``.
+
+    The gradient is PyTorch's: ``g / (p * (1 - p))``, NaN outside ``[0, 1]`` without ``eps`` and
+    0 outside ``[eps, 1 - eps]`` with it.
+    """
+    a = _fdata(input, "logit")
+    xp = get_array_module(a)
+    z = a if eps is None else xp.clip(a, eps, 1.0 - eps)
+    out = writable(xp.log(z / (1 - z)))
+
+    def backward(g):
+        from ember.ops.compare import clamp
+
+        if eps is None:
+            ga = g / (input * (1 - input))
+            outside = (a < 0) | (a > 1)
+            if outside.any():
+                ga = ga + Tensor._wrap(xp.where(outside, xp.nan, 0).astype(ga._data.dtype))
+            return (ga,)
+        # inside the range the clamp is the identity; outside its gradient (and the mask) are 0,
+        # and the clamped denominator cannot be 0 there, so nothing divides 0 by 0
+        inside = (a >= eps) & (a <= 1.0 - eps)
+        zc = clamp(input, eps, 1.0 - eps)
+        return (where_grad(g, inside) / (zc * (1 - zc)),)
+
+    return record("Logit", out, (input,), backward, (input,))
+
+
+def sinc(input: Tensor) -> Tensor:
+    """The normalized sinc function ``sin(pi x) / (pi x)``, 1 at 0."""
+    a = _fdata(input, "sinc")
+    xp = get_array_module(a)
+
+    def backward(g):
+        # d/dx sinc(x) = (cos(pi x) - sinc(x)) / x, and 0 at x = 0 (PyTorch's value there): with
+        # the denominator made 1 at 0 the numerator 1 - 1 gives exactly that, and no 0/0 enters
+        # the graph for higher derivatives
+        zero = a == 0
+        safe = input + Tensor._wrap(zero.astype(a.dtype)) if zero.any() else input
+        return (g * ((cos(input * math.pi) - result) / safe),)
+
+    result = record("Sinc", writable(xp.sinc(a)), (input,), backward, (input,), save_output=True)
+    return result
+
+
+_DEG_TO_RAD = math.pi / 180.0
+_RAD_TO_DEG = 180.0 / math.pi
+
+
+def deg2rad(input: Tensor) -> Tensor:
+    """Degrees to radians (``input * pi / 180``)."""
+    a = _fdata(input, "deg2rad")
+    return record("Deg2rad", a * _DEG_TO_RAD, (input,), lambda g: (g * _DEG_TO_RAD,))
+
+
+def rad2deg(input: Tensor) -> Tensor:
+    """Radians to degrees (``input * 180 / pi``)."""
+    a = _fdata(input, "rad2deg")
+    return record("Rad2deg", a * _RAD_TO_DEG, (input,), lambda g: (g * _RAD_TO_DEG,))
+
+
 # ------------------------------------------------------------------------------------ clone
 
 
@@ -434,8 +500,8 @@ __all__ = [
     "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "square",
     "reciprocal", "abs", "absolute", "sign", "sgn", "sin", "cos", "tan", "asin", "acos", "atan",
     "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "erf", "erfc",
-    "floor", "ceil", "trunc", "fix", "round", "frac", "clone",
-    "exp_", "log_", "sqrt_", "abs_", "tanh_",
+    "floor", "ceil", "trunc", "fix", "round", "frac", "clone", "logit", "sinc", "deg2rad",
+    "rad2deg", "exp_", "log_", "sqrt_", "abs_", "tanh_",
 ]
 absolute = abs
 sgn = sign
@@ -450,7 +516,7 @@ _INPLACE = {
         sgn=sign, sin=sin, cos=cos, tan=tan, asin=asin, acos=acos, atan=atan, arcsin=asin,
         arccos=acos, arctan=atan, sinh=sinh, cosh=cosh, tanh=tanh, asinh=asinh, acosh=acosh,
         atanh=atanh, erf=erf, erfc=erfc, floor=floor, ceil=ceil, trunc=trunc, fix=trunc,
-        round=round, frac=frac,
+        round=round, frac=frac, logit=logit, sinc=sinc, deg2rad=deg2rad, rad2deg=rad2deg,
     ).items()
 }
 exp_, log_, sqrt_, abs_, tanh_ = (_INPLACE[n] for n in ("exp_", "log_", "sqrt_", "abs_", "tanh_"))
@@ -461,5 +527,5 @@ attach(
     sign=sign, sgn=sign, sin=sin, cos=cos, tan=tan, asin=asin, acos=acos, atan=atan, arcsin=asin,
     arccos=acos, arctan=atan, sinh=sinh, cosh=cosh, tanh=tanh, asinh=asinh, acosh=acosh,
     atanh=atanh, erf=erf, erfc=erfc, floor=floor, ceil=ceil, trunc=trunc, fix=trunc, round=round,
-    frac=frac, clone=clone, **_INPLACE,
+    frac=frac, clone=clone, logit=logit, sinc=sinc, deg2rad=deg2rad, rad2deg=rad2deg, **_INPLACE,
 )
