@@ -7,12 +7,26 @@ matmuls, computed only for the inputs that need a gradient.
 
 from __future__ import annotations
 
+import math
 import string
 
 import numpy as np
 
+from ember import backend
 from ember.backend import get_array_module
-from ember.ops.common import Tensor, as_tensor_like, attach, check_same_device, record, unbroadcast
+from ember.ops.common import (
+    Tensor,
+    as_tensor_like,
+    attach,
+    broadcast_error,
+    check_same_device,
+    inplace_method,
+    record,
+    result_dtype,
+    unbroadcast,
+)
+from ember.ops.elementwise import where_grad
+from ember.ops.unary import zero_grad_like
 
 # ---------------------------------------------------------------------------------- matmul
 
@@ -180,6 +194,294 @@ def outer(a: Tensor, b: Tensor) -> Tensor:
         raise RuntimeError(f"outer: 1D tensors expected, got shapes {tuple(a.shape)} and "
                            f"{tuple(b.shape)}")
     return a.reshape(-1, 1) * b.reshape(1, -1)
+
+
+# ------------------------------------------------------------------- fused add + product
+
+
+def _check_dims(name: str, **tensors) -> None:
+    """Each keyword names an argument and gives ``(tensor, ndim it must have)``."""
+    for arg, (t, nd) in tensors.items():
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(t).__name__}")
+        if t.ndim != nd:
+            kind = {1: "a vector (1-D)", 2: "a matrix (2-D)", 3: "a 3-D tensor"}[nd]
+            raise RuntimeError(f"{name}: {arg} must be {kind}, got shape {tuple(t.shape)}")
+
+
+def _check_dtypes(name: str, **tensors) -> None:
+    dts = {t._data.dtype for t in tensors.values()}
+    if len(dts) > 1:
+        listed = ", ".join(f"{k} {t.dtype} {tuple(t.shape)}" for k, t in tensors.items())
+        raise RuntimeError(f"{name}: expected all operands to have the same dtype, got {listed}; "
+                           "convert with .to(dtype)")
+
+
+def _add_scaled(name: str, input, beta, prod: Tensor, alpha, shapes: str) -> Tensor:
+    """``beta * input + alpha * prod``, where ``input`` broadcasts to ``prod``'s shape.
+
+    As in PyTorch, ``beta == 0`` ignores ``input``'s values (NaN and inf included) and gives it
+    a zero gradient.
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    x, p = input._data, prod._data
+    check_same_device(name, x, p)
+    if x.shape != p.shape:
+        try:
+            ok = np.broadcast_shapes(x.shape, p.shape) == p.shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise RuntimeError(f"{name}: input of shape {tuple(x.shape)} cannot be broadcast to "
+                               f"the result shape {tuple(p.shape)} ({shapes})")
+    dt = result_dtype(x, p)
+    if dt.kind in "iub":
+        # PyTorch truncates float factors for integer products, except in addr, which refuses
+        for arg, v in (("beta", beta), ("alpha", alpha)):
+            if isinstance(v, float) and name == "addr":
+                raise RuntimeError(f"{name}: for integral input tensors, argument {arg} must not "
+                                   f"be a floating point number (got {v})")
+        beta, alpha = int(beta), int(alpha)
+    scaled = p * alpha if alpha != 1 else p
+    if beta == 0:  # prod is a fresh array that nothing else reads: no copy needed
+        out = scaled if scaled.dtype == dt else scaled.astype(dt)
+    else:
+        out = (x * beta if beta != 1 else x).astype(dt, copy=False) + scaled.astype(dt, copy=False)
+    shape = tuple(x.shape)
+
+    def backward(g):
+        gi = unbroadcast(g * beta, shape) if input.requires_grad else None
+        gp = (g * alpha if alpha != 1 else g) if prod.requires_grad else None
+        if gi is not None and gi.dtype != input.dtype:
+            gi = gi.to(input.dtype)
+        if gp is not None and gp.dtype != prod.dtype:
+            gp = gp.to(prod.dtype)
+        return gi, gp
+
+    return record(name.capitalize(), out, (input, prod), backward)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)``; ``input`` broadcasts to the ``(n, m)`` result."""
+    _check_dims("addmm", mat1=(mat1, 2), mat2=(mat2, 2))
+    _check_dtypes("addmm", input=input, mat1=mat1, mat2=mat2)
+    if mat1.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"addmm: mat1 and mat2 shapes cannot be multiplied "
+                           f"({mat1.shape[0]}x{mat1.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})")
+    return _add_scaled("addmm", input, beta, matmul(mat1, mat2), alpha,
+                       f"mat1 {tuple(mat1.shape)}, mat2 {tuple(mat2.shape)}")
+
+
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (mat @ vec)``; ``input`` broadcasts to the ``(n,)`` result."""
+    _check_dims("addmv", mat=(mat, 2), vec=(vec, 1))
+    _check_dtypes("addmv", input=input, mat=mat, vec=vec)
+    if mat.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"addmv: size mismatch, got input {tuple(input.shape)}, mat "
+                           f"({mat.shape[0]}x{mat.shape[1]}), vec ({vec.shape[0]})")
+    return _add_scaled("addmv", input, beta, matmul(mat, vec), alpha,
+                       f"mat {tuple(mat.shape)}, vec {tuple(vec.shape)}")
+
+
+def _check_batches(name: str, b1: Tensor, b2: Tensor) -> None:
+    _check_dims(name, batch1=(b1, 3), batch2=(b2, 3))
+    if b1.shape[0] != b2.shape[0] or b1.shape[2] != b2.shape[1]:
+        raise RuntimeError(f"{name}: batch1 of shape {tuple(b1.shape)} and batch2 of shape "
+                           f"{tuple(b2.shape)} cannot be multiplied: expected batch2 of shape "
+                           f"[{b1.shape[0]}, {b1.shape[2]}, *]")
+
+
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * sum_b(batch1[b] @ batch2[b])``: the batch is summed away."""
+    _check_batches("addbmm", batch1, batch2)
+    _check_dtypes("addbmm", input=input, batch1=batch1, batch2=batch2)
+    # the sum over the batch is one contraction: (n, B*k) @ (B*k, m)
+    b, n, k = batch1.shape
+    prod = matmul(batch1.permute(1, 0, 2).reshape(n, b * k), batch2.reshape(b * k, -1))
+    return _add_scaled("addbmm", input, beta, prod, alpha,
+                       f"batch1 {tuple(batch1.shape)}, batch2 {tuple(batch2.shape)}")
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (batch1 @ batch2)``, batch by batch; ``input`` broadcasts to the
+    ``(B, n, m)`` result."""
+    _check_batches("baddbmm", batch1, batch2)
+    _check_dtypes("baddbmm", input=input, batch1=batch1, batch2=batch2)
+    return _add_scaled("baddbmm", input, beta, matmul(batch1, batch2), alpha,
+                       f"batch1 {tuple(batch1.shape)}, batch2 {tuple(batch2.shape)}")
+
+
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * outer(vec1, vec2)``; dtypes promote, as in PyTorch."""
+    _check_dims("addr", vec1=(vec1, 1), vec2=(vec2, 1))
+    return _add_scaled("addr", input, beta, outer(vec1, vec2), alpha,
+                       f"vec1 {tuple(vec1.shape)}, vec2 {tuple(vec2.shape)}")
+
+
+# --------------------------------------------------------------- trace, cross, kron, cdist
+
+
+def trace(input: Tensor) -> Tensor:
+    """The sum of the main diagonal of a matrix (integers sum as int64)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"trace(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got a tensor of shape "
+                           f"{tuple(input.shape)}")
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError(f"trace: not implemented for bool tensors (shape "
+                                  f"{tuple(input.shape)})")
+    return input.diagonal().sum()
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+    """The cross product of 3-vectors along ``dim`` (default -1, as ``torch.linalg.cross``);
+    the other dims broadcast."""
+    a, b, x, y = _operands("cross", input, other)
+    if x.ndim != y.ndim:
+        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions, got "
+                           f"shapes {tuple(x.shape)} and {tuple(y.shape)}")
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"linalg.cross: expected both inputs to have the same dtype, got "
+                           f"{a.dtype} and {b.dtype} (shapes {tuple(x.shape)} and "
+                           f"{tuple(y.shape)})")
+    nd = x.ndim
+    n = max(nd, 1)
+    d = -1 if dim is None else int(dim)
+    if not -n <= d < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {d})")
+    d %= n
+    if nd == 0 or x.shape[d] != 3 or y.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3, got shapes "
+                           f"{tuple(x.shape)} and {tuple(y.shape)}")
+    try:
+        shape = np.broadcast_shapes(x.shape, y.shape)
+    except ValueError:
+        raise broadcast_error("linalg.cross", x.shape, y.shape) from None
+    xp = get_array_module(x)
+    out = xp.cross(xp.broadcast_to(x, shape), xp.broadcast_to(y, shape), axis=d)
+    sa, sb = x.shape, y.shape
+
+    def backward(g):
+        return (unbroadcast(cross(b, g, d), sa) if a.requires_grad else None,
+                unbroadcast(cross(g, a, d), sb) if b.requires_grad else None)
+
+    return record("Cross", out, (a, b), backward, saved=_read_by_backward(a, b, a.requires_grad,
+                                                                           b.requires_grad))
+
+
+def kron(input: Tensor, other: Tensor) -> Tensor:
+    """The Kronecker product: block ``(i, j, ...)`` of the result is ``input[i, j, ...] * other``
+    (the shorter shape is padded with leading 1s)."""
+    a, b, x, y = _operands("kron", input, other)
+    nd = max(x.ndim, y.ndim)
+    sa = (1,) * (nd - x.ndim) + tuple(x.shape)
+    sb = (1,) * (nd - y.ndim) + tuple(y.shape)
+    # interleave the dims, (a0, 1, a1, 1, ...) * (1, b0, 1, b1, ...), then merge each pair
+    blocks = a.reshape(tuple(v for s in sa for v in (s, 1))) * \
+        b.reshape(tuple(v for s in sb for v in (1, s)))
+    return blocks.reshape(tuple(p * q for p, q in zip(sa, sb)))
+
+
+_CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                "donot_use_mm_for_euclid_dist")
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
+          compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
+    """The p-norm distance between each row of ``x1`` ``(..., P, M)`` and each row of ``x2``
+    ``(..., R, M)``: a ``(..., P, R)`` tensor; the batch dims broadcast.
+
+    ``p = 2`` uses ``|a|^2 + |b|^2 - 2 a.b`` (one matrix product) when ``P`` or ``R`` exceeds 25,
+    as PyTorch does by default; other ``p`` (0, 1, inf and any positive number) sum over the
+    differences. The gradient at a zero distance is 0, as in PyTorch.
+    """
+    a, b, xa, xb = _operands("cdist", x1, x2)
+    for arg, arr in (("X1", xa), ("X2", xb)):
+        if arr.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {arg} got shape "
+                               f"{tuple(arr.shape)}")
+        if arr.dtype.kind != "f":
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {arg} got "
+                               f"{backend.dtype_of(arr)}")
+    if xa.shape[-1] != xb.shape[-1]:
+        raise RuntimeError(f"cdist: X1 and X2 must have the same number of columns. X1: "
+                           f"{xa.shape[-1]} X2: {xb.shape[-1]} (shapes {tuple(xa.shape)} and "
+                           f"{tuple(xb.shape)})")
+    _same_dtype("cdist", a, b)
+    p = float(p)
+    if not p >= 0:
+        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"cdist: {compute_mode!r} is not a valid value for compute_mode "
+                         f"(one of {', '.join(_CDIST_MODES)})")
+    try:
+        np.broadcast_shapes(xa.shape[:-2], xb.shape[:-2])
+    except ValueError:
+        raise RuntimeError(f"cdist: the batch dims of X1 {tuple(xa.shape)} and X2 "
+                           f"{tuple(xb.shape)} cannot be broadcast together") from None
+    xp = get_array_module(xa)
+    P, R = xa.shape[-2], xb.shape[-2]
+    use_mm = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or (
+        compute_mode == _CDIST_MODES[0] and (P > 25 or R > 25)))
+    if use_mm:
+        sq = ((xa * xa).sum(-1)[..., :, None] + (xb * xb).sum(-1)[..., None, :]
+              - 2 * xp.matmul(xa, xb.swapaxes(-1, -2)))
+        out = xp.sqrt(xp.maximum(sq, 0))
+    else:
+        diff = xp.abs(xa[..., :, None, :] - xb[..., None, :, :])
+        if diff.shape[-1] == 0:
+            out = xp.zeros(diff.shape[:-1], dtype=xa.dtype)
+        elif p == 0:
+            out = (diff != 0).sum(-1).astype(xa.dtype)
+        elif p == 1:
+            out = diff.sum(-1)
+        elif p == 2:
+            out = xp.sqrt((diff * diff).sum(-1))
+        elif p == math.inf:
+            out = diff.max(-1)
+        else:
+            out = (diff ** p).sum(-1) ** (1.0 / p)
+    sa, sb = xa.shape, xb.shape
+
+    def backward(g):
+        if p == 0:
+            return (zero_grad_like(a) if a.requires_grad else None,
+                    zero_grad_like(b) if b.requires_grad else None)
+        zero = result._data == 0
+        if zero.any():  # d = 0 gets gradient 0: g masked there, d made 1 so no 0/0 is formed
+            g = where_grad(g, ~zero)
+            dist = result + Tensor._wrap(zero.astype(result._data.dtype))
+        else:
+            dist = result
+        if p == 2:
+            # w = g / d; then sum_j w_ij (a_i - b_j) is two matrix products
+            w = g / dist
+            ga = w.sum(-1, keepdim=True) * a - matmul(w, b) if a.requires_grad else None
+            gb = w.sum(-2).unsqueeze(-1) * b - matmul(_swap_last(w), a) \
+                if b.requires_grad else None
+        else:
+            diff = a.unsqueeze(-2) - b.unsqueeze(-3)
+            s = diff.sign()
+            if p == 1:
+                t = s * g.unsqueeze(-1)
+            elif p == math.inf:
+                ad = xp.abs(diff._data)
+                t = where_grad(s * g.unsqueeze(-1), ad == result._data[..., None])
+            else:
+                # sign(d) |d|^(p-1) / dist^(p-1), with |d| made 1 where d = 0 (sign is 0
+                # there), so that p < 1 forms no 0 * inf
+                dz = Tensor._wrap((diff._data == 0).astype(diff._data.dtype))
+                t = s * (diff.abs() + dz) ** (p - 1) * (g / dist ** (p - 1)).unsqueeze(-1)
+            ga = t.sum(-2) if a.requires_grad else None
+            gb = -t.sum(-3) if b.requires_grad else None
+        return (unbroadcast(ga, sa) if ga is not None else None,
+                unbroadcast(gb, sb) if gb is not None else None)
+
+    result = record("Cdist", out, (a, b), backward, (a, b), save_output=True)
+    return result
 
 
 # ---------------------------------------------------------------------------------- einsum
@@ -382,7 +684,13 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     return einsum("".join(la) + "," + "".join(lb) + "->" + "".join(out), a, b)
 
 
-__all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "einsum", "tensordot"]
+__all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "einsum", "tensordot", "addmm",
+           "addmv", "addbmm", "baddbmm", "addr", "trace", "cross", "kron", "cdist"]
 
 attach(matmul=matmul, mm=mm, bmm=bmm, mv=mv, dot=dot, inner=inner, outer=outer,
-       __matmul__=matmul, __rmatmul__=rmatmul)
+       __matmul__=matmul, __rmatmul__=rmatmul,
+       addmm=addmm, addmv=addmv, addbmm=addbmm, baddbmm=baddbmm, addr=addr, trace=trace,
+       cross=cross, kron=kron,
+       addmm_=inplace_method(addmm, "addmm_"), addmv_=inplace_method(addmv, "addmv_"),
+       addbmm_=inplace_method(addbmm, "addbmm_"), baddbmm_=inplace_method(baddbmm, "baddbmm_"),
+       addr_=inplace_method(addr, "addr_"))

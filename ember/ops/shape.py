@@ -16,7 +16,7 @@ import numpy as np
 from ember import backend
 from ember.backend import get_array_module
 from ember.ops.common import Tensor, attach, check_same_device, record, unbroadcast
-from ember.ops.indexing import _dim, _gather_key, index_select
+from ember.ops.indexing import _check_range, _dim, _gather_key, gather, index_select
 
 
 def _shape_arg(shape):
@@ -632,6 +632,283 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
     return x
 
 
+# ------------------------------------------------------------- differences and rotations
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+    """The ``n``-th forward difference along ``dim`` (``x[i+1] - x[i]``, XOR for bool), after
+    joining ``prepend`` and ``append`` on either side along ``dim``."""
+    x = input
+    nd = x._data.ndim
+    if nd == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional, got a 0-d tensor")
+    if n < 0:
+        raise RuntimeError(f"diff: order must be non-negative but got {n}")
+    d = _dim(dim, nd)
+    parts = []
+    for name, t in (("prepend", prepend), ("append", append)):
+        if t is None:
+            continue
+        if t._data.ndim != nd:
+            raise RuntimeError(f"diff expects prepend or append to be the same dimension as "
+                               f"input: input shape {tuple(x.shape)}, {name} shape "
+                               f"{tuple(t.shape)}")
+        for k in range(nd):
+            if k != d and t._data.shape[k] != x._data.shape[k]:
+                raise RuntimeError(
+                    f"diff expects the shape of tensor to prepend or append to match that of "
+                    f"input except along the differencing dimension; input shape "
+                    f"{tuple(x.shape)}, {name} shape {tuple(t.shape)} (dim {d})")
+        parts.append((name, t))
+    if parts:
+        x = cat([t for name, t in parts if name == "prepend"] + [x]
+                + [t for name, t in parts if name == "append"], d)
+    for _ in range(n):
+        length = x._data.shape[d]
+        if length == 0:
+            break
+        hi, lo = narrow(x, d, 1, length - 1), narrow(x, d, 0, length - 1)
+        if x._data.dtype == np.bool_:
+            from ember.ops.compare import logical_xor
+
+            x = logical_xor(hi, lo)
+        else:
+            x = hi - lo
+    return x
+
+
+def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
+    """Rotate by 90 degrees ``k`` times in the plane of ``dims``, from the first dim towards the
+    second. The result shares memory with the input, as ``flip`` does (a copy when ``k`` is a
+    multiple of 4)."""
+    dims = tuple(dims)
+    nd = input._data.ndim
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90: expected total rotation dims == 2, but got dims = {len(dims)}")
+    if nd < 2:
+        raise RuntimeError(f"rot90: expected total dims >= 2, but got total dims = {nd} (shape "
+                           f"{tuple(input.shape)})")
+    d0, d1 = _dim(dims[0], nd), _dim(dims[1], nd)
+    if d0 == d1:
+        raise RuntimeError(f"rot90: expected rotation dims to be different, but got dim0 = "
+                           f"{dims[0]} and dim1 = {dims[1]}")
+    k %= 4
+    if k == 1:
+        return transpose(flip(input, (d1,)), d0, d1)
+    if k == 2:
+        return flip(input, (d0, d1))
+    if k == 3:
+        return transpose(flip(input, (d0,)), d0, d1)
+    return input.clone()
+
+
+# --------------------------------------------------------------- grids, blocks, products
+
+
+def _tensor_list(name: str, tensors) -> list:
+    """``f(a, b)`` and ``f([a, b])`` alike, checked to be Tensors."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    tensors = list(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}(): expected a sequence of Tensors, got {type(t).__name__} "
+                            f"at position {i}")
+    return tensors
+
+
+def meshgrid(*tensors, indexing: str = "ij") -> tuple:
+    """Coordinate grids from 1-D (or 0-d) tensors: with ``"ij"`` output ``i`` varies along dim
+    ``i``; ``"xy"`` swaps the first two dims (Cartesian, as NumPy's default). Each output is a
+    broadcast view of its input."""
+    tensors = _tensor_list("meshgrid", tensors)
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'meshgrid: indexing must be one of "xy" or "ij", but received: '
+                           f'{indexing}')
+    for i, t in enumerate(tensors):
+        if t._data.ndim > 1:
+            raise RuntimeError(f"meshgrid: expected 0D or 1D tensors, but tensor {i} has shape "
+                               f"{tuple(t.shape)}")
+        if t._data.dtype != tensors[0]._data.dtype:
+            raise RuntimeError(f"meshgrid expects all tensors to have the same dtype, got "
+                               f"{[str(u.dtype) for u in tensors]}")
+    if len(tensors) > 1:
+        check_same_device("meshgrid", *[t._data for t in tensors])
+    sizes = [t._data.size for t in tensors]
+    axis = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) > 1:
+        axis[0], axis[1] = 1, 0
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    shape = tuple(sizes)
+    out = []
+    for t, a in zip(tensors, axis):
+        lined = [1] * len(shape)
+        lined[a] = -1
+        out.append(expand(reshape(t, tuple(lined)), shape))
+    return tuple(out)
+
+
+def block_diag(*tensors) -> Tensor:
+    """A block-diagonal matrix of the inputs (0-d is 1x1, 1-D of length n is 1xn); dtypes
+    promote."""
+    tensors = _tensor_list("block_diag", tensors)
+    if not tensors:
+        return Tensor._wrap(np.zeros((1, 0), dtype=backend.get_default_dtype().np))
+    blocks = []
+    for i, t in enumerate(tensors):
+        if t._data.ndim > 2:
+            raise RuntimeError(f"block_diag: input tensors must have 2 or fewer dimensions. "
+                               f"Input {i} has shape {tuple(t.shape)}")
+        blocks.append(t if t._data.ndim == 2 else reshape(t, 1, -1))
+    cols = sum(b._data.shape[1] for b in blocks)
+    rows, start = [], 0
+    for b in blocks:
+        c = b._data.shape[1]
+        rows.append(pad(b, (start, cols - start - c)))
+        start += c
+    return cat(rows, 0)
+
+
+def cartesian_prod(*tensors) -> Tensor:
+    """Every combination of one element from each 1-D input, as rows of an ``(N, k)`` tensor
+    (the input itself when there is only one)."""
+    tensors = _tensor_list("cartesian_prod", tensors)
+    for i, t in enumerate(tensors):
+        if t._data.ndim != 1:
+            raise RuntimeError(f"cartesian_prod: expect a 1D vector, but got shape "
+                               f"{list(t.shape)} for tensor {i}")
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([reshape(g, -1) for g in grids], 1)
+
+
+def _triangle_indices(name: str, fn: str, row: int, col: int, offset: int, dtype,
+                      device) -> Tensor:
+    for arg, v in (("row", row), ("col", col)):
+        if v < 0:
+            raise RuntimeError(f"{name}: {arg} must be non-negative, got {v}")
+    dt = backend.to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    if dt.kind not in "iu":
+        raise NotImplementedError(f"{name}: not implemented for {backend.to_dtype(dt)} "
+                                  "(use an integer dtype)")
+    rows, cols = getattr(np, fn)(row, offset, col)
+    out = np.stack([rows, cols]).astype(dt)
+    if device is not None:
+        out = backend.move_array(out, backend.as_device(device))
+    return Tensor._wrap(out)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None,
+                 layout=None) -> Tensor:
+    """The ``(2, N)`` coordinates of the lower triangle of a ``row x col`` matrix (entries on or
+    below the ``offset`` diagonal), row by row."""
+    return _triangle_indices("tril_indices", "tril_indices", row, col, offset, dtype, device)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None,
+                 layout=None) -> Tensor:
+    """The ``(2, N)`` coordinates of the upper triangle of a ``row x col`` matrix (entries on or
+    above the ``offset`` diagonal), row by row."""
+    return _triangle_indices("triu_indices", "triu_indices", row, col, offset, dtype, device)
+
+
+# ------------------------------------------------------------------ at-least-n-d, stacking
+
+
+def _atleast(tensors, lift):
+    """Apply ``lift`` to one tensor (returned alone) or to several (returned as a tuple)."""
+    if len(tensors) == 1 and isinstance(tensors[0], Tensor):
+        return lift(tensors[0])
+    return tuple(lift(t) for t in _tensor_list("atleast", tensors))
+
+
+def _lift_1d(t: Tensor) -> Tensor:
+    return reshape(t, 1) if t._data.ndim == 0 else t
+
+
+def _lift_2d(t: Tensor) -> Tensor:
+    nd = t._data.ndim
+    return reshape(t, 1, -1) if nd == 1 else reshape(t, 1, 1) if nd == 0 else t
+
+
+def _lift_3d(t: Tensor) -> Tensor:
+    nd = t._data.ndim
+    if nd == 0:
+        return reshape(t, 1, 1, 1)
+    if nd == 1:
+        return reshape(t, 1, -1, 1)
+    return unsqueeze(t, -1) if nd == 2 else t
+
+
+def atleast_1d(*tensors):
+    """Each input with at least one dimension (0-d becomes shape ``(1,)``); one tensor in, one
+    out; several (or a list) in, a tuple out."""
+    return _atleast(tensors, _lift_1d)
+
+
+def atleast_2d(*tensors):
+    """Each input with at least two dimensions (``(n,)`` becomes ``(1, n)``)."""
+    return _atleast(tensors, _lift_2d)
+
+
+def atleast_3d(*tensors):
+    """Each input with at least three dimensions (``(n,)`` becomes ``(1, n, 1)``, ``(m, n)``
+    becomes ``(m, n, 1)``)."""
+    return _atleast(tensors, _lift_3d)
+
+
+def column_stack(tensors) -> Tensor:
+    """Join along dim 1, after making 0-d and 1-d inputs columns."""
+    tensors = _tensor_list("column_stack", (tensors,))
+    if not tensors:
+        raise RuntimeError("column_stack expects a non-empty TensorList")
+    return cat([reshape(t, -1, 1) if t._data.ndim <= 1 else t for t in tensors], 1)
+
+
+def dstack(tensors) -> Tensor:
+    """Join along dim 2 (depth), after :func:`atleast_3d`."""
+    tensors = _tensor_list("dstack", (tensors,))
+    if not tensors:
+        raise RuntimeError("dstack expects a non-empty TensorList")
+    return cat([_lift_3d(t) for t in tensors], 2)
+
+
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    """The values of ``input`` at ``indices`` along ``dim`` (``gather``, with the other dims
+    broadcast and negative indices counted from the end); ``dim=None`` indexes the flattened
+    input."""
+    if not isinstance(indices, Tensor) or indices._data.dtype.kind not in "iu":
+        got = indices.dtype if isinstance(indices, Tensor) else type(indices).__name__
+        raise RuntimeError(f"take_along_dim(): dtype of indices should be int64 but got {got}")
+    if dim is None or input._data.ndim == 0:
+        if dim is not None:
+            _dim(dim, 0)
+        flat = take_along_dim(reshape(input, -1), reshape(indices, -1), 0)
+        return flat if dim is None else reshape(flat, indices.shape)
+    xs, js = input._data.shape, indices._data.shape
+    if len(xs) != len(js):
+        raise RuntimeError(f"take_along_dim(): input and indices should have the same number of "
+                           f"dimensions, but got shapes {tuple(xs)} and {tuple(js)}")
+    d = _dim(dim, len(xs))
+    try:
+        common = list(np.broadcast_shapes(xs[:d] + (1,) + xs[d + 1:], js[:d] + (1,) + js[d + 1:]))
+    except ValueError:
+        raise RuntimeError(f"take_along_dim(): the shapes of input {tuple(xs)} and indices "
+                           f"{tuple(js)} cannot be broadcast together outside dim {d}") from None
+    idx = indices._data
+    _check_range(idx, xs[d], "take_along_dim", d, allow_negative=True)
+    xp = get_array_module(idx)
+    if idx.size and (idx < 0).any():
+        idx = xp.where(idx < 0, idx + xs[d], idx)
+    common[d] = xs[d]
+    source = expand(input, tuple(common))
+    common[d] = js[d]
+    return gather(source, d, Tensor._wrap(xp.broadcast_to(idx, tuple(common))))
+
+
 # ---------------------------------------------------------------------------------- casting
 
 
@@ -648,7 +925,9 @@ __all__ = ["reshape", "broadcast_to", "broadcast_shapes", "broadcast_tensors", "
            "unsqueeze", "flatten", "unflatten", "transpose", "swapaxes", "swapdims", "permute",
            "t", "movedim", "moveaxis", "tile", "cat", "concat", "concatenate", "stack",
            "hstack", "vstack", "split", "chunk", "unbind", "narrow", "select", "flip", "roll",
-           "tril", "triu", "diagonal", "diag"]
+           "tril", "triu", "diagonal", "diag", "diff", "rot90", "meshgrid", "block_diag",
+           "cartesian_prod", "tril_indices", "triu_indices", "atleast_1d", "atleast_2d",
+           "atleast_3d", "column_stack", "dstack", "take_along_dim"]
 
 attach(
     reshape=reshape, view=reshape, view_as=view_as, reshape_as=view_as,
@@ -659,4 +938,5 @@ attach(
     contiguous=contiguous, repeat=repeat, tile=tile,
     split=split, chunk=chunk, unbind=unbind, narrow=narrow, select=select,
     flip=flip, roll=roll, tril=tril, triu=triu, diagonal=diagonal, diag=diag, type_as=type_as,
+    diff=diff, rot90=rot90, take_along_dim=take_along_dim,
 )
