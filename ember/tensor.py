@@ -20,8 +20,7 @@ class Tensor:
     the constructor ``Tensor(array)`` wraps an existing NumPy/CuPy array without copying.
     """
 
-    # ``_base`` is set only on views (``(base, view_fn)``, see ember.ops.common.mark_view) and left
-    # unset elsewhere, so the hot path of every op pays nothing for it.
+    # ``_base`` is ``(base, view_fn)`` on views (see ember.ops.common.mark_view), else None.
     __slots__ = ("_data", "requires_grad", "grad", "_node", "_version", "_hooks", "_base",
                  "__weakref__")
     __array_priority__ = 1000  # numpy_scalar * tensor must call Tensor.__rmul__
@@ -36,6 +35,7 @@ class Tensor:
         self._node = None
         self._version = 0
         self._hooks = None
+        self._base = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -52,6 +52,7 @@ class Tensor:
         t._node = None
         t._version = 0
         t._hooks = None
+        t._base = None
         return t
 
     # ------------------------------------------------------------------------------ properties

@@ -151,11 +151,44 @@ def test_pad(pads, mode, value, shape):
           torch_fn=lambda m, x: torch.nn.functional.pad(x, pads, mode=mode, **kw))
 
 
-def test_views_share_memory():
-    x = ember.zeros(3, 4)
-    for v in (x.view(12), x.t(), x[1:], x[:, 2], x.unsqueeze(0), x.permute(1, 0), x.flip(0)):
-        assert np.shares_memory(v._data, x._data)
-    assert x.contiguous() is x
+ALIASING = [  # ops whose result is a view of the input in PyTorch, and ops that copy
+    lambda m, x: x.reshape(4, 6), lambda m, x: x.view(24), lambda m, x: x.transpose(0, 2),
+    lambda m, x: x.permute(2, 0, 1), lambda m, x: x[0].T, lambda m, x: x.mT,
+    lambda m, x: x[:1].squeeze(0), lambda m, x: x.unsqueeze(1), lambda m, x: x.flatten(),
+    lambda m, x: x.unflatten(2, (2, 2)), lambda m, x: x.narrow(1, 1, 2),
+    lambda m, x: x.select(1, 0), lambda m, x: x.split(1)[1], lambda m, x: x.chunk(2, dim=2)[1],
+    lambda m, x: x.unbind(1)[2], lambda m, x: x.movedim(0, 2), lambda m, x: x.diagonal(0, 1, 2),
+    lambda m, x: x.diagonal(1, 2, 1), lambda m, x: x.swapaxes(0, 1), lambda m, x: x.squeeze(),
+    lambda m, x: x.ravel(), lambda m, x: x.tensor_split(2)[0], lambda m, x: x.hsplit(3)[0],
+    lambda m, x: x.vsplit(2)[1], lambda m, x: x.dsplit(2)[1], lambda m, x: x.unfold(2, 2, 1),
+    lambda m, x: x[..., 1], lambda m, x: x.view_as(x), lambda m, x: x.detach(),
+    lambda m, x: x.transpose(0, 1).reshape(-1),  # must copy: not expressible as a view
+    lambda m, x: x.flip(0), lambda m, x: x[0].rot90(), lambda m, x: x.roll(1, 0),
+    lambda m, x: x.repeat(1, 1, 1), lambda m, x: m.diag(x[0]), lambda m, x: x.tril(),
+    lambda m, x: x[[0]], lambda m, x: x.narrow_copy(1, 1, 2), lambda m, x: x.flipud(),
+    lambda m, x: x.fliplr(), lambda m, x: m.cat([x]), lambda m, x: m.stack([x])[0],
+    lambda m, x: x.clone(), lambda m, x: x.contiguous(),
+    lambda m, x: x.transpose(0, 1).contiguous(),  # a copy: the transpose is not contiguous
+]
+
+
+@pytest.mark.parametrize("op", ALIASING)
+def test_writes_through_a_result_reach_the_input_exactly_when_they_do_in_torch(op):
+    changed = []
+    for m in (torch, ember):
+        x = m.arange(24, dtype=m.float32).reshape(2, 3, 4)
+        with m.no_grad():
+            op(m, x).add_(100)
+        changed.append(x.tolist() != m.arange(24, dtype=m.float32).reshape(2, 3, 4).tolist())
+    assert changed[1] == changed[0], "torch aliases" if changed[0] else "torch copies"
+
+
+def test_writing_into_an_expanded_view_is_refused():
+    x = ember.zeros(1, 3).expand(2, 3)
+    with pytest.raises(RuntimeError, match="single memory location"):
+        x.add_(1)
+    y = ember.zeros(3, 4)
+    assert y.contiguous() is y and y.is_contiguous() and not y.t().is_contiguous()
 
 
 # ----------------------------------------------------------------------------------- getitem
@@ -583,3 +616,41 @@ def test_inplace_on_a_view_of_a_saved_tensor_is_detected():
     x[0].mul_(2)  # changes x through a view
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+# ------------------------------------------------- splitting into views, windows, flips
+
+
+@pytest.mark.parametrize("fn,shapes", [
+    (lambda m, x: x.tensor_split(3), [(7, 2)]),
+    (lambda m, x: x.tensor_split([1, 4], dim=1), [(2, 6)]),
+    (lambda m, x: x.tensor_split([-2, 9], dim=0), [(5,)]),
+    (lambda m, x: m.tensor_split(x, 4, dim=-1), [(2, 3)]),  # more sections than entries
+    (lambda m, x: x.hsplit(2), [(3, 4)]),
+    (lambda m, x: x.hsplit([1]), [(5,)]),
+    (lambda m, x: x.vsplit([1, 2]), [(3, 4)]),
+    (lambda m, x: x.dsplit(2), [(2, 3, 4)]),
+    (lambda m, x: x.flipud(), [(3, 4)]),
+    (lambda m, x: x.fliplr(), [(3, 4, 2)]),
+    (lambda m, x: x.ravel(), [(3, 4)]),
+    (lambda m, x: x.t().ravel(), [(3, 4)]),
+    (lambda m, x: x.narrow_copy(1, 1, 2), [(3, 4)]),
+    (lambda m, x: x.unfold(0, 2, 1), [(5,)]),
+    (lambda m, x: x.unfold(1, 3, 2), [(2, 7, 3)]),
+    (lambda m, x: x.unfold(-1, 2, 3), [(3, 8)]),
+    (lambda m, x: x.diagonal(-1, 0, 2) * 2, [(3, 2, 4)]),
+])
+def test_views_and_copies_against_torch(fn, shapes):
+    check(fn, shapes)
+
+
+def test_unfold_second_order_and_errors():
+    x = ember.tensor(np.random.default_rng(0).uniform(-1, 1, (2, 7)), requires_grad=True)
+    assert gradgradcheck(lambda t: (t.unfold(1, 3, 2) ** 2), (x,))
+    for bad in ((1, 8, 1), (1, 2, 0)):
+        with pytest.raises(RuntimeError):
+            torch.zeros(2, 7).unfold(*bad)
+        with pytest.raises(RuntimeError):
+            ember.zeros(2, 7).unfold(*bad)
+    with pytest.raises(RuntimeError, match="divisible"):
+        ember.zeros(5, 2).vsplit(2)

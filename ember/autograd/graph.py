@@ -75,6 +75,7 @@ def record(name, out, inputs, backward, saved=(), save_output=False):
     t.grad = None
     t._version = 0
     t._hooks = None
+    t._base = None
     if GRAD_ENABLED:
         for x in inputs:
             if x.requires_grad:

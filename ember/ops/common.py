@@ -134,10 +134,7 @@ def mark_view(out: Tensor, base: Tensor, view_fn) -> Tensor:
     PyTorch does for views. Views of views point at the outermost base. ``view_fn`` maps a Tensor
     shaped like ``base`` to the view, with ember ops (so it can also cut gradients).
     """
-    try:
-        root = base._base
-    except AttributeError:
-        root = None
+    root = getattr(base, "_base", None)
     if root is None:
         out._base = (base, view_fn)
     else:
@@ -147,10 +144,7 @@ def mark_view(out: Tensor, base: Tensor, view_fn) -> Tensor:
 
 
 def _view_base(t: Tensor):
-    try:
-        return t._base
-    except AttributeError:
-        return None
+    return getattr(t, "_base", None)
 
 
 def prepare_inplace(self: Tensor, name: str) -> Tensor:
@@ -199,7 +193,16 @@ def commit_inplace(self: Tensor, out: Tensor, name: str) -> Tensor:
             )
         src = src.astype(dst.dtype)
     if src is not dst:
-        dst[...] = src
+        try:
+            dst[...] = src
+        except ValueError:
+            if getattr(dst.flags, "writeable", True):
+                raise
+            raise RuntimeError(
+                f"{name}: unsupported operation: more than one element of the written-to tensor "
+                "refers to a single memory location (it comes from expand/broadcast_to). "
+                "clone() the tensor before writing into it."
+            ) from None
     self._version += 1
     view = _view_base(self)
     if view is not None:

@@ -15,7 +15,10 @@ import numpy as np
 
 from ember import backend
 from ember.backend import get_array_module
-from ember.ops.common import Tensor, attach, check_same_device, record, unbroadcast
+from ember.autograd import graph
+from ember.ops.common import (
+    Tensor, attach, check_same_device, mark_view, record, unbroadcast,
+)
 from ember.ops.indexing import _check_range, _dim, _gather_key, gather, index_select
 
 
@@ -46,7 +49,17 @@ def reshape(x: Tensor, *shape) -> Tensor:
             f"reshape: shape {list(shape)} is invalid for input of size {x._data.size} "
             f"(input shape {tuple(src)})"
         ) from None
-    return record("Reshape", out, (x,), lambda g: (g.reshape(src),))
+    result = record("Reshape", out, (x,), lambda g: (g.reshape(src),))
+    if _same_memory(out, x._data):  # a view unless NumPy had to copy, as in PyTorch
+        mark_view(result, x, lambda t: reshape(t, shape))
+    return result
+
+
+def _same_memory(out, a) -> bool:
+    """Whether array ``out`` is a view of ``a``'s memory (both reduced to their owners)."""
+    ob = out.base if out.base is not None else out
+    ab = a.base if a.base is not None else a
+    return ob is ab
 
 
 def _reshape_to(x: Tensor, shape: tuple, name: str) -> Tensor:
@@ -54,7 +67,11 @@ def _reshape_to(x: Tensor, shape: tuple, name: str) -> Tensor:
     src = x._data.shape
     if tuple(shape) == src:
         return x
-    return record(name, x._data.reshape(shape), (x,), lambda g: (g.reshape(src),))
+    out = x._data.reshape(shape)
+    result = record(name, out, (x,), lambda g: (g.reshape(src),))
+    if _same_memory(out, x._data):
+        mark_view(result, x, lambda t: _reshape_to(t, shape, name))
+    return result
 
 
 def view_as(x: Tensor, other: Tensor) -> Tensor:
@@ -167,7 +184,8 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     if d0 == d1 or nd < 2:
         return x
     out = x._data.swapaxes(d0, d1)
-    return record("Transpose", out, (x,), lambda g: (transpose(g, d0, d1),))
+    result = record("Transpose", out, (x,), lambda g: (transpose(g, d0, d1),))
+    return mark_view(result, x, lambda t: transpose(t, d0, d1))
 
 
 def permute(x: Tensor, *dims) -> Tensor:
@@ -188,7 +206,8 @@ def permute(x: Tensor, *dims) -> Tensor:
     for i, p in enumerate(perm):
         inv[p] = i
     inv = tuple(inv)
-    return record("Permute", x._data.transpose(perm), (x,), lambda g: (permute(g, inv),))
+    result = record("Permute", x._data.transpose(perm), (x,), lambda g: (permute(g, inv),))
+    return mark_view(result, x, lambda t: permute(t, perm))
 
 
 def t(x: Tensor) -> Tensor:
@@ -234,8 +253,13 @@ def _mT(x: Tensor) -> Tensor:
 
 
 def contiguous(x: Tensor, memory_format=None) -> Tensor:
-    """``x`` itself: NumPy/CuPy ops accept any strides, so no copy is needed."""
-    return x
+    """``x`` itself when its memory is already row-major, else a row-major copy (so writing into
+    the result never reaches ``x``'s memory, as in PyTorch)."""
+    xd = x._data
+    if xd.flags.c_contiguous:
+        return x
+    out = get_array_module(xd).ascontiguousarray(xd)
+    return record("Contiguous", out, (x,), lambda g: (g,))
 
 
 def repeat(x: Tensor, *sizes) -> Tensor:
@@ -409,6 +433,55 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     return tuple(pieces)
 
 
+def tensor_split(x: Tensor, indices_or_sections, dim: int = 0) -> tuple:
+    """Views of ``x`` along ``dim``: ``n`` pieces as equal as possible (the first ``size % n``
+    one longer), or pieces cut at the listed indices, as ``torch.tensor_split``."""
+    if x._data.ndim == 0:
+        raise RuntimeError("tensor_split expects at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
+    d = _dim(dim, x._data.ndim)
+    n = x._data.shape[d]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.tolist()
+    if isinstance(indices_or_sections, (list, tuple)):
+        cuts = [min(max(int(i) + (n if int(i) < 0 else 0), 0), n) for i in indices_or_sections]
+        bounds = list(zip([0] + cuts, cuts + [n]))
+    else:
+        sections = int(indices_or_sections)
+        if sections <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {sections}")
+        size, extra = divmod(n, sections)
+        starts = [i * size + min(i, extra) for i in range(sections + 1)]
+        bounds = list(zip(starts[:-1], starts[1:]))
+    return tuple(_gather_key(x, _slice_key(d, a, max(a, b)), False) for a, b in bounds)
+
+
+def _split_along(name: str, x: Tensor, sections, dim: int, min_ndim: int) -> tuple:
+    if x._data.ndim < min_ndim:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {min_ndim} dimension(s), "
+                           f"but got a tensor with {x._data.ndim} dimensions!")
+    if not isinstance(sections, (list, tuple)) and x._data.shape[dim] % int(sections):
+        raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the size "
+                           f"of the dimension {x._data.shape[dim]} is not divisible by the split_"
+                           f"size {sections}!")
+    return tensor_split(x, sections, dim)
+
+
+def hsplit(x: Tensor, sections) -> tuple:
+    """Split along the columns (dim 1; dim 0 for a 1-d tensor)."""
+    return _split_along("hsplit", x, sections, 1 if x._data.ndim > 1 else 0, 1)
+
+
+def vsplit(x: Tensor, sections) -> tuple:
+    """Split along the rows (dim 0) of a tensor with 2 or more dimensions."""
+    return _split_along("vsplit", x, sections, 0, 2)
+
+
+def dsplit(x: Tensor, sections) -> tuple:
+    """Split along the depth (dim 2) of a tensor with 3 or more dimensions."""
+    return _split_along("dsplit", x, sections, 2, 3)
+
+
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Split into ``chunks`` pieces of equal size (the last smaller; maybe fewer pieces)."""
     if chunks <= 0:
@@ -453,14 +526,90 @@ def select(x: Tensor, dim: int, index: int) -> Tensor:
 
 
 def flip(x: Tensor, dims) -> Tensor:
-    """Reverse the order of entries along ``dims`` (a view)."""
+    """Reverse the order of entries along ``dims`` (a copy, as in PyTorch: writing into the
+    result must not change ``x``)."""
     dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
     nd = x._data.ndim
     axes = tuple(_dim(d, nd) for d in dims)
     if not axes or nd == 0:
         return x
-    out = get_array_module(x._data).flip(x._data, axis=axes)
+    out = get_array_module(x._data).flip(x._data, axis=axes).copy()
     return record("Flip", out, (x,), lambda g: (flip(g, axes),))
+
+
+def flipud(x: Tensor) -> Tensor:
+    """Reverse the rows (dim 0)."""
+    if x._data.ndim < 1:
+        raise RuntimeError("flipud: input must be >= 1-d")
+    return flip(x, (0,))
+
+
+def fliplr(x: Tensor) -> Tensor:
+    """Reverse the columns (dim 1)."""
+    if x._data.ndim < 2:
+        raise RuntimeError("fliplr: input must be >= 2-d")
+    return flip(x, (1,))
+
+
+def ravel(x: Tensor) -> Tensor:
+    """``x`` as a 1-d tensor (a view when the memory allows, as ``reshape(-1)``)."""
+    return reshape(x, -1)
+
+
+def narrow_copy(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """:func:`narrow`, as a copy."""
+    return narrow(x, dim, start, length).clone()
+
+
+def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """Every window of ``size`` entries along ``dimension``, ``step`` apart, as a new last
+    dimension (``Tensor.unfold``; a view)."""
+    xd = x._data
+    nd = max(xd.ndim, 1)
+    d = _dim(dimension, nd)
+    shape = xd.shape or (1,)
+    if size < 0 or size > shape[d]:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {shape[d]} but size is "
+                           f"{size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    a = xd.reshape(shape)
+    count = (shape[d] - size) // step + 1
+    strides = a.strides
+    out = get_array_module(xd).lib.stride_tricks.as_strided(
+        a, shape[:d] + (count,) + shape[d + 1:] + (size,),
+        strides[:d] + (strides[d] * step,) + strides[d + 1:] + (strides[d],))
+
+    def backward(g):
+        if graph.GRAD_ENABLED:  # create_graph: the same sum with ember ops
+            return (_unfold_backward_recorded(g, xd.shape, d, size, step),)
+        # windows overlap when step < size: each window's gradient is added at its place
+        gd = g._data
+        xp = get_array_module(gd)
+        z = xp.zeros(shape, gd.dtype)
+        moved = xp.moveaxis(z, d, -1)
+        gm = xp.moveaxis(gd, d, -2)  # (..., count, size)
+        for i in range(count):
+            moved[..., i * step:i * step + size] += gm[..., i, :]
+        return (Tensor._wrap(z.reshape(xd.shape)),)
+
+    result = record("Unfold", out, (x,), backward)
+    return mark_view(result, x, lambda t: unfold(t, dimension, size, step))
+
+
+def _unfold_backward_recorded(g: Tensor, shape, d: int, size: int, step: int) -> Tensor:
+    """The gradient of :func:`unfold` with ember ops (for ``create_graph=True``): each window's
+    gradient padded into place, summed."""
+    flat_shape = shape or (1,)
+    count = g.shape[d]
+    total = None
+    for i in range(count):
+        piece = select(g, d, i).movedim(-1, d)
+        before, after = i * step, flat_shape[d] - i * step - size
+        widths = [0, 0] * (len(flat_shape) - 1 - d) + [before, after]
+        placed = piece if before == after == 0 else pad(piece, widths)
+        total = placed if total is None else total + placed
+    return total.reshape(shape)
 
 
 def roll(x: Tensor, shifts, dims=None) -> Tensor:
@@ -521,20 +670,28 @@ def _moved(a, d1, d2):
 
 
 def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """The diagonal of ``dim1`` and ``dim2`` (shifted by ``offset``) as the last dimension."""
+    """The diagonal of ``dim1`` and ``dim2`` (shifted by ``offset``) as the last dimension; a
+    view, as in PyTorch (writing into it writes into ``x``)."""
     xd = x._data
     d1, d2 = _dim(dim1, xd.ndim), _dim(dim2, xd.ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    key = _diag_key(xd.shape, offset, d1, d2)
-    key = tuple(_on(k, xd) for k in key)
-    out = _moved(xd, d1, d2)[key]
+    moved = _moved(xd, d1, d2)
+    n1, n2 = moved.shape[-2:]
+    r0, c0 = (0, offset) if offset >= 0 else (-offset, 0)
+    length = max(min(n1 - r0, n2 - c0), 0)
+    corner = moved[..., min(r0, n1):, min(c0, n2):]
+    # a strided view stepping one row and one column at a time (NumPy's own diagonal() is
+    # read-only)
+    out = get_array_module(xd).lib.stride_tricks.as_strided(
+        corner, corner.shape[:-2] + (length,), corner.strides[:-2] + (sum(corner.strides[-2:]),))
     shape = xd.shape
 
     def backward(g):
         return (_diagonal_embed(g, shape, offset, d1, d2),)
 
-    return record("Diagonal", out, (x,), backward)
+    result = record("Diagonal", out, (x,), backward)
+    return mark_view(result, x, lambda t: diagonal(t, offset, d1, d2))
 
 
 _diagonal_op = diagonal  # diag() has an argument that shadows the name
@@ -556,10 +713,11 @@ def _diagonal_embed(g: Tensor, shape, offset, d1, d2) -> Tensor:
 
 
 def diag(x: Tensor, diagonal: int = 0) -> Tensor:
-    """A vector becomes a square matrix with it on the ``diagonal``; a matrix gives its diagonal."""
+    """A vector becomes a square matrix with it on the ``diagonal``; a matrix gives a copy of its
+    diagonal (``diagonal()`` is the view)."""
     nd = x._data.ndim
     if nd == 2:
-        return _diagonal_op(x, diagonal, 0, 1)
+        return _diagonal_op(x, diagonal, 0, 1).clone()
     if nd != 1:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {nd}D (shape "
                            f"{tuple(x.shape)})")
@@ -679,8 +837,7 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
 
 def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
     """Rotate by 90 degrees ``k`` times in the plane of ``dims``, from the first dim towards the
-    second. The result shares memory with the input, as ``flip`` does (a copy when ``k`` is a
-    multiple of 4)."""
+    second. A copy, as in PyTorch."""
     dims = tuple(dims)
     nd = input._data.ndim
     if len(dims) != 2:
@@ -927,7 +1084,8 @@ __all__ = ["reshape", "broadcast_to", "broadcast_shapes", "broadcast_tensors", "
            "hstack", "vstack", "split", "chunk", "unbind", "narrow", "select", "flip", "roll",
            "tril", "triu", "diagonal", "diag", "diff", "rot90", "meshgrid", "block_diag",
            "cartesian_prod", "tril_indices", "triu_indices", "atleast_1d", "atleast_2d",
-           "atleast_3d", "column_stack", "dstack", "take_along_dim"]
+           "atleast_3d", "column_stack", "dstack", "take_along_dim", "tensor_split", "hsplit",
+           "vsplit", "dsplit", "flipud", "fliplr", "ravel", "narrow_copy"]
 
 attach(
     reshape=reshape, view=reshape, view_as=view_as, reshape_as=view_as,
@@ -938,5 +1096,7 @@ attach(
     contiguous=contiguous, repeat=repeat, tile=tile,
     split=split, chunk=chunk, unbind=unbind, narrow=narrow, select=select,
     flip=flip, roll=roll, tril=tril, triu=triu, diagonal=diagonal, diag=diag, type_as=type_as,
-    diff=diff, rot90=rot90, take_along_dim=take_along_dim,
+    diff=diff, rot90=rot90, take_along_dim=take_along_dim, tensor_split=tensor_split,
+    hsplit=hsplit, vsplit=vsplit, dsplit=dsplit, flipud=flipud, fliplr=fliplr, ravel=ravel,
+    narrow_copy=narrow_copy, unfold=unfold,
 )
