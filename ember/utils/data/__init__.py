@@ -1,5 +1,6 @@
 """Feeding data to a model: ``Dataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset``,
-``random_split``, samplers and ``DataLoader``, with PyTorch's names and semantics."""
+``random_split``, samplers, ``DataLoader`` and ``get_worker_info``, with PyTorch's names and
+semantics."""
 
 from ember.utils.data.dataset import (
     ConcatDataset,
@@ -17,12 +18,17 @@ from ember.utils.data.sampler import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
-from ember.utils.data.dataloader import DataLoader, default_collate, default_convert
+from ember.utils.data.dataloader import (
+    DataLoader,
+    default_collate,
+    default_convert,
+    get_worker_info,
+)
 from ember.utils.data.distributed import DistributedSampler
 
 __all__ = [
     "Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
     "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler",
     "WeightedRandomSampler", "DataLoader", "default_collate", "default_convert",
-    "DistributedSampler",
+    "get_worker_info", "DistributedSampler",
 ]
