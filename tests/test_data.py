@@ -193,10 +193,11 @@ def test_samplers():
     assert sorted(_np(next(iter(ordered))[1]).tolist()) == sorted(YS[[1, 2]].tolist())
 
 
-def test_num_workers_warns_and_still_works():
+def test_num_workers_loads_the_same_batches():
     e, _ = _pairs()
-    with pytest.warns(UserWarning, match="main process"):
-        loader = DataLoader(e, batch_size=8, num_workers=2, pin_memory=True)
+    loader = DataLoader(e, batch_size=8, num_workers=2, pin_memory=True)
+    plain = DataLoader(e, batch_size=8)
+    assert [b[1].tolist() for b in loader] == [b[1].tolist() for b in plain]
     assert len(list(loader)) == 3
 
 

@@ -423,6 +423,108 @@ def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     return record("ScatterAdd", out, (x, src), backward)
 
 
+_SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+def _ufunc_at(xp, name: str):
+    """``np.<op>.at`` for NumPy; CuPy's scatter functions for the GPU."""
+    if xp is np:
+        return getattr(np, {"sum": "add", "prod": "multiply", "amax": "maximum",
+                            "amin": "minimum"}[name]).at
+    import cupyx
+
+    if name == "prod":
+        raise NotImplementedError("scatter_reduce(reduce='prod') is not available on CUDA yet")
+    return getattr(cupyx, {"sum": "scatter_add", "amax": "scatter_max",
+                           "amin": "scatter_min"}[name])
+
+
+def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
+    """``x`` with every ``src[i][j]`` (for ``dim=1``) reduced into ``out[i][index[i][j]]`` by
+    ``reduce`` (``"sum"``, ``"prod"``, ``"mean"``, ``"amax"``, ``"amin"``), as PyTorch.
+
+    With ``include_self=False`` the positions that receive values start from the reduction's
+    identity instead of ``x``. Gradients as PyTorch: ``amax``/``amin`` share it evenly among the
+    contributions equal to the result; ``mean`` divides by the count; ``prod`` multiplies the
+    other contributions (zeros handled; not differentiable twice).
+    """
+    if reduce not in _SCATTER_REDUCTIONS:
+        raise RuntimeError(f"scatter_reduce: reduce argument must be one of "
+                           f"{', '.join(_SCATTER_REDUCTIONS)}, got {reduce!r}")
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_reduce: src must be a Tensor, got {type(src).__name__}")
+    xd, dim, idx, key = _scatter_common("scatter_reduce", x, dim, index, src)
+    check_same_device("scatter_reduce", xd, src._data)
+    if src._data.dtype != xd.dtype:
+        raise RuntimeError(f"scatter_reduce: expected self ({xd.dtype}) and src "
+                           f"({src._data.dtype}) to have the same dtype")
+    xp = get_array_module(xd)
+    part = src._data[tuple(slice(0, n) for n in idx.shape)]
+    hit = xp.zeros(xd.shape, bool)
+    hit[key] = True
+    count = xp.zeros(xd.shape, np.int64)  # contributions per position, self included or not
+    _add_at(xp, count, key, xp.ones(part.shape, np.int64))
+    out = xd.copy()
+    if not include_self:
+        identity = {"sum": 0, "mean": 0, "prod": 1}.get(reduce)
+        if identity is None:  # amax/amin: the dtype's lowest / highest value
+            info = xp.finfo(xd.dtype) if xd.dtype.kind == "f" else xp.iinfo(xd.dtype)
+            identity = (-xp.inf if xd.dtype.kind == "f" else info.min) if reduce == "amax" \
+                else (xp.inf if xd.dtype.kind == "f" else info.max)
+        out[hit] = identity
+    else:
+        count = count + hit
+    _ufunc_at(xp, "sum" if reduce == "mean" else reduce)(out, key, part)
+    if reduce == "mean":
+        n = xp.maximum(count, 1).astype(xd.dtype)
+        out = xp.where(hit, out // n if xd.dtype.kind in "iu" else out / n, out)
+    sshape = src.shape
+
+    def backward(g):
+        if reduce in ("sum", "mean"):
+            scale = 1 if reduce == "sum" else Tensor._wrap(
+                xp.where(hit, 1 / xp.maximum(count, 1), 1).astype(g._data.dtype))
+            gs = g * scale if reduce == "mean" else g
+            gx = gs if include_self else gs * Tensor._wrap((~hit).astype(g._data.dtype))
+            return gx, _pad_to(gather(gs, dim, Tensor._wrap(idx)), sshape)
+        res = result._data
+        if reduce in ("amax", "amin"):
+            winners = xp.zeros(xd.shape, np.int64)  # contributions equal to the result
+            _add_at(xp, winners, key, (part == res[key]).astype(np.int64))
+            self_wins = (xd == res) & (hit if include_self else False) | ~hit
+            winners = winners + (self_wins & hit)
+            share = 1 / xp.maximum(winners, 1)
+            gx_coef = xp.where(hit, self_wins * share, 1).astype(g._data.dtype)
+            gs_coef = ((part == res[key]) * share[key]).astype(g._data.dtype)
+        else:  # prod: the product of the other contributions, with zeros counted apart
+            if graph.GRAD_ENABLED:
+                raise NotImplementedError("double backward of scatter_reduce(reduce='prod') is "
+                                          "not supported")
+            nonzero_prod = xp.where(hit & include_self & (xd != 0), xd, 1).astype(xd.dtype)
+            np.multiply.at(nonzero_prod, key, xp.where(part != 0, part, 1))
+            zeros = xp.zeros(xd.shape, np.int64)
+            _add_at(xp, zeros, key, (part == 0).astype(np.int64))
+            if include_self:
+                zeros = zeros + (hit & (xd == 0))
+
+            def others(v, p_nz, z):
+                safe = xp.where(v != 0, v, 1)
+                return xp.where(v != 0, xp.where(z == 0, p_nz / safe, 0),
+                                xp.where(z == 1, p_nz, 0))
+
+            gx_coef = xp.where(hit, others(xd, nonzero_prod, zeros) if include_self else 0, 1)
+            gs_coef = others(part, nonzero_prod[key], zeros[key])
+            gx_coef, gs_coef = gx_coef.astype(g._data.dtype), gs_coef.astype(g._data.dtype)
+        gx = g * Tensor._wrap(gx_coef)
+        gs = gather(g, dim, Tensor._wrap(idx)) * Tensor._wrap(gs_coef)
+        return gx, _pad_to(gs, sshape)
+
+    result = record("ScatterReduce", out, (x, src), backward, saved=(x, src),
+                    save_output=True)
+    return result
+
+
 # ------------------------------------------------------------------------ index_select & friends
 
 
@@ -622,12 +724,14 @@ def masked_fill_(x: Tensor, mask: Tensor, value) -> Tensor:
     return commit_inplace(x, masked_fill(src, mask, value), "masked_fill_")
 
 
-__all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "index_fill",
+__all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "index_fill",
            "index_put", "masked_fill", "masked_select", "take", "nonzero", "argwhere"]
 
 attach(
     __getitem__=getitem, __setitem__=setitem,
-    gather=gather, scatter=scatter, scatter_add=scatter_add, index_select=index_select,
+    gather=gather, scatter=scatter, scatter_add=scatter_add, scatter_reduce=scatter_reduce,
+    scatter_reduce_=inplace_method(scatter_reduce, "scatter_reduce_"),
+    index_select=index_select,
     index_add=index_add, index_fill=index_fill, index_put=index_put, masked_fill=masked_fill,
     masked_select=masked_select, take=take, nonzero=nonzero, argwhere=argwhere,
     masked_fill_=masked_fill_,
