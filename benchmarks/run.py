@@ -36,7 +36,7 @@ def _parse(argv):
     return p.parse_args(argv)
 
 
-ALL = ("mlp", "cnn", "chain8", "chain1", "import", "memory", "flops", "gemm")
+ALL = ("mlp", "cnn", "chain8", "chain1", "import", "memory", "flops", "gemm", "mlp_numpy")
 
 
 def _set_threads(n: int) -> None:

@@ -190,6 +190,18 @@ def bench_gemm(repeats: int, quick: bool) -> dict:
                    info=True)
 
 
+def bench_mlp_numpy(repeats: int, quick: bool) -> dict:
+    """The MLP step written directly in NumPy, against PyTorch's: the ceiling of any NumPy-based
+    framework on this machine (what is left of the MLP gap once framework code is out)."""
+    steps = {"ember": workloads.build_mlp_numpy(), "torch": workloads.build_mlp("torch")}
+    res = alternate(steps, repeats, target_s=0.03 if quick else 0.4, warmup=1 if quick else 5)
+    batch = workloads.MLP_BATCH
+    per_s = {fw: batch / res[fw][0] for fw in FRAMEWORKS}
+    return _result("mlp_numpy", "MLP train step in raw NumPy (no framework) vs PyTorch",
+                   "samples/s", "higher", 1.0, per_s["ember"], per_s["torch"],
+                   {fw: [batch / t for t in res[fw][1]] for fw in FRAMEWORKS}, info=True)
+
+
 # ---------------------------------------------------------------------------------- the suite
 
 
@@ -231,6 +243,8 @@ def run_all(names, threads: int, quick: bool, repeats: int | None = None) -> lis
                 r = bench_flops(by_name.get("mlp"), reps, quick)
             elif name == "gemm":
                 r = bench_gemm(reps, quick)
+            elif name == "mlp_numpy":
+                r = bench_mlp_numpy(reps, quick)
             else:
                 raise ValueError(name)
         except Exception as e:  # report and carry on: the other benchmarks still say something

@@ -128,4 +128,46 @@ def build_chain(fw_name: str, shape=(8,), length: int = CHAIN_LENGTH, seed: int 
     return step
 
 
+def build_mlp_numpy(seed: int = 0, batch: int = MLP_BATCH):
+    """The MLP training step of :func:`build_mlp` written directly in NumPy: forward, backward
+    and SGD with momentum by hand, no framework at all. It is the ceiling for any framework built
+    on NumPy's BLAS and ufuncs (the gap to PyTorch that no framework code can close)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, MLP_SIZES[0]), dtype=np.float32)
+    y = rng.integers(0, MLP_SIZES[-1], size=batch)
+    weights = [(rng.uniform(-1, 1, (o, i)) / np.sqrt(i)).astype(np.float32)
+               for i, o in zip(MLP_SIZES[:-1], MLP_SIZES[1:])]
+    biases = [np.zeros(o, np.float32) for o in MLP_SIZES[1:]]
+    params = weights + biases
+    buffers = [np.zeros_like(p) for p in params]
+    onehot = np.eye(MLP_SIZES[-1], dtype=np.float32)[y]
+    last = len(weights) - 1
+
+    def step():
+        acts = [x]
+        h = x
+        for i, (w, b) in enumerate(zip(weights, biases)):
+            h = h @ w.T
+            h += b
+            if i < last:
+                h = np.maximum(h, 0)
+            acts.append(h)
+        p = np.exp(h - h.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        g = (p - onehot) / batch
+        grads = [None] * len(params)
+        for i in range(last, -1, -1):
+            grads[i] = g.T @ acts[i]
+            grads[len(weights) + i] = g.sum(0)
+            if i > 0:
+                g = (g @ weights[i]) * (acts[i] > 0)
+        for param, grad, buf in zip(params, grads, buffers):
+            buf *= 0.9
+            buf += grad
+            param -= 0.01 * buf
+
+    step.params, step.data = params, (x, y)  # for the test that checks it against ember
+    return step
+
+
 BUILDERS = {"mlp": build_mlp, "cnn": build_cnn, "chain": build_chain}

@@ -34,3 +34,33 @@ def test_unknown_benchmark_name_is_refused():
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "unknown benchmark" in proc.stderr
+
+
+def test_raw_numpy_mlp_step_is_the_same_training_as_embers():
+    """The "raw NumPy" benchmark row is only a fair ceiling if it does ember's maths: three steps
+    of it and of ember's MLP + CrossEntropyLoss + SGD(momentum) from the same weights agree."""
+    import numpy as np
+
+    import ember
+    from benchmarks.workloads import build_mlp_numpy
+
+    step = build_mlp_numpy(batch=16)
+    n = len(step.params) // 2
+    layers = []
+    for i in range(n):
+        lin = ember.nn.Linear(*step.params[i].shape[::-1])
+        with ember.no_grad():
+            lin.weight.copy_(ember.from_numpy(step.params[i].copy()))
+            lin.bias.copy_(ember.from_numpy(step.params[n + i].copy()))
+        layers += [lin, ember.nn.ReLU()] if i < n - 1 else [lin]
+    model = ember.nn.Sequential(*layers)
+    opt = ember.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x, y = (ember.from_numpy(a) for a in step.data)
+    for _ in range(3):
+        step()
+        opt.zero_grad()
+        ember.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    for i in range(n):
+        np.testing.assert_allclose(model[2 * i].weight.detach().numpy(), step.params[i],
+                                   rtol=1e-4, atol=1e-6)
