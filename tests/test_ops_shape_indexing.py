@@ -694,3 +694,23 @@ def test_scatter_reduce_on_dim0_with_a_larger_src_and_integers():
               inputs=ints)
     with pytest.raises(RuntimeError, match="reduce argument must be one of"):
         ember.zeros(3).scatter_reduce(0, ember.tensor([0]), ember.ones(1), "max")
+
+
+def test_changing_the_base_of_a_saved_view_is_detected_like_torch():
+    """A view and its base share one version counter in PyTorch: changing either after the other
+    was saved for backward is an error, not a silently wrong gradient."""
+    for m in (torch, ember):
+        a = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        x = a * 1
+        v = x[:2]
+        w = v * v  # saves the view
+        x.add_(1)  # changes it through the base
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            w.sum().backward()
+        a = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        x = a * 1
+        v, u = x[:2], x[1:]
+        w = v * v
+        u.mul_(2)  # changes the saved view through another view of the same base
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            w.sum().backward()

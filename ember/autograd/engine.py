@@ -31,11 +31,11 @@ _FREED_MESSAGE = (
 
 def _check_saved(node):
     for t, v in zip(node.saved, node.versions):
-        if t._version != v:
+        if graph.version_of(t) != v:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: a tensor of shape {tuple(t.shape)} saved by {node.name} is at "
-                f"version {t._version}; expected version {v} instead. Use an out-of-place op "
+                f"version {graph.version_of(t)}; expected version {v} instead. Use an out-of-place op "
                 "(for example x = x + 1 instead of x += 1), or .clone() the tensor before changing it."
             )
 
@@ -115,7 +115,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             saved = node.saved
             if saved:
                 for t, v in zip(saved, node.versions):
-                    if t._version != v:
+                    if t._version != v or t._base is not None:
                         _check_saved(node)
             grads = backward(g)
             if not retain_graph:

@@ -42,13 +42,21 @@ class Node:
         self.backward = backward
         self.inputs = inputs
         self.saved = saved
-        self.versions = tuple([t._version for t in saved]) if saved else ()
+        self.versions = tuple([version_of(t) for t in saved]) if saved else ()
         self.hooks = None
         self.grad = None
         self.seq = _next_seq()
 
     def __repr__(self):
         return f"<{self.name}Backward>"
+
+
+def version_of(t) -> int:
+    """The in-place version a saved tensor is checked against: its own counter, plus its base's
+    when it is a view (in PyTorch a view and its base share one counter; a sum changes whenever
+    either changes, since counters only grow)."""
+    base = getattr(t, "_base", None)
+    return t._version if base is None else t._version + base[0]._version
 
 
 def _producer(t):
@@ -90,7 +98,8 @@ def record(name, out, inputs, backward, saved=(), save_output=False):
                 if save_output:
                     saved = saved + (t,)
                 if saved:
-                    node.versions = tuple([s._version for s in saved])
+                    node.versions = tuple([s._version if s._base is None else version_of(s)
+                                           for s in saved])
                 else:
                     node.versions = ()
                 node.saved = saved
