@@ -401,6 +401,53 @@ def test_multihead_attention_init_statistics():
     assert repr(m) == repr(torch.nn.MultiheadAttention(64, 4))
 
 
+@pytest.mark.parametrize("bias_kv,zero_attn", [(True, False), (False, True), (True, True)])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_multihead_attention_bias_kv_and_zero_attn(bias_kv, zero_attn, batch_first):
+    kw = dict(add_bias_kv=bias_kv, add_zero_attn=zero_attn, batch_first=batch_first)
+    t, e = torch.nn.MultiheadAttention(8, 2, **kw), nn.MultiheadAttention(8, 2, **kw)
+    L, S, N = 4, 5, 2
+
+    def seq(n, seed, d=8):
+        return rand(N, n, d, seed=seed) if batch_first else rand(n, N, d, seed=seed)
+
+    q, k, v = seq(L, 0), seq(S, 1), seq(S, 2)
+    kpm = np.zeros((N, S), bool)
+    kpm[0, -2:] = True
+    causal = np.triu(np.ones((L, S), bool), 1)
+    extra = bias_kv + zero_attn
+    for avg in (True, False):
+        _, (_, w) = compare_module(
+            t, e, [q, k, v, kpm, causal],
+            call=lambda m, q, k, v, kpm, am, avg=avg: m(q, k, v, key_padding_mask=kpm,
+                                                        attn_mask=am, average_attn_weights=avg))
+        assert w.shape[-1] == S + extra  # the appended positions get weights too
+    # float masks, and a per-head 3D boolean mask that blocks a whole row of given keys: the
+    # appended positions must stay attendable
+    float_kpm, float_am = rand(N, S, seed=4), rand(L, S, seed=3)
+    compare_module(t, e, [q, k, v, float_kpm, float_am], int_inputs=(3, 4),
+                   call=lambda m, q, k, v, kpm, am: m(q, k, v, key_padding_mask=kpm,
+                                                      attn_mask=am))
+    mask3 = np.random.default_rng(5).random((N * 2, L, S)) < 0.4
+    mask3[0, 0, :] = True
+    compare_module(t, e, [q, k, v, mask3],
+                   call=lambda m, q, k, v, am: m(q, k, v, attn_mask=am, need_weights=False)[0])
+
+
+def test_multihead_attention_bias_kv_kdim_vdim_unbatched_and_init():
+    kw = dict(add_bias_kv=True, add_zero_attn=True, kdim=3, vdim=5)
+    t, e = torch.nn.MultiheadAttention(6, 3, **kw), nn.MultiheadAttention(6, 3, **kw)
+    compare_module(t, e, [rand(4, 2, 6), rand(5, 2, 3, seed=1), rand(5, 2, 5, seed=2)])
+    compare_module(t, e, [rand(4, 6), rand(5, 3, seed=1), rand(5, 5, seed=2)])
+    assert list(e.state_dict()) == list(t.state_dict())
+    m = nn.MultiheadAttention(1024, 4, add_bias_kv=True)
+    assert tuple(m.bias_k.shape) == tuple(m.bias_v.shape) == (1, 1, 1024)
+    # xavier_normal_ on (1, 1, E): std sqrt(2 / 2E) = 1/32
+    both = np.concatenate([m.bias_k.detach().numpy(), m.bias_v.detach().numpy()])
+    assert abs(both.std() * 32 - 1) < 0.08
+    assert nn.MultiheadAttention(8, 2).bias_k is None
+
+
 # ---------------------------------------------------------------------------------- functional
 
 
@@ -443,10 +490,73 @@ def test_activation_classes_are_not_subclasses_of_each_other_as_in_torch():
     assert repr(nn.SiLU()) == repr(torch.nn.SiLU())
 
 
-def test_instance_norm_refuses_running_stats_it_does_not_keep():
-    with pytest.raises(NotImplementedError, match="track_running_stats"):
-        nn.InstanceNorm2d(4, track_running_stats=True)
+@pytest.mark.parametrize("dims", [1, 2])
+@pytest.mark.parametrize("kwargs", [dict(), dict(affine=True, momentum=0.3),
+                                    dict(affine=True, momentum=None, bias=False)])
+def test_instance_norm_running_stats_train_steps_then_eval(dims, kwargs):
+    from ember.nn.modules.normalization import InstanceNorm1d
+
+    t_cls = torch.nn.InstanceNorm1d if dims == 1 else torch.nn.InstanceNorm2d
+    e_cls = InstanceNorm1d if dims == 1 else nn.InstanceNorm2d
+    shape = (4, 3, 6) if dims == 1 else (4, 3, 3, 4)
+    t = t_cls(3, track_running_stats=True, **kwargs)
+    e = e_cls(3, track_running_stats=True, **kwargs)
+    assert repr(e) == repr(t)
+    with torch.no_grad():
+        for p in t.parameters():
+            p.uniform_(0.5, 1.5)
+    compare_module(t, e, [rand(*shape) * 2 + 1])
+    # further steps without reloading torch's state: ember updates its own running stats
+    for step in range(3):
+        x = rand(*shape, seed=10 + step) * (step + 1) + step
+        t(torch.tensor(x))
+        e(ember.tensor(x))
+    assert list(e.state_dict()) == list(t.state_dict())
+    assert "running_mean" in e.state_dict() and "num_batches_tracked" in e.state_dict()
+    for k in ("running_mean", "running_var", "num_batches_tracked"):
+        np.testing.assert_allclose(_np(e.state_dict()[k]), _np(t.state_dict()[k]), rtol=1e-12,
+                                   err_msg=k)
+    if kwargs.get("momentum", 0.1) is not None:
+        assert not np.allclose(e.running_var.numpy(), 1)
+    compare_module(t, e, [rand(*shape, seed=99)], train=False)  # eval: running statistics
+    compare_module(t, e, [rand(*shape[1:], seed=98)], train=False)  # unbatched
+    compare_module(t, e, [rand(*shape[1:], seed=98)], train=True)
+
+
+def test_instance_norm_without_running_stats_and_errors():
+    from ember.nn.modules.normalization import InstanceNorm1d
+
+    for kw in (dict(), dict(affine=True)):
+        compare_module(torch.nn.InstanceNorm2d(3, **kw), nn.InstanceNorm2d(3, **kw),
+                       [rand(2, 3, 4, 4)], train=False)  # eval still uses instance statistics
+        compare_module(torch.nn.InstanceNorm1d(3, **kw), InstanceNorm1d(3, **kw), [rand(2, 3, 5)])
+        assert list(nn.InstanceNorm2d(3, **kw).state_dict()) == list(
+            torch.nn.InstanceNorm2d(3, **kw).state_dict())
+        assert repr(nn.InstanceNorm2d(3, **kw)) == repr(torch.nn.InstanceNorm2d(3, **kw))
     assert nn.InstanceNorm2d(4, affine=True, device="cpu").weight.device == ember.device("cpu")
+    with pytest.raises(ValueError, match="more than 1 spatial element"):
+        InstanceNorm1d(3)(ember.zeros(2, 3, 1))
+    with pytest.raises(ValueError, match=r"3D or 4D input \(got 2D"):
+        nn.InstanceNorm2d(3)(ember.zeros(2, 3))
+    with pytest.raises(ValueError, match="to match num_features"):
+        nn.InstanceNorm2d(3, affine=True)(ember.zeros(2, 4, 3, 3))
+
+
+def test_functional_instance_norm_running_stats():
+    x = rand(3, 2, 5)
+    rm_t, rv_t = torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64)
+    rm_e, rv_e = ember.zeros(2, dtype=ember.float64), ember.ones(2, dtype=ember.float64)
+    yt = torch.nn.functional.instance_norm(torch.tensor(x), rm_t, rv_t, momentum=0.3)
+    ye = F.instance_norm(ember.tensor(x), rm_e, rv_e, momentum=0.3)
+    np.testing.assert_allclose(_np(ye), _np(yt), atol=1e-10)
+    np.testing.assert_allclose(rm_e.numpy(), rm_t.numpy(), atol=1e-12)
+    np.testing.assert_allclose(rv_e.numpy(), rv_t.numpy(), atol=1e-12)
+    yt = torch.nn.functional.instance_norm(torch.tensor(x), rm_t, rv_t, use_input_stats=False)
+    ye = F.instance_norm(ember.tensor(x), rm_e, rv_e, use_input_stats=False)
+    np.testing.assert_allclose(_np(ye), _np(yt), atol=1e-10)
+    np.testing.assert_allclose(rm_e.numpy(), rm_t.numpy(), atol=1e-12)  # eval leaves them be
+    with pytest.raises(RuntimeError, match="running_mean and running_var to be defined"):
+        F.instance_norm(ember.tensor(x), use_input_stats=False)
 
 
 def test_implicit_softmax_dim_warning_points_at_the_callers_line():

@@ -394,13 +394,57 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return y
 
 
-def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=None, bias=None,
-                  use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Normalise each (sample, channel) over its spatial dimensions."""
-    N, C = input.shape[:2]
-    y = batch_norm(input.reshape((1, N * C) + tuple(input.shape[2:])), None, None, None, None,
-                   True, momentum, eps).reshape(input.shape)
-    shape = (1, C) + (1,) * (input.ndim - 2)
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each (sample, channel) of ``(N, C, *)`` over its spatial dimensions, then scale
+    and shift per channel.
+
+    With ``use_input_stats`` each instance uses its own mean and (biased) variance, and the
+    running statistics, when given, are updated in place as PyTorch does: ``momentum`` times the
+    batch average of the per-instance means and unbiased variances. Without it the running
+    statistics normalise every instance (evaluation with ``track_running_stats``).
+    """
+    x = input
+    nd = x.ndim
+    if nd < 2:
+        raise ValueError(f"instance_norm: expected 2D or more input (got {nd}D input)")
+    C = x.shape[1]
+    shape = (1, C) + (1,) * (nd - 2)
+    if use_input_stats:
+        n = math.prod(x.shape[2:])
+        if n == 1:
+            raise ValueError("Expected more than 1 spatial element when training, got input "
+                             f"size {list(x.shape)}")
+        dims = tuple(range(2, nd))
+        mean = x.mean(dims, keepdim=True)
+        xc = x - mean
+        var = (xc * xc).mean(dims, keepdim=True)
+        y = xc * (var + eps) ** -0.5
+        if running_mean is not None or running_var is not None:
+            # PyTorch folds the batch into the channels, so the running statistics move towards
+            # the mean over the batch of every instance's statistics
+            m = momentum
+            if running_mean is not None:
+                rm = running_mean._data
+                rm *= 1 - m
+                rm += (m * mean._data.reshape(-1, C).mean(0)).astype(rm.dtype, copy=False)
+                running_mean._version += 1
+            if running_var is not None:
+                rv = running_var._data
+                rv *= 1 - m
+                unbiased = var._data.reshape(-1, C) * (n / (n - 1))
+                rv += (m * unbiased.mean(0)).astype(rv.dtype, copy=False)
+                running_var._version += 1
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when "
+                               "use_input_stats is false")
+        xp = get_array_module(running_var._data)
+        inv = Tensor._wrap((1.0 / xp.sqrt(running_var._data + eps)).astype(x._data.dtype,
+                                                                             copy=False))
+        y = (x - running_mean.reshape(shape)) * inv.reshape(shape)
     if weight is not None:
         y = y * weight.reshape(shape)
     if bias is not None:

@@ -1,11 +1,12 @@
 """``MultiheadAttention`` with PyTorch's parameters (``in_proj_weight``, ``in_proj_bias``,
-``out_proj``), arguments and masks."""
+``bias_k``/``bias_v``, ``out_proj``), arguments and masks."""
 
 from __future__ import annotations
 
 import math
 
 import ember.nn.functional as F
+import ember.ops as _ops
 from ember import backend, creation
 from ember.nn import init
 from ember.nn.modules.linear import NonDynamicallyQuantizableLinear
@@ -22,6 +23,11 @@ class MultiheadAttention(Module):
     (True = may not attend) or float (added to the scores). Returns ``(output, weights)``, the
     weights averaged over heads unless ``average_attn_weights=False``, or ``None`` when
     ``need_weights=False``.
+
+    ``add_bias_kv`` appends one learned key/value position (``bias_k``, ``bias_v``, each
+    ``(1, 1, embed_dim)``) after the projections, and ``add_zero_attn`` then a zero one; every
+    query may attend to these (the masks are extended with "allowed"), and the weights cover
+    them too: ``S + add_bias_kv + add_zero_attn`` source positions, as in PyTorch.
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
@@ -32,9 +38,6 @@ class MultiheadAttention(Module):
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"embed_dim and num_heads must be greater than 0, got "
                              f"embed_dim={embed_dim} and num_heads={num_heads} instead")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not "
-                                      "supported by ember")
         self.embed_dim = embed_dim
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim
@@ -62,7 +65,11 @@ class MultiheadAttention(Module):
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = NonDynamicallyQuantizableLinear(E, E, bias=bias, dtype=dtype)
-        self.bias_k = self.bias_v = None
+        if add_bias_kv:
+            self.bias_k = Parameter(creation.empty(1, 1, E, dtype=dtype))
+            self.bias_v = Parameter(creation.empty(1, 1, E, dtype=dtype))
+        else:
+            self.bias_k = self.bias_v = None
         self.add_zero_attn = add_zero_attn
         self._reset_parameters()
         if device is not None:
@@ -78,12 +85,25 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
             init.constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+        if self.bias_v is not None:
+            init.xavier_normal_(self.bias_v)
 
     def _mask(self, scores: Tensor, mask: Tensor, shape: tuple) -> Tensor:
         """Apply a boolean (True = blocked) or additive float mask reshaped to ``shape``."""
         if mask.dtype == backend.bool_:
             return scores.masked_fill(mask.reshape(shape), float("-inf"))
         return scores + mask.reshape(shape).to(scores.dtype)
+
+    @staticmethod
+    def _extend_mask(mask: Tensor | None, extra: int) -> Tensor | None:
+        """``mask`` with ``extra`` source positions appended that every query may attend to
+        (False, or 0.0 for an additive mask): the bias_k / zero-attention positions."""
+        if mask is None or not extra:
+            return mask
+        allowed = creation.zeros(*mask.shape[:-1], extra, dtype=mask.dtype, device=mask.device)
+        return _ops.cat([mask, allowed], -1)
 
     def forward(self, query: Tensor, key: Tensor, value: Tensor,
                 key_padding_mask: Tensor | None = None, need_weights: bool = True,
@@ -117,30 +137,46 @@ class MultiheadAttention(Module):
             wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
         heads, hd = self.num_heads, self.head_dim
         q = F.linear(query, wq, bq).reshape(L, N, heads, hd).permute(1, 2, 0, 3)
-        k = F.linear(key, wk, bk).reshape(S, N, heads, hd).permute(1, 2, 0, 3)
-        v = F.linear(value, wv, bv).reshape(S, N, heads, hd).permute(1, 2, 0, 3)
-        scores = (q * (1.0 / math.sqrt(hd))).matmul(k.transpose(-2, -1))  # (N, heads, L, S)
+        k = F.linear(key, wk, bk)
+        v = F.linear(value, wv, bv)
+        if self.bias_k is not None:
+            k = _ops.cat([k, self.bias_k.expand(1, N, E)], 0)
+            v = _ops.cat([v, self.bias_v.expand(1, N, E)], 0)
+        if self.add_zero_attn:
+            # a zero row in (S, N, E) is a zero key/value for every head alike
+            zeros = creation.zeros(1, N, E, dtype=k.dtype, device=k.device)
+            k = _ops.cat([k, zeros], 0)
+            v = _ops.cat([v, zeros], 0)
+        S2 = k.shape[0]  # the source positions including the appended ones
+        extra = S2 - S
+        k = k.reshape(S2, N, heads, hd).permute(1, 2, 0, 3)
+        v = v.reshape(S2, N, heads, hd).permute(1, 2, 0, 3)
+        scores = (q * (1.0 / math.sqrt(hd))).matmul(k.transpose(-2, -1))  # (N, heads, L, S2)
         if attn_mask is None and is_causal:
             import numpy as np
 
             attn_mask = Tensor._wrap(backend.move_array(~np.tril(np.ones((L, S), bool)),
                                                         scores.device))
+        # masks are checked against the given source length, then extended over the appended
+        # positions, as PyTorch does
         if attn_mask is not None:
             if attn_mask.ndim == 2:
                 if tuple(attn_mask.shape) != (L, S):
                     raise RuntimeError(f"The shape of the 2D attn_mask is {tuple(attn_mask.shape)}"
                                        f", but should be {(L, S)}.")
-                scores = self._mask(scores, attn_mask, (1, 1, L, S))
+                shape = (1, 1, L, S2)
             else:
                 if tuple(attn_mask.shape) != (N * heads, L, S):
                     raise RuntimeError(f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}"
                                        f", but should be {(N * heads, L, S)}.")
-                scores = self._mask(scores, attn_mask, (N, heads, L, S))
+                shape = (N, heads, L, S2)
+            scores = self._mask(scores, self._extend_mask(attn_mask, extra), shape)
         if key_padding_mask is not None:
             if tuple(key_padding_mask.shape) != (N, S):
                 raise RuntimeError(f"expected key_padding_mask of shape {(N, S)}, but got "
                                    f"{tuple(key_padding_mask.shape)}")
-            scores = self._mask(scores, key_padding_mask, (N, 1, 1, S))
+            scores = self._mask(scores, self._extend_mask(key_padding_mask, extra),
+                                (N, 1, 1, S2))
         attn = F.softmax(scores, -1)
         if self.dropout > 0.0 and self.training:
             attn = F.dropout(attn, self.dropout, True)

@@ -1,6 +1,9 @@
-"""Normalisation layers: ``BatchNorm1d/2d``, ``LayerNorm``, ``GroupNorm``, ``InstanceNorm2d``."""
+"""Normalisation layers: ``BatchNorm1d/2d``, ``InstanceNorm1d/2d``, ``LayerNorm``,
+``GroupNorm``."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -12,8 +15,10 @@ from ember.nn.parameter import Parameter
 from ember.tensor import Tensor
 
 
-class _BatchNorm(Module):
-    _expected_dims: tuple = ()
+class _NormBase(Module):
+    """What batch and instance normalisation share, as PyTorch's ``_NormBase``: the per-channel
+    ``weight``/``bias`` and the ``running_mean``/``running_var``/``num_batches_tracked``
+    buffers (``None`` when not tracked)."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
@@ -56,6 +61,15 @@ class _BatchNorm(Module):
         if self.bias is not None:
             init.zeros_(self.bias)
 
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    _expected_dims: tuple = ()
+
     def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim not in self._expected_dims:
             dims = " or ".join(f"{d}D" for d in self._expected_dims)
@@ -83,11 +97,6 @@ class _BatchNorm(Module):
             self.weight, self.bias, use_batch, factor, self.eps,
         )
 
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
-
 
 class BatchNorm1d(_BatchNorm):
     """Batch normalisation over ``(N, C)`` or ``(N, C, L)`` per channel, as PyTorch's."""
@@ -102,37 +111,55 @@ class BatchNorm2d(_BatchNorm):
     _expected_dims = (4,)
 
 
-class InstanceNorm2d(Module):
-    """Normalise each sample's channels over ``(H, W)`` (no running statistics)."""
+class _InstanceNorm(_NormBase):
+    _expected_dims: tuple = ()  # (unbatched, batched)
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = False, track_running_stats: bool = False, device=None,
-                 dtype=None) -> None:
-        super().__init__()
-        if track_running_stats:
-            # refusing beats silently normalising with batch statistics where PyTorch would not
-            raise NotImplementedError(
-                "InstanceNorm2d(track_running_stats=True) is not supported by ember yet; use "
-                "track_running_stats=False (the default), or BatchNorm2d for running statistics"
-            )
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(creation.ones(num_features, dtype=dtype))
-            self.bias = Parameter(creation.zeros(num_features, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if device is not None:
-            self.to(device)
+                 dtype=None, *, bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
+                         bias=bias)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.instance_norm(input, None, None, self.weight, self.bias, True, self.momentum,
-                               self.eps)
+        unbatched, batched = self._expected_dims
+        if input.ndim not in self._expected_dims:
+            raise ValueError(f"{type(self).__name__}({self.num_features}): expected "
+                             f"{unbatched}D or {batched}D input (got {input.ndim}D input of shape "
+                             f"{tuple(input.shape)})")
+        feature_dim = input.ndim - unbatched
+        if input.shape[feature_dim] != self.num_features:
+            if self.affine or self.track_running_stats:
+                raise ValueError(
+                    f"expected input's size at dim={feature_dim} to match num_features"
+                    f" ({self.num_features}), but got: {input.shape[feature_dim]}."
+                )
+            # without per-channel state num_features is unused, so PyTorch only warns
+            warnings.warn(f"input's size at dim={feature_dim} does not match num_features. You "
+                          "can silence this warning by not passing in num_features, which is "
+                          "not used because affine=False", stacklevel=2)
+        x = input.unsqueeze(0) if input.ndim == unbatched else input
+        # PyTorch's instance norm never counts batches and treats momentum=None as 0
+        y = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training or not self.track_running_stats,
+                            0.0 if self.momentum is None else self.momentum, self.eps)
+        return y.squeeze(0) if input.ndim == unbatched else y
 
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+class InstanceNorm1d(_InstanceNorm):
+    """Normalise each sample's channels of ``(N, C, L)`` (or unbatched ``(C, L)``) over ``L``,
+    as PyTorch's. With ``track_running_stats`` the batch-averaged instance statistics are
+    tracked in training and normalise in eval; ``affine`` adds a per-channel scale and shift."""
+
+    _expected_dims = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Normalise each sample's channels of ``(N, C, H, W)`` (or unbatched ``(C, H, W)``) over
+    ``(H, W)``, as PyTorch's. With ``track_running_stats`` the batch-averaged instance
+    statistics are tracked in training and normalise in eval; ``affine`` adds a per-channel
+    scale and shift."""
+
+    _expected_dims = (3, 4)
 
 
 class LayerNorm(Module):
@@ -214,4 +241,5 @@ class GroupNorm(Module):
                 f"bias={self.bias is not None}")
 
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "InstanceNorm2d", "LayerNorm", "GroupNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm",
+           "GroupNorm"]

@@ -2,7 +2,9 @@
 order and initialisation, so a PyTorch state dict loads directly.
 
 Each layer first projects the whole sequence through ``weight_ih`` (one matrix product), then
-steps through time with ``weight_hh``; gradients come from the recorded ops.
+steps through time with ``weight_hh``; gradients come from the recorded ops. ``LSTM(proj_size=P)``
+adds PyTorch's ``weight_hr`` projection: the hidden state (and so the output and the next layer's
+input) has size ``P`` while the cell state keeps ``hidden_size``.
 """
 
 from __future__ import annotations
@@ -29,8 +31,6 @@ class RNNBase(Module):
                  bidirectional: bool = False, proj_size: int = 0, device=None,
                  dtype=None) -> None:
         super().__init__()
-        if proj_size:
-            raise NotImplementedError("LSTM(proj_size>0) is not supported by ember")
         if not 0 <= dropout <= 1:
             raise ValueError("dropout should be a number in range [0, 1] representing the "
                              "probability of an element being zeroed")
@@ -41,6 +41,13 @@ class RNNBase(Module):
         if hidden_size <= 0 or num_layers <= 0:
             raise ValueError(f"hidden_size and num_layers must be positive, got hidden_size="
                              f"{hidden_size} and num_layers={num_layers}")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             "projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         self.mode = mode
         self.input_size, self.hidden_size = input_size, hidden_size
         self.num_layers, self.bias = num_layers, bias
@@ -48,15 +55,18 @@ class RNNBase(Module):
         self.bidirectional, self.proj_size = bidirectional, proj_size
         dirs = 2 if bidirectional else 1
         gates = _GATES[mode] * hidden_size
+        real_hidden = proj_size or hidden_size
         self._flat_weights_names = []
         for layer in range(num_layers):
             for d in range(dirs):
-                in_size = input_size if layer == 0 else hidden_size * dirs
+                in_size = input_size if layer == 0 else real_hidden * dirs
                 suffix = f"_l{layer}" + ("_reverse" if d == 1 else "")
                 names = [("weight_ih" + suffix, (gates, in_size)),
-                         ("weight_hh" + suffix, (gates, hidden_size))]
+                         ("weight_hh" + suffix, (gates, real_hidden))]
                 if bias:
                     names += [("bias_ih" + suffix, (gates,)), ("bias_hh" + suffix, (gates,))]
+                if proj_size:
+                    names.append(("weight_hr" + suffix, (proj_size, hidden_size)))
                 for name, shape in names:
                     setattr(self, name, Parameter(creation.empty(*shape, dtype=dtype)))
                     self._flat_weights_names.append(name)
@@ -78,10 +88,11 @@ class RNNBase(Module):
         suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
         p = self._parameters
         return (p["weight_ih" + suffix], p["weight_hh" + suffix],
-                p.get("bias_ih" + suffix), p.get("bias_hh" + suffix))
+                p.get("bias_ih" + suffix), p.get("bias_hh" + suffix), p.get("weight_hr" + suffix))
 
-    def _cell(self, xw: Tensor, h: Tensor, c, w_hh: Tensor, b_hh):
-        """One time step from the input projection ``xw``; returns ``(h, c)``."""
+    def _cell(self, xw: Tensor, h: Tensor, c, w_hh: Tensor, b_hh, w_hr=None):
+        """One time step from the input projection ``xw``; returns ``(h, c)``. ``w_hr`` is the
+        LSTM projection (``proj_size > 0``) applied to the new hidden state."""
         hw = F.linear(h, w_hh, b_hh)
         H = self.hidden_size
         mode = self.mode
@@ -96,7 +107,8 @@ class RNNBase(Module):
             g = gates[:, 2 * H:3 * H].tanh()
             o = gates[:, 3 * H:].sigmoid()
             c = f * c + i * g
-            return o * c.tanh(), c
+            h = o * c.tanh()
+            return (h if w_hr is None else F.linear(h, w_hr)), c
         # GRU: the candidate uses r * (W_hn h + b_hn), as PyTorch (and cuDNN) do
         r = (xw[:, :H] + hw[:, :H]).sigmoid()
         z = (xw[:, H:2 * H] + hw[:, H:2 * H]).sigmoid()
@@ -126,25 +138,29 @@ class RNNBase(Module):
             input = input.transpose(0, 1)
         T, B = input.shape[0], input.shape[1]
         dirs = 2 if self.bidirectional else 1
-        H = self.hidden_size
-        state_shape = (self.num_layers * dirs, B, H)
+        # with a projection, h has proj_size features while c keeps hidden_size
+        h_shape = (self.num_layers * dirs, B, self.proj_size or self.hidden_size)
+        c_shape = (self.num_layers * dirs, B, self.hidden_size)
         if hx is None:
-            zeros = creation.zeros(*state_shape, dtype=input.dtype, device=input.device)
-            h0, c0 = zeros, (zeros if is_lstm else None)
+            h0 = creation.zeros(*h_shape, dtype=input.dtype, device=input.device)
+            c0 = None
+            if is_lstm:
+                c0 = h0 if h_shape == c_shape else creation.zeros(
+                    *c_shape, dtype=input.dtype, device=input.device)
         else:
             h0, c0 = hx if is_lstm else (hx, None)
-            for name, s in (("h0", h0), ("c0", c0)):
-                if s is not None and tuple(s.shape) != state_shape:
+            for name, s, shape in (("h0", h0, h_shape), ("c0", c0, c_shape)):
+                if s is not None and tuple(s.shape) != shape:
                     raise RuntimeError(
                         f"{type(self).__name__}: expected hidden state {name} of shape "
-                        f"{state_shape}, got {tuple(s.shape)}"
+                        f"{shape}, got {tuple(s.shape)}"
                     )
         layer_input = input
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outs = []
             for d in range(dirs):
-                w_ih, w_hh, b_ih, b_hh = self._weights(layer, d)
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d)
                 xw = F.linear(layer_input, w_ih, b_ih)
                 k = layer * dirs + d
                 h = h0[k]
@@ -152,7 +168,7 @@ class RNNBase(Module):
                 steps = range(T - 1, -1, -1) if d == 1 else range(T)
                 seq = [None] * T
                 for t in steps:
-                    h, c = self._cell(xw[t], h, c, w_hh, b_hh)
+                    h, c = self._cell(xw[t], h, c, w_hh, b_hh, w_hr)
                     seq[t] = h
                 outs.append(_ops.stack(seq, 0))
                 h_n.append(h)
@@ -174,6 +190,8 @@ class RNNBase(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.mode == "RNN_RELU":
@@ -211,7 +229,11 @@ class RNN(RNNBase):
 class LSTM(RNNBase):
     """Long short-term memory, gates in PyTorch's order (input, forget, cell, output).
 
-    Returns ``(output, (h_n, c_n))``; ``hx`` is an optional ``(h_0, c_0)``.
+    Returns ``(output, (h_n, c_n))``; ``hx`` is an optional ``(h_0, c_0)``. With
+    ``0 < proj_size < hidden_size`` each layer projects its hidden state through ``weight_hr_l{k}``
+    ``(proj_size, hidden_size)``: ``h_t = W_hr (o_t * tanh(c_t))``, so ``h_0``/``h_n`` are
+    ``(D·num_layers, N, proj_size)``, ``c_0``/``c_n`` keep ``hidden_size`` and ``output`` ends in
+    ``D·proj_size``.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
