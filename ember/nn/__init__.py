@@ -11,7 +11,7 @@ from ember.nn.modules.pooling import (  # noqa: F401
     MaxPool2d,
 )
 from ember.nn.modules.normalization import (  # noqa: F401
-    BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm,
+    BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm,
 )
 from ember.nn.modules.dropout import Dropout, Dropout1d, Dropout2d  # noqa: F401
 from ember.nn.modules.sparse import Embedding  # noqa: F401
@@ -60,7 +60,8 @@ __all__ = [
     "Parameter", "Buffer", "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
     "ParameterDict", "Identity", "Linear", "Bilinear", "Conv1d", "Conv2d", "ConvTranspose1d",
     "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
-    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "BatchNorm1d", "BatchNorm2d", "InstanceNorm2d",
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "BatchNorm1d", "BatchNorm2d", "InstanceNorm1d",
+    "InstanceNorm2d",
     "LayerNorm", "GroupNorm", "Dropout", "Dropout1d", "Dropout2d", "Embedding", "ReLU", "ReLU6",
     "LeakyReLU", "GELU", "SiLU", "Mish", "ELU", "Softplus", "Hardtanh", "Sigmoid", "Tanh",
     "Softmax", "LogSoftmax", "Softmin", "Flatten", "Unflatten", "MSELoss", "L1Loss", "HuberLoss",
