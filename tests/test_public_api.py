@@ -20,12 +20,17 @@ NAMES = {
         norm all any cumsum matmul bmm einsum outer dot reshape transpose permute squeeze
         unsqueeze flatten unflatten cat stack split chunk flip roll gather scatter index_select
         index_add masked_fill softmax log_softmax tril triu bernoulli multinomial save load Model
-        History""",
+        History sort argsort topk kthvalue median mode quantile nansum nanmean unique searchsorted
+        bucketize bincount histc scatter_reduce atan2 hypot logaddexp addmm baddbmm cross kron
+        cdist trace diff meshgrid tensor_split hsplit vsplit block_diag cartesian_prod""",
+    "ember.linalg": """norm vector_norm matrix_norm inv det slogdet solve cholesky qr eigh eigvalsh
+        svd svdvals pinv matrix_power matrix_rank multi_dot vecdot LinAlgError""",
     "ember.autograd": "grad backward Function gradcheck gradgradcheck no_grad enable_grad",
     "ember.utils": "to_dot data",
     "ember.nn": """Module Parameter Sequential ModuleList ModuleDict Linear Conv1d Conv2d
         ConvTranspose2d MaxPool1d MaxPool2d AvgPool2d AdaptiveAvgPool2d BatchNorm1d BatchNorm2d
-        LayerNorm Dropout Dropout2d Embedding RNN LSTM GRU MultiheadAttention Flatten Unflatten
+        InstanceNorm1d InstanceNorm2d LayerNorm Dropout Dropout2d Embedding RNN LSTM GRU
+        MultiheadAttention Flatten Unflatten
         Identity ReLU LeakyReLU GELU SiLU ELU Softplus Sigmoid Tanh Softmax LogSoftmax
         CrossEntropyLoss NLLLoss MSELoss L1Loss HuberLoss SmoothL1Loss BCELoss BCEWithLogitsLoss
         KLDivLoss functional init utils""",
@@ -41,7 +46,7 @@ NAMES = {
     "ember.optim.lr_scheduler": """StepLR MultiStepLR ExponentialLR CosineAnnealingLR OneCycleLR
         LambdaLR ReduceLROnPlateau""",
     "ember.utils.data": """Dataset TensorDataset Subset DataLoader random_split Sampler
-        RandomSampler SequentialSampler BatchSampler DistributedSampler""",
+        RandomSampler SequentialSampler BatchSampler DistributedSampler get_worker_info""",
     "ember.datasets": "Iris MNIST FashionMNIST",
     "ember.transforms": "Compose Normalize Lambda ToTensor",
     "ember.callbacks": """Callback EarlyStopping ModelCheckpoint ReduceLROnPlateau CSVLogger
