@@ -11,6 +11,9 @@ from ember.callbacks.callback import Callback
 class CSVLogger(Callback):
     """Stream epoch results to a CSV file: an ``epoch`` column, then the log keys sorted by name.
 
+    The columns come from the first epoch's logs (plus the ``val_*`` columns when ``fit``
+    validates on later epochs only); a missing value is written as ``NA``.
+
     Args:
         filename: the CSV file.
         separator: the field separator.
@@ -42,6 +45,11 @@ class CSVLogger(Callback):
             self.on_train_begin()
         if self.keys is None:
             self.keys = sorted(logs)
+            if self.params.get("do_validation") and not any(k.startswith("val_") for k in logs):
+                # fit(validation_freq=k) skipped validation on this first epoch: the header must
+                # still have the val_* columns that later rows fill
+                names = ["loss"] + list(getattr(self.model, "metrics_names", []))
+                self.keys = sorted(self.keys + ["val_" + k for k in names if k in logs])
             self._writer = csv.DictWriter(self._file, fieldnames=["epoch"] + self.keys,
                                           delimiter=self.sep, extrasaction="ignore")
             if not self._header_written:

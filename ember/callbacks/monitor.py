@@ -30,8 +30,9 @@ def monitored_value(logs: dict | None, monitor: str, owner: str) -> float | None
         available = ", ".join(sorted(logs or {})) or "none"
         warnings.warn(
             f"{owner} is monitoring {monitor!r}, which is not in the logs (available: {available})."
-            " Pass validation data to fit() for val_* quantities, or pick one of the available "
-            "keys.",
+            " Pass validation data to fit() for val_* quantities (with validation_freq they are "
+            "logged on the validated epochs only; the others are skipped), or pick one of the "
+            "available keys.",
             RuntimeWarning,
             stacklevel=3,
         )

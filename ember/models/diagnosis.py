@@ -126,13 +126,18 @@ def _argmin(values: list[float]) -> int:
     return min(finite)[1] if finite else len(values) - 1
 
 
-def diagnose(history: dict, epochs: list[int] | None = None) -> Diagnosis:
+def diagnose(history: dict, epochs: list[int] | None = None,
+             val_epochs: list[int] | None = None) -> Diagnosis:
     """Classify learning curves as under-fitting, a good fit or over-fitting (rules: module doc).
 
     Args:
         history: a ``History.history``-style dict with at least ``"loss"``; ``"val_loss"`` and
             ``"accuracy"``/``"acc"`` are used when present.
         epochs: the epoch numbers of the entries (``History.epoch``); ``0..n-1`` by default.
+        val_epochs: the epochs the ``"val_loss"`` entries belong to, when validation ran on
+            some epochs only (``fit(validation_freq=...)``). The validation rules then compare
+            the validation curve with the training loss of those same epochs (the window is
+            counted in validated epochs); the training-only rules use every epoch.
     """
     if not history.get("loss"):
         raise ValueError("diagnose() needs at least one epoch of 'loss' in the history; train first")
@@ -140,42 +145,56 @@ def diagnose(history: dict, epochs: list[int] | None = None) -> Diagnosis:
     n = len(train)
     epochs = list(epochs) if epochs is not None and len(epochs) == n else list(range(n))
     val = _clean(history["val_loss"]) if history.get("val_loss") else None
+    # the validated epochs as positions in the training curve (all of them without gaps)
+    at = list(range(n))
+    some = ""
     if val is not None and len(val) != n:
-        val = None
+        position = {e: i for i, e in enumerate(epochs)}
+        if val_epochs is not None and len(val_epochs) == len(val) and all(
+                e in position for e in val_epochs):
+            at = [position[e] for e in val_epochs]
+            some = "validated "
+        else:
+            val = None
     reasons: list[str] = []
     window = max(2, int(round(WINDOW * n))) if n >= 3 else 1
 
     best = _argmin(val if val is not None else train)
+    best_epoch = epochs[at[best]] if val is not None else epochs[best]
     gap = rising_from = None
     overfit = False
+    val_window = window
     if val is not None:
-        gap = Gap(end=val[-1] - train[-1], best=val[best] - train[best])
+        nv = len(val)
+        vtrain = [train[i] for i in at]  # training loss at the validated epochs
+        val_window = max(2, int(round(WINDOW * nv))) if nv >= 3 else 1
+        gap = Gap(end=val[-1] - vtrain[-1], best=val[best] - vtrain[best])
         val_min = val[best]
-        tail_val = sum(val[-window:]) / window
-        tail_train = sum(train[-window:]) / window
-        rose = (best < n - window and tail_val > val_min * (1 + RISE_TOLERANCE)
+        tail_val = sum(val[-val_window:]) / val_window
+        tail_train = sum(vtrain[-val_window:]) / val_window
+        rose = (best < nv - val_window and tail_val > val_min * (1 + RISE_TOLERANCE)
                 and tail_val > val_min + RISE_ABSOLUTE)
-        train_kept_falling = tail_train < train[best] * (1 - TRAIN_STILL_IMPROVING)
+        train_kept_falling = tail_train < vtrain[best] * (1 - TRAIN_STILL_IMPROVING)
         if rose:
-            rising_from = epochs[best + 1]
+            rising_from = epochs[at[best + 1]]
         if rose and train_kept_falling:
             overfit = True
             reasons.append(
-                f"validation loss rose from its minimum {val_min:.4f} (epoch {epochs[best] + 1}) "
-                f"to {tail_val:.4f} on average over the last {window} epochs "
+                f"validation loss rose from its minimum {val_min:.4f} (epoch {best_epoch + 1}) "
+                f"to {tail_val:.4f} on average over the last {val_window} {some}epochs "
                 f"(+{(tail_val / val_min - 1) * 100 if val_min > 0 else float('inf'):.0f}%, "
                 f"tolerance {RISE_TOLERANCE:.0%}) while training loss kept falling "
-                f"({train[best]:.4f} -> {tail_train:.4f})"
+                f"({vtrain[best]:.4f} -> {tail_train:.4f})"
             )
         if (gap.end > GAP_ABSOLUTE and val[-1] > 0 and gap.end / val[-1] > GAP_RELATIVE):
             overfit = True
             reasons.append(
-                f"validation loss {val[-1]:.4f} is far above training loss {train[-1]:.4f} at the "
-                f"end (gap {gap.end:.4f} > {GAP_ABSOLUTE} and {gap.end / val[-1]:.0%} of the "
+                f"validation loss {val[-1]:.4f} is far above training loss {vtrain[-1]:.4f} at "
+                f"the end (gap {gap.end:.4f} > {GAP_ABSOLUTE} and {gap.end / val[-1]:.0%} of the "
                 f"validation loss > {GAP_RELATIVE:.0%})"
             )
     if overfit:
-        return Diagnosis("overfitting", epochs[best], gap, rising_from,
+        return Diagnosis("overfitting", best_epoch, gap, rising_from,
                          list(OVERFITTING_SUGGESTIONS), reasons, n)
 
     underfit = False
@@ -188,7 +207,7 @@ def diagnose(history: dict, epochs: list[int] | None = None) -> Diagnosis:
             )
         overall_rate = (train[0] - train[-1]) / (n - 1)
         recent_rate = (train[-1 - window] - train[-1]) / window
-        val_falling = val is None or val[-1] < val[-1 - window]
+        val_falling = val is None or len(val) <= val_window or val[-1] < val[-1 - val_window]
         if overall_rate > 0 and recent_rate > STEEP_SLOPE_RATIO * overall_rate and val_falling:
             underfit = True
             reasons.append(
@@ -206,7 +225,7 @@ def diagnose(history: dict, epochs: list[int] | None = None) -> Diagnosis:
             underfit = True
             reasons.append(f"training accuracy is only {acc:.2%} (below {LOW_ACCURACY:.0%})")
     if underfit:
-        return Diagnosis("underfitting", epochs[best], gap, rising_from,
+        return Diagnosis("underfitting", best_epoch, gap, rising_from,
                          list(UNDERFITTING_SUGGESTIONS), reasons, n)
 
     reasons.append("training loss has levelled off and validation loss stays close to it"
@@ -214,9 +233,9 @@ def diagnose(history: dict, epochs: list[int] | None = None) -> Diagnosis:
                    "training loss has levelled off (no validation data: over-fitting cannot be "
                    "seen; pass validation_split or validation_data to fit)")
     suggestions = list(GOOD_FIT_SUGGESTIONS)
-    if val is not None and best == n - 1 and n >= 3:
+    if val is not None and best == len(val) - 1 and at[best] == n - 1 and n >= 3:
         # not a verdict of its own: the curve has flattened, but the best model is the last one
         reasons.append("validation loss was still at its lowest in the last epoch: the model "
                        "had not finished improving")
         suggestions.insert(0, "Train a few more epochs (with EarlyStopping to stop at the best one).")
-    return Diagnosis("good fit", epochs[best], gap, rising_from, suggestions, reasons, n)
+    return Diagnosis("good fit", best_epoch, gap, rising_from, suggestions, reasons, n)

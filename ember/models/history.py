@@ -16,30 +16,54 @@ class History(Callback):
 
     Attributes:
         history: ``{"loss": [...], "accuracy": [...], "val_loss": [...], ...}``, one value per
-            epoch, in the order the epochs ran.
-        epoch: the epoch numbers (0-based) the values belong to.
+            epoch that logged the key, in the order the epochs ran. As in Keras, ``val_*`` lists
+            are shorter when ``fit(validation_freq=...)`` skipped validation on some epochs.
+        epoch: the epoch numbers (0-based) of the run.
+        key_epochs: ``{key: [epoch, ...]}``, the epochs each key's values belong to (see
+            :meth:`epochs_for`).
         params: ``epochs``, ``steps``, ``verbose`` of the run.
         interrupted: ``True`` when the run was stopped with Ctrl-C.
 
     ``History({"loss": [...], "val_loss": [...]})`` builds one from a dict, e.g. to plot or
-    diagnose curves recorded elsewhere.
+    diagnose curves recorded elsewhere; a shorter list is taken to belong to the first epochs
+    unless ``key_epochs`` says which.
     """
 
-    def __init__(self, history: dict[str, list] | None = None, epoch: list[int] | None = None):
+    def __init__(self, history: dict[str, list] | None = None, epoch: list[int] | None = None,
+                 key_epochs: dict[str, list[int]] | None = None):
         super().__init__()
         self.history: dict[str, list] = {k: list(v) for k, v in (history or {}).items()}
         n = max((len(v) for v in self.history.values()), default=0)
         self.epoch: list[int] = list(epoch) if epoch is not None else list(range(n))
+        self.key_epochs: dict[str, list[int]] = {k: list(v) for k, v in (key_epochs or {}).items()}
+        for k, v in self.key_epochs.items():
+            if k in self.history and len(v) != len(self.history[k]):
+                raise ValueError(f"History: key_epochs[{k!r}] has {len(v)} epochs but "
+                                 f"history[{k!r}] has {len(self.history[k])} values")
         self.interrupted = False
 
     def on_train_begin(self, logs=None) -> None:
         self.epoch = []
         self.history = {}
+        self.key_epochs = {}
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         self.epoch.append(epoch)
         for k, v in (logs or {}).items():
             self.history.setdefault(k, []).append(v)
+            self.key_epochs.setdefault(k, []).append(epoch)
+
+    def epochs_for(self, key: str) -> list[int]:
+        """The epochs (0-based, as :attr:`epoch`) that ``history[key]``'s values belong to:
+        every epoch for training keys, only the validated ones for ``val_*`` keys under
+        ``validation_freq``."""
+        if key not in self.history:
+            raise KeyError(f"{key!r} is not in this history (keys: {', '.join(self.history)})")
+        n = len(self.history[key])
+        known = self.key_epochs.get(key)
+        if known is not None and len(known) == n:
+            return list(known)
+        return list(self.epoch[:n]) if len(self.epoch) >= n else list(range(n))
 
     def __repr__(self) -> str:
         keys = ", ".join(self.history)
@@ -56,18 +80,21 @@ class History(Callback):
         # NaN/inf epochs (a diverged step) can never be best, as in diagnose() and plot()
         finite = [j for j in range(len(values)) if math.isfinite(float(values[j]))]
         i = pick(finite, key=lambda j: values[j]) if finite else len(values) - 1
-        return self.epoch[i] if i < len(self.epoch) else i
+        return self.epochs_for(monitor)[i]
 
     def diagnose(self) -> Diagnosis:
         """Under-fitting, good fit or over-fitting, from the loss curves (see
         :mod:`ember.models.diagnosis` for the rules); ``print()`` the result for a report."""
-        return diagnose(self.history, self.epoch)
+        val_epochs = self.epochs_for("val_loss") if self.history.get("val_loss") else None
+        return diagnose(self.history, self.epoch, val_epochs)
 
     def plot(self, path: str | os.PathLike | None = None, metrics: list[str] | None = None) -> Any:
         """Draw the learning curves: one panel per metric, training beside validation.
 
         The best epoch (lowest ``val_loss``) is marked with a vertical line and annotated in every
-        panel. Needs matplotlib; draws off-screen (Agg) without touching pyplot's global state.
+        panel. Each value is drawn at its own epoch, so validation run every few epochs
+        (``validation_freq``) shows as points at those epochs. Needs matplotlib; draws
+        off-screen (Agg) without touching pyplot's global state.
 
         Args:
             path: a PNG file to write; when ``None`` the figure is returned instead.

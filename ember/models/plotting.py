@@ -31,14 +31,16 @@ def plot_history(history, path: str | os.PathLike | None = None,
     if not metrics:
         raise ValueError("History.plot: the history is empty; train the model first")
 
-    epochs = list(history.epoch) or list(range(max(len(v) for v in data.values())))
-    xs = [e + 1 for e in epochs]  # 1-based, as the progress bar numbers epochs
-    best = None
+    def xs_of(key):  # 1-based, as the progress bar numbers epochs
+        return [e + 1 for e in history.epochs_for(key)]
+
+    best = best_x = None
     if data.get("val_loss"):
         vl = data["val_loss"]
         finite = [i for i, v in enumerate(vl) if math.isfinite(float(v))]
         if finite:
             best = min(finite, key=lambda i: vl[i])
+            best_x = xs_of("val_loss")[best]
 
     cols = min(len(metrics), 2)
     rows = math.ceil(len(metrics) / cols)
@@ -49,14 +51,14 @@ def plot_history(history, path: str | os.PathLike | None = None,
         for key, label, style in ((name, "training", "-"), ("val_" + name, "validation", "--")):
             values = data.get(key)
             if values:
-                ax.plot(xs[:len(values)], [float(v) for v in values], style, marker="o",
+                ax.plot(xs_of(key), [float(v) for v in values], style, marker="o",
                         markersize=3, label=label)
-        if best is not None and best < len(xs):
-            ax.axvline(xs[best], color="gray", linestyle=":", linewidth=1.5)
-            text = f"best epoch {xs[best]}"
+        if best_x is not None:
+            ax.axvline(best_x, color="gray", linestyle=":", linewidth=1.5)
+            text = f"best epoch {best_x}"
             if name == "loss":
                 text += f"\nval_loss {float(data['val_loss'][best]):.4f}"
-            ax.annotate(text, xy=(xs[best], 1.0), xycoords=("data", "axes fraction"),
+            ax.annotate(text, xy=(best_x, 1.0), xycoords=("data", "axes fraction"),
                         xytext=(4, -4), textcoords="offset points", va="top", fontsize=8,
                         color="dimgray")
         ax.set_title(name)
