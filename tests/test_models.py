@@ -361,3 +361,328 @@ def test_save_and_load_weights_roundtrip(tmp_path):
     assert not np.all(np.array(model[0].weight.detach()) == 0)
     model.set_weights(weights)
     assert np.all(np.array(model[0].weight.detach()) == 0)
+
+
+# --------------------------------------------------- sample/class weights, steps, validation_freq
+
+def _frozen(n_out=3, loss="sparse_categorical_crossentropy", lr=0.0, metrics=None, seed=0):
+    """A linear model trained with SGD (lr 0 by default: the weights never move, so every
+    epoch's loss can be recomputed by hand from the final weights)."""
+    ember.manual_seed(seed)
+    model = Sequential(nn.Linear(4, n_out))
+    model.compile(ember.optim.SGD(model.parameters(), lr=lr), loss, metrics=metrics)
+    return model
+
+
+def _per_sample_ce(model, x, y):
+    """Per-sample cross-entropy of ``model`` (one Linear layer), from PyTorch."""
+    w = torch.tensor(np.asarray(model[0].weight.detach()))
+    b = torch.tensor(np.asarray(model[0].bias.detach()))
+    logits = torch.tensor(x) @ w.T + b
+    return torch.nn.functional.cross_entropy(logits, torch.tensor(y), reduction="none").numpy()
+
+
+def _hand_ce(model, x, y):
+    """The same per-sample losses in plain NumPy (log-softmax, picked at the labels)."""
+    z = x @ np.asarray(model[0].weight.detach()).T + np.asarray(model[0].bias.detach())
+    z = z - z.max(1, keepdims=True)
+    return -(z[np.arange(len(y)), y] - np.log(np.exp(z).sum(1)))
+
+
+def test_sample_and_class_weights_are_keras_sum_over_batch_size():
+    """The epoch loss is sum(w_i * l_i) / N over uneven batches of 7 (Keras'
+    "sum_over_batch_size", batch losses averaged by batch size), for class_weight,
+    sample_weight and both (their product)."""
+    x, y = _blobs(50)
+    sw = np.random.default_rng(1).uniform(0.0, 2.0, 50).astype(np.float32)
+    cw = {0: 1.0, 1: 3.0, 2: 0.25}
+    per_class = np.array([1.0, 3.0, 0.25])[y]
+    model = _frozen(metrics=["accuracy"])
+    losses = _per_sample_ce(model, x, y)
+    np.testing.assert_allclose(losses, _hand_ce(model, x, y), rtol=1e-5)
+    for kwargs, w in [({"sample_weight": sw}, sw), ({"class_weight": cw}, per_class),
+                      ({"sample_weight": sw, "class_weight": cw}, sw * per_class)]:
+        h = model.fit(x, y, batch_size=7, epochs=1, verbose=0, **kwargs)
+        assert h.history["loss"][0] == pytest.approx((w * losses).sum() / 50, rel=1e-5), kwargs
+        # metrics stay unweighted, as Keras' (non-weighted_metrics) metrics
+        assert h.history["accuracy"][0] == pytest.approx(np.mean(model.predict(x).argmax(1) == y))
+    unweighted = model.fit(x, y, batch_size=7, epochs=1, verbose=0).history["loss"][0]
+    assert unweighted == pytest.approx(losses.mean(), rel=1e-5)
+    loss, _ = model.evaluate(x, y, batch_size=9, sample_weight=sw, verbose=0)
+    assert loss == pytest.approx((sw * losses).sum() / 50, rel=1e-5)
+    # a (N, 1) column of weights is taken as one per sample
+    assert model.evaluate(x, y, sample_weight=sw[:, None], verbose=0)[0] == pytest.approx(loss)
+
+
+def test_weighted_gradient_step_matches_torch():
+    """One full-batch SGD step on the weighted loss lands where PyTorch's does with
+    (F.cross_entropy(reduction='none') * w).sum() / N."""
+    x, y = _blobs(30)
+    sw = np.linspace(0.1, 2.0, 30).astype(np.float32)
+    model = _frozen(lr=0.5)
+    tw = torch.tensor(np.asarray(model[0].weight.detach()), requires_grad=True)
+    tb = torch.tensor(np.asarray(model[0].bias.detach()), requires_grad=True)
+    model.fit(x, y, batch_size=30, epochs=1, shuffle=False, verbose=0, sample_weight=sw,
+              class_weight={2: 4.0})
+    w = torch.tensor(sw * np.where(y == 2, 4.0, 1.0).astype(np.float32))
+    per = torch.nn.functional.cross_entropy(torch.tensor(x) @ tw.T + tb, torch.tensor(y),
+                                            reduction="none")
+    ((per * w).sum() / 30).backward()
+    np.testing.assert_allclose(np.asarray(model[0].weight.detach()),
+                               (tw - 0.5 * tw.grad).detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(model[0].bias.detach()),
+                               (tb - 0.5 * tb.grad).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_class_weight_with_one_hot_targets_and_loss_forms():
+    x, y = _blobs(40)
+    cw = {0: 2.0, 2: 0.5}  # class 1 not named: weight 1
+    w = np.array([2.0, 1.0, 0.5])[y]
+    model = _frozen(loss="categorical_crossentropy")
+    losses = _per_sample_ce(model, x, y)
+    h = model.fit(x, np.eye(3, dtype=np.float32)[y], batch_size=16, epochs=1, verbose=0,
+                  class_weight=cw)
+    assert h.history["loss"][0] == pytest.approx((w * losses).sum() / 40, rel=1e-5)
+    # a loss module with reduction="sum" keeps summing: sum(w * l) per batch, averaged per sample
+    model = _frozen(loss=nn.CrossEntropyLoss(reduction="sum"))
+    h = model.fit(x, y, batch_size=40, epochs=1, verbose=0, class_weight=cw)
+    assert h.history["loss"][0] == pytest.approx((w * losses).sum(), rel=1e-5)
+    assert model.loss.reduction == "sum"  # switched for the call only
+    # a function taking `reduction` (F.cross_entropy) and one returning per-sample values
+    for fn in (nn.functional.cross_entropy,
+               lambda p, t: nn.functional.cross_entropy(p, t, reduction="none")):
+        model = _frozen(loss=fn)
+        h = model.fit(x, y, batch_size=8, epochs=1, verbose=0, class_weight=cw)
+        assert h.history["loss"][0] == pytest.approx((w * losses).sum() / 40, rel=1e-5)
+    # per-element losses (MSE on 2 outputs) are averaged per sample first, as Keras does
+    rng = np.random.default_rng(0)
+    target = rng.normal(size=(40, 2)).astype(np.float32)
+    sw = rng.uniform(0.5, 1.5, 40).astype(np.float32)
+    reg = _frozen(n_out=2, loss="mse")
+    out = reg.predict(x)
+    h = reg.fit(x, target, batch_size=16, epochs=1, verbose=0, sample_weight=sw)
+    expect = (sw * ((out - target) ** 2).mean(1)).sum() / 40
+    assert h.history["loss"][0] == pytest.approx(expect, rel=1e-5)
+    # a function that reduces the batch itself cannot be weighted
+    model = _frozen(loss=lambda p, t: nn.functional.cross_entropy(p, t))
+    with pytest.raises(ValueError, match=r"return per-sample losses \(reduction='none'\) to use "
+                                         r"sample_weight/class_weight"):
+        model.fit(x, y, verbose=0, sample_weight=np.ones(40))
+    model.fit(x, y, verbose=0)  # unweighted it is fine
+
+
+def test_weights_from_datasets_loaders_and_validation_data():
+    from ember.utils.data import DataLoader, Dataset, TensorDataset
+
+    x, y = _blobs(45)
+    sw = np.random.default_rng(2).uniform(0.0, 3.0, 45).astype(np.float32)
+    cw = {1: 5.0}
+    model = _frozen()
+    losses = _per_sample_ce(model, x, y)
+    expect = (sw * losses).sum() / 45
+
+    class Triples(Dataset):
+        def __len__(self):
+            return len(x)
+
+        def __getitem__(self, i):
+            return ember.tensor(x[i]), ember.tensor(y[i]), ember.tensor(sw[i])
+
+    triples = TensorDataset(ember.tensor(x), ember.tensor(y), ember.tensor(sw))
+    for data in (Triples(), triples, DataLoader(triples, batch_size=10)):
+        h = model.fit(data, batch_size=10, epochs=1, verbose=0)
+        assert h.history["loss"][0] == pytest.approx(expect, rel=1e-5), type(data).__name__
+        assert model.evaluate(data, verbose=0) == pytest.approx(expect, rel=1e-5)
+        assert model.predict(data).shape == (45, 3)
+    # class_weight works with any input and multiplies the dataset's weights
+    both = sw * np.where(y == 1, 5.0, 1.0)
+    h = model.fit(DataLoader(triples, batch_size=8), epochs=1, verbose=0, class_weight=cw)
+    assert h.history["loss"][0] == pytest.approx((both * losses).sum() / 45, rel=1e-5)
+    pairs = DataLoader(TensorDataset(ember.tensor(x), ember.tensor(y)), batch_size=8)
+    h = model.fit(pairs, epochs=1, verbose=0, class_weight=cw)
+    assert h.history["loss"][0] == pytest.approx(
+        (np.where(y == 1, 5.0, 1.0) * losses).sum() / 45, rel=1e-5)
+    # 3-tuple validation_data weights val_loss; class_weight never applies to validation
+    h = model.fit(x, y, epochs=1, verbose=0, class_weight=cw, validation_data=(x, y, sw))
+    assert h.history["val_loss"][0] == pytest.approx(expect, rel=1e-5)
+    # validation_split splits the sample weights too: the tail weighs the validation loss
+    h = model.fit(x, y, epochs=1, verbose=0, sample_weight=sw, validation_split=0.2)
+    assert h.history["loss"][0] == pytest.approx((sw * losses)[:36].sum() / 36, rel=1e-5)
+    assert h.history["val_loss"][0] == pytest.approx((sw * losses)[36:].sum() / 9, rel=1e-5)
+
+
+def test_custom_steps_see_weighted_batches():
+    class Plain(Sequential):
+        def train_step(self, batch):
+            x, y = self.unpack(batch)  # written before weights existed: refuses, not ignores
+            return {"loss": self.compute_loss(self(x), y)}
+
+    x, y = _blobs(20)
+    ember.manual_seed(0)
+    model = Plain(nn.Linear(4, 3))
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    model.fit(x, y, verbose=0)
+    with pytest.raises(ValueError, match="unpack_x_y_sample_weight"):
+        model.fit(x, y, verbose=0, class_weight={0: 2.0})
+    assert Model.unpack_x_y_sample_weight((1, 2)) == (1, 2, None)
+    assert Model.unpack_x_y_sample_weight((1, 2, 3)) == (1, 2, 3)
+
+
+class _Counter(ember.callbacks.Callback):
+    """Counts training batches (and samples) per epoch, and evaluate/predict batches."""
+
+    def __init__(self):
+        super().__init__()
+        self.per_epoch, self.samples, self.test, self.predict = [], 0, 0, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.per_epoch.append(0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.per_epoch[-1] += 1
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.test += 1
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self.predict += 1
+
+
+class _CountingTests(Sequential):
+    """Counts the validation batches and samples (fit's validation runs test_step)."""
+
+    def __init__(self, *layers):
+        super().__init__(*layers)
+        self.__dict__["val_batches"] = []
+
+    def test_step(self, batch):
+        self.val_batches.append(len(batch[0]))
+        return super().test_step(batch)
+
+
+def test_steps_per_epoch_validation_steps_and_steps():
+    x, y = _blobs(80)  # 10 batches of 8
+    ember.manual_seed(0)
+    model = _CountingTests(nn.Linear(4, 3))
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    count = _Counter()
+    seen = []
+
+    class Samples(ember.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            seen.append(batch)
+
+    h = model.fit(x, y, batch_size=8, epochs=2, steps_per_epoch=5, verbose=0, callbacks=[count],
+                  validation_data=(x[:50], y[:50]), validation_steps=2,
+                  validation_batch_size=20)
+    assert count.per_epoch == [5, 5] and h.params["steps"] == 5
+    assert model.val_batches == [20, 20, 20, 20]  # 2 batches of validation_batch_size each epoch
+    # the same first validation samples every epoch: val_loss equals evaluate on those 40
+    assert h.history["val_loss"][1] == pytest.approx(
+        model.evaluate(x[:40], y[:40], batch_size=40, verbose=0)[0], rel=1e-5)
+    # steps_per_epoch=4 of 10 batches: the pass runs on, and the third epoch has 2 left
+    count = _Counter()
+    with pytest.warns(UserWarning, match=r"ran out after 2 of steps_per_epoch=4.*10 batches"):
+        model.fit(x, y, batch_size=8, epochs=4, steps_per_epoch=4, verbose=0, callbacks=[count])
+    assert count.per_epoch == [4, 4, 2, 4]
+    # without the limit the validation batch size defaults to batch_size
+    model.val_batches.clear()
+    model.fit(x, y, batch_size=32, epochs=1, validation_data=(x[:50], y[:50]), verbose=0)
+    assert model.val_batches == [32, 18]
+
+    count = _Counter()
+    model.evaluate(x, y, batch_size=8, steps=3, verbose=0, callbacks=[count])
+    assert count.test == 3
+    loss = model.evaluate(x, y, batch_size=8, steps=3, verbose=0)[0]
+    assert loss == pytest.approx(model.evaluate(x[:24], y[:24], verbose=0)[0], rel=1e-5)
+    with pytest.warns(UserWarning, match="ran out after 10 of 12 steps"):
+        model.evaluate(x, y, batch_size=8, steps=12, verbose=0)
+    pred = model.predict(x, batch_size=8, steps=2, callbacks=[count])
+    assert count.predict == 2 and pred.shape == (16, 3)
+    np.testing.assert_allclose(pred, model.predict(x)[:16], rtol=1e-6)
+
+
+def test_validation_freq_int_and_list(tmp_path):
+    x, y = _blobs(60)
+    csv = tmp_path / "log.csv"
+    model = _frozen(lr=0.05, metrics=["accuracy"])
+    h = model.fit(x, y, epochs=6, batch_size=16, validation_split=0.25, validation_freq=2,
+                  verbose=0, callbacks=[ember.callbacks.CSVLogger(csv)])
+    assert h.epoch == list(range(6)) and len(h.history["loss"]) == 6
+    assert len(h.history["val_loss"]) == 3 == len(h.history["val_accuracy"])
+    assert h.epochs_for("val_loss") == [1, 3, 5] and h.epochs_for("loss") == list(range(6))
+    rows = csv.read_text().splitlines()
+    assert rows[0] == "epoch,accuracy,loss,val_accuracy,val_loss"
+    assert rows[1].endswith(",NA,NA") and not rows[2].endswith("NA")
+    # the plot draws each validation point at its own epoch (1-based), the best one marked
+    fig = h.plot(metrics=["loss"])
+    lines = {ln.get_label(): ln for ln in fig.axes[0].get_lines()}
+    assert list(lines["validation"].get_xdata()) == [2, 4, 6]
+    assert list(lines["training"].get_xdata()) == [1, 2, 3, 4, 5, 6]
+    best = h.epochs_for("val_loss")[int(np.argmin(h.history["val_loss"]))]
+    assert h.best_epoch() == best == h.diagnose().best_epoch
+    assert h.plot(tmp_path / "curves.png") == str(tmp_path / "curves.png")
+    d = h.diagnose()
+    assert d.gap.end == pytest.approx(h.history["val_loss"][-1] - h.history["loss"][-1])
+
+    h = model.fit(x, y, epochs=5, batch_size=16, validation_data=(x, y), verbose=0,
+                  validation_freq=[1, 4])
+    assert h.epochs_for("val_loss") == [0, 3] and h.epochs_for("val_accuracy") == [0, 3]
+    assert h.diagnose().verdict in ("underfitting", "good fit", "overfitting")
+    h = model.fit(x, y, epochs=2, initial_epoch=1, validation_data=(x, y), verbose=0,
+                  validation_freq=3)
+    assert h.epoch == [1] and "val_loss" not in h.history
+    h.plot()
+
+
+def test_weight_and_step_argument_errors():
+    from ember.utils.data import DataLoader, TensorDataset
+
+    x, y = _blobs(30)
+    model = _frozen()
+    before = np.array(model[0].weight.detach())
+    for kwargs, match in [
+        ({"steps_per_epoch": -1}, r"steps_per_epoch must be a positive int .* got -1"),
+        ({"steps_per_epoch": 0}, r"steps_per_epoch must be a positive int"),
+        ({"validation_steps": 2.5}, r"validation_steps must be a positive int .* got 2\.5"),
+        ({"validation_batch_size": 0}, r"validation_batch_size must be a positive int"),
+        ({"validation_freq": 0}, r"validation_freq must be at least 1"),
+        ({"validation_freq": [1, 0]}, r"1-based epoch numbers .* got the entry 0"),
+        ({"class_weight": {"1": 2.0}}, r"class_weight keys must be class indices .* '1' \(str\)"),
+        ({"class_weight": {-1: 2.0}}, r"class_weight keys must be class indices .* -1"),
+        ({"class_weight": {True: 2.0}}, r"class_weight keys must be class indices"),
+        ({"class_weight": {5: 2.0}}, r"class_weight key 5 is not a class index: the model has 3 "
+                                     r"classes \(0\.\.2\)"),
+        ({"class_weight": {0: -1.0}}, r"class_weight\[0\] must be a finite, non-negative"),
+        ({"class_weight": {}}, r"class_weight is empty"),
+        ({"sample_weight": np.ones(29)}, r"sample_weight has 29 weights but x has 30 samples"),
+        ({"sample_weight": np.ones((30, 2))}, r"sample_weight must be 1-D.*\(30, 2\)"),
+        ({"sample_weight": np.full(30, np.nan)}, r"finite, non-negative.*nan"),
+        ({"validation_data": (x, y, np.ones(5))},
+         r"validation_data sample_weight has 5 weights but x has 30 samples"),
+        ({"validation_data": (x, y, None, None)}, r"\(x_val, y_val, sample_weight_val\)"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            model.fit(x, y, verbose=0, **kwargs)
+    for kwargs, match in [({"validation_freq": "2"}, r"validation_freq must be an int .* str"),
+                          ({"validation_freq": 1.5}, r"validation_freq must be an int"),
+                          ({"class_weight": [1.0, 2.0]}, r"class_weight must be a dict")]:
+        with pytest.raises(TypeError, match=match):
+            model.fit(x, y, verbose=0, **kwargs)
+    np.testing.assert_array_equal(before, np.array(model[0].weight.detach()))
+    data = TensorDataset(ember.tensor(x), ember.tensor(y))
+    for source, kind in ((data, "Dataset"), (DataLoader(data, batch_size=8), "DataLoader")):
+        with pytest.raises(ValueError, match=rf"sample_weight cannot be given with a {kind}; "
+                                             r"make the .* yield \(x, y, sample_weight\)"):
+            model.fit(source, verbose=0, sample_weight=np.ones(30))
+        with pytest.raises(ValueError, match="sample_weight cannot be given"):
+            model.evaluate(source, verbose=0, sample_weight=np.ones(30))
+    with pytest.raises(ValueError, match=r"evaluate sample_weight has 3 weights but x has 30"):
+        model.evaluate(x, y, sample_weight=np.ones(3), verbose=0)
+    with pytest.raises(ValueError, match=r"steps must be a positive int .* got -2"):
+        model.evaluate(x, y, steps=-2, verbose=0)
+    with pytest.raises(ValueError, match=r"steps must be a positive int .* got '3'"):
+        model.predict(x, steps="3")
+    reg = _frozen(n_out=1, loss="mse")
+    with pytest.raises(ValueError, match="class_weight needs class labels.*sample_weight"):
+        reg.fit(x, y.astype(np.float32), verbose=0, class_weight={0: 1.0})

@@ -1,10 +1,10 @@
 """Turning what ``fit``/``evaluate``/``predict`` accept into batches, with the input checks.
 
-Accepted: NumPy arrays or ember Tensors ``x`` (and ``y``), a ``Dataset`` yielding ``(x, y)``
-pairs, or a ``DataLoader``. In-memory arrays are batched here directly (no per-sample Python
-work): the whole array is moved to the training device once and each batch is a slice or a
-fancy-index of it. Shuffling draws its permutation from ember's global generator, so
-``ember.manual_seed`` makes runs repeatable.
+Accepted: NumPy arrays or ember Tensors ``x`` (and ``y``, and optionally per-sample weights), a
+``Dataset`` yielding ``(x, y)`` pairs or ``(x, y, sample_weight)`` triples, or a ``DataLoader``.
+In-memory arrays are batched here directly (no per-sample Python work): the whole array is moved
+to the training device once and each batch is a slice or a fancy-index of it. Shuffling draws
+its permutation from ember's global generator, so ``ember.manual_seed`` makes runs repeatable.
 """
 
 from __future__ import annotations
@@ -58,16 +58,18 @@ def as_array(value: Any, name: str, features: bool):
 
 
 class ArrayBatches:
-    """Mini-batches over in-memory arrays ``xs`` (and optional ``y``), optionally shuffled.
+    """Mini-batches over in-memory arrays ``x`` (and optional ``y`` and sample weights ``w``),
+    optionally shuffled.
 
-    Yields ``(x, y)`` tuples of Tensors (or ``(x,)`` without ``y``).
+    Yields ``(x, y)`` tuples of Tensors (``(x, y, w)`` with weights, ``(x,)`` without ``y``).
     """
 
-    def __init__(self, x, y, batch_size: int, shuffle: bool, device=None):
+    def __init__(self, x, y, batch_size: int, shuffle: bool, device=None, w=None):
         if device is not None:
             x = backend.move_array(x, device)
             y = backend.move_array(y, device) if y is not None else None
-        self.x, self.y = x, y
+            w = backend.move_array(w, device) if w is not None else None
+        self.x, self.y, self.w = x, y, w
         self.n = int(x.shape[0])
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
@@ -93,7 +95,12 @@ class ArrayBatches:
         for start in range(0, n, bs):
             sl = slice(start, min(start + bs, n)) if order is None else order[start:start + bs]
             xb = Tensor._wrap(self.x[sl])
-            yield (xb,) if self.y is None else (xb, Tensor._wrap(self.y[sl]))
+            if self.y is None:
+                yield (xb,)
+            elif self.w is None:
+                yield xb, Tensor._wrap(self.y[sl])
+            else:
+                yield xb, Tensor._wrap(self.y[sl]), Tensor._wrap(self.w[sl])
 
 
 class LoaderBatches:
@@ -135,11 +142,13 @@ def batch_length(batch) -> int:
 
 
 def dataset_arrays(dataset):
-    """``(x, y)`` arrays when a dataset is a ``TensorDataset`` of two tensors, else ``None``."""
+    """``(x, y, w)`` arrays when a dataset is a ``TensorDataset`` of two tensors (``w`` is then
+    ``None``) or three (the third holds the sample weights), else ``None``."""
     tensors = getattr(dataset, "tensors", None)
-    if isinstance(tensors, (tuple, list)) and len(tensors) == 2 and all(
+    if isinstance(tensors, (tuple, list)) and len(tensors) in (2, 3) and all(
             isinstance(t, Tensor) for t in tensors):
-        return tensors[0]._data, tensors[1]._data
+        w = tensors[2]._data if len(tensors) == 3 else None
+        return tensors[0]._data, tensors[1]._data, w
     return None
 
 
@@ -170,8 +179,9 @@ def check_same_length(xa, ya, what: str | None = None) -> None:
 
 
 def make_batches(x, y, batch_size: int, shuffle: bool, device, what: str = "x",
-                 requires_y: bool = True):
-    """Batches for ``x``/``y`` in any accepted form; see the module doc."""
+                 requires_y: bool = True, sample_weight=None):
+    """Batches for ``x``/``y`` (and ``sample_weight``, arrays only) in any accepted form; see
+    the module doc."""
     if x is None:
         raise ValueError(f"{what} is required: pass NumPy arrays/Tensors x and y, a Dataset or a "
                          "DataLoader")
@@ -179,6 +189,8 @@ def make_batches(x, y, batch_size: int, shuffle: bool, device, what: str = "x",
         batch_size = 32
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if is_loader(x) or is_dataset(x):
+        check_no_sample_weight(x, sample_weight, what)
     if is_loader(x):
         if y is not None:
             raise ValueError("when x is a DataLoader, y must be None: the loader yields (x, y)")
@@ -188,7 +200,7 @@ def make_batches(x, y, batch_size: int, shuffle: bool, device, what: str = "x",
             raise ValueError("when x is a Dataset, y must be None: the dataset yields (x, y)")
         arrays = dataset_arrays(x)
         if arrays is not None:
-            return ArrayBatches(arrays[0], arrays[1], batch_size, shuffle, device)
+            return ArrayBatches(arrays[0], arrays[1], batch_size, shuffle, device, arrays[2])
         from ember.utils.data import DataLoader
 
         return LoaderBatches(DataLoader(x, batch_size=int(batch_size), shuffle=shuffle), device)
@@ -199,12 +211,29 @@ def make_batches(x, y, batch_size: int, shuffle: bool, device, what: str = "x",
         return ArrayBatches(xa, None, batch_size, shuffle, device)
     ya = as_array(y, "y", False)
     check_same_length(xa, ya)
-    return ArrayBatches(xa, ya, batch_size, shuffle, device)
+    w = None
+    if sample_weight is not None:
+        from ember.models.weighting import as_sample_weight
+
+        w = as_sample_weight(sample_weight, xa.shape[0], f"{what} sample_weight")
+    return ArrayBatches(xa, ya, batch_size, shuffle, device, w)
 
 
-def split_validation(x, y, validation_split: float):
-    """``(x_train, y_train), (x_val, y_val)``: the last ``validation_split`` of the samples is
-    held out, before any shuffling (as Keras does)."""
+def check_no_sample_weight(x, sample_weight, what: str) -> None:
+    """The ``sample_weight`` argument with a Dataset/DataLoader is an error, as in Keras: such
+    data carries its weights in its samples."""
+    if sample_weight is not None:
+        kind = "DataLoader" if is_loader(x) else "Dataset"
+        raise ValueError(
+            f"{what}: sample_weight cannot be given with a {kind}; make the {kind} yield "
+            "(x, y, sample_weight) triples instead (e.g. TensorDataset(x, y, w))"
+        )
+
+
+def split_validation(x, y, validation_split: float, sample_weight=None):
+    """``(x_train, y_train, w_train), (x_val, y_val, w_val)``: the last ``validation_split``
+    of the samples is held out, before any shuffling (as Keras does); the ``w`` parts are
+    ``None`` without ``sample_weight``."""
     if not 0.0 <= validation_split < 1.0:
         raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
     if is_loader(x):
@@ -215,13 +244,18 @@ def split_validation(x, y, validation_split: float):
     if is_dataset(x):
         n = len(x)
         cut = _split_point(n, validation_split)
-        return (_SliceDataset(x, 0, cut), None), (_SliceDataset(x, cut, n), None)
+        return (_SliceDataset(x, 0, cut), None, None), (_SliceDataset(x, cut, n), None, None)
     if y is None:
         raise ValueError("fit: y is missing; pass the targets as y (or a Dataset of (x, y))")
     xa, ya = as_array(x, "x", True), as_array(y, "y", False)
     check_same_length(xa, ya)
     cut = _split_point(xa.shape[0], validation_split)
-    return (xa[:cut], ya[:cut]), (xa[cut:], ya[cut:])
+    if sample_weight is None:
+        return (xa[:cut], ya[:cut], None), (xa[cut:], ya[cut:], None)
+    from ember.models.weighting import as_sample_weight
+
+    w = as_sample_weight(sample_weight, xa.shape[0])
+    return (xa[:cut], ya[:cut], w[:cut]), (xa[cut:], ya[cut:], w[cut:])
 
 
 def _split_point(n: int, validation_split: float) -> int:
@@ -241,7 +275,7 @@ class ShardedArrayBatches(ArrayBatches):
     (``DistributedSampler`` for training, an unpadded shard for evaluation)."""
 
     def __init__(self, base: ArrayBatches, sampler):
-        self.x, self.y, self.n = base.x, base.y, base.n
+        self.x, self.y, self.w, self.n = base.x, base.y, base.w, base.n
         self.batch_size, self.shuffle = base.batch_size, base.shuffle
         self.sampler = sampler
 

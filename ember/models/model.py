@@ -134,23 +134,67 @@ class Model(Module):
 
     @staticmethod
     def unpack(batch) -> tuple[Any, Any]:
-        """``(x, y)`` from a batch (a pair, or a 1-tuple with no targets)."""
+        """``(x, y)`` from a batch (a pair, or a 1-tuple with no targets).
+
+        A batch ``(x, y, sample_weight)`` is refused rather than have its weights dropped: use
+        :meth:`unpack_x_y_sample_weight` and pass the weights to :meth:`compute_loss`.
+        """
         if isinstance(batch, (tuple, list)):
             if len(batch) == 2:
                 return batch[0], batch[1]
             if len(batch) == 1:
                 return batch[0], None
+            if len(batch) == 3:
+                raise ValueError(
+                    "this batch is (x, y, sample_weight) (sample_weight/class_weight was given, "
+                    "or the data yields weights); unpack it with "
+                    "self.unpack_x_y_sample_weight(batch) and pass the weights to "
+                    "self.compute_loss(y_pred, y, sample_weight)"
+                )
             raise ValueError(
                 f"a batch must be (x, y) or (x,), got {len(batch)} elements; override "
                 "train_step/test_step to handle other layouts"
             )
         return batch, None
 
-    def compute_loss(self, y_pred, y) -> Tensor:
-        """The compiled loss of ``y_pred`` against ``y`` (override for extra terms)."""
+    @staticmethod
+    def unpack_x_y_sample_weight(batch) -> tuple[Any, Any, Any]:
+        """``(x, y, sample_weight)`` from a batch of one, two or three elements (missing parts
+        are ``None``), as Keras' ``unpack_x_y_sample_weight``."""
+        if isinstance(batch, (tuple, list)):
+            if len(batch) == 3:
+                return batch[0], batch[1], batch[2]
+            if len(batch) in (1, 2):
+                return batch[0], (batch[1] if len(batch) == 2 else None), None
+            raise ValueError(
+                f"a batch must be (x,), (x, y) or (x, y, sample_weight), got {len(batch)} "
+                "elements; override train_step/test_step to handle other layouts"
+            )
+        return batch, None, None
+
+    def compute_loss(self, y_pred, y, sample_weight=None) -> Tensor:
+        """The compiled loss of ``y_pred`` against ``y`` (override for extra terms).
+
+        With ``sample_weight`` (one weight per sample) it is Keras' ``"sum_over_batch_size"``:
+        ``sum(w_i * loss_i) / batch_size``, with the per-sample losses from the compiled loss
+        called with ``reduction="none"``; a plain loss function must then return one value per
+        sample (see :mod:`ember.models.weighting`). An override that takes no ``sample_weight``
+        keeps working for unweighted data.
+        """
         if y is None:
             raise ValueError("the batch has no targets; fit/evaluate need (x, y) batches")
-        return self._loss_fn(y_pred, y)
+        if sample_weight is None:
+            return self._loss_fn(y_pred, y)
+        from ember.models.weighting import weighted_loss
+
+        return weighted_loss(self._loss_fn, y_pred, y, sample_weight)
+
+    def _loss_of(self, y_pred, y, sample_weight) -> Tensor:
+        # the keyword only when there are weights: overrides written as compute_loss(y_pred, y)
+        # keep working on unweighted data
+        if sample_weight is None:
+            return self.compute_loss(y_pred, y)
+        return self.compute_loss(y_pred, y, sample_weight=sample_weight)
 
     def update_metrics(self, y_pred, y) -> dict[str, Any]:
         """Feed one batch to every compiled metric; returns their running results."""
@@ -170,15 +214,17 @@ class Model(Module):
     def train_step(self, batch) -> dict[str, Any]:
         """One optimisation step on ``batch``; returns the logs (``{"loss": ..., metrics}``).
 
-        The default: forward, loss, backward, optimizer step, zero the gradients, update the
-        metrics. Override it for custom training logic (GANs, gradient accumulation, extra
-        losses ...); return a dict whose values are numbers or one-element tensors. ``fit``
-        averages the returned values over the epoch's samples, except the compiled metrics'
-        names, whose values are taken as the running results they are.
+        ``batch`` is ``(x, y)``, or ``(x, y, sample_weight)`` when ``fit`` was given weights
+        (:meth:`unpack_x_y_sample_weight` splits both). The default: forward, (weighted) loss,
+        backward, optimizer step, zero the gradients, update the metrics (unweighted). Override
+        it for custom training logic (GANs, gradient accumulation, extra losses ...); return a
+        dict whose values are numbers or one-element tensors. ``fit`` averages the returned
+        values over the epoch's samples, except the compiled metrics' names, whose values are
+        taken as the running results they are.
         """
-        x, y = self.unpack(batch)
+        x, y, sample_weight = self.unpack_x_y_sample_weight(batch)
         y_pred = self(x)
-        loss = self.compute_loss(y_pred, y)
+        loss = self._loss_of(y_pred, y, sample_weight)
         loss.backward()
         self.optimizer.step()
         self.optimizer.zero_grad()
@@ -188,15 +234,15 @@ class Model(Module):
 
     def test_step(self, batch) -> dict[str, Any]:
         """Loss and metrics on ``batch`` without training (runs under ``no_grad``, eval mode)."""
-        x, y = self.unpack(batch)
+        x, y, sample_weight = self.unpack_x_y_sample_weight(batch)
         y_pred = self(x)
-        logs = {"loss": self.compute_loss(y_pred, y)}
+        logs = {"loss": self._loss_of(y_pred, y, sample_weight)}
         logs.update(self.update_metrics(y_pred, y))
         return logs
 
     def predict_step(self, batch) -> Any:
         """The model's output on a batch's inputs (under ``no_grad``, eval mode)."""
-        x, _ = self.unpack(batch)
+        x, _, _ = self.unpack_x_y_sample_weight(batch)
         return self(x)
 
     # ----------------------------------------------------------------------------- loops
@@ -204,13 +250,18 @@ class Model(Module):
     def fit(self, x: Any = None, y: Any = None, batch_size: int = 32, epochs: int = 1,
             verbose: int | str = "auto", callbacks: list | None = None,
             validation_split: float = 0.0, validation_data: Any = None, shuffle: bool = True,
-            initial_epoch: int = 0, device: Any = None):
+            initial_epoch: int = 0, device: Any = None,
+            class_weight: dict[int, float] | None = None, sample_weight: Any = None,
+            steps_per_epoch: int | None = None, validation_steps: int | None = None,
+            validation_batch_size: int | None = None,
+            validation_freq: int | Iterable[int] = 1):
         """Train for ``epochs`` epochs; returns a :class:`~ember.models.history.History`.
 
         Args:
             x: inputs as a NumPy array or Tensor (with ``y``), a ``Dataset`` yielding
-                ``(x, y)``, or a ``DataLoader`` (then ``batch_size``/``shuffle`` are the
-                loader's). NumPy float64 arrays are cast to the default float dtype.
+                ``(x, y)`` or ``(x, y, sample_weight)``, or a ``DataLoader`` (then
+                ``batch_size``/``shuffle`` are the loader's). NumPy float64 arrays are cast to the
+                default float dtype.
             y: targets for array ``x``.
             batch_size: samples per gradient step.
             epochs: index of the last epoch (epochs run from ``initial_epoch`` to ``epochs``).
@@ -218,50 +269,99 @@ class Model(Module):
                 a terminal or notebook and 2 otherwise.
             callbacks: :class:`~ember.callbacks.Callback` objects.
             validation_split: fraction of the samples held out for validation, taken from the
-                end of ``x``/``y`` before shuffling (as Keras).
-            validation_data: ``(x_val, y_val)``, a Dataset or a DataLoader; overrides
+                end of ``x``/``y`` (and ``sample_weight``) before shuffling (as Keras).
+            validation_data: ``(x_val, y_val)``, ``(x_val, y_val, sample_weight_val)`` (then
+                ``val_loss`` is weighted), a Dataset or a DataLoader; overrides
                 ``validation_split``.
             shuffle: reshuffle the training samples every epoch (from ember's seeded generator).
             initial_epoch: epoch to start from (to resume a run).
             device: move the model (and batches) there first; default: the parameters' device.
+            class_weight: ``{class index: weight}`` for the training loss (classes not named
+                weigh 1.0); a sample's class is its integer label, its rounded 0/1 target or the
+                argmax of its one-hot row. Works with any input; validation is not class-weighted
+                (as Keras).
+            sample_weight: one non-negative weight per sample of array ``x`` (1-D, aligned with
+                ``x``). With a Dataset/DataLoader this is an error: let it yield
+                ``(x, y, sample_weight)`` instead. With ``class_weight`` the two multiply.
+            steps_per_epoch: at most this many batches per epoch (the progress bar and callbacks
+                count these). As in Keras 3 one pass over the data runs on across epochs, so
+                every batch gets used; an epoch that finds the data used up before its
+                ``steps_per_epoch`` batches warns and ends early, and the next starts a new pass.
+            validation_steps: at most this many validation batches each time, always the first
+                ones (the same samples every epoch).
+            validation_batch_size: samples per validation batch (default ``batch_size``;
+                a validation DataLoader keeps its own).
+            validation_freq: validate every ``validation_freq`` epochs (after epochs ``k`` with
+                ``k % validation_freq == 0``, counting from 1, as Keras), or after the epochs of
+                a list of 1-based epoch numbers, e.g. ``[1, 5, 10]``.
 
         Returns:
             The History (also kept as ``model.history``): ``history.history["loss"]`` holds each
-            epoch's sample-weighted mean training loss, ``"val_loss"`` and the metrics likewise.
+            epoch's mean training loss (sample-weighted over the epoch's batches), ``"val_loss"``
+            and the metrics likewise. Epochs without validation (``validation_freq``) have no
+            ``val_*`` entries: those lists are shorter, and ``history.epochs_for("val_loss")``
+            says which epochs they belong to.
 
-        Everything is checked before the first step: compile was called, ``x`` and ``y`` have
-        the same length, the labels fit the loss and the model's output. A NaN/inf loss warns
-        once (``TerminateOnNaN`` stops instead). Ctrl-C ends the run cleanly: callbacks' end
-        actions run (``EarlyStopping`` restores the best weights) and the History of the
-        completed epochs is returned with ``history.interrupted = True``.
+        With ``sample_weight``/``class_weight`` the loss is Keras 3's ``"sum_over_batch_size"``:
+        ``sum(w_i * loss_i) / batch_size``, from per-sample losses (the compiled loss with
+        ``reduction="none"``; a plain loss function must return one value per sample, else
+        fitting raises a ``ValueError``). Metrics stay unweighted.
+
+        Everything is checked before the first step: compile was called, ``x`` and ``y`` (and
+        ``sample_weight``) have the same length, the labels fit the loss and the model's output,
+        the other arguments are valid. A NaN/inf loss warns once (``TerminateOnNaN`` stops
+        instead). Ctrl-C ends the run cleanly: callbacks' end actions run (``EarlyStopping``
+        restores the best weights) and the History of the completed epochs is returned with
+        ``history.interrupted = True``.
         """
         from ember.models.training import fit
 
-        return fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
-                   validation_data, shuffle, initial_epoch, device)
+        return fit(self, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
+                   callbacks=callbacks, validation_split=validation_split,
+                   validation_data=validation_data, shuffle=shuffle, initial_epoch=initial_epoch,
+                   device=device, class_weight=class_weight, sample_weight=sample_weight,
+                   steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
+                   validation_batch_size=validation_batch_size, validation_freq=validation_freq)
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int = 32,
                  verbose: int | str = "auto", return_dict: bool = False,
-                 callbacks: list | None = None, device: Any = None):
+                 callbacks: list | None = None, device: Any = None, sample_weight: Any = None,
+                 steps: int | None = None):
         """Loss and metrics on data, without training (eval mode, no gradients).
+
+        Args:
+            x, y: as for :meth:`fit` (a Dataset may yield ``(x, y, sample_weight)``).
+            batch_size: samples per batch (a DataLoader keeps its own).
+            verbose: 0 silent, 1 a progress bar, 2 one line, ``"auto"`` as in :meth:`fit`.
+            return_dict: return ``{"loss": ..., name: ...}`` instead of a list.
+            callbacks: :class:`~ember.callbacks.Callback` objects (``on_test_*`` events).
+            device: move the model (and batches) there first.
+            sample_weight: one weight per sample of array ``x``; the loss is then
+                ``sum(w_i * loss_i) / N`` (Keras' ``"sum_over_batch_size"``), metrics stay
+                unweighted. An error with a Dataset/DataLoader (let it yield the weights).
+            steps: evaluate only the first ``steps`` batches (a warning if there are fewer).
 
         Returns the loss alone when no metrics were compiled, else ``[loss, metric, ...]`` in
         compile order, or ``{"loss": ..., name: ...}`` with ``return_dict=True``.
         """
         from ember.models.training import evaluate
 
-        return evaluate(self, x, y, batch_size, verbose, return_dict, callbacks, device)
+        return evaluate(self, x, y, batch_size, verbose, return_dict, callbacks, device,
+                        sample_weight=sample_weight, steps=steps)
 
     def predict(self, x: Any, batch_size: int = 32, verbose: int | str = 0,
-                callbacks: list | None = None, device: Any = None) -> np.ndarray:
-        """The model's outputs for ``x`` (arrays, Tensor, Dataset or DataLoader; targets are
-        ignored), batch by batch in eval mode, concatenated into one NumPy array.
+                callbacks: list | None = None, device: Any = None,
+                steps: int | None = None) -> np.ndarray:
+        """The model's outputs for ``x`` (arrays, Tensor, Dataset or DataLoader; targets and
+        sample weights are ignored), batch by batch in eval mode, concatenated into one NumPy
+        array.
 
-        For classification with logits, ``predict(x).argmax(1)`` gives the classes.
+        ``steps`` predicts only the first ``steps`` batches (a warning if there are fewer). For
+        classification with logits, ``predict(x).argmax(1)`` gives the classes.
         """
         from ember.models.training import predict
 
-        return predict(self, x, batch_size, verbose, callbacks, device)
+        return predict(self, x, batch_size, verbose, callbacks, device, steps=steps)
 
     # ------------------------------------------------------------------------------ others
 

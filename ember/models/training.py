@@ -22,6 +22,7 @@ from ember.callbacks.terminate_on_nan import TerminateOnNaN
 from ember.models import data_adapter as da
 from ember.models.history import History
 from ember.models.input_checks import check_targets, probe_output
+from ember.models.weighting import ClassWeighter, as_sample_weight, class_weight_table
 from ember.tensor import Tensor
 
 
@@ -222,16 +223,21 @@ def _device_for(model, device):
     return None
 
 
-def _prepare(model, x, y, batch_size, shuffle, device, what):
-    """Batches for ``(x, y)``, after checking the targets against the loss."""
+def _prepare(model, x, y, batch_size, shuffle, device, what, sample_weight=None):
+    """Batches for ``(x, y)`` (and ``sample_weight``), after checking the targets against the
+    loss."""
     if x is not None and not da.is_loader(x) and not da.is_dataset(x) and y is not None:
         xa, ya = da.as_array(x, f"{what} x", True), da.as_array(y, f"{what} y", False)
         da.check_same_length(xa, ya, what)
         if xa.shape[0] == 0:
             raise ValueError(f"{what}: x and y are empty")
+        w = None
+        if sample_weight is not None:
+            w = as_sample_weight(sample_weight, xa.shape[0],
+                                 "sample_weight" if what == "fit" else f"{what} sample_weight")
         ya = _checked_targets(model, xa, ya, device, "y" if what == "fit" else f"{what} y")
-        return da.ArrayBatches(xa, ya, batch_size, shuffle, device)
-    batches = da.make_batches(x, y, batch_size, shuffle, device, what)
+        return da.ArrayBatches(xa, ya, batch_size, shuffle, device, w)
+    batches = da.make_batches(x, y, batch_size, shuffle, device, what, sample_weight=sample_weight)
     if isinstance(batches, da.ArrayBatches) and batches.y is not None and batches.n:
         batches.y = _checked_targets(model, batches.x, batches.y, device, f"{what} y")
     return batches
@@ -248,39 +254,211 @@ def _checked_targets(model, x, y, device, where: str):
 def _validation_batches(model, validation_data, batch_size, device):
     if da.is_loader(validation_data) or da.is_dataset(validation_data):
         return _prepare(model, validation_data, None, batch_size, False, device, "validation_data")
-    if isinstance(validation_data, (tuple, list)) and len(validation_data) == 2:
-        xv, yv = validation_data
-        return _prepare(model, xv, yv, batch_size, False, device, "validation_data")
+    if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
+        xv, yv = validation_data[0], validation_data[1]
+        wv = validation_data[2] if len(validation_data) == 3 else None
+        return _prepare(model, xv, yv, batch_size, False, device, "validation_data", wv)
     raise ValueError(
-        "validation_data must be a tuple (x_val, y_val), a Dataset or a DataLoader; got "
-        f"{type(validation_data).__name__}"
+        "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight_val), a "
+        f"Dataset or a DataLoader; got {type(validation_data).__name__}"
         + (f" of length {len(validation_data)}" if isinstance(validation_data, (tuple, list)) else "")
     )
 
 
+# --------------------------------------------------------------------- argument checks, steps
+
+
+def _check_steps(value, name: str) -> int | None:
+    """``value`` as a positive int, or ``None`` (no limit)."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
+            or value < 1:
+        raise ValueError(f"{name} must be a positive int (a number of batches) or None for all "
+                         f"of the data, got {value!r}")
+    return int(value)
+
+
+def _validation_schedule(validation_freq) -> Any:
+    """``validation_freq`` checked: a positive int, or the set of 1-based epoch numbers."""
+    if isinstance(validation_freq, (int, np.integer)) and not isinstance(validation_freq, bool):
+        if validation_freq < 1:
+            raise ValueError(f"validation_freq must be at least 1 (validate every that many "
+                             f"epochs), got {validation_freq}")
+        return int(validation_freq)
+    if isinstance(validation_freq, (list, tuple, set, frozenset, range)):
+        epochs = set()
+        for e in validation_freq:
+            if isinstance(e, (bool, np.bool_)) or not isinstance(e, (int, np.integer)) or e < 1:
+                raise ValueError(f"validation_freq as a list holds the 1-based epoch numbers to "
+                                 f"validate after (e.g. [1, 5, 10]); got the entry {e!r}")
+            epochs.add(int(e))
+        return epochs
+    raise TypeError(
+        "validation_freq must be an int (validate every that many epochs) or a list of 1-based "
+        f"epoch numbers (e.g. [1, 5, 10]); got {type(validation_freq).__name__}"
+    )
+
+
+def _validates(epoch: int, schedule) -> bool:
+    """Whether 0-based ``epoch`` ends with validation (Keras counts the epochs from 1)."""
+    if isinstance(schedule, int):
+        return (epoch + 1) % schedule == 0
+    return epoch + 1 in schedule
+
+
+def _known_len(batches) -> int | None:
+    try:
+        return len(batches) or None
+    except TypeError:
+        return None
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside ember."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("ember."):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _ran_out(what: str, got: int, steps: int) -> None:
+    warnings.warn(
+        f"{what}: the data ran out after {got} of {steps} steps; make sure it can give at least "
+        f"{steps} batches, or lower the number of steps",
+        UserWarning, stacklevel=_caller_stacklevel())
+
+
+class _TrainFeed:
+    """The training batches of each epoch.
+
+    Without ``steps_per_epoch`` an epoch is one pass over the data. With it, as in Keras 3, one
+    pass runs on across epochs (epoch 2 continues where epoch 1 stopped, so no batch is skipped)
+    and a new pass starts once the data is used up; an epoch that finds the data used up before
+    its ``steps_per_epoch`` batches warns and ends early.
+    """
+
+    def __init__(self, batches, steps: int | None):
+        self.batches = batches
+        self.steps = steps
+        self.known = _known_len(batches)
+        self._it = None
+        self._seen = 0
+
+    def epoch(self):
+        if self.steps is None:
+            yield from self.batches
+            return
+        if self._it is None:
+            self._it, self._seen = iter(self.batches), 0
+        for step in range(self.steps):
+            if self.known and self._seen >= self.known:
+                self._warn(step)
+                break
+            try:
+                batch = next(self._it)
+            except StopIteration:
+                if step == 0 and self._seen:  # data of unknown size ended with the last epoch
+                    self._it, self._seen = iter(self.batches), 0
+                    batch = next(self._it, None)
+                    if batch is None:
+                        break
+                else:
+                    self.known = self.known or self._seen
+                    self._warn(step)
+                    self._seen = self.known
+                    break
+            self._seen += 1
+            yield batch
+        if self.known and self._seen >= self.known:
+            self._it = None
+
+    def _warn(self, step: int) -> None:
+        warnings.warn(
+            f"fit: the training data ran out after {step} of steps_per_epoch={self.steps} "
+            f"batches of this epoch (a pass over it is {self.known} batches, and it runs on "
+            "across epochs); the epoch ends early and the next one starts a new pass. A "
+            f"steps_per_epoch that divides {self.known} avoids short epochs.",
+            UserWarning, stacklevel=_caller_stacklevel())
+
+
+def _limited(batches, steps: int | None, what: str):
+    """The first ``steps`` batches of ``batches`` (all without ``steps``); a warning when there
+    are fewer."""
+    if steps is None:
+        yield from batches
+        return
+    got = 0
+    for batch in batches:
+        yield batch
+        got += 1
+        if got == steps:
+            return
+    _ran_out(what, got, steps)
+
+
+def _steps_shown(batches, steps: int | None) -> int | None:
+    """The batch count the progress bar and callbacks see."""
+    known = _known_len(batches)
+    if steps is None:
+        return known
+    return min(steps, known) if known else steps
+
+
+def _class_weighter(model, class_weight, batches):
+    """A :class:`ClassWeighter` for ``class_weight``, checked against the model's classes."""
+    if class_weight is None:
+        return None
+    kind = model._loss_kind
+    n_classes = None
+    if kind in ("binary", "binary_logits"):
+        n_classes = 2
+    elif kind in ("sparse", "categorical") and isinstance(batches, da.ArrayBatches) and batches.n:
+        out = probe_output(model, batches.x)
+        if out is not None and out.ndim >= 2:
+            n_classes = int(out.shape[1])
+    return ClassWeighter(class_weight_table(class_weight, n_classes, kind))
+
+
 def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callbacks=None,
         validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
-        device=None) -> History:
+        device=None, class_weight=None, sample_weight=None, steps_per_epoch=None,
+        validation_steps=None, validation_batch_size=None, validation_freq=1) -> History:
     """See :meth:`ember.models.model.Model.fit`."""
     model._check_compiled("fit")
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
     if initial_epoch < 0 or initial_epoch > epochs:
         raise ValueError(f"initial_epoch must be in 0..epochs ({epochs}), got {initial_epoch}")
+    steps_per_epoch = _check_steps(steps_per_epoch, "steps_per_epoch")
+    validation_steps = _check_steps(validation_steps, "validation_steps")
+    if validation_batch_size is None:
+        validation_batch_size = batch_size
+    elif isinstance(validation_batch_size, bool) or not isinstance(
+            validation_batch_size, (int, np.integer)) or validation_batch_size < 1:
+        raise ValueError(f"validation_batch_size must be a positive int or None (then it is "
+                         f"batch_size), got {validation_batch_size!r}")
+    schedule = _validation_schedule(validation_freq)
+    if da.is_loader(x) or da.is_dataset(x):
+        da.check_no_sample_weight(x, sample_weight, "fit")
     verbose = resolve_verbose(verbose)
     dev = _device_for(model, device)
 
     if validation_data is None and validation_split:
-        (x, y), (xv, yv) = da.split_validation(x, y, validation_split)
-        validation_data = xv if yv is None else (xv, yv)
-    train_batches = _prepare(model, x, y, batch_size, shuffle, dev, "fit")
+        (x, y, sample_weight), (xv, yv, wv) = da.split_validation(x, y, validation_split,
+                                                                  sample_weight)
+        validation_data = xv if yv is None else (xv, yv, wv)
+    train_batches = _prepare(model, x, y, batch_size, shuffle, dev, "fit", sample_weight)
+    weigh_classes = _class_weighter(model, class_weight, train_batches)
     val_batches = None
     if validation_data is not None:
-        val_batches = _validation_batches(model, validation_data, batch_size, dev)
+        val_batches = _validation_batches(model, validation_data, validation_batch_size, dev)
     group = _process_group()
     undo_distributed = None
     if group is not None:
-        # data parallel: batch_size is per rank (the global batch is batch_size * world_size)
+        # data parallel: batch_size is per rank (the global batch is batch_size * world_size);
+        # weighted losses need nothing more: each rank's epoch sums are sum(w * loss) and the
+        # sums and sample counts of all ranks are added (_reduce_logs)
         train_batches, val_batches, callbacks, undo_distributed = _distribute(
             model, group, train_batches, val_batches, callbacks)
         if group.rank != 0:
@@ -290,8 +468,10 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
     cbs = _callback_list(callbacks, model, verbose)
     has_nan_guard = any(isinstance(cb, TerminateOnNaN) for cb in cbs)
     cbs.append(history)
-    steps = len(train_batches) or None
-    params = {"epochs": epochs, "steps": steps, "verbose": verbose, "batch_size": batch_size}
+    feed = _TrainFeed(train_batches, steps_per_epoch)
+    steps = steps_per_epoch or _known_len(train_batches)
+    params = {"epochs": epochs, "steps": steps, "verbose": verbose, "batch_size": batch_size,
+              "do_validation": val_batches is not None}
     cbs.set_model(model)
     cbs.set_params(params)
     history.params = params
@@ -312,8 +492,10 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
             running = _EpochLogs(passthrough)
             if hasattr(train_batches, "set_epoch"):
                 train_batches.set_epoch(epoch)
-            for step, batch in enumerate(train_batches):
+            for step, batch in enumerate(feed.epoch()):
                 cbs.on_train_batch_begin(step, {})
+                if weigh_classes is not None:
+                    batch = weigh_classes(batch)
                 logs = model.train_step(batch)
                 if not isinstance(logs, dict):
                     raise TypeError(
@@ -340,8 +522,9 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
                 if model.stop_training:
                     break
             epoch_logs = running.result() if group is None else _reduce_logs(running, model, group)
-            if val_batches is not None:
-                val_logs = run_evaluation(model, val_batches, None, group)
+            if val_batches is not None and _validates(epoch, schedule):
+                val_logs = run_evaluation(model, _limited(val_batches, validation_steps,
+                                                          "fit (validation_steps)"), None, group)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
             if model.stop_training:
@@ -392,12 +575,15 @@ def run_evaluation(model, batches, cbs: Callback | None, group=None) -> dict:
 
 
 def evaluate(model, x=None, y=None, batch_size=32, verbose="auto", return_dict=False,
-             callbacks=None, device=None):
+             callbacks=None, device=None, sample_weight=None, steps=None):
     """See :meth:`ember.models.model.Model.evaluate`."""
     model._check_compiled("evaluate")
+    steps = _check_steps(steps, "steps")
+    if da.is_loader(x) or da.is_dataset(x):
+        da.check_no_sample_weight(x, sample_weight, "evaluate")
     verbose = resolve_verbose(verbose)
     dev = _device_for(model, device)
-    batches = _prepare(model, x, y, batch_size, False, dev, "evaluate")
+    batches = _prepare(model, x, y, batch_size, False, dev, "evaluate", sample_weight)
     group = _process_group()
     if group is not None:  # each rank evaluates its shard; the results are combined
         batches = da.shard_batches(batches, group.rank, group.world_size, False)
@@ -405,8 +591,8 @@ def evaluate(model, x=None, y=None, batch_size=32, verbose="auto", return_dict=F
             verbose = 0
             callbacks = [cb for cb in (callbacks or []) if not _is_writer(cb)]
     cbs = _callback_list(callbacks, model, verbose)
-    cbs.set_params({"steps": len(batches) or None, "verbose": verbose})
-    logs = run_evaluation(model, batches, cbs, group)
+    cbs.set_params({"steps": _steps_shown(batches, steps), "verbose": verbose})
+    logs = run_evaluation(model, _limited(batches, steps, "evaluate (steps)"), cbs, group)
     if return_dict:
         return logs
     names = ["loss"] + [m for m in model.metrics_names if m in logs]
@@ -414,22 +600,24 @@ def evaluate(model, x=None, y=None, batch_size=32, verbose="auto", return_dict=F
     return values[0] if len(values) == 1 else values
 
 
-def predict(model, x, batch_size=32, verbose=0, callbacks=None, device=None) -> np.ndarray:
+def predict(model, x, batch_size=32, verbose=0, callbacks=None, device=None,
+            steps=None) -> np.ndarray:
     """See :meth:`ember.models.model.Model.predict`."""
     from ember.autograd import no_grad
 
+    steps = _check_steps(steps, "steps")
     verbose = resolve_verbose(verbose)
     dev = _device_for(model, device)
     batches = da.make_batches(x, None, batch_size, False, dev, "predict", requires_y=False)
     cbs = _callback_list(callbacks, model, verbose)
-    cbs.set_params({"steps": len(batches) or None, "verbose": verbose})
+    cbs.set_params({"steps": _steps_shown(batches, steps), "verbose": verbose})
     was_training = model.training
     model.eval()
     outputs = []
     cbs.on_predict_begin({})
     try:
         with no_grad():
-            for step, batch in enumerate(batches):
+            for step, batch in enumerate(_limited(batches, steps, "predict (steps)")):
                 cbs.on_predict_batch_begin(step, {})
                 out = model.predict_step(batch)
                 outputs.append(np.asarray(out.detach()) if isinstance(out, Tensor) else np.asarray(out))
