@@ -452,12 +452,55 @@ def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
     return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
 
 
+# -------------------------------------------------------------------------- signbit, heaviside
+
+
+def signbit(input: Tensor) -> Tensor:
+    """True where the sign bit is set: negative numbers, ``-0.0`` and negative NaNs (bool)."""
+    a = input._data
+    xp = get_array_module(a)
+    if a.dtype.kind == "f":
+        return Tensor._wrap(xp.signbit(a))
+    if a.dtype.kind == "i":
+        return Tensor._wrap(a < 0)
+    return Tensor._wrap(xp.zeros(a.shape, dtype=bool))  # bool and unsigned: never
+
+
+def _heaviside_backward(g):
+    raise RuntimeError("the derivative for 'heaviside' is not implemented (it is 0 almost "
+                       "everywhere; detach() the inputs, or use a smooth step such as sigmoid)")
+
+
+def heaviside(input: Tensor, values: Tensor) -> Tensor:
+    """The step function: 0 where ``input < 0``, ``values`` where it is 0, 1 where it is
+    positive (and 0 at NaN, as PyTorch); both tensors of one dtype, broadcast together.
+
+    As in PyTorch it is not differentiable: the result requires grad when an input does, and
+    ``backward`` through it raises.
+    """
+    if not isinstance(values, Tensor):
+        raise TypeError(f"heaviside(): argument 'values' must be Tensor, not "
+                        f"{type(values).__name__}")
+    x, v = input._data, values._data
+    if x.dtype != v.dtype:
+        raise RuntimeError(f"heaviside is not yet implemented for tensors with different dtypes "
+                           f"({input.dtype} and {values.dtype}).")
+    check_same_device("heaviside", x, v)
+    xp = get_array_module(x)
+    try:
+        out = xp.where(x == 0, v, (x > 0).astype(x.dtype))
+    except ValueError:
+        raise broadcast_error("heaviside", x.shape, v.shape) from None
+    return record("Heaviside", writable(out), (input, values), _heaviside_backward)
+
+
 __all__ = [
     "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
     "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and",
     "bitwise_or", "bitwise_xor", "bitwise_not", "isnan", "isinf", "isposinf", "isneginf",
     "isfinite", "nan_to_num", "where", "clamp", "clip", "clamp_min", "clamp_max", "maximum",
-    "minimum", "fmax", "fmin", "equal", "isclose", "allclose", "clamp_", "clip_",
+    "minimum", "fmax", "fmin", "equal", "isclose", "allclose", "clamp_", "clip_", "signbit",
+    "heaviside",
 ]
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 clip = clamp
@@ -486,4 +529,5 @@ attach(
     clamp_max_=inplace_method(clamp_max, "clamp_max_"),
     maximum=maximum, minimum=minimum, fmax=fmax, fmin=fmin,
     equal=equal, isclose=isclose, allclose=allclose,
+    signbit=signbit, heaviside=heaviside, heaviside_=inplace_method(heaviside, "heaviside_"),
 )

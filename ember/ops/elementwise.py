@@ -8,12 +8,14 @@ Each op's forward and gradient read as one thought. Mixed dtypes follow PyTorch'
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
 from ember import backend
 from ember.autograd import graph
 from ember.ops.common import (
+    _CATEGORY,
     Tensor,
     attach,
     binary_operands,
@@ -22,6 +24,7 @@ from ember.ops.common import (
     inplace_method,
     prepare_inplace,
     record,
+    result_dtype,
     unbroadcast,
 )
 
@@ -628,10 +631,72 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     return commit_inplace(self, record("Copy", out, (base, src), backward), "copy_")
 
 
+# ------------------------------------------------------------- integer math, identity, dtypes
+
+
+def _integer_pair(name: str, input, other):
+    """The two integer arrays of ``gcd``/``lcm``, promoted and checked as PyTorch does."""
+    for arg, v in (("input", input), ("other", other)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(v).__name__}")
+    _, _, x, y = binary_operands(name, input, other)
+    if x.dtype.kind not in "iu":
+        raise NotImplementedError(f"{name}: not implemented for {backend.dtype_of(x)} tensors "
+                                  "(integer tensors only)")
+    return x, y
+
+
+def gcd(input: Tensor, other: Tensor) -> Tensor:
+    """The greatest common divisor of each pair of integers (non-negative; ``gcd(0, 0) = 0``)."""
+    x, y = _integer_pair("gcd", input, other)
+    return Tensor._wrap(_apply("gcd", backend.get_array_module(x).gcd, x, y))
+
+
+def lcm(input: Tensor, other: Tensor) -> Tensor:
+    """The least common multiple of each pair of integers (non-negative; 0 when either is 0)."""
+    x, y = _integer_pair("lcm", input, other)
+    return Tensor._wrap(_apply("lcm", backend.get_array_module(x).lcm, x, y))
+
+
+def positive(input: Tensor) -> Tensor:
+    """``+input``: the tensor itself (bool tensors raise, as in PyTorch)."""
+    if input._data.dtype == bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+_NUMBER_CATEGORY = ((bool, 0), (numbers.Integral, 1), (numbers.Real, 2))
+
+
+def _category(v) -> int:
+    if isinstance(v, Tensor):
+        return _CATEGORY[v._data.dtype.kind]
+    for kind, cat in _NUMBER_CATEGORY:
+        if isinstance(v, kind):
+            return cat
+    raise TypeError(f"result_type(): expected a Tensor or a real number, got {type(v).__name__}")
+
+
+def result_type(tensor, other) -> backend.dtype:
+    """The dtype an elementwise op of ``tensor`` and ``other`` (Tensors or numbers) gives, with
+    the promotion the ops use: a number, and a 0-d tensor against a dimensioned one, decide
+    only when of a higher category (bool < integer < float), and then with the default dtype
+    of that category (a number) or their own (a 0-d tensor)."""
+    ct, co = _category(tensor), _category(other)
+    if isinstance(tensor, Tensor) and isinstance(other, Tensor):
+        return backend.to_dtype(result_dtype(tensor._data, other._data))
+    if isinstance(tensor, Tensor) or isinstance(other, Tensor):
+        t, cn = (tensor, co) if isinstance(tensor, Tensor) else (other, ct)
+        if cn <= _category(t):
+            return t.dtype
+        return backend.get_default_dtype() if cn == 2 else backend.int64
+    return (backend.bool_, backend.int64, backend.get_default_dtype())[max(ct, co)]
+
+
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "rsub", "true_divide", "multiply",
            "subtract", "divide", "negative", "floor_divide", "remainder", "fmod", "addcmul",
            "addcdiv", "lerp", "atan2", "arctan2", "hypot", "logaddexp", "logaddexp2", "copysign",
-           "xlogy", "float_power"]
+           "xlogy", "float_power", "gcd", "lcm", "positive", "result_type"]
 true_divide = divide = div
 multiply = mul
 subtract = sub
@@ -664,4 +729,6 @@ attach(
     atan2_=inplace_method(atan2, "atan2_"), arctan2_=inplace_method(atan2, "arctan2_"),
     hypot_=inplace_method(hypot, "hypot_"), copysign_=inplace_method(copysign, "copysign_"),
     xlogy_=inplace_method(xlogy, "xlogy_"), float_power_=_float_power_,
+    gcd=gcd, lcm=lcm, gcd_=inplace_method(gcd, "gcd_"), lcm_=inplace_method(lcm, "lcm_"),
+    positive=positive,
 )

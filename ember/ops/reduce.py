@@ -14,6 +14,8 @@ import collections
 import math
 import operator
 
+import numpy as np
+
 from ember import backend
 from ember.backend import get_array_module
 from ember.ops.common import Tensor, attach, inplace_method, record
@@ -609,11 +611,175 @@ def cumprod(x: Tensor, dim, *, dtype=None) -> Tensor:
     return result
 
 
+# ------------------------------------------------------------- cummax, cummin, logcumsumexp
+
+
+_CummaxResult = collections.namedtuple("cummax", ["values", "indices"])
+_CumminResult = collections.namedtuple("cummin", ["values", "indices"])
+
+
+def _accumulate(xp, ufunc: str, a, axis: int):
+    """``xp.<ufunc>.accumulate(a, axis)``, stepping along ``axis`` where the backend's ufunc has
+    no ``accumulate`` (some CuPy versions): same values, one elementwise call per step."""
+    fn = getattr(xp, ufunc)
+    try:
+        return fn.accumulate(a, axis=axis)
+    except (AttributeError, NotImplementedError):
+        pass
+    out = a.copy()
+    prev = [slice(None)] * a.ndim
+    cur = [slice(None)] * a.ndim
+    for i in range(1, a.shape[axis]):
+        prev[axis], cur[axis] = i - 1, i
+        out[tuple(cur)] = fn(out[tuple(prev)], a[tuple(cur)])
+    return out
+
+
+def _cum_extreme(name: str, x: Tensor, dim, ufunc: str, result_type):
+    """Running max/min along ``dim`` with the index each value came from: the last of equal
+    values, and the latest NaN once one is seen (NaN propagates), as PyTorch's cummax/cummin."""
+    a = x._data
+    xp = get_array_module(a)
+    axis = _one_axis(name, dim, a.ndim)
+    if axis is None:  # a 0-d tensor: itself, at index 0
+        values = record(name.capitalize(), a.copy(), (x,), lambda g: (g,))
+        return result_type(values, Tensor._wrap(xp.zeros((), dtype=xp.int64)))
+    vals = _accumulate(xp, ufunc, a, axis)
+    # position j is a candidate when x[j] is the running extreme there (or NaN); the answer at i
+    # is the last candidate at or before i, since the running value is constant in between
+    hit = a == vals
+    if a.dtype.kind == "f":
+        hit |= xp.isnan(a)
+    pos = xp.arange(a.shape[axis], dtype=xp.int64).reshape((-1,) + (1,) * (a.ndim - axis - 1))
+    idx = _accumulate(xp, "maximum", xp.where(hit, pos, 0), axis)
+
+    def backward(g):
+        from ember.ops.indexing import scatter_add
+
+        # each gradient goes to the element its value came from (PyTorch's scatter_add)
+        zeros = Tensor._wrap(xp.zeros(a.shape, dtype=g._data.dtype))
+        return (scatter_add(zeros, axis, index, g),)
+
+    index = Tensor._wrap(idx)
+    values = record(name.capitalize(), vals, (x,), backward)
+    return result_type(values, index)
+
+
+def cummax(input: Tensor, dim: int):
+    """``(values, indices)``: the running maximum along ``dim`` and where each came from (the
+    last of equal values; NaN propagates). The gradient goes to those positions."""
+    return _cum_extreme("cummax", input, dim, "maximum", _CummaxResult)
+
+
+def cummin(input: Tensor, dim: int):
+    """``(values, indices)``: the running minimum along ``dim`` and where each came from (the
+    last of equal values; NaN propagates). The gradient goes to those positions."""
+    return _cum_extreme("cummin", input, dim, "minimum", _CumminResult)
+
+
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:
+    """``log(cumsum(exp(input)))`` along ``dim``, without overflow or underflow: a running
+    ``logaddexp``, so ``[-1000, 0]`` gives ``[-1000, 0]`` (not ``-inf`` first)."""
+    x = input
+    data = x._data
+    if data.dtype.kind != "f":
+        raise NotImplementedError(f"logcumsumexp: not implemented for {x.dtype} tensors; "
+                                  "convert first, e.g. x.float()")
+    axis = _one_axis("logcumsumexp", dim, data.ndim)
+    if axis is None:
+        return record("LogCumSumExp", data.copy(), (x,), lambda g: (g,))
+    xp = get_array_module(data)
+    out = _accumulate(xp, "logaddexp", data, axis)
+
+    def backward(g):
+        return (_logcumsumexp_grad(x, result, g, axis),)
+
+    result = record("LogCumSumExp", out, (x,), backward, saved=(x,), save_output=True)
+    return result
+
+
+def _logcumsumexp_grad(x: Tensor, out: Tensor, g: Tensor, axis: int) -> Tensor:
+    """``gx[i] = sum(g[k] * exp(x[i] - out[k]), k >= i)``, in log space so that it neither
+    overflows nor underflows: the positive and negative parts of ``g`` are each a reversed
+    logcumsumexp of ``log|g| - out``. Written with ember ops, so it differentiates again."""
+    from ember.ops.compare import where
+
+    gd = g._data
+    # log|g| with exact zeros moved to 1, so no -inf (or nan in its own gradient) appears; those
+    # places are then replaced by the lowest float, whose exp is 0
+    log_abs = (g.abs() + _const((gd == 0).astype(gd.dtype))).log()
+    lowest = float(np.finfo(gd.dtype).min)
+
+    def part(mask):
+        shifted = where(_const(mask), log_abs, lowest) - out
+        rev = logcumsumexp(shifted.flip(axis), axis).flip(axis)
+        return (rev + x).exp()
+
+    return part(gd > 0) - part(gd < 0)
+
+
+# ---------------------------------------------------------------- aminmax, dist, renorm
+
+
+_AminmaxResult = collections.namedtuple("aminmax", ["min", "max"])
+
+
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
+    """``(min, max)`` over ``dim`` (every element when ``None``) in one call; each gradient is
+    shared evenly by ties, as ``amin``/``amax``."""
+    a = input._data
+    xp = get_array_module(a)
+    if dim is None:
+        if a.size == 0:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                               "operation has no identity.")
+        axes = tuple(range(a.ndim))
+    else:
+        axis = _one_axis("aminmax", dim, a.ndim)
+        axes = () if axis is None else (axis,)
+        if axis is not None and a.shape[axis] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {axis} to have non-zero size "
+                             f"(input shape {tuple(a.shape)}).")
+    return _AminmaxResult(_amax_like("amin", input, xp.amin, axes, keepdim),
+                          _amax_like("amax", input, xp.amax, axes, keepdim))
+
+
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    """The ``p``-norm of ``input - other`` (broadcast) over every element, a 0-d tensor."""
+    from ember.ops.elementwise import sub
+
+    if not isinstance(other, Tensor):
+        raise TypeError(f"dist(): argument 'other' must be Tensor, not {type(other).__name__}")
+    return vector_norm(sub(input, other), p)
+
+
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+    """Each slice ``input.select(dim, i)`` whose ``p``-norm exceeds ``maxnorm`` scaled down to
+    norm ``maxnorm`` (times ``1 / (1 + 1e-7 / norm)``, as PyTorch); the others unchanged."""
+    from ember.ops.compare import where
+
+    nd = input._data.ndim
+    if nd < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {nd} dimensions "
+                           f"(shape {tuple(input.shape)})")
+    if p <= 0:
+        raise RuntimeError(f"renorm: non-positive-norm not supported (p={p})")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    axis = _one_axis("renorm", dim, nd)
+    norms = vector_norm(input, p, tuple(i for i in range(nd) if i != axis), keepdim=True)
+    scale = where(_const(norms._data > maxnorm), maxnorm / (norms + 1e-7), 1.0)
+    return input * scale
+
+
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
            "var_mean", "std_mean", "logsumexp", "norm", "all", "any",
-           "count_nonzero", "cumsum", "cumprod"]
+           "count_nonzero", "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "aminmax",
+           "dist", "renorm"]
 
 attach(sum=sum, mean=mean, prod=prod, max=max, min=min, amax=amax, amin=amin, argmax=argmax,
        argmin=argmin, var=var, std=std, logsumexp=logsumexp, norm=norm, all=all, any=any,
        count_nonzero=count_nonzero, cumsum=cumsum, cumprod=cumprod,
-       cumsum_=inplace_method(cumsum, "cumsum_"), cumprod_=inplace_method(cumprod, "cumprod_"))
+       cumsum_=inplace_method(cumsum, "cumsum_"), cumprod_=inplace_method(cumprod, "cumprod_"),
+       cummax=cummax, cummin=cummin, logcumsumexp=logcumsumexp, aminmax=aminmax, dist=dist,
+       renorm=renorm, renorm_=inplace_method(renorm, "renorm_"))

@@ -725,6 +725,20 @@ def diag(x: Tensor, diagonal: int = 0) -> Tensor:
     return _diagonal_embed(x, (n, n), diagonal, 0, 1)
 
 
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """A tensor one dim larger whose (``dim1``, ``dim2``) matrices have ``input``'s last dim on
+    their ``offset`` diagonal and zeros elsewhere (the other dims of ``input`` fill the other
+    positions in order); ``diagonal(out, offset, dim1, dim2)`` gives ``input`` back."""
+    nd = input._data.ndim + 1
+    d1, d2 = _dim(dim1, nd), _dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    n = input._data.shape[-1] + abs(offset)
+    rest = iter(input._data.shape[:-1])
+    shape = tuple(n if i in (d1, d2) else next(rest) for i in range(nd))
+    return _diagonal_embed(input, shape, offset, d1, d2)
+
+
 # ----------------------------------------------------------------------------------- padding
 
 
@@ -1085,7 +1099,7 @@ __all__ = ["reshape", "broadcast_to", "broadcast_shapes", "broadcast_tensors", "
            "tril", "triu", "diagonal", "diag", "diff", "rot90", "meshgrid", "block_diag",
            "cartesian_prod", "tril_indices", "triu_indices", "atleast_1d", "atleast_2d",
            "atleast_3d", "column_stack", "dstack", "take_along_dim", "tensor_split", "hsplit",
-           "vsplit", "dsplit", "flipud", "fliplr", "ravel", "narrow_copy"]
+           "vsplit", "dsplit", "flipud", "fliplr", "ravel", "narrow_copy", "diag_embed"]
 
 attach(
     reshape=reshape, view=reshape, view_as=view_as, reshape_as=view_as,
@@ -1098,5 +1112,5 @@ attach(
     flip=flip, roll=roll, tril=tril, triu=triu, diagonal=diagonal, diag=diag, type_as=type_as,
     diff=diff, rot90=rot90, take_along_dim=take_along_dim, tensor_split=tensor_split,
     hsplit=hsplit, vsplit=vsplit, dsplit=dsplit, flipud=flipud, fliplr=fliplr, ravel=ravel,
-    narrow_copy=narrow_copy, unfold=unfold,
+    narrow_copy=narrow_copy, unfold=unfold, diag_embed=diag_embed,
 )
