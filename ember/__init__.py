@@ -2,24 +2,50 @@
 
 from ember.backend import (  # noqa: F401
     bool_ as bool,
+    can_cast,
     device,
     dtype,
+    finfo,
     float16,
     float32,
     float64,
     get_default_dtype,
+    iinfo,
     int8,
     int16,
     int32,
     int64,
+    promote_dtypes as promote_types,
     set_default_dtype,
     uint8,
 )
-from ember.tensor import Tensor  # noqa: F401
-from ember.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from ember.tensor import (  # noqa: F401
+    Size,
+    Tensor,
+    get_printoptions,
+    is_floating_point,
+    is_tensor,
+    numel,
+    set_printoptions,
+)
+from ember.autograd import (  # noqa: F401
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from ember.ops import *  # noqa: F401,F403
 from ember.creation import *  # noqa: F401,F403
-from ember.random import Generator, manual_seed, seed, initial_seed  # noqa: F401
+from ember.random import (  # noqa: F401
+    Generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 
 half, double, long, short = float16, float64, int64, int16
 __version__ = "0.1.0"

@@ -290,3 +290,91 @@ def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
             hit = np.promote_types(a, b)
         _PROMOTE_CACHE[key] = hit
     return hit
+
+
+# --------------------------------------------------------------- dtype queries (public API)
+
+_KIND_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # PyTorch's bool < integer < float order
+
+
+def promote_dtypes(type1, type2) -> dtype:
+    """The dtype two tensors of ``type1`` and ``type2`` combine to, as ``torch.promote_types``.
+
+    Exported as ``ember.promote_types``; the NumPy-level :func:`promote_types` above is the
+    cached one the ops call.
+    """
+    return _BY_NP[promote_types(to_dtype(type1).np, to_dtype(type2).np)]
+
+
+def can_cast(from_, to) -> bool:
+    """Whether ``torch.can_cast`` allows ``from_`` to ``to``: never down a category (float to
+    integer, integer to bool); widths do not matter."""
+    return _KIND_CATEGORY[to_dtype(from_).np.kind] <= _KIND_CATEGORY[to_dtype(to).np.kind]
+
+
+def _short(v: float) -> str:
+    return f"{v:g}"
+
+
+class finfo:
+    """Limits of a floating dtype (the default dtype when omitted), as ``torch.finfo``.
+
+    ``bits``, ``eps`` (the step after 1.0), ``max``, ``min``, ``tiny`` = ``smallest_normal``
+    (the smallest positive normal number), ``resolution`` (10 to the minus number of exact
+    decimal digits) and ``dtype`` (its name, a string).
+    """
+
+    __slots__ = ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype")
+
+    def __init__(self, type=None):
+        d = get_default_dtype() if type is None else to_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError(f"ember.finfo() requires a floating point input type. Use "
+                            f"ember.iinfo to handle {d}")
+        info = np.finfo(d.np)
+        self.bits = int(info.bits)
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0 ** -int(info.precision)  # a float64, whatever the dtype
+        self.dtype = d.name
+
+    def __eq__(self, other):
+        return isinstance(other, finfo) and other.dtype == self.dtype
+
+    def __hash__(self):
+        return hash(("finfo", self.dtype))
+
+    def __repr__(self):
+        return (f"finfo(resolution={_short(self.resolution)}, min={_short(self.min)}, "
+                f"max={_short(self.max)}, eps={_short(self.eps)}, "
+                f"smallest_normal={_short(self.smallest_normal)}, tiny={_short(self.tiny)}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer dtype, as ``torch.iinfo``: ``bits``, ``max``, ``min`` and ``dtype``
+    (its name). ``bool`` is refused, as in PyTorch."""
+
+    __slots__ = ("bits", "max", "min", "dtype")
+
+    def __init__(self, type):
+        d = to_dtype(type)
+        if d is bool_:
+            raise TypeError("ember.bool is not supported by ember.iinfo")
+        if d.is_floating_point:
+            raise TypeError(f"ember.iinfo() requires an integer input type. Use ember.finfo to "
+                            f"handle {d}")
+        info = np.iinfo(d.np)
+        self.bits, self.max, self.min = int(info.bits), int(info.max), int(info.min)
+        self.dtype = d.name
+
+    def __eq__(self, other):
+        return isinstance(other, iinfo) and other.dtype == self.dtype
+
+    def __hash__(self):
+        return hash(("iinfo", self.dtype))
+
+    def __repr__(self):
+        return f"iinfo(min={_short(self.min)}, max={_short(self.max)}, dtype={self.dtype})"

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ember import backend
+from ember.autograd.graph import record
+from ember.ops.unary import zero_grad_like
 from ember.random import get_rng
 from ember.tensor import Tensor
 
@@ -189,6 +191,15 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=Fals
     return _finish(arr, None, device, requires_grad)
 
 
+def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` values from ``base ** start`` to ``base ** end`` whose logarithms are evenly
+    spaced (computed in float64, then converted to ``dtype``, the default float unless given)."""
+    exps = np.linspace(float(start), float(end), int(steps), dtype=np.float64)
+    arr = np.power(np.float64(base), exps)
+    return _finish(arr.astype(_float(dtype)), None, device, requires_grad)
+
+
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """The identity matrix (``n`` x ``m``)."""
     return _finish(np.eye(n, m, dtype=_float(dtype)), None, device, requires_grad)
@@ -216,6 +227,31 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None) 
         low, high = 0, low
     arr = get_rng(generator).integers(low, high, size=tuple(size), dtype=np.int64)
     return _finish(arr, dtype, device, False)
+
+
+def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, generator=None,
+                 dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Integers uniform in [low, high) shaped like ``input``, with its dtype and device unless
+    given; ``randint_like(x, high)`` means ``low=0``, as in PyTorch."""
+    if high is None:
+        low, high = 0, low
+    arr = get_rng(generator).integers(int(low), int(high), size=tuple(input.shape), dtype=np.int64)
+    return _finish(arr, dtype or input.dtype, device or input.device, requires_grad)
+
+
+def poisson(input: Tensor, generator=None) -> Tensor:
+    """A Poisson sample for each rate in ``input`` (a floating tensor of non-negative rates),
+    same dtype and device. The gradient is zero, as in PyTorch (it records one, so the result
+    requires grad when ``input`` does)."""
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f"poisson: not implemented for {input.dtype} tensors; rates "
+                                  "must be floating point (convert with .float())")
+    rates = backend.move_array(input._data, backend.CPU)
+    if not bool(np.all(rates >= 0)):  # also refuses NaN, as PyTorch does
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    arr = get_rng(generator).poisson(rates.astype(np.float64)).astype(rates.dtype)
+    out = backend.move_array(arr, input.device)
+    return record("Poisson", out, (input,), lambda g: (zero_grad_like(g),))
 
 
 def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
@@ -286,5 +322,6 @@ Tensor.new_tensor = _new_tensor
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like",
     "ones_like", "empty_like", "full_like", "arange", "linspace", "eye", "rand", "randn",
-    "randint", "randperm", "rand_like", "randn_like", "normal",
+    "randint", "randperm", "rand_like", "randn_like", "normal", "logspace", "randint_like",
+    "poisson",
 ]

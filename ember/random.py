@@ -30,11 +30,53 @@ class Generator:
     def initial_seed(self) -> int:
         return self._seed
 
-    def get_state(self) -> dict:
-        return self.rng.bit_generator.state
+    def get_state(self):
+        """The stream's full state as a uint8 tensor (as ``torch.Generator.get_state``);
+        :meth:`set_state` with it resumes the stream exactly, and restores ``initial_seed``."""
+        from ember.tensor import Tensor
 
-    def set_state(self, state: dict) -> None:
-        self.rng.bit_generator.state = state
+        st = self.rng.bit_generator.state
+        if st.get("bit_generator") != "PCG64":
+            raise RuntimeError(f"get_state: unsupported bit generator {st.get('bit_generator')!r}")
+        raw = (st["state"]["state"].to_bytes(16, "little") + st["state"]["inc"].to_bytes(16, "little")
+               + bytes([int(st["has_uint32"])]) + int(st["uinteger"]).to_bytes(4, "little")
+               + (self._seed % 2 ** (8 * _SEED_BYTES)).to_bytes(_SEED_BYTES, "little"))
+        return Tensor._wrap(np.frombuffer(raw, dtype=np.uint8).copy())
+
+    def set_state(self, new_state) -> Generator:
+        """Resume the stream from a state :meth:`get_state` returned; returns the generator.
+
+        A NumPy bit-generator state dict (what ``get_state`` returned before it followed
+        PyTorch) is accepted too.
+        """
+        if isinstance(new_state, dict):
+            self.rng.bit_generator.state = new_state
+            return self
+        from ember.backend import CPU, move_array
+        from ember.tensor import Tensor
+
+        if not isinstance(new_state, Tensor) or new_state._data.dtype != np.uint8:
+            raise TypeError("RNG state must be an ember.uint8 tensor (from get_state()), got "
+                            f"{getattr(new_state, 'dtype', type(new_state).__name__)}")
+        raw = move_array(new_state._data, CPU).tobytes()
+        if len(raw) != _STATE_BYTES:
+            raise RuntimeError(f"Expected an RNG state of {_STATE_BYTES} bytes (from "
+                               f"get_state()) but found the input RNG state size to be {len(raw)}")
+        self.rng.bit_generator.state = {
+            "bit_generator": "PCG64",
+            "state": {"state": int.from_bytes(raw[0:16], "little"),
+                      "inc": int.from_bytes(raw[16:32], "little")},
+            "has_uint32": raw[32],
+            "uinteger": int.from_bytes(raw[33:37], "little"),
+        }
+        self._seed = int.from_bytes(raw[37:], "little")
+        return self
+
+
+# PCG64's 128-bit state and increment, its buffered half-draw (flag and 32 bits), and the seed
+# (16 bytes: NumPy takes seeds past 64 bits; only a seed past 128 bits is kept modulo 2**128)
+_SEED_BYTES = 16
+_STATE_BYTES = 16 + 16 + 1 + 4 + _SEED_BYTES
 
 
 default_generator = Generator()
@@ -56,6 +98,16 @@ def seed() -> int:
 
 def initial_seed() -> int:
     return default_generator.initial_seed()
+
+
+def get_rng_state():
+    """The global generator's state as a uint8 tensor, for :func:`set_rng_state`."""
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state) -> None:
+    """Restore the global generator from :func:`get_rng_state`: the same draws follow."""
+    default_generator.set_state(new_state)
 
 
 def get_rng(generator: Generator | None = None) -> np.random.Generator:

@@ -7,6 +7,9 @@ class as a method and operator, so every op is defined in exactly one place.
 
 from __future__ import annotations
 
+import math
+import sys
+
 import numpy as np
 
 from ember import backend
@@ -199,12 +202,7 @@ class Tensor:
 
     def __repr__(self):
         a = backend.move_array(self._data, backend.CPU)
-        # like PyTorch: whole numbers print as "1.", otherwise every value gets 4 decimals
-        fixed = a.dtype.kind == "f" and a.size > 0 and bool(np.any(np.isfinite(a) & (a != np.round(a))))
-        body = np.array2string(
-            a, separator=", ", prefix="tensor(", precision=4, threshold=1000, edgeitems=3,
-            floatmode="fixed" if fixed else "maxprec",
-        )
+        body = _format_array(a)
         extras = []
         if self.device.type != "cpu":
             extras.append(f"device='{self.device}'")
@@ -361,3 +359,133 @@ class _HookHandle:
     def remove(self):
         if self.hook in self.hooks:
             self.hooks.remove(self.hook)
+
+
+# ----------------------------------------------------------------------------- Size, queries
+
+
+class Size(tuple):
+    """A tensor shape, as ``torch.Size``: a tuple of ints with :meth:`numel` and the repr
+    ``ember.Size([2, 3])``; slicing gives a ``Size`` again.
+
+    ``Tensor.shape`` and ``Tensor.size()`` return plain tuples: building a ``Size`` on every
+    access measured about +130 ns (~110 ns for ``x.shape`` became ~240 ns), on the hottest
+    path there is; wrap one yourself where the methods are wanted: ``ember.Size(x.shape)``.
+    """
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        """The number of elements a tensor of this shape holds."""
+        return math.prod(self)
+
+    def __getitem__(self, key):
+        item = tuple.__getitem__(self, key)
+        return Size(item) if isinstance(key, slice) else item
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, other))
+
+    def __repr__(self):
+        return f"ember.Size({list(self)})"
+
+
+def is_tensor(obj) -> bool:
+    """Whether ``obj`` is an ember Tensor (an ``nn.Parameter`` too)."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> bool:
+    """Whether ``input`` has a floating dtype (float16, float32, float64)."""
+    return input.is_floating_point()
+
+
+def numel(input: Tensor) -> int:
+    """The number of elements of ``input``."""
+    return input.numel()
+
+
+# ------------------------------------------------------------------------------ printing
+
+_PRINT_PROFILES = {
+    "default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80},
+    "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
+    "full": {"precision": 4, "threshold": math.inf, "edgeitems": 3, "linewidth": 80},
+}
+_PRINT_OPTS = dict(_PRINT_PROFILES["default"], sci_mode=None)
+
+
+def set_printoptions(precision: int | None = None, threshold: float | None = None,
+                     edgeitems: int | None = None, linewidth: int | None = None,
+                     profile: str | None = None, sci_mode: bool | None = None) -> None:
+    """Set how tensors print, as ``torch.set_printoptions``.
+
+    ``precision``: digits after the point (4); ``threshold``: element count past which only
+    ``edgeitems`` (3) items at each end of each dim are shown (1000); ``linewidth``: characters
+    per line (80); ``profile``: ``"default"``, ``"short"`` or ``"full"`` (everything printed) sets
+    all four first; ``sci_mode``: ``True`` always scientific, ``False`` never, ``None``
+    automatic. As in PyTorch, ``sci_mode`` is reset to ``None`` whenever it is not passed.
+    """
+    if profile is not None:
+        if profile not in _PRINT_PROFILES:
+            raise ValueError(f"set_printoptions: unknown profile {profile!r}; expected one of "
+                             f"{sorted(_PRINT_PROFILES)}")
+        _PRINT_OPTS.update(_PRINT_PROFILES[profile])
+    for key, value in (("precision", precision), ("threshold", threshold),
+                       ("edgeitems", edgeitems), ("linewidth", linewidth)):
+        if value is not None:
+            _PRINT_OPTS[key] = value
+    _PRINT_OPTS["sci_mode"] = sci_mode
+
+
+def get_printoptions() -> dict:
+    """The current print options (the keys :func:`set_printoptions` takes, without ``profile``);
+    ``set_printoptions(**get_printoptions())`` restores them."""
+    return dict(_PRINT_OPTS)
+
+
+def _format_array(a: np.ndarray) -> str:
+    """The body of a tensor's repr under the current print options."""
+    opts = _PRINT_OPTS
+    precision = int(opts["precision"])
+    threshold = opts["threshold"]
+    threshold = sys.maxsize if threshold == math.inf else int(threshold)
+    kw = dict(separator=", ", prefix="tensor(", precision=precision, threshold=threshold,
+              edgeitems=int(opts["edgeitems"]), max_line_width=int(opts["linewidth"]))
+    is_float = a.dtype.kind == "f" and a.size > 0
+    # like PyTorch: whole numbers print as "1.", otherwise every value gets `precision` decimals
+    fixed = is_float and bool(np.any(np.isfinite(a) & (a != np.round(a))))
+    sci = opts["sci_mode"]
+    if is_float and sci is not None:
+        if sci:
+            def fmt(v):
+                return f"{v:.{precision}e}"
+        elif fixed:
+            def fmt(v):
+                return f"{v:.{precision}f}"
+        else:
+            def fmt(v):
+                return f"{v:.0f}." if math.isfinite(v) else f"{v}"
+        width = _widest(a, fmt)
+        kw["formatter"] = {"float_kind": lambda v: fmt(float(v)).rjust(width)}
+    else:
+        kw["floatmode"] = "fixed" if fixed else "maxprec"
+    return np.array2string(a, **kw)
+
+
+def _widest(a: np.ndarray, fmt) -> int:
+    """The longest ``fmt`` of an element of ``a``: of every element for arrays of up to 10000
+    elements, else of the few that can be widest (the largest and smallest values, the tiniest
+    nonzero magnitude, nan and infinities), to keep printing a huge tensor cheap."""
+    if a.size <= 10000:
+        return max(len(fmt(float(v))) for v in a.ravel())
+    finite = a[np.isfinite(a)]
+    cands = [math.nan] if np.isnan(a).any() else []
+    cands += [float(v) for v in a[np.isinf(a)][:1]] + [float(v) for v in a[np.isneginf(a)][:1]]
+    if finite.size:
+        cands += [float(finite.max()), float(finite.min())]
+        mags = np.abs(finite)
+        nonzero = np.flatnonzero(mags)
+        if nonzero.size:
+            cands.append(float(finite[nonzero[np.argmin(mags[nonzero])]]))
+    return max(len(fmt(v)) for v in cands)

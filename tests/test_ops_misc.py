@@ -1,6 +1,8 @@
 """PyTorch's smaller top-level names against PyTorch itself: running and paired reductions
 (cummax/cummin, logcumsumexp, aminmax, dist, renorm), diag_embed, signbit/heaviside/gcd/lcm/
-positive, the det/logdet/inverse/pinverse aliases, and result_type.
+positive, the det/logdet/inverse/pinverse aliases, and the utilities around tensors: dtype
+queries (finfo, iinfo, result_type, promote_types, can_cast), print options, inference_mode,
+random state, logspace/randint_like/poisson, Size.
 """
 
 from __future__ import annotations
@@ -280,11 +282,41 @@ def test_pinverse_rectangular_and_logdet_signs():
     check(lambda m, x: m.logdet(x), [special.shape], inputs=[special], grad=False)
 
 
-# ------------------------------------------------------------------------ result_type
+# ------------------------------------------------------------ dtype queries, is_tensor
+
+
+def test_finfo_iinfo_match_torch_for_every_dtype():
+    for d in DTYPES:
+        td = _torch_dtype(d)
+        if d.is_floating_point:
+            e, t = ember.finfo(d), torch.finfo(td)
+            for key in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution",
+                        "dtype"):
+                assert getattr(e, key) == getattr(t, key), (d, key)
+            assert repr(e) == repr(t)
+            _raises_like_torch(lambda m, d=d: m.iinfo(_of(m, d)), TypeError, "integer")
+        else:
+            if d is ember.bool:
+                _raises_like_torch(lambda m, d=d: m.iinfo(_of(m, d)), TypeError, "not supported")
+            else:
+                e, t = ember.iinfo(d), torch.iinfo(td)
+                assert (e.bits, e.max, e.min, e.dtype) == (t.bits, t.max, t.min, t.dtype), d
+                assert repr(e) == repr(t)
+            _raises_like_torch(lambda m, d=d: m.finfo(_of(m, d)), TypeError, "floating point")
+    assert ember.finfo().dtype == torch.finfo().dtype == "float32"
+    assert ember.finfo(ember.float64) == ember.finfo("float64")
 
 
 def _of(m, d):
     return d if m is ember else _torch_dtype(d)
+
+
+def test_promote_types_and_can_cast_match_torch_for_every_pair():
+    for a in DTYPES:
+        for b in DTYPES:
+            assert ember.promote_types(a, b).name == str(
+                torch.promote_types(_torch_dtype(a), _torch_dtype(b))).split(".")[1], (a, b)
+            assert ember.can_cast(a, b) == torch.can_cast(_torch_dtype(a), _torch_dtype(b)), (a, b)
 
 
 def test_result_type_matches_torch():
@@ -307,3 +339,204 @@ def test_result_type_matches_torch():
             assert ember.result_type(x, y).name == str(torch.result_type(x, y)).split(".")[1]
     with pytest.raises(TypeError):
         ember.result_type(ember.ones(2), "a")
+
+
+def test_is_tensor_is_floating_point_numel():
+    for m in (torch, ember):
+        x = m.ones(2, 3)
+        assert m.is_tensor(x) and not m.is_tensor([1.0]) and not m.is_tensor(np.ones(2))
+        assert m.is_floating_point(x) and not m.is_floating_point(m.ones(2, dtype=m.int64))
+        assert m.numel(x) == 6 and m.numel(m.tensor(1.0)) == 1
+    assert ember.is_tensor(ember.nn.Parameter(ember.ones(1)))
+
+
+def test_size():
+    s = ember.Size([2, 3])
+    assert isinstance(s, tuple) and s == (2, 3) and s.numel() == 6
+    assert repr(s) == repr(torch.Size([2, 3])).replace("torch", "ember")
+    assert repr(ember.Size([])) == "ember.Size([])" and ember.Size([]).numel() == 1
+    assert type(s[1:]) is ember.Size and s[1:] == (3,) and s[0] == 2
+    assert type(s + (4,)) is ember.Size and ember.Size(ember.ones(4, 5).shape).numel() == 20
+    # Tensor.shape stays a plain tuple: a Size per access was measured too slow for the hot path
+    assert ember.ones(2, 3).shape == torch.ones(2, 3).shape
+
+
+# ------------------------------------------------------------------------ print options
+
+
+def test_set_printoptions_changes_repr_like_torch_and_restores():
+    saved = ember.get_printoptions()
+    values = [[1.23456, 200.0], [1e-9, 1.0], [-1.5, float("nan"), 3.25], [1.0, 2.0],
+              list(range(10)), [[0.123456] * 3] * 2]
+    settings = [{"precision": 2}, {"sci_mode": True}, {"sci_mode": False, "precision": 3},
+                {"threshold": 5, "edgeitems": 1}, {"profile": "short"}, {"profile": "full"},
+                {"precision": 6}, {"profile": "default"}]
+    try:
+        before = repr(ember.tensor([1.23456, 200.0]))
+        for kw in settings:
+            ember.set_printoptions(**kw)
+            torch.set_printoptions(**kw)
+            for v in values:
+                # the one known difference: PyTorch puts two spaces before a summary's "..."
+                want = repr(torch.tensor(v)).replace(",  ...", ", ...")
+                assert repr(ember.tensor(v)) == want, (kw, v)
+        ember.set_printoptions(precision=1)
+        assert repr(ember.tensor([1.23456, 200.0])) != before
+        assert ember.get_printoptions()["precision"] == 1
+        ember.set_printoptions(threshold=4, edgeitems=1)
+        assert "..." in repr(ember.arange(10)) and ember.get_printoptions()["precision"] == 1
+        ember.set_printoptions(**saved)
+        assert repr(ember.tensor([1.23456, 200.0])) == before
+        assert ember.get_printoptions() == saved
+        with pytest.raises(ValueError, match="profile"):
+            ember.set_printoptions(profile="long")
+    finally:
+        ember.set_printoptions(profile="default")
+        torch.set_printoptions(profile="default")
+
+
+def test_print_options_linewidth_wraps_rows():
+    try:
+        ember.set_printoptions(linewidth=30)
+        text = repr(ember.arange(12.0) / 7)
+        assert max(len(line) for line in text.splitlines()) <= 30 and text.count("\n") >= 2
+    finally:
+        ember.set_printoptions(profile="default")
+
+
+# ------------------------------------------------------------------------ inference_mode
+
+
+def test_inference_mode_context_manager():
+    w = ember.ones(2, requires_grad=True)
+    for m, x in ((torch, torch.ones(2, requires_grad=True)), (ember, w)):
+        assert m.is_grad_enabled() and not m.is_inference_mode_enabled()
+        with m.inference_mode():
+            y = x * 2
+            z = m.ones(2)
+            assert not m.is_grad_enabled() and m.is_inference_mode_enabled()
+            with m.inference_mode(False):
+                assert m.is_grad_enabled() and (x * 2).requires_grad
+            assert not m.is_grad_enabled()
+        assert not y.requires_grad and not z.requires_grad and y.grad_fn is None
+        assert m.is_grad_enabled() and not m.is_inference_mode_enabled()
+        with m.no_grad(), m.inference_mode(False):  # False turns recording on, as torch does
+            assert m.is_grad_enabled()
+    # ember has no inference tensors: a tensor made inside may join a recorded graph later
+    with ember.inference_mode():
+        made = ember.ones(2)
+    (made * w).sum().backward()
+    assert w.grad.tolist() == [1.0, 1.0]
+    assert ember.autograd.inference_mode is ember.inference_mode
+
+
+def test_inference_mode_decorator_and_exceptions():
+    @ember.inference_mode
+    def bare(x):
+        return x * 2, ember.is_grad_enabled()
+
+    @ember.inference_mode()
+    def called(x):
+        return x * 2
+
+    @ember.inference_mode(mode=False)
+    def off(x):
+        return x * 2
+
+    x = ember.ones(2, requires_grad=True)
+    y, enabled = bare(x)
+    assert not y.requires_grad and not enabled and bare.__name__ == "bare"
+    assert not called(x).requires_grad
+    with ember.no_grad():
+        assert off(x).requires_grad
+    with pytest.raises(ZeroDivisionError):
+        with ember.inference_mode():
+            raise ZeroDivisionError
+    assert ember.is_grad_enabled() and not ember.is_inference_mode_enabled()
+
+
+# ----------------------------------------------------------------- random state, sampling
+
+
+def test_rng_state_round_trip():
+    ember.manual_seed(1234)
+    ember.randn(3)
+    state = ember.get_rng_state()
+    assert state.dtype == ember.uint8 and state.ndim == 1
+    first = [ember.randn(5).tolist(), ember.rand(2, 2).tolist(), ember.randint(0, 9, (4,)).tolist()]
+    ember.manual_seed(99)  # move the stream and the seed elsewhere
+    ember.set_rng_state(state)
+    again = [ember.randn(5).tolist(), ember.rand(2, 2).tolist(), ember.randint(0, 9, (4,)).tolist()]
+    assert first == again and ember.initial_seed() == 1234
+    ember.set_rng_state(state.clone())
+    assert ember.randn(5).tolist() == first[0]
+
+
+def test_generator_state_and_errors():
+    g = ember.Generator().manual_seed(7)
+    g_state = g.get_state()
+    a = ember.randn(4, generator=g).tolist()
+    assert g.set_state(g_state) is g and ember.randn(4, generator=g).tolist() == a
+    g.rng.random(dtype=np.float32)  # leaves a buffered half draw, which the state must carry
+    half = g.get_state()
+    b = g.rng.random(3, dtype=np.float32).tolist()
+    assert g.set_state(half).rng.random(3, dtype=np.float32).tolist() == b
+    other = ember.Generator().set_state(g_state)
+    assert ember.randn(4, generator=other).tolist() == a and other.initial_seed() == 7
+    with pytest.raises(TypeError, match="uint8"):
+        ember.set_rng_state(ember.zeros(53))
+    with pytest.raises(TypeError):
+        torch.set_rng_state(torch.zeros(5056))
+    with pytest.raises(RuntimeError, match="size"):
+        ember.set_rng_state(ember.zeros(3, dtype=ember.uint8))
+
+
+@pytest.mark.parametrize("args,kw", [((0, 2, 3), {}), ((-2, 2, 9), {}), ((0, 1, 5), {"base": 2}),
+                                     ((1, 3, 4), {"base": 0.5}), ((0, 2, 3), {"dtype": "int64"}),
+                                     ((-1, 1, 7), {"dtype": "float64"}), ((2, 2, 1), {}),
+                                     ((0, 1, 0), {})])
+def test_logspace(args, kw):
+    e = ember.logspace(*args, **{k: (getattr(ember, v) if k == "dtype" else v)
+                                 for k, v in kw.items()})
+    t = torch.logspace(*args, **{k: (getattr(torch, v) if k == "dtype" else v)
+                                 for k, v in kw.items()})
+    assert e.dtype.name == str(t.dtype).split(".")[1] and tuple(e.shape) == tuple(t.shape)
+    np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-6)
+    assert ember.logspace(0, 1, 3, requires_grad=True).requires_grad
+
+
+def test_randint_like():
+    x = ember.zeros(2, 3)
+    for m, t in ((ember, x), (torch, torch.zeros(2, 3))):
+        for r in (m.randint_like(t, 5), m.randint_like(t, 2, 5), m.randint_like(t, high=5),
+                  m.randint_like(t, low=2, high=5)):
+            assert tuple(r.shape) == (2, 3) and str(r.dtype).endswith("float32")
+            assert 0 <= r.min().item() and r.max().item() < 5
+    assert ember.randint_like(ember.zeros(4, dtype=ember.int32), 2, 5).dtype == ember.int32
+    r = ember.randint_like(x, 10, 20, dtype=ember.int64)
+    assert r.dtype == ember.int64 and 10 <= r.min().item() and r.max().item() < 20
+    ember.manual_seed(3)
+    a = ember.randint_like(x, 100).tolist()
+    ember.manual_seed(3)
+    assert ember.randint_like(x, 100).tolist() == a
+
+
+def test_poisson():
+    rates = np.array([[0.0, 0.5, 4.0], [10.0, 1.0, 2.5]])
+    ember.manual_seed(0)
+    for m in (torch, ember):
+        r = m.tensor(rates, requires_grad=True)
+        s = m.poisson(r)
+        assert s.dtype == r.dtype and tuple(s.shape) == (2, 3) and s.requires_grad
+        vals = s.detach().numpy()
+        assert np.all(vals >= 0) and np.all(vals == np.round(vals)) and vals[0, 0] == 0
+        s.sum().backward()  # PyTorch's gradient is zero
+        assert not np.any(r.grad.numpy())
+    big = ember.poisson(ember.full((20000,), 3.0)).numpy()
+    assert abs(big.mean() - 3.0) < 0.1 and abs(big.var() - 3.0) < 0.2
+    assert ember.poisson(ember.ones(3, dtype=ember.float32)).dtype == ember.float32
+    g = ember.Generator().manual_seed(5)
+    a = ember.poisson(ember.full((6,), 2.0), generator=g).tolist()
+    assert ember.poisson(ember.full((6,), 2.0), generator=g.manual_seed(5)).tolist() == a
+    _raises_like_torch(lambda m: m.poisson(m.tensor([-1.0])), RuntimeError, "non-negative")
+    _raises_like_torch(lambda m: m.poisson(m.tensor([1, 2])), NotImplementedError, "not implemented")

@@ -7,7 +7,14 @@ Public names mirror ``torch.autograd``: :func:`backward`, :func:`grad`, :class:`
 from __future__ import annotations
 
 from ember.autograd.engine import run_backward
-from ember.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ember.autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from ember.autograd.graph import Node
 
 
@@ -91,6 +98,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
 
 __all__ = [
     "Node", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "inference_mode", "is_inference_mode_enabled",
     "Function", "FunctionCtx", "gradcheck", "gradgradcheck", "GradcheckError",
 ]
 

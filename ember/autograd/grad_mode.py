@@ -1,4 +1,5 @@
-"""Switching gradient recording off and on: ``no_grad``, ``enable_grad``, ``set_grad_enabled``.
+"""Switching gradient recording off and on: ``no_grad``, ``enable_grad``, ``set_grad_enabled``,
+``inference_mode``.
 
 Each works as a context manager and as a decorator, as in PyTorch.
 """
@@ -79,3 +80,59 @@ class enable_grad(_GradSwitch):
     """Turn recording back on inside a ``no_grad`` block."""
 
     mode = True
+
+
+_INFERENCE = False  # read by is_inference_mode_enabled()
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside an ``inference_mode()`` block (or a function decorated with it)."""
+    return _INFERENCE
+
+
+class inference_mode:
+    """Ops inside record no graph: ``with ember.inference_mode():`` or ``@ember.inference_mode``.
+
+    As in PyTorch, ``inference_mode(True)`` turns recording off and ``inference_mode(False)``
+    turns it on (even inside ``no_grad``); it works as a context manager and as a decorator,
+    with or without parentheses. Tensors created inside have ``requires_grad=False``.
+
+    Unlike PyTorch, it is exactly ``no_grad`` otherwise: ember has no "inference tensors", so a
+    tensor made inside may later be used in recorded ops or changed in place without the
+    errors PyTorch raises for them (there is no extra speed to gain either; ``no_grad`` already
+    skips all bookkeeping).
+    """
+
+    def __new__(cls, mode=True):
+        if callable(mode) and not isinstance(mode, bool):  # used as @inference_mode, bare
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: bool = True):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        global _INFERENCE
+        self._prev = (graph.GRAD_ENABLED, _INFERENCE)
+        graph.GRAD_ENABLED = not self.mode
+        _INFERENCE = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        global _INFERENCE
+        graph.GRAD_ENABLED, _INFERENCE = self._prev
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    def clone(self) -> inference_mode:
+        """A new context manager with the same mode (PyTorch's API)."""
+        return inference_mode(self.mode)
