@@ -8,7 +8,7 @@ import ember
 from ember.autograd.gradcheck import gradcheck, gradgradcheck
 from ember.ops.indexing import one_hot
 from ember.ops.shape import pad
-from helpers import check
+from helpers import check, make_inputs
 
 rng = np.random.default_rng(1234)
 
@@ -714,3 +714,30 @@ def test_changing_the_base_of_a_saved_view_is_detected_like_torch():
         u.mul_(2)  # changes the saved view through another view of the same base
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             w.sum().backward()
+
+
+@pytest.mark.parametrize("fn,shapes,extra", [
+    (lambda m, x: m.repeat_interleave(x, 2), [(2, 3)], []),
+    (lambda m, x: x.repeat_interleave(3, dim=1), [(2, 3)], []),
+    (lambda m, x, r: x.repeat_interleave(r, dim=0), [(3, 2)], [np.array([2, 0, 1])]),
+    (lambda m, x, r: x.repeat_interleave(r, dim=-1, output_size=6), [(2, 3)],
+     [np.array([1, 2, 3])]),
+    (lambda m, x, r: x.repeat_interleave(r), [(2, 2)], [np.array([2])]),
+])
+def test_repeat_interleave(fn, shapes, extra):
+    check(fn, [], inputs=make_inputs(shapes) + extra)
+
+
+@pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")
+def test_repeat_interleave_counts_form_and_scatter_multiply():
+    counts = [3, 0, 2]
+    assert ember.repeat_interleave(ember.tensor(counts)).tolist() == \
+        torch.repeat_interleave(torch.tensor(counts)).tolist()
+    x = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    src = np.array([[2.0, 3.0], [0.5, -1.0]])
+    idx = np.array([[0, 0], [2, 1]])
+    # torch has no backward for scatter(reduce=...): values against torch
+    check(lambda m, a, s, i: a.scatter(1, i, s, reduce="multiply"), [], inputs=[x, src, idx],
+          grad=False)
+    with pytest.raises(RuntimeError, match="negative"):
+        ember.ones(3).repeat_interleave(ember.tensor([1, -1, 1]))

@@ -371,11 +371,14 @@ def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=
     if src is None:
         src = value
     if reduce is not None:
-        if reduce != "add":
-            raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported; use 'add'")
+        if reduce not in ("add", "multiply"):
+            raise RuntimeError(f"scatter: reduce argument must be either 'add' or 'multiply', "
+                               f"got {reduce!r}")
         if not isinstance(src, Tensor):
             src = Tensor._wrap(get_array_module(x._data).full(
                 np.shape(index._data if isinstance(index, Tensor) else index), src, x._data.dtype))
+        if reduce == "multiply":
+            return scatter_reduce(x, dim, index, src, "prod")
         return scatter_add(x, dim, index, src)
     xd, dim, idx, key = _scatter_common("scatter", x, dim, index, src)
     out = xd.copy()

@@ -537,6 +537,46 @@ def flip(x: Tensor, dims) -> Tensor:
     return record("Flip", out, (x,), lambda g: (flip(g, axes),))
 
 
+def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
+    """Repeat each entry ``repeats`` times along ``dim`` (the flattened tensor when ``dim`` is
+    None), as ``torch.repeat_interleave``; ``repeats`` is an int or a 1-d tensor with one count
+    per entry. ``repeat_interleave(counts)`` alone gives ``0`` repeated ``counts[0]`` times,
+    ``1`` repeated ``counts[1]`` times, ...
+    """
+    if repeats is None:  # the one-argument form: indices repeated by the counts
+        counts = input._data
+        if counts.ndim > 1:
+            raise RuntimeError("repeat_interleave: repeats must be 0-dim or 1-dim tensor")
+        xp = get_array_module(counts)
+        return Tensor._wrap(xp.repeat(xp.arange(counts.size, dtype=xp.int64), counts.reshape(-1)))
+    x = input if dim is not None else reshape(input, -1)
+    xd = x._data
+    xp = get_array_module(xd)
+    d = 0 if dim is None else _dim(dim, xd.ndim)
+    n = xd.shape[d] if xd.ndim else 1
+    if isinstance(repeats, Tensor):
+        counts = repeats._data.reshape(-1)
+        if counts.dtype.kind not in "iu":
+            raise RuntimeError(f"repeat_interleave: repeats has to be Long tensor, got "
+                               f"{repeats.dtype}")
+        if counts.size == 1:
+            counts = xp.full(n, int(counts[0]), dtype=xp.int64)
+        if counts.size != n:
+            raise RuntimeError(f"repeat_interleave: repeats must have the same size as input "
+                               f"along dim {d}: {counts.size} repeats for size {n} (input shape "
+                               f"{tuple(input.shape)})")
+    else:
+        counts = xp.full(n, int(repeats), dtype=xp.int64)
+    if (counts < 0).any():
+        raise RuntimeError("repeat_interleave: repeats can not be negative")
+    source = xp.repeat(xp.arange(n, dtype=xp.int64), counts)  # output position -> input entry
+    if output_size is not None and output_size != source.size:
+        raise RuntimeError(f"repeat_interleave: output_size {output_size} does not match the "
+                           f"total repeats {source.size}")
+    return index_select(x, d, Tensor._wrap(source))
+
+
 def flipud(x: Tensor) -> Tensor:
     """Reverse the rows (dim 0)."""
     if x._data.ndim < 1:
@@ -1099,7 +1139,7 @@ __all__ = ["reshape", "broadcast_to", "broadcast_shapes", "broadcast_tensors", "
            "tril", "triu", "diagonal", "diag", "diff", "rot90", "meshgrid", "block_diag",
            "cartesian_prod", "tril_indices", "triu_indices", "atleast_1d", "atleast_2d",
            "atleast_3d", "column_stack", "dstack", "take_along_dim", "tensor_split", "hsplit",
-           "vsplit", "dsplit", "flipud", "fliplr", "ravel", "narrow_copy", "diag_embed"]
+           "vsplit", "dsplit", "flipud", "fliplr", "ravel", "narrow_copy", "repeat_interleave", "diag_embed"]
 
 attach(
     reshape=reshape, view=reshape, view_as=view_as, reshape_as=view_as,
@@ -1112,5 +1152,5 @@ attach(
     flip=flip, roll=roll, tril=tril, triu=triu, diagonal=diagonal, diag=diag, type_as=type_as,
     diff=diff, rot90=rot90, take_along_dim=take_along_dim, tensor_split=tensor_split,
     hsplit=hsplit, vsplit=vsplit, dsplit=dsplit, flipud=flipud, fliplr=fliplr, ravel=ravel,
-    narrow_copy=narrow_copy, unfold=unfold, diag_embed=diag_embed,
+    narrow_copy=narrow_copy, unfold=unfold, repeat_interleave=repeat_interleave, diag_embed=diag_embed,
 )
