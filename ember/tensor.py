@@ -23,7 +23,8 @@ class Tensor:
     the constructor ``Tensor(array)`` wraps an existing NumPy/CuPy array without copying.
     """
 
-    # ``_base`` is ``(base, view_fn)`` on views (see ember.ops.common.mark_view), else None.
+    # ``_base`` is ``(base, view_fn, base's node when this view's history was set)`` on views
+    # (see ember.ops.common.mark_view), else None.
     __slots__ = ("_data", "requires_grad", "grad", "_node", "_version", "_hooks", "_base",
                  "__weakref__")
     __array_priority__ = 1000  # numpy_scalar * tensor must call Tensor.__rmul__
@@ -125,11 +126,16 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         """True for tensors the user created (not the result of a recorded op)."""
-        return self._node is None
+        return self.grad_fn is None
 
     @property
     def grad_fn(self):
         """The :class:`~ember.autograd.graph.Node` that produced this tensor, or ``None``."""
+        b = self._base
+        if b is not None and b[0]._node is not b[2]:
+            from ember.autograd.graph import refresh_view
+
+            refresh_view(self)
         return self._node
 
     def is_floating_point(self) -> bool:

@@ -741,3 +741,41 @@ def test_repeat_interleave_counts_form_and_scatter_multiply():
           grad=False)
     with pytest.raises(RuntimeError, match="negative"):
         ember.ones(3).repeat_interleave(ember.tensor([1, -1, 1]))
+
+
+def _views_after_their_base_changed(m):
+    """Views taken before their base (or a sibling view) was changed in place; returns values and
+    gradients to compare."""
+    out = []
+    a = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = a * 1
+    v = x[:2]
+    x.mul_(2)  # v's gradient must go through this
+    v.sum().backward()
+    out += [v, a.grad]
+    a = m.arange(12.0).reshape(3, 4).requires_grad_()
+    x = a * 1
+    v = x[1:]
+    v[:, 1:3].mul_(10)  # through a view of v: v itself is now stale
+    (v * v).sum().backward()
+    out += [v, a.grad]
+    a = m.arange(12.0).reshape(3, 4).requires_grad_()
+    t = (a * 1).t()
+    t[1:, ::2].mul_(2)  # a sibling view of the same base
+    (t * t).sum().backward()
+    out += [t, a.grad]
+    w = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = m.zeros(3)
+    v = x[:2]
+    x.add_(w)  # the base gains a history after the view was taken
+    out += [m.autograd.grad((v * v).sum(), w)[0]]
+    return out
+
+
+def test_a_view_follows_in_place_changes_of_its_base_like_torch():
+    for e, t in zip(_views_after_their_base_changed(ember), _views_after_their_base_changed(torch)):
+        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy())
+    x = ember.zeros(3)
+    v = x[:2]
+    x.add_(ember.ones(3, requires_grad=True))
+    assert v.grad_fn is not None and not v.is_leaf

@@ -15,6 +15,7 @@ from ember.autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from ember.autograd import graph
 from ember.autograd.graph import Node
 
 
@@ -86,6 +87,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     """
     outputs = _as_list(outputs)
     inputs_list = _as_list(inputs)
+    graph.refresh_if_stale(inputs_list)
     for t in inputs_list:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")

@@ -59,6 +59,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     the leaves. Otherwise (``autograd.grad``) nothing is accumulated and the gradients of
     ``inputs`` are returned, ``None`` for an unused input when ``allow_unused``.
     """
+    graph.refresh_if_stale(roots)
+    if inputs is not None:
+        graph.refresh_if_stale(inputs)
     producers = []
     for r in roots:
         if not r.requires_grad:

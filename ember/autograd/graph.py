@@ -59,6 +59,32 @@ def version_of(t) -> int:
     return t._version if base is None else t._version + base[0]._version
 
 
+def refresh_if_stale(tensors) -> None:
+    """:func:`refresh_view` each stale view among ``tensors`` (for the entry points that read a
+    tensor's history outside :func:`record`)."""
+    for t in tensors:
+        b = t._base
+        if b is not None and b[0]._node is not b[2]:
+            refresh_view(t)
+
+
+def refresh_view(t) -> None:
+    """Give view ``t`` the history of ``view_fn(base)`` when its base's history changed since
+    ``t``'s was set (the base or another view of it was changed in place): PyTorch regenerates a
+    view's grad_fn then, else the gradient would skip the in-place op."""
+    global GRAD_ENABLED
+    base, view_fn, _ = t._base
+    prev = GRAD_ENABLED
+    GRAD_ENABLED = True
+    try:
+        again = view_fn(base)
+    finally:
+        GRAD_ENABLED = prev
+    t._node = again._node
+    t.requires_grad = again.requires_grad
+    t._base = (base, view_fn, base._node)
+
+
 def _producer(t):
     """The gradient producer of a tensor used as an op input (see :attr:`Node.inputs`)."""
     node = t._node
@@ -85,6 +111,10 @@ def record(name, out, inputs, backward, saved=(), save_output=False):
     t._hooks = None
     t._base = None
     if GRAD_ENABLED:
+        for x in inputs:
+            b = x._base  # (base, view_fn, the base's node when x's history was set)
+            if b is not None and b[0]._node is not b[2]:
+                refresh_view(x)
         for x in inputs:
             if x.requires_grad:
                 # Node.__init__, inlined: this runs once per recorded op

@@ -136,10 +136,10 @@ def mark_view(out: Tensor, base: Tensor, view_fn) -> Tensor:
     """
     root = getattr(base, "_base", None)
     if root is None:
-        out._base = (base, view_fn)
+        out._base = (base, view_fn, base._node)
     else:
-        root_base, root_fn = root
-        out._base = (root_base, lambda t: view_fn(root_fn(t)))
+        root_base, root_fn, _ = root
+        out._base = (root_base, lambda t: view_fn(root_fn(t)), root_base._node)
     return out
 
 
@@ -156,6 +156,8 @@ def prepare_inplace(self: Tensor, name: str) -> Tensor:
     """
     if graph.GRAD_ENABLED:
         view = _view_base(self)
+        if view is not None and view[0]._node is not view[2]:
+            graph.refresh_view(self)
         if view is not None and view[0].requires_grad and view[0]._node is None:
             raise RuntimeError(
                 f"a view of a leaf Variable that requires grad is being used in an in-place "
@@ -244,6 +246,7 @@ def _rebase_view_history(view: Tensor, base: Tensor, view_fn, new_part: Tensor) 
     again = view_fn(base)  # the view's history is now a view of the new base
     view._node = again._node
     view.requires_grad = True
+    view._base = (base, view_fn, base._node)
 
 
 def _broadcast_shape(a, b):
