@@ -136,6 +136,20 @@ def test_model_checkpoint_save_best_only_files_and_contents(tmp_path):
     _assert_same_weights(probe, script.snapshots[3])
 
 
+def test_model_checkpoint_best_only_skips_unvalidated_epochs(tmp_path):
+    # with validation_freq the epochs without val_loss have nothing to compare or to put in a
+    # filepath that names it: they are skipped, not a KeyError
+    x, y = _data()
+    ckpt = ModelCheckpoint(str(tmp_path / "w-{epoch}-{val_loss:.3f}.safetensors"),
+                           save_best_only=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _model().fit(x, y, epochs=4, batch_size=8, verbose=0, validation_split=0.25,
+                     validation_freq=2, callbacks=[ckpt])
+    epochs = sorted(int(f.split("-")[1]) for f in os.listdir(tmp_path))
+    assert epochs and set(epochs) <= {2, 4}
+
+
 def test_model_checkpoint_every_epoch_overwrites_single_file(tmp_path):
     x, y = _data()
     model = _model()

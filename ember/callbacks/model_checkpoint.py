@@ -91,11 +91,13 @@ class ModelCheckpoint(Callback):
 
     def _save(self, epoch: int, batch: int | None, logs) -> None:
         logs = dict(logs or {})
-        path = self._format_path(epoch, batch, logs)
         if self.save_best_only:
             current = monitored_value(logs, self.monitor, "ModelCheckpoint")
             if current is None:
+                # before formatting: an epoch that did not validate (validation_freq) has no
+                # val_* value for a filepath that names one
                 return
+            path = self._format_path(epoch, batch, logs)
             previous = "inf" if self.best is None else f"{self.best:.5f}"
             if not is_better(current, self.best, self.mode):
                 if self.verbose > 0:
@@ -105,8 +107,10 @@ class ModelCheckpoint(Callback):
                 print(f"Epoch {epoch + 1}: {self.monitor} improved from {previous} to "
                       f"{current:.5f}, saving model to {path}")
             self.best = current
-        elif self.verbose > 0:
-            print(f"Epoch {epoch + 1}: saving model to {path}")
+        else:
+            path = self._format_path(epoch, batch, logs)
+            if self.verbose > 0:
+                print(f"Epoch {epoch + 1}: saving model to {path}")
         directory = os.path.dirname(os.path.abspath(path))
         os.makedirs(directory, exist_ok=True)
         if self.save_weights_only:
