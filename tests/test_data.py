@@ -201,6 +201,52 @@ def test_num_workers_loads_the_same_batches():
     assert len(list(loader)) == 3
 
 
+class _FailsAt(Dataset):
+    """Samples 0..9; reading ``bad`` raises (a corrupt file, say)."""
+
+    def __init__(self, bad):
+        self.bad = bad
+
+    def __len__(self):
+        return 10
+
+    def __getitem__(self, i):
+        if i == self.bad:
+            raise ValueError(f"corrupt sample {i}")
+        return np.float32(i)
+
+
+class _TorchFailsAt(tud.Dataset):
+    __len__ = _FailsAt.__len__
+    __getitem__ = _FailsAt.__getitem__
+
+    def __init__(self, bad):
+        self.bad = bad
+
+
+def _batches_skipping_errors(loader):
+    it, out = iter(loader), []
+    while len(out) < 20:
+        try:
+            out.append(_np(next(it)).tolist())
+        except StopIteration:
+            return out
+        except ValueError:
+            out.append("error")
+    raise AssertionError("the iterator never ended")
+
+
+@pytest.mark.parametrize("batch_size", [3, None])
+def test_iteration_goes_on_after_a_failing_batch(batch_size):
+    # as in PyTorch (and with num_workers > 0), a batch that raises is skipped by a caller that
+    # catches the error; the epoch must not end silently there
+    expected = _batches_skipping_errors(tud.DataLoader(_TorchFailsAt(4), batch_size=batch_size))
+    assert "error" in expected and len(expected) == (4 if batch_size else 10)
+    for workers in (0, 2):
+        loader = DataLoader(_FailsAt(4), batch_size=batch_size, num_workers=workers)
+        assert _batches_skipping_errors(loader) == expected
+
+
 def test_random_split_sizes_and_determinism():
     e, t = _pairs()
     for lengths in ([10, 13], [0.5, 0.5], [0.3, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4]):

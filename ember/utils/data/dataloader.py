@@ -475,6 +475,30 @@ class _ThreadedIter:
             pass
 
 
+class _SingleIter:
+    """Batches loaded in the main thread (``num_workers=0``).
+
+    Not a generator: an exception while loading one batch must leave the iterator usable, so a
+    caller that catches it gets the next batch (as in PyTorch and with workers) instead of a
+    silently ended epoch.
+    """
+
+    __slots__ = ("_start", "_indices", "_fetch")
+
+    def __init__(self, start: Callable[[], Iterator], fetch: Callable):
+        self._start = start  # the sampler runs at the first batch, not at iter()
+        self._indices = None
+        self._fetch = fetch
+
+    def __iter__(self) -> _SingleIter:
+        return self
+
+    def __next__(self) -> Any:
+        if self._indices is None:
+            self._indices = self._start()
+        return self._fetch(next(self._indices))
+
+
 class DataLoader:
     """Iterate over ``dataset`` in batches.
 
@@ -628,14 +652,13 @@ class DataLoader:
 
     def _iter_single(self) -> Iterator:
         if self._iterable:
-            yield from self._iter_stream()
-            return
+            return self._iter_stream()
         if self.batch_sampler is None:
-            for i in self.sampler:
-                yield self.collate_fn(self.dataset[i])
-            return
-        for idx in self._index_iter():
-            yield self._fetch(idx)
+            fetch = functools.partial(_fetch_sample, self.dataset, self.collate_fn)
+        else:
+            fetch = functools.partial(_fetch_batch, self.dataset, self.collate_fn,
+                                      self._custom_collate)
+        return _SingleIter(self._index_iter, fetch)
 
     def _iter_stream(self) -> Iterator:
         if self.batch_size is None:
