@@ -80,6 +80,7 @@ EDGES = [  # gradients at PyTorch's special points (no gradcheck: kinks and sing
     ("logaddexp_far", lambda m, x, y: m.logaddexp(x, y), [[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 0.0]]),
     ("logaddexp2_far", lambda m, x, y: m.logaddexp2(x, y), [[1000.0, -1000.0], [-1000.0, 1000.0]]),
     ("atan2_axes", lambda m, x, y: m.atan2(x, y), [[0.0, 1.0, -1.0, 0.0], [1.0, 0.0, 0.0, -1.0]]),
+    ("atan2_origin", lambda m, x, y: m.atan2(x, y), [[0.0, -0.0, 2.0], [0.0, 0.0, 0.0]]),
     ("float_power_zero_base", lambda m, x, y: m.float_power(x, y), [[0.0, 0.0, 2.0], [2.0, 0.0, 0.0]]),
 ]
 

@@ -415,8 +415,12 @@ def atan2(input: Tensor, other: Tensor) -> Tensor:
 
     def backward(g):
         r2 = ta * ta + tb * tb
-        return (_grad_for(ta, unbroadcast(g * tb / r2, ta.shape), x) if ta.requires_grad else None,
-                _grad_for(tb, unbroadcast(-g * ta / r2, tb.shape), y) if tb.requires_grad else None)
+        # 0 at the origin instead of 0/0 = nan, as PyTorch (atan2(0, 0) is common for zero vectors)
+        recip = r2.reciprocal().masked_fill(r2 == 0, 0)
+        return (_grad_for(ta, unbroadcast(g * tb * recip, ta.shape), x) if ta.requires_grad
+                else None,
+                _grad_for(tb, unbroadcast(-g * ta * recip, tb.shape), y) if tb.requires_grad
+                else None)
 
     return record("Atan2", out, (ta, tb), backward, (ta, tb))
 
