@@ -471,6 +471,38 @@ def test_class_weight_with_one_hot_targets_and_loss_forms():
     model.fit(x, y, verbose=0)  # unweighted it is fine
 
 
+def test_unit_sample_weights_give_the_loss_own_reduction():
+    """Weights of 1 change nothing, also for losses whose own reduction is not a mean over N
+    samples: class weights and ignore_index in cross-entropy (divided by the targets' summed
+    class weights), KLDiv's batchmean, a sum over several outputs."""
+    x, y = _blobs(30)
+    y_ign = y.copy()
+    y_ign[[2, 7, 11]] = -100
+    rng = np.random.default_rng(2)
+    probs = rng.dirichlet(np.ones(3), 30).astype(np.float32)
+    target = rng.normal(size=(30, 3)).astype(np.float32)
+    cw = ember.tensor([1.0, 3.0, 0.5])
+    cases = [(nn.CrossEntropyLoss(), y_ign), (nn.functional.cross_entropy, y),
+             (nn.CrossEntropyLoss(weight=cw), y), (nn.CrossEntropyLoss(weight=cw), y_ign),
+             (nn.NLLLoss(weight=cw, ignore_index=1), y),
+             (nn.KLDivLoss(reduction="batchmean"), probs), (nn.MSELoss(reduction="sum"), target)]
+    for loss, t in cases:
+        model = _frozen(loss=loss)
+        own = model.evaluate(x, t, batch_size=30, verbose=0)
+        assert model.evaluate(x, t, batch_size=30, verbose=0, sample_weight=np.ones(30)) \
+            == pytest.approx(own, rel=1e-5), loss
+    # other weights: sum(w * l) over the same denominator as the loss's own mean
+    sw = rng.uniform(0.5, 2.0, 30).astype(np.float32)
+    model = _frozen(loss=nn.CrossEntropyLoss(weight=cw))
+    w_t, b_t = (torch.tensor(np.asarray(p.detach())) for p in (model[0].weight, model[0].bias))
+    c = torch.tensor([1.0, 3.0, 0.5])
+    per = torch.nn.functional.cross_entropy(torch.tensor(x) @ w_t.T + b_t, torch.tensor(y_ign),
+                                            weight=c, reduction="none").numpy()
+    counted = np.where(y_ign >= 0, c.numpy()[np.maximum(y_ign, 0)], 0.0).sum()
+    got = model.evaluate(x, y_ign, batch_size=30, verbose=0, sample_weight=sw)
+    assert got == pytest.approx((sw * per).sum() / counted, rel=1e-5)
+
+
 def test_weights_from_datasets_loaders_and_validation_data():
     from ember.utils.data import DataLoader, Dataset, TensorDataset
 

@@ -5,7 +5,9 @@ A weighted batch loss is Keras' ``"sum_over_batch_size"``: ``sum_i(w_i * l_i) / 
 the loss is not one number per sample). Dividing by ``N`` and not by ``sum(w)`` is what Keras
 does: a weight of 2 counts a sample twice, and the scale of the loss (hence the learning rate
 that suits it) does not depend on how the weights are normalised. With unit weights the result is
-the loss's own ``"mean"``.
+the loss's own reduction: the weighted element sum is divided by what that reduction divides by
+(the summed class weights of the counted targets for cross-entropy/NLL with ``weight`` or
+``ignore_index``, ``N`` for ``"batchmean"``, nothing for ``"sum"``).
 
 Per-sample losses come from the compiled loss with ``reduction="none"``: a loss module's
 ``reduction`` is switched for the call (one with ``reduction="sum"`` keeps summing:
@@ -44,8 +46,9 @@ def _takes_reduction(fn: Callable) -> bool:
 
 
 def per_sample_loss(loss_fn: Callable, y_pred, y) -> tuple[Tensor, str]:
-    """``(values, mode)``: the loss of every sample of the batch, shape ``(N,)``, and how the
-    loss reduces them (``"sum"`` for a module with ``reduction="sum"``, else ``"mean"``).
+    """``(values, reduction)``: the unreduced loss, shape ``(N, ...)`` (one value per sample, or
+    per element), and the reduction the loss applies itself (``"mean"``, ``"sum"``,
+    ``"batchmean"``).
 
     Raises:
         ValueError: the loss returned something other than one value per sample (a plain
@@ -57,7 +60,7 @@ def per_sample_loss(loss_fn: Callable, y_pred, y) -> tuple[Tensor, str]:
     reduction = getattr(loss_fn, "reduction", None)
     mode = "mean"
     if isinstance(loss_fn, Module) and isinstance(reduction, str):
-        mode = "sum" if reduction == "sum" else "mean"
+        mode = reduction
         # switched for this call only: the same module keeps serving unweighted batches
         object.__setattr__(loss_fn, "reduction", "none")
         try:
@@ -65,6 +68,8 @@ def per_sample_loss(loss_fn: Callable, y_pred, y) -> tuple[Tensor, str]:
         finally:
             object.__setattr__(loss_fn, "reduction", reduction)
     elif _takes_reduction(loss_fn):
+        default = _default(loss_fn, "reduction")
+        mode = default if isinstance(default, str) else "mean"
         values = loss_fn(y_pred, y, reduction="none")
     else:
         values = loss_fn(y_pred, y)
@@ -76,9 +81,43 @@ def per_sample_loss(loss_fn: Callable, y_pred, y) -> tuple[Tensor, str]:
             f"{_NEED_PER_SAMPLE}: return one value per sample, shape (N,), or accept a "
             "`reduction` argument"
         )
-    if values.ndim > 1:  # per-element losses (MSE on (N, d) outputs): a sample's mean, as Keras
-        values = values.mean(dim=tuple(range(1, values.ndim)))
     return values, mode
+
+
+def _default(fn: Callable, name: str) -> Any:
+    """The default of ``fn``'s parameter ``name``, or ``None``."""
+    try:
+        param = inspect.signature(getattr(fn, "forward", fn)).parameters.get(name)
+    except (TypeError, ValueError):
+        return None
+    return None if param is None or param.default is inspect.Parameter.empty else param.default
+
+
+def _divisor(loss_fn: Callable, mode: str, y, values: Tensor):
+    """What the loss's own reduction divides the sum of ``values`` by, so that unit weights
+    reproduce it: 1 for ``"sum"``, ``N`` for ``"batchmean"``, else the element count, or for
+    class-index targets of a loss with class weights or an ``ignore_index`` (cross-entropy,
+    NLL) the summed class weights of the targets that are not ignored, as PyTorch's mean."""
+    if mode == "sum":
+        return 1
+    if mode == "batchmean":
+        return int(values.shape[0])
+    ignore = getattr(loss_fn, "ignore_index", None)
+    weight = getattr(loss_fn, "weight", None)
+    if ignore is None and not hasattr(loss_fn, "forward"):
+        ignore = _default(loss_fn, "ignore_index")  # F.cross_entropy's -100
+    ya = y._data if isinstance(y, Tensor) else None
+    if (ignore is None and weight is None) or ya is None or ya.dtype.kind not in "iu" \
+            or tuple(ya.shape) != tuple(values.shape):
+        return values.numel()
+    xp = backend.get_array_module(ya)
+    if isinstance(weight, Tensor):
+        c = weight._data[xp.clip(ya, 0, weight.shape[0] - 1)].astype(values._data.dtype)
+    else:
+        c = xp.ones(ya.shape, dtype=values._data.dtype)
+    if ignore is not None:
+        c = xp.where(ya == ignore, 0, c)
+    return Tensor._wrap(c.sum())
 
 
 def weighted_loss(loss_fn: Callable, y_pred, y, sample_weight) -> Tensor:
@@ -86,10 +125,12 @@ def weighted_loss(loss_fn: Callable, y_pred, y, sample_weight) -> Tensor:
     values, mode = per_sample_loss(loss_fn, y_pred, y)
     w = sample_weight._data if isinstance(sample_weight, Tensor) else sample_weight
     w = backend.get_array_module(values._data).asarray(w, dtype=values._data.dtype)
-    if w.shape != tuple(values.shape):
-        w = w.reshape(tuple(values.shape))
+    n = int(values.shape[0])
+    # per-element losses (MSE on (N, d) outputs) weigh every element of a sample alike, which
+    # divided by the element count is Keras' mean per sample
+    w = w.reshape((n,) + (1,) * (values.ndim - 1))
     total = (values * Tensor._wrap(w)).sum()
-    return total if mode == "sum" else total / int(values.shape[0])
+    return total / _divisor(loss_fn, mode, y, values)
 
 
 # ------------------------------------------------------------------------------ the arguments
