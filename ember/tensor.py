@@ -244,6 +244,10 @@ class Tensor:
         return Tensor._wrap(self._data)
 
     def detach_(self) -> Tensor:
+        """Cut this tensor from its history in place (it becomes a leaf)."""
+        from ember.autograd import graph
+
+        graph.HISTORY_REWRITTEN = True  # views of it must notice (see graph.record)
         self._node = None
         self.requires_grad = False
         return self

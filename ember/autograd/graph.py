@@ -17,6 +17,9 @@ from numpy import asarray, generic, ndarray
 from itertools import count
 
 GRAD_ENABLED = True  # read by record(); changed by ember.no_grad() and friends
+# Set once any recorded in-place op has changed a tensor's history: only then can a view be
+# stale (its base's node changed after the view was taken), so record() skips the check before.
+HISTORY_REWRITTEN = False
 
 
 _next_seq = count().__next__
@@ -111,10 +114,11 @@ def record(name, out, inputs, backward, saved=(), save_output=False):
     t._hooks = None
     t._base = None
     if GRAD_ENABLED:
-        for x in inputs:
-            b = x._base  # (base, view_fn, the base's node when x's history was set)
-            if b is not None and b[0]._node is not b[2]:
-                refresh_view(x)
+        if HISTORY_REWRITTEN:
+            for x in inputs:
+                b = x._base  # (base, view_fn, the base's node when x's history was set)
+                if b is not None and b[0]._node is not b[2]:
+                    refresh_view(x)
         for x in inputs:
             if x.requires_grad:
                 # Node.__init__, inlined: this runs once per recorded op

@@ -213,6 +213,7 @@ def commit_inplace(self: Tensor, out: Tensor, name: str) -> Tensor:
             _rebase_view_history(self, view[0], view[1], out)
             return self
     if out._node is not None:
+        graph.HISTORY_REWRITTEN = True
         self._node = out._node
         self.requires_grad = True
     return self
@@ -241,6 +242,7 @@ def _rebase_view_history(view: Tensor, base: Tensor, view_fn, new_part: Tensor) 
         return (g * keep if old.requires_grad else None), view_fn(g)
 
     new = graph.record("CopySlices", base._data, (old, new_part), backward)
+    graph.HISTORY_REWRITTEN = True
     base._node = new._node
     base.requires_grad = True
     again = view_fn(base)  # the view's history is now a view of the new base

@@ -25,6 +25,7 @@ def _fill(t: Tensor, values: np.ndarray, name: str) -> Tensor:
     t._data[...] = backend.move_array(values.astype(t._data.dtype, copy=False), t.device)
     t._version += 1
     if t._node is not None:  # new values do not depend on the old ones
+        graph.HISTORY_REWRITTEN = True  # views of t must notice (see graph.record)
         t._node = None
         t.requires_grad = False
     return t
