@@ -240,8 +240,16 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
-        """The same values (shared memory) as a new leaf that records nothing."""
-        return Tensor._wrap(self._data)
+        """The same values (shared memory) as a new leaf that records nothing.
+
+        As in PyTorch it shares the in-place version counter with this tensor (an alias without
+        a gradient link: ``_base = (owner, None, None)``), so changing either in place is caught
+        when the other was saved for backward.
+        """
+        t = Tensor._wrap(self._data)
+        b = self._base
+        t._base = ((b[0] if b is not None else self), None, None)
+        return t
 
     def detach_(self) -> Tensor:
         """Cut this tensor from its history in place (it becomes a leaf)."""

@@ -779,3 +779,41 @@ def test_a_view_follows_in_place_changes_of_its_base_like_torch():
     v = x[:2]
     x.add_(ember.ones(3, requires_grad=True))
     assert v.grad_fn is not None and not v.is_leaf
+
+
+def _detach_cases(m):
+    out = []
+    b = m.tensor([1.0, 2.0], requires_grad=True)
+    x = b * 1
+    w = x * x  # saves x
+    x.detach().mul_(2)  # the detached alias shares x's version counter
+    try:
+        w.sum().backward()
+        out.append("no error")
+    except RuntimeError:
+        out.append("error")
+    b = m.tensor([1.0, 2.0], requires_grad=True)
+    b.detach().add_(1)  # allowed on a leaf's alias: no history to break
+    out.append(b.tolist())
+    a = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = a * 2
+    x.detach()[1:].add_(1)  # a view of the alias writes into x's memory
+    out.append(x.tolist())
+    w = m.tensor([1.0, 2.0], requires_grad=True)
+    d = m.zeros(2).detach()
+    d.add_(w)  # the alias gains its own history; the original does not
+    out.append(d.requires_grad)
+    a = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    v = (a * 2)[1:]
+    y = v * v
+    v.detach().mul_(3)  # detaching a view aliases the view's base
+    try:
+        y.sum().backward()
+        out.append("no error")
+    except RuntimeError:
+        out.append("error")
+    return out
+
+
+def test_detach_shares_memory_and_the_version_counter_like_torch():
+    assert _detach_cases(ember) == _detach_cases(torch)

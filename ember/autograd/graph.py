@@ -77,6 +77,9 @@ def refresh_view(t) -> None:
     view's grad_fn then, else the gradient would skip the in-place op."""
     global GRAD_ENABLED
     base, view_fn, _ = t._base
+    if view_fn is None:  # a detach() alias: shares memory and versions, never history
+        t._base = (base, None, base._node)
+        return
     prev = GRAD_ENABLED
     GRAD_ENABLED = True
     try:

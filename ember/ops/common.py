@@ -135,7 +135,7 @@ def mark_view(out: Tensor, base: Tensor, view_fn) -> Tensor:
     shaped like ``base`` to the view, with ember ops (so it can also cut gradients).
     """
     root = getattr(base, "_base", None)
-    if root is None:
+    if root is None or root[1] is None:  # no base, or a detach() alias (its own autograd root)
         out._base = (base, view_fn, base._node)
     else:
         root_base, root_fn, _ = root
@@ -158,7 +158,8 @@ def prepare_inplace(self: Tensor, name: str) -> Tensor:
         view = _view_base(self)
         if view is not None and view[0]._node is not view[2]:
             graph.refresh_view(self)
-        if view is not None and view[0].requires_grad and view[0]._node is None:
+        if (view is not None and view[1] is not None and view[0].requires_grad
+                and view[0]._node is None):
             raise RuntimeError(
                 f"a view of a leaf Variable that requires grad is being used in an in-place "
                 f"operation ({name}). Wrap the update in `with ember.no_grad():`, or clone() the "
@@ -209,7 +210,7 @@ def commit_inplace(self: Tensor, out: Tensor, name: str) -> Tensor:
     view = _view_base(self)
     if view is not None:
         view[0]._version += 1  # the base's memory changed too
-        if out._node is not None:
+        if out._node is not None and view[1] is not None:
             _rebase_view_history(self, view[0], view[1], out)
             return self
     if out._node is not None:
