@@ -16,6 +16,7 @@ from ember import backend
 from ember.autograd import graph
 from ember.ops.common import (
     _CATEGORY,
+    _broadcast_shape,
     Tensor,
     attach,
     binary_operands,
@@ -603,14 +604,9 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     s = src._data
     if type(s) is not type(dst) or backend.device_of(s) != backend.device_of(dst):
         s = backend.move_array(s, backend.device_of(dst))
-    if s.shape != dst.shape:
-        try:
-            ok = np.broadcast_shapes(s.shape, dst.shape) == dst.shape
-        except ValueError:
-            ok = False
-        if not ok:
-            raise RuntimeError(f"copy_: the source shape {tuple(s.shape)} can't be broadcast to "
-                               f"the destination shape {tuple(dst.shape)}")
+    if s.shape != dst.shape and _broadcast_shape(s.shape, dst.shape) != dst.shape:
+        raise RuntimeError(f"copy_: the source shape {tuple(s.shape)} can't be broadcast to "
+                           f"the destination shape {tuple(dst.shape)}")
     tracked = graph.GRAD_ENABLED and dst.dtype.kind == "f" and (
         self.requires_grad or src.requires_grad)
     if not tracked:

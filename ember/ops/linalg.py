@@ -16,6 +16,7 @@ from ember import backend
 from ember.backend import get_array_module
 from ember.ops.common import (
     Tensor,
+    _broadcast_shape,
     as_tensor_like,
     attach,
     broadcast_error,
@@ -227,14 +228,9 @@ def _add_scaled(name: str, input, beta, prod: Tensor, alpha, shapes: str) -> Ten
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
     x, p = input._data, prod._data
     check_same_device(name, x, p)
-    if x.shape != p.shape:
-        try:
-            ok = np.broadcast_shapes(x.shape, p.shape) == p.shape
-        except ValueError:
-            ok = False
-        if not ok:
-            raise RuntimeError(f"{name}: input of shape {tuple(x.shape)} cannot be broadcast to "
-                               f"the result shape {tuple(p.shape)} ({shapes})")
+    if x.shape != p.shape and _broadcast_shape(x.shape, p.shape) != p.shape:
+        raise RuntimeError(f"{name}: input of shape {tuple(x.shape)} cannot be broadcast to "
+                           f"the result shape {tuple(p.shape)} ({shapes})")
     dt = result_dtype(x, p)
     if dt.kind in "iub":
         # PyTorch truncates float factors for integer products, except in addr, which refuses
