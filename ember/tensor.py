@@ -131,11 +131,10 @@ class Tensor:
     @property
     def grad_fn(self):
         """The :class:`~ember.autograd.graph.Node` that produced this tensor, or ``None``."""
-        b = self._base
-        if b is not None and b[0]._node is not b[2]:
-            from ember.autograd.graph import refresh_view
+        if self._base is not None:  # a view may be stale: its base changed in place
+            from ember.autograd.graph import refresh_if_stale
 
-            refresh_view(self)
+            refresh_if_stale((self,))
         return self._node
 
     def is_floating_point(self) -> bool:
