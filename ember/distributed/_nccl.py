@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.distributed.process_group import ReduceOp
+from ember.distributed.reduce_op import ReduceOp
 
 _TYPES: dict | None = None
 

@@ -8,7 +8,6 @@ return, the tensor holds the result (``async_op=True`` returns an already comple
 from __future__ import annotations
 
 import datetime
-import enum
 import importlib.util
 import os
 import sys
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ember import backend
+from ember.distributed.reduce_op import ReduceOp
 from ember.tensor import Tensor
 
 MPI_MISSING = (
@@ -33,19 +33,6 @@ ABORT_GRACE_S = 1.0
 # torch's default collective timeout: long enough for slow first steps (compilation, data
 # loading on one rank), short enough that a dead job does not hold its machines for hours.
 DEFAULT_TIMEOUT = 1800.0
-
-
-class ReduceOp(enum.Enum):
-    """How :func:`all_reduce` and :func:`reduce` combine the ranks' values."""
-
-    SUM = "sum"
-    AVG = "avg"
-    PRODUCT = "product"
-    MIN = "min"
-    MAX = "max"
-
-    def __repr__(self) -> str:
-        return f"ReduceOp.{self.name}"
 
 
 class _Work:
