@@ -8,16 +8,10 @@ from ember.metrics.metric import Mean, MeanMetricWrapper, Metric
 from ember.metrics.accuracy import Accuracy, TopKAccuracy
 from ember.metrics.classification import ConfusionMatrix, F1Score, Precision, Recall
 from ember.metrics.regression import MeanAbsoluteError, MeanSquaredError
+from ember.metrics.registry import get
 
 MAE = MeanAbsoluteError
 MSE = MeanSquaredError
-
-
-def get(identifier, **kwargs) -> Metric:
-    """A metric from a name (``"accuracy"``, ``"f1"`` ...), a class, a function or an instance."""
-    from ember.models.registry import get_metric
-
-    return get_metric(identifier, **kwargs)
 
 
 __all__ = [

@@ -27,8 +27,11 @@ def predicted_labels(y_pred, threshold: float = 0.5):
 class _HitRate(Metric):
     """``correct / total`` over every sample seen since the last reset (0.0 before any).
 
-    ``correct`` and ``total`` are the counters a distributed ``fit`` sums across ranks.
+    ``correct`` and ``total`` are the state (:meth:`Metric.state`) a distributed ``fit`` sums
+    across ranks.
     """
+
+    state_names = ("correct", "total")
 
     def reset(self) -> None:
         self.correct = 0

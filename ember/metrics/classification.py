@@ -24,6 +24,7 @@ class ConfusionMatrix(Metric):
     """
 
     default_name = "confusion_matrix"
+    state_names = ("matrix",)
 
     def __init__(self, num_classes: int | None = None, threshold: float = 0.5,
                  name: str | None = None):

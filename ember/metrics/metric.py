@@ -52,6 +52,10 @@ class Metric:
     """
 
     default_name = "metric"
+    # The attributes that make up the metric's running state (counters that add up across
+    # processes); ``state()``/``merge()`` read and write them. A subclass names its own, or
+    # overrides ``state``/``load_state`` for state of another shape.
+    state_names: tuple[str, ...] = ()
 
     def __init__(self, name: str | None = None):
         self.name = name or self.default_name
@@ -72,6 +76,27 @@ class Metric:
         """Forget everything seen so far."""
         raise NotImplementedError(f"{type(self).__name__} must implement reset()")
 
+    # The state protocol: what a distributed ``fit`` exchanges between processes.
+    def state(self) -> dict[str, Any]:
+        """The running state as host values (numbers and NumPy arrays), by attribute name.
+
+        Two metrics of the same configuration that saw different batches combine exactly with
+        :meth:`merge`; a custom metric lists its counters in ``state_names`` (or the older
+        ``dist_counters``).
+        """
+        names = tuple(self.state_names) + tuple(getattr(self, "dist_counters", ()))
+        return {k: _host(getattr(self, k)) for k in names if hasattr(self, k)}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Set the running state from a dict as :meth:`state` returns."""
+        for k, v in state.items():
+            setattr(self, k, v)
+
+    def merge(self, states: list[dict[str, Any]]) -> None:
+        """Take the combined state of ``states`` (e.g. every process's :meth:`state`): counters
+        are added, count arrays of different sizes added in their common corner."""
+        self.load_state(merge_states(states))
+
     # Keras' names for the same operations.
     def update_state(self, y_pred, y_true) -> None:
         """Alias of :meth:`update` (Keras' name)."""
@@ -90,10 +115,34 @@ class Metric:
         return f"{type(self).__name__}(name={self.name!r})"
 
 
+def _host(value: Any) -> Any:
+    """``value`` with a CuPy array copied to host memory (other values unchanged)."""
+    return value.get() if hasattr(value, "get") and not isinstance(value, dict) else value
+
+
+def merge_states(states: list[Any]) -> Any:
+    """The sum of several metric states (dicts as :meth:`Metric.state` gives, nested or not).
+
+    Arrays of counts may differ in size (a confusion matrix grows with the classes one process
+    saw); they are added into an array as large as the largest, each in its leading corner.
+    """
+    first = states[0]
+    if isinstance(first, dict):
+        return {k: merge_states([s[k] for s in states]) for k in first}
+    if isinstance(first, np.ndarray) and first.ndim:
+        shape = tuple(max(s.shape[d] for s in states) for d in range(first.ndim))
+        total = np.zeros(shape, dtype=first.dtype)
+        for s in states:
+            total[tuple(slice(0, n) for n in s.shape)] += s
+        return total
+    return sum(states[1:], first)
+
+
 class Mean(Metric):
     """The running (optionally weighted) mean of the values given to ``update(value, weight=1)``."""
 
     default_name = "mean"
+    state_names = ("total", "count")
 
     def reset(self) -> None:
         self.total = 0.0
@@ -130,6 +179,12 @@ class MeanMetricWrapper(Metric):
 
     def reset(self) -> None:
         self._mean = Mean()
+
+    def state(self) -> dict[str, Any]:
+        return {"mean": self._mean.state()}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self._mean.load_state(state["mean"])
 
     def update(self, y_pred, y_true) -> None:
         value = self.fn(y_pred, y_true)

@@ -21,6 +21,8 @@ def _aligned(y_pred, y_true):
 
 
 class _MeanError(Metric):
+    state_names = ("total", "count")
+
     def reset(self) -> None:
         self.total = 0.0
         self.count = 0

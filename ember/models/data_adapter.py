@@ -178,6 +178,30 @@ def check_same_length(xa, ya, what: str | None = None) -> None:
         )
 
 
+def as_sample_weight(value: Any, n: int, where: str = "sample_weight"):
+    """``sample_weight`` as a float array of shape ``(n,)``, on the array library it came in.
+
+    Raises:
+        ValueError: not one finite, non-negative number per sample (the message names both
+            lengths when they differ).
+    """
+    w = as_array(value, where, False)
+    if w.ndim == 2 and w.shape[1] == 1:
+        w = w[:, 0]
+    if w.ndim != 1:
+        raise ValueError(f"{where} must be 1-D, one weight per sample, but has shape "
+                         f"{tuple(w.shape)}; for per-element weights override compute_loss")
+    if w.shape[0] != n:
+        raise ValueError(f"{where} has {w.shape[0]} weights but x has {n} samples; give exactly "
+                         "one weight per sample")
+    xp = backend.get_array_module(w)
+    w = w.astype(backend.get_default_dtype().np, copy=False)
+    if w.size and not bool(xp.all(xp.isfinite(w) & (w >= 0))):
+        bad = w[~(xp.isfinite(w) & (w >= 0))][0]
+        raise ValueError(f"{where} must hold finite, non-negative numbers; found {float(bad)}")
+    return w
+
+
 def make_batches(x, y, batch_size: int, shuffle: bool, device, what: str = "x",
                  requires_y: bool = True, sample_weight=None):
     """Batches for ``x``/``y`` (and ``sample_weight``, arrays only) in any accepted form; see
@@ -213,8 +237,6 @@ def make_batches(x, y, batch_size: int, shuffle: bool, device, what: str = "x",
     check_same_length(xa, ya)
     w = None
     if sample_weight is not None:
-        from ember.models.weighting import as_sample_weight
-
         w = as_sample_weight(sample_weight, xa.shape[0], f"{what} sample_weight")
     return ArrayBatches(xa, ya, batch_size, shuffle, device, w)
 
@@ -252,8 +274,6 @@ def split_validation(x, y, validation_split: float, sample_weight=None):
     cut = _split_point(xa.shape[0], validation_split)
     if sample_weight is None:
         return (xa[:cut], ya[:cut], None), (xa[cut:], ya[cut:], None)
-    from ember.models.weighting import as_sample_weight
-
     w = as_sample_weight(sample_weight, xa.shape[0])
     return (xa[:cut], ya[:cut], w[:cut]), (xa[cut:], ya[cut:], w[cut:])
 

@@ -9,16 +9,19 @@ progress bars and History.
 
 from __future__ import annotations
 
-import os
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from ember import optim
+from ember.metrics import registry as metrics_registry
+from ember.models.saving import WeightsIO
 from ember.nn import Module
+from ember.nn.modules import loss as losses
 from ember.tensor import Tensor
 
 
-class Model(Module):
+class Model(WeightsIO, Module):
     """A trainable network with ``compile``/``fit``/``evaluate``/``predict``/``summary``.
 
     Subclass it like ``nn.Module`` (build layers in ``__init__`` after ``super().__init__()``,
@@ -76,18 +79,16 @@ class Model(Module):
         Raises:
             ValueError: an unknown name (the message lists the valid ones), or no loss.
         """
-        from ember.models import registry
-
         if loss is None:
             raise ValueError(
                 "compile() needs a loss, e.g. loss='sparse_categorical_crossentropy' for integer "
                 "class labels or loss='mse' for regression"
             )
-        opt = registry.get_optimizer(optimizer, self.parameters())
-        loss_fn, kind = registry.get_loss(loss)
+        opt = optim.get(optimizer, self.parameters())
+        loss_fn, kind = losses.get(loss)
         if isinstance(metrics, (str, dict)) or callable(metrics):
             metrics = [metrics]
-        compiled = [registry.get_metric(m, kind) for m in (metrics or [])]
+        compiled = [metrics_registry.get(m, kind) for m in (metrics or [])]
         names = [m.name for m in compiled]
         clash = {n for n in names if names.count(n) > 1 or n == "loss"}
         if clash:
@@ -314,7 +315,7 @@ class Model(Module):
         restores the best weights) and the History of the completed epochs is returned with
         ``history.interrupted = True``.
         """
-        from ember.models.training import fit
+        from ember.models.trainer import fit
 
         return fit(self, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
                    callbacks=callbacks, validation_split=validation_split,
@@ -344,7 +345,7 @@ class Model(Module):
         Returns the loss alone when no metrics were compiled, else ``[loss, metric, ...]`` in
         compile order, or ``{"loss": ..., name: ...}`` with ``return_dict=True``.
         """
-        from ember.models.training import evaluate
+        from ember.models.trainer import evaluate
 
         return evaluate(self, x, y, batch_size, verbose, return_dict, callbacks, device,
                         sample_weight=sample_weight, steps=steps)
@@ -359,7 +360,7 @@ class Model(Module):
         ``steps`` predicts only the first ``steps`` batches (a warning if there are fewer). For
         classification with logits, ``predict(x).argmax(1)`` gives the classes.
         """
-        from ember.models.training import predict
+        from ember.models.trainer import predict
 
         return predict(self, x, batch_size, verbose, callbacks, device, steps=steps)
 
@@ -380,57 +381,3 @@ class Model(Module):
         if print_fn is not None:
             print_fn(text)
         return text
-
-    def get_weights(self) -> list[np.ndarray]:
-        """Copies of every ``state_dict`` entry as NumPy arrays, in ``state_dict`` order."""
-        return [np.array(v.detach()) for v in self.state_dict().values()]
-
-    def set_weights(self, weights: list) -> None:
-        """Load arrays in the order of :meth:`get_weights`."""
-        from ember.creation import tensor
-
-        keys = list(self.state_dict())
-        if len(weights) != len(keys):
-            raise ValueError(f"set_weights expects {len(keys)} arrays (one per state_dict entry), "
-                             f"got {len(weights)}")
-        self.load_state_dict({k: tensor(np.asarray(w)) for k, w in zip(keys, weights)})
-
-    def save_weights(self, path: str | os.PathLike) -> None:
-        """Write ``state_dict()`` to a safetensors file (atomically, via :func:`ember.save`)."""
-        import ember
-
-        ember.save(self.state_dict(), os.fspath(path))
-
-    def load_weights(self, path: str | os.PathLike, strict: bool = True):
-        """Load weights written by :meth:`save_weights` (or any safetensors state dict)."""
-        import ember
-
-        return self.load_state_dict(ember.load(os.fspath(path)), strict=strict)
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Write a checkpoint: ``{"model": state_dict, "optimizer": optimizer state}`` (the
-        optimizer part only when compiled), one safetensors file written atomically.
-
-        :meth:`load` reads it back; ``ember.load(path)["model"]`` is a plain state dict.
-        """
-        import ember
-
-        state: dict[str, Any] = {"model": self.state_dict()}
-        if self.optimizer is not None:
-            state["optimizer"] = self.optimizer.state_dict()
-        ember.save(state, os.fspath(path))
-
-    def load(self, path: str | os.PathLike, strict: bool = True) -> None:
-        """Restore a :meth:`save` checkpoint: the weights, and the optimizer's state when this
-        model is compiled and the file has one."""
-        import ember
-
-        state = ember.load(os.fspath(path))
-        if not isinstance(state, dict) or "model" not in state:
-            raise ValueError(
-                f"{os.fspath(path)!r} is not a Model.save checkpoint (no 'model' entry); for a "
-                "plain state dict use load_weights()"
-            )
-        self.load_state_dict(state["model"], strict=strict)
-        if self.optimizer is not None and "optimizer" in state:
-            self.optimizer.load_state_dict(state["optimizer"])

@@ -25,6 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ember import backend
+from ember.models.data_adapter import as_sample_weight  # noqa: F401  (its older home)
 from ember.tensor import Tensor
 
 _NEED_PER_SAMPLE = ("return per-sample losses (reduction='none') to use sample_weight/"
@@ -134,32 +135,6 @@ def weighted_loss(loss_fn: Callable, y_pred, y, sample_weight) -> Tensor:
 
 
 # ------------------------------------------------------------------------------ the arguments
-
-
-def as_sample_weight(value: Any, n: int, where: str = "sample_weight"):
-    """``sample_weight`` as a float array of shape ``(n,)``, on the array library it came in.
-
-    Raises:
-        ValueError: not one finite, non-negative number per sample (the message names both
-            lengths when they differ).
-    """
-    from ember.models.data_adapter import as_array
-
-    w = as_array(value, where, False)
-    if w.ndim == 2 and w.shape[1] == 1:
-        w = w[:, 0]
-    if w.ndim != 1:
-        raise ValueError(f"{where} must be 1-D, one weight per sample, but has shape "
-                         f"{tuple(w.shape)}; for per-element weights override compute_loss")
-    if w.shape[0] != n:
-        raise ValueError(f"{where} has {w.shape[0]} weights but x has {n} samples; give exactly "
-                         "one weight per sample")
-    xp = backend.get_array_module(w)
-    w = w.astype(backend.get_default_dtype().np, copy=False)
-    if w.size and not bool(xp.all(xp.isfinite(w) & (w >= 0))):
-        bad = w[~(xp.isfinite(w) & (w >= 0))][0]
-        raise ValueError(f"{where} must hold finite, non-negative numbers; found {float(bad)}")
-    return w
 
 
 def class_weight_table(class_weight: Any, n_classes: int | None = None,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
+from typing import Any, Callable
+
 import ember.nn.functional as F
 from ember.nn.modules.module import Module
 from ember.tensor import Tensor
@@ -125,3 +128,61 @@ class CrossEntropyLoss(_WeightedLoss):
 
 __all__ = ["MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss",
            "KLDivLoss", "NLLLoss", "CrossEntropyLoss"]
+
+
+# ------------------------------------------------------------------------- names for compile
+
+# Keras' loss names, as ``Model.compile(loss=...)`` takes them: name -> (loss class, the kind of
+# target it compares: "sparse", "categorical", "binary", "binary_logits" or "regression").
+# The cross-entropy names take logits, except "binary_crossentropy", which takes probabilities
+# as in Keras ("binary_crossentropy_from_logits" is BCEWithLogitsLoss).
+NAMES: dict[str, tuple[str, str]] = {
+    "sparse_categorical_crossentropy": ("CrossEntropyLoss", "sparse"),
+    "cross_entropy": ("CrossEntropyLoss", "sparse"),
+    "categorical_crossentropy": ("CrossEntropyLoss", "categorical"),
+    "binary_crossentropy": ("BCELoss", "binary"),
+    "binary_crossentropy_from_logits": ("BCEWithLogitsLoss", "binary_logits"),
+    "mse": ("MSELoss", "regression"),
+    "mean_squared_error": ("MSELoss", "regression"),
+    "mae": ("L1Loss", "regression"),
+    "mean_absolute_error": ("L1Loss", "regression"),
+    "huber": ("HuberLoss", "regression"),
+    "nll": ("NLLLoss", "sparse"),
+}
+
+# The kind of target each loss class (and functional loss) expects, for the checks on targets.
+KINDS: dict[str, str] = {
+    "CrossEntropyLoss": "sparse", "cross_entropy": "sparse",
+    "NLLLoss": "sparse", "nll_loss": "sparse",
+    "BCELoss": "binary", "binary_cross_entropy": "binary",
+    "BCEWithLogitsLoss": "binary_logits", "binary_cross_entropy_with_logits": "binary_logits",
+    "MSELoss": "regression", "mse_loss": "regression",
+    "L1Loss": "regression", "l1_loss": "regression",
+    "HuberLoss": "regression", "huber_loss": "regression",
+    "SmoothL1Loss": "regression", "smooth_l1_loss": "regression",
+}
+
+
+def get(identifier: Any) -> tuple[Callable, str | None]:
+    """``(loss, kind)``: the loss callable ``loss(y_pred, y_true)`` for a name, a loss class, a
+    loss module or a function, and the kind of target it compares (``None`` when unknown), which
+    lets ``fit`` check the labels before training."""
+    if isinstance(identifier, str):
+        key = identifier.lower()
+        if key not in NAMES:
+            raise ValueError(f"unknown loss {identifier!r}; valid names: "
+                             f"{', '.join(sorted(NAMES))}")
+        cls_name, kind = NAMES[key]
+        return globals()[cls_name](), kind
+    if callable(identifier):
+        if inspect.isclass(identifier):
+            if not issubclass(identifier, Module):
+                raise TypeError(f"loss class {identifier.__name__} is not an ember.nn.Module")
+            identifier = identifier()
+        name = type(identifier).__name__ if isinstance(identifier, Module) else \
+            getattr(identifier, "__name__", "")
+        return identifier, KINDS.get(name)
+    raise TypeError(
+        "loss must be a loss module (e.g. nn.CrossEntropyLoss()), a function "
+        f"loss(y_pred, y_true) or one of {sorted(NAMES)}; got {type(identifier).__name__}"
+    )
