@@ -169,3 +169,107 @@ def test_metric_names_and_registry_errors():
         metrics.get("acuracy")
     with pytest.raises(ValueError, match="k >= 1"):
         metrics.TopKAccuracy(0)
+
+
+# --------------------------------------------------------------------- the state protocol
+
+def _split_and_merge(make, batches):
+    """Two metrics see alternate batches; their merged state goes into a fresh third one."""
+    whole, first, second = make(), make(), make()
+    for i, (y_pred, y_true) in enumerate(batches):
+        whole.update(y_pred, y_true)
+        (first if i % 2 == 0 else second).update(y_pred, y_true)
+    merged = make()
+    merged.merge([first.state(), second.state()])
+    return whole, merged
+
+
+@pytest.mark.parametrize("make", [
+    metrics.Accuracy, lambda: metrics.TopKAccuracy(k=2), metrics.F1Score, metrics.Precision,
+    metrics.Recall, metrics.ConfusionMatrix, metrics.MeanAbsoluteError, metrics.MeanSquaredError,
+    lambda: metrics.MeanMetricWrapper(lambda p, t: float(np.mean(np.asarray(p)))),
+])
+def test_merged_state_equals_one_metric_over_all_batches(make):
+    logits, labels, cuts = _batches(40, 4, seed=3, batches=4)
+    if make in (metrics.MeanAbsoluteError, metrics.MeanSquaredError):
+        batches = [(logits[c, 0], labels[c].astype(np.float32)) for c in cuts]
+    else:
+        batches = [(logits[c], labels[c]) for c in cuts]
+    whole, merged = _split_and_merge(make, batches)
+    np.testing.assert_allclose(np.asarray(merged.result()), np.asarray(whole.result()))
+    assert merged.state().keys() == whole.state().keys()
+
+
+def test_merged_confusion_matrices_of_different_sizes():
+    # one rank saw classes 0..1 only, the other 0..3: the matrices are added in their corner
+    small, large = metrics.ConfusionMatrix(), metrics.ConfusionMatrix()
+    small.update(np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([0, 0]))
+    large.update(np.eye(4, dtype=np.float32), np.array([0, 1, 3, 3]))
+    merged = metrics.ConfusionMatrix()
+    merged.merge([small.state(), large.state()])
+    expected = np.zeros((4, 4), dtype=np.int64)
+    expected[0, 0], expected[0, 1] = 1, 1  # from the 2-class rank: true 0, predicted 0 and 1
+    expected[0, 0] += 1
+    expected[1, 1] += 1
+    expected[3, 2] += 1
+    expected[3, 3] += 1
+    np.testing.assert_array_equal(merged.result(), expected)
+
+
+def test_state_is_what_a_metric_declares():
+    class Hits(metrics.Metric):
+        state_names = ("hits", "seen")
+
+        def reset(self):
+            self.hits, self.seen, self.threshold_used = 0, 0, 0.5
+
+        def _update(self, y_pred, y_true):
+            self.hits += int((y_pred == y_true).sum())
+            self.seen += int(y_true.size)
+
+        def result(self):
+            return self.hits / self.seen if self.seen else 0.0
+
+    a, b = Hits(), Hits()
+    a.update(np.array([1, 2, 3]), np.array([1, 2, 0]))
+    b.update(np.array([4]), np.array([4]))
+    assert a.state() == {"hits": 2, "seen": 3}  # configuration is not state
+    a.merge([a.state(), b.state()])
+    assert a.result() == pytest.approx(3 / 4)
+    b.dist_counters = ("threshold_used",)  # the older way to name more counters still counts
+    assert b.state() == {"hits": 1, "seen": 1, "threshold_used": 0.5}
+
+
+# ------------------------------------------------------------------ each family's names
+
+def test_each_family_resolves_its_own_names():
+    params = list(ember.nn.Linear(3, 2).parameters())
+    sgd = ember.optim.get("SGD", params)
+    assert isinstance(sgd, ember.optim.SGD) and sgd.defaults["lr"] == 0.01
+    adam = ember.optim.get("adam", params)
+    assert isinstance(adam, ember.optim.Adam)
+    assert adam.defaults["lr"] == torch.optim.Adam([torch.zeros(1)]).defaults["lr"]
+    assert ember.optim.get(adam, params) is adam
+    assert isinstance(ember.optim.get(ember.optim.RMSprop, params), ember.optim.RMSprop)
+    with pytest.raises(ValueError, match="valid names: .*adam"):
+        ember.optim.get("adan", params)
+    with pytest.raises(ValueError, match="no parameters"):
+        ember.optim.get("adam", [])
+
+    from ember.nn.modules import loss as losses
+
+    fn, kind = losses.get("binary_crossentropy")
+    assert isinstance(fn, ember.nn.BCELoss) and kind == "binary"
+    fn, kind = losses.get("sparse_categorical_crossentropy")
+    assert isinstance(fn, ember.nn.CrossEntropyLoss) and kind == "sparse"
+    assert losses.get(ember.nn.functional.mse_loss) == (ember.nn.functional.mse_loss, "regression")
+    assert losses.get(ember.nn.HuberLoss)[1] == "regression"
+    with pytest.raises(ValueError, match="valid names: .*mse"):
+        losses.get("msee")
+
+    assert metrics.get("accuracy", loss_kind="binary_logits").threshold == 0.0
+    assert metrics.get("accuracy").threshold == 0.5
+    from ember.models import registry  # the older names still reach the same registries
+
+    assert registry.OPTIMIZERS["sgd"] == ("SGD", {"lr": 0.01})
+    assert registry.get_loss("mae")[1] == "regression"

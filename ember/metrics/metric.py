@@ -82,15 +82,24 @@ class Metric:
 
         Two metrics of the same configuration that saw different batches combine exactly with
         :meth:`merge`; a custom metric lists its counters in ``state_names`` (or the older
-        ``dist_counters``).
+        ``dist_counters``); a metric named there contributes its own state.
         """
         names = tuple(self.state_names) + tuple(getattr(self, "dist_counters", ()))
-        return {k: _host(getattr(self, k)) for k in names if hasattr(self, k)}
+        state = {}
+        for k in names:
+            if hasattr(self, k):
+                v = getattr(self, k)
+                state[k] = v.state() if isinstance(v, Metric) else _host(v)
+        return state
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Set the running state from a dict as :meth:`state` returns."""
         for k, v in state.items():
-            setattr(self, k, v)
+            inner = getattr(self, k, None)
+            if isinstance(inner, Metric):  # a metric kept inside this one (e.g. a Mean)
+                inner.load_state(v)
+            else:
+                setattr(self, k, v)
 
     def merge(self, states: list[dict[str, Any]]) -> None:
         """Take the combined state of ``states`` (e.g. every process's :meth:`state`): counters
@@ -177,14 +186,10 @@ class MeanMetricWrapper(Metric):
         self.fn = fn
         super().__init__(name or getattr(fn, "__name__", "metric"))
 
+    state_names = ("_mean",)
+
     def reset(self) -> None:
         self._mean = Mean()
-
-    def state(self) -> dict[str, Any]:
-        return {"mean": self._mean.state()}
-
-    def load_state(self, state: dict[str, Any]) -> None:
-        self._mean.load_state(state["mean"])
 
     def update(self, y_pred, y_true) -> None:
         value = self.fn(y_pred, y_true)

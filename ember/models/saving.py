@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ember import serialization
+
 
 class WeightsIO:
     """The ``get_weights``/``set_weights``/``save_weights``/``load_weights``/``save``/``load``
@@ -30,15 +32,11 @@ class WeightsIO:
 
     def save_weights(self, path: str | os.PathLike) -> None:
         """Write ``state_dict()`` to a safetensors file (atomically, via :func:`ember.save`)."""
-        import ember
-
-        ember.save(self.state_dict(), os.fspath(path))
+        serialization.save(self.state_dict(), os.fspath(path))
 
     def load_weights(self, path: str | os.PathLike, strict: bool = True):
         """Load weights written by :meth:`save_weights` (or any safetensors state dict)."""
-        import ember
-
-        return self.load_state_dict(ember.load(os.fspath(path)), strict=strict)
+        return self.load_state_dict(serialization.load(os.fspath(path)), strict=strict)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write a checkpoint: ``{"model": state_dict, "optimizer": optimizer state}`` (the
@@ -46,19 +44,15 @@ class WeightsIO:
 
         :meth:`load` reads it back; ``ember.load(path)["model"]`` is a plain state dict.
         """
-        import ember
-
         state: dict[str, Any] = {"model": self.state_dict()}
         if self.optimizer is not None:
             state["optimizer"] = self.optimizer.state_dict()
-        ember.save(state, os.fspath(path))
+        serialization.save(state, os.fspath(path))
 
     def load(self, path: str | os.PathLike, strict: bool = True) -> None:
         """Restore a :meth:`save` checkpoint: the weights, and the optimizer's state when this
         model is compiled and the file has one."""
-        import ember
-
-        state = ember.load(os.fspath(path))
+        state = serialization.load(os.fspath(path))
         if not isinstance(state, dict) or "model" not in state:
             raise ValueError(
                 f"{os.fspath(path)!r} is not a Model.save checkpoint (no 'model' entry); for a "
