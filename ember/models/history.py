@@ -22,6 +22,9 @@ class History(Callback):
         key_epochs: ``{key: [epoch, ...]}``, the epochs each key's values belong to (see
             :meth:`epochs_for`).
         params: ``epochs``, ``steps``, ``verbose`` of the run.
+        settings: how the run was set up, recorded by ``fit`` (:func:`run_settings`):
+            ``optimizer``, ``lr``, ``weight_decay``, ``dropout``, ``early_stopping``,
+            ``epochs``, ``batch_size``; the diagnosis reads it to judge and advise.
         interrupted: ``True`` when the run was stopped with Ctrl-C.
 
     ``History({"loss": [...], "val_loss": [...]})`` builds one from a dict, e.g. to plot or
@@ -30,8 +33,9 @@ class History(Callback):
     """
 
     def __init__(self, history: dict[str, list] | None = None, epoch: list[int] | None = None,
-                 key_epochs: dict[str, list[int]] | None = None):
+                 key_epochs: dict[str, list[int]] | None = None, settings: dict | None = None):
         super().__init__()
+        self.settings: dict[str, Any] = dict(settings or {})
         self.history: dict[str, list] = {k: list(v) for k, v in (history or {}).items()}
         n = max((len(v) for v in self.history.values()), default=0)
         self.epoch: list[int] = list(epoch) if epoch is not None else list(range(n))
@@ -86,7 +90,19 @@ class History(Callback):
         """Under-fitting, good fit or over-fitting, from the loss curves (see
         :mod:`ember.models.diagnosis` for the rules); ``print()`` the result for a report."""
         val_epochs = self.epochs_for("val_loss") if self.history.get("val_loss") else None
-        return diagnose(self.history, self.epoch, val_epochs)
+        return diagnose(self.history, self.epoch, val_epochs, self.settings)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy: ``history``, ``epoch``, ``key_epochs`` and ``settings``."""
+        return {"history": {k: [float(v) for v in vs] for k, vs in self.history.items()},
+                "epoch": list(self.epoch), "key_epochs": dict(self.key_epochs),
+                "settings": dict(self.settings)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "History":
+        """The inverse of :meth:`to_dict`."""
+        return cls(data["history"], data.get("epoch"), data.get("key_epochs"),
+                   data.get("settings"))
 
     def plot(self, path: str | os.PathLike | None = None, metrics: list[str] | None = None) -> Any:
         """Draw the learning curves: one panel per metric, training beside validation.
@@ -107,3 +123,29 @@ class History(Callback):
         from ember.models.plotting import plot_history
 
         return plot_history(self, path, metrics)
+
+
+def run_settings(model, callbacks, epochs: int, batch_size: int | None = None) -> dict[str, Any]:
+    """What a ``fit`` run uses, for :attr:`History.settings`: the optimizer's class name, its
+    first learning rate and weight decay, the dropout rates in the model, the ``EarlyStopping``
+    callback's settings (``None`` without one), the planned epochs and the batch size."""
+    from ember.callbacks.early_stopping import EarlyStopping
+
+    out: dict[str, Any] = {"epochs": int(epochs)}
+    if batch_size is not None:
+        out["batch_size"] = int(batch_size)
+    opt = getattr(model, "optimizer", None)
+    groups = getattr(opt, "param_groups", None) or []
+    if opt is not None:
+        out["optimizer"] = type(opt).__name__.lower()
+    if groups:
+        out["lr"] = float(groups[0].get("lr", 0.0))
+        out["weight_decay"] = float(groups[0].get("weight_decay", 0.0) or 0.0)
+    modules = model.modules() if hasattr(model, "modules") else []
+    out["dropout"] = [float(m.p) for m in modules
+                      if "Dropout" in type(m).__name__ and float(getattr(m, "p", 0.0)) > 0]
+    early = next((cb for cb in callbacks or [] if isinstance(cb, EarlyStopping)), None)
+    out["early_stopping"] = None if early is None else {
+        "monitor": early.monitor, "patience": int(early.patience),
+        "restore_best_weights": bool(early.restore_best_weights)}
+    return out

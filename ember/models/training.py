@@ -20,7 +20,8 @@ from ember.callbacks.callback import Callback, CallbackList
 from ember.callbacks.progbar import ProgbarLogger, resolve_verbose
 from ember.callbacks.terminate_on_nan import TerminateOnNaN
 from ember.models import data_adapter as da
-from ember.models.history import History
+from ember.models.history import History, run_settings
+from ember.models.split_check import warn_if_sorted_split
 from ember.models.input_checks import check_targets, probe_output
 from ember.models.weighting import ClassWeighter, as_sample_weight, class_weight_table
 from ember.tensor import Tensor
@@ -448,6 +449,7 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
         (x, y, sample_weight), (xv, yv, wv) = da.split_validation(x, y, validation_split,
                                                                   sample_weight)
         validation_data = xv if yv is None else (xv, yv, wv)
+        warn_if_sorted_split(y, yv, validation_split)
     train_batches = _prepare(model, x, y, batch_size, shuffle, dev, "fit", sample_weight)
     weigh_classes = _class_weighter(model, class_weight, train_batches)
     val_batches = None
@@ -475,6 +477,7 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
     cbs.set_model(model)
     cbs.set_params(params)
     history.params = params
+    history.settings = run_settings(model, cbs, epochs, batch_size)
     model.history = history
     model.stop_training = False
     model.optimizer.zero_grad()
