@@ -112,7 +112,7 @@ class Diagnosis:
         lines = [f"Diagnosis: {self.verdict.upper()}"]
         lines.append(f"  epochs trained: {self.epochs}; best epoch: {self.best_epoch + 1} "
                      f"(1-based, as in the progress bar)")
-        lines.append(f"  training loss at the end: "
+        lines.append("  training loss at the end: "
                      + (f"falling {-self.trend:.2%} per epoch" if self.trend < 0 else
                         f"rising {self.trend:.2%} per epoch" if self.trend > 0 else "flat"))
         if self.gap is not None:
