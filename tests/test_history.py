@@ -206,7 +206,8 @@ def test_fit_records_settings_and_warns_on_a_sorted_split():
     stop = ember.callbacks.EarlyStopping(patience=3)
     with pytest.warns(UserWarning, match="validation_split=0.2 .* labels are sorted.*Shuffle"):
         h = model.fit(x, y, epochs=2, validation_split=0.2, verbose=0, callbacks=[stop])
-    assert h.settings == {"epochs": 2, "batch_size": 32, "optimizer": "adamw", "lr": 0.01,
+    assert h.settings == {"epochs": 2, "batch_size": 32,
+                          "model": "Linear(4, 8) - Dropout(0.25) - Linear(8, 3) (67 parameters)", "optimizer": "adamw", "lr": 0.01,
                           "weight_decay": 0.1, "dropout": [0.25],
                           "early_stopping": {"monitor": "val_loss", "patience": 3,
                                              "restore_best_weights": False}}
@@ -241,3 +242,29 @@ def test_best_epoch_skips_non_finite_values_like_diagnose():
         h.history.setdefault("val_loss", []).append(val)
     assert h.best_epoch() == 2 == h.diagnose().best_epoch
     assert h.best_epoch("loss") == 3
+
+
+def test_plot_title_integer_ticks_markers_and_shaded_gap():
+    from ember.models.plotting import MARKER_EPOCHS
+
+    short = History({"loss": [1.0, 0.8], "val_loss": [1.1, 0.95], "accuracy": [0.5, 0.7]},
+                    settings={"model": "Linear(4, 3) (15 parameters)"})
+    fig = short.plot()
+    assert fig._suptitle.get_text() == "Linear(4, 3) (15 parameters)"
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    assert ax.get_lines()[0].get_marker() == "o"
+    assert len(ax.collections) == 1  # the shaded gap
+    # the best-epoch label lies inside the axes even when the best epoch is the last
+    label = next(t for t in ax.texts if "best epoch 2" in t.get_text())
+    box = label.get_window_extent(fig.canvas.get_renderer())
+    frame = ax.get_window_extent(fig.canvas.get_renderer())
+    assert frame.x0 <= box.x0 and box.x1 <= frame.x1 + 1 and box.y1 <= frame.y1 + 1
+    assert fig.legends and not ax.get_legend()  # one legend for the figure, off the curves
+    n = MARKER_EPOCHS + 20
+    long = History({"loss": [1 / (i + 1) for i in range(n)], "val_loss": [1.0] * n})
+    fig = long.plot(title="Iris: 4-8-3")
+    assert fig._suptitle.get_text() == "Iris: 4-8-3"
+    assert fig.axes[0].get_lines()[0].get_marker() in (None, "None", "")

@@ -104,25 +104,51 @@ class History(Callback):
         return cls(data["history"], data.get("epoch"), data.get("key_epochs"),
                    data.get("settings"))
 
-    def plot(self, path: str | os.PathLike | None = None, metrics: list[str] | None = None) -> Any:
+    def plot(self, path: str | os.PathLike | None = None, metrics: list[str] | None = None,
+             title: str | None = None) -> Any:
         """Draw the learning curves: one panel per metric, training beside validation.
 
-        The best epoch (lowest ``val_loss``) is marked with a vertical line and annotated in every
-        panel. Each value is drawn at its own epoch, so validation run every few epochs
-        (``validation_freq``) shows as points at those epochs. Needs matplotlib; draws
-        off-screen (Agg) without touching pyplot's global state.
+        The best epoch (lowest ``val_loss``) is marked with a vertical line and annotated inside
+        every panel; the gap between training and validation is shaded; epochs are integer
+        ticks; points carry markers on short runs (up to 30 epochs) only. Each value is drawn at
+        its own epoch, so validation run every few epochs (``validation_freq``) shows as points
+        at those epochs. Needs matplotlib; draws off-screen (Agg) without touching pyplot's
+        global state.
 
         Args:
             path: a PNG file to write; when ``None`` the figure is returned instead.
             metrics: the metrics to draw (training names, e.g. ``["loss", "accuracy"]``); by
                 default every metric recorded for training.
+            title: the figure's title, e.g. the model and the data; by default the model as
+                ``fit`` recorded it (``settings["model"]``).
 
         Returns:
             ``path`` when given, else the matplotlib ``Figure``.
         """
         from ember.models.plotting import plot_history
 
-        return plot_history(self, path, metrics)
+        return plot_history(self, path, metrics, title)
+
+
+def describe_model(model) -> str:
+    """A one-line description of a model: ``"Linear(4, 16) - ReLU - Linear(16, 3)"`` for a
+    sequence of layers, else the class name; with the number of parameters."""
+    children = list(model.children()) if hasattr(model, "children") else []
+    parts = []
+    for m in children or [model]:
+        name = type(m).__name__
+        if hasattr(m, "in_features") and hasattr(m, "out_features"):
+            name += f"({m.in_features}, {m.out_features})"
+        elif hasattr(m, "in_channels") and hasattr(m, "out_channels"):
+            k = getattr(m, "kernel_size", "")
+            k = k[0] if isinstance(k, tuple) and len(set(k)) == 1 else k
+            name += f"({m.in_channels}, {m.out_channels}, {k})"
+        elif "Dropout" in name and hasattr(m, "p"):
+            name += f"({m.p:g})"
+        parts.append(name)
+    count = sum(int(p.numel()) for p in model.parameters()) if hasattr(model, "parameters") else 0
+    text = " - ".join(parts) if len(parts) <= 9 else f"{type(model).__name__} ({len(parts)} layers)"
+    return f"{text} ({count:,} parameters)"
 
 
 def run_settings(model, callbacks, epochs: int, batch_size: int | None = None) -> dict[str, Any]:
@@ -131,7 +157,7 @@ def run_settings(model, callbacks, epochs: int, batch_size: int | None = None) -
     callback's settings (``None`` without one), the planned epochs and the batch size."""
     from ember.callbacks.early_stopping import EarlyStopping
 
-    out: dict[str, Any] = {"epochs": int(epochs)}
+    out: dict[str, Any] = {"epochs": int(epochs), "model": describe_model(model)}
     if batch_size is not None:
         out["batch_size"] = int(batch_size)
     opt = getattr(model, "optimizer", None)
