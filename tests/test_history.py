@@ -207,7 +207,8 @@ def test_fit_records_settings_and_warns_on_a_sorted_split():
     with pytest.warns(UserWarning, match="validation_split=0.2 .* labels are sorted.*Shuffle"):
         h = model.fit(x, y, epochs=2, validation_split=0.2, verbose=0, callbacks=[stop])
     assert h.settings == {"epochs": 2, "batch_size": 32,
-                          "model": "Linear(4, 8) - Dropout(0.25) - Linear(8, 3) (67 parameters)", "optimizer": "adamw", "lr": 0.01,
+                          "model": "Linear(4, 8) - Dropout(0.25) - Linear(8, 3) (67 parameters)",
+                          "optimizer": "adamw", "lr": 0.01,
                           "weight_decay": 0.1, "dropout": [0.25],
                           "early_stopping": {"monitor": "val_loss", "patience": 3,
                                              "restore_best_weights": False}}
