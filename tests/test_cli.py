@@ -151,9 +151,11 @@ def test_lab_mnist_quick(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     for title in ("single layer (linear softmax)", "multi-layer (MLP)", "CNN"):
         assert f"| mnist | {title} |" in out
+    (run,) = tmp_path.iterdir()  # the run's own folder
+    assert run.name.endswith("-mnist-quick")
     for kind in ("linear", "mlp", "cnn"):
-        assert (tmp_path / f"mnist_{kind}_history.csv").is_file()
-        assert (tmp_path / f"mnist_{kind}_curves.png").is_file()
+        assert (run / f"mnist_{kind}_history.csv").is_file()
+        assert (run / f"mnist_{kind}_curves.png").is_file()
 
 
 @needs_mnist
