@@ -269,3 +269,13 @@ def test_plot_title_integer_ticks_markers_and_shaded_gap():
     fig = long.plot(title="Iris: 4-8-3")
     assert fig._suptitle.get_text() == "Iris: 4-8-3"
     assert fig.axes[0].get_lines()[0].get_marker() in (None, "None", "")
+
+
+def test_split_problem_signs():
+    from ember.models.split_check import split_problem
+
+    assert "sorted" in split_problem(np.array([3.0, 2.5, 2.0]), np.array([1.0, 0.5]))  # descending
+    assert split_problem(np.array([0, 1, 0, 1]), np.array([1, 0])) == ""
+    assert "[1]" in split_problem(np.array([0, 0, 2, 0]), np.array([1]))  # unseen, not sorted
+    assert split_problem(np.zeros(5), np.zeros(2)) == ""  # one value: nothing to say
+    assert split_problem(None, None) == ""  # a Dataset: labels unknown
