@@ -7,7 +7,14 @@ from ember.optim.adam import Adam, AdamW
 from ember.optim.rmsprop import RMSprop
 from ember.optim.adagrad import Adagrad
 from ember.optim.adadelta import Adadelta
+from ember.optim.nadam import NAdam
+from ember.optim.radam import RAdam
+from ember.optim.adamax import Adamax
+from ember.optim.asgd import ASGD
+from ember.optim.rprop import Rprop
+from ember.optim.lbfgs import LBFGS
 from ember.optim import lr_scheduler
 
 __all__ = ["Optimizer", "required", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
-           "lr_scheduler"]
+           "lr_scheduler",
+           "NAdam", "RAdam", "Adamax", "ASGD", "Rprop", "LBFGS"]
