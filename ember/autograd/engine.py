@@ -121,6 +121,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     if t._version != v or t._base is not None:
                         _check_saved(node)
             grads = backward(g)
+            if graph.ANOMALY_ENABLED:
+                from ember.autograd.anomaly_mode import check_backward
+                check_backward(node, grads)
             if not retain_graph:
                 node.backward = None
                 node.saved = None

@@ -20,6 +20,7 @@ GRAD_ENABLED = True  # read by record(); changed by ember.no_grad() and friends
 # Set once any recorded in-place op has changed a tensor's history: only then can a view be
 # stale (its base's node changed after the view was taken), so record() skips the check before.
 HISTORY_REWRITTEN = False
+ANOMALY_ENABLED = False  # set by ember.autograd.detect_anomaly(): record where each op was created
 
 
 _next_seq = count().__next__
@@ -142,6 +143,9 @@ def record(name, out, inputs, backward, saved=(), save_output=False):
                 node.saved = saved
                 t.requires_grad = True
                 t._node = node
+                if ANOMALY_ENABLED:
+                    from ember.autograd.anomaly_mode import remember_creation
+                    remember_creation(node)
                 return t
     t.requires_grad = False
     t._node = None
