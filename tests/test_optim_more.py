@@ -251,3 +251,25 @@ def test_add_param_group_and_zero_grad_on_new_optimizers():
     np.testing.assert_array_equal(b.grad.numpy(), np.zeros(3, np.float32))
     opt.zero_grad()
     assert a.grad is None and b.grad is None
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_lbfgs_state_dict_round_trip_through_a_file(tmp_path, line_search_fn):
+    kwargs = dict(lr=0.5, max_iter=3, history_size=4, line_search_fn=line_search_fn)
+    _, ref_params, _, ref, _, ref_closure = _lbfgs_pair(np.float64, **kwargs)
+    for _ in range(4):
+        ref.step(ref_closure)
+    _, params, _, first, _, closure = _lbfgs_pair(np.float64, **kwargs)
+    for _ in range(2):
+        first.step(closure)
+    path = tmp_path / "lbfgs.pt"
+    ember.save(first.state_dict(), path)
+    _, again_params, _, again, _, again_closure = _lbfgs_pair(np.float64, **kwargs)
+    for p, q in zip(again_params, params):
+        p.data = q.detach().clone()
+    again.load_state_dict(ember.load(path))
+    assert again.state[again_params[0]]["n_iter"] == first.state[params[0]]["n_iter"]
+    for _ in range(2):
+        again.step(again_closure)
+    for a, r in zip(again_params, ref_params):
+        np.testing.assert_array_equal(a.detach().numpy(), r.detach().numpy())

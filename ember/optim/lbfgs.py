@@ -7,6 +7,20 @@ from typing import Any, Callable, Iterable
 
 from ember.backend import get_array_module
 from ember.optim.optimizer import Optimizer
+from ember.tensor import Tensor
+
+
+def _raw(value):
+    """The arrays inside state buffers (a Tensor or a list of them)."""
+    if isinstance(value, list):
+        return [v._data for v in value]
+    return value._data if isinstance(value, Tensor) else value
+
+
+def _wrapped(value):
+    if isinstance(value, list):
+        return [Tensor._wrap(v) for v in value]
+    return Tensor._wrap(value) if value is not None else None
 
 
 def _cubic_minimum(x1, f1, g1, x2, f2, g2, bounds=None):
@@ -202,10 +216,10 @@ class LBFGS(Optimizer):
             xp = get_array_module(flat_grad)
             if float(xp.abs(flat_grad).max()) <= tolerance_grad:
                 return orig_loss
-            d, t = state.get("d"), state.get("t")
-            old_dirs, old_steps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
-            h_diag = state.get("H_diag")
-            prev_flat_grad, prev_loss = state.get("prev_flat_grad"), state.get("prev_loss")
+            d, t = _raw(state.get("d")), state.get("t")
+            old_dirs, old_steps = _raw(state.get("old_dirs")), _raw(state.get("old_stps"))
+            ro, h_diag = state.get("ro"), state.get("H_diag")
+            prev_flat_grad, prev_loss = _raw(state.get("prev_flat_grad")), state.get("prev_loss")
             n_iter = 0
             while n_iter < max_iter:
                 n_iter += 1
@@ -270,6 +284,9 @@ class LBFGS(Optimizer):
                     break
                 if abs(loss - prev_loss) < tolerance_change:
                     break
-            state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_steps, ro=ro, H_diag=h_diag,
-                         prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
+            # kept as Tensors and Python numbers, so state_dict() saves like any optimizer's
+            state.update(d=_wrapped(d), t=float(t), old_dirs=_wrapped(old_dirs),
+                         old_stps=_wrapped(old_steps), ro=[float(r) for r in ro],
+                         H_diag=float(h_diag), prev_flat_grad=_wrapped(prev_flat_grad),
+                         prev_loss=prev_loss)
         return orig_loss
