@@ -28,6 +28,9 @@ CASES = [
     ("Rprop", dict()),
     ("Rprop", dict(lr=0.005, etas=(0.3, 1.5), step_sizes=(1e-4, 0.02))),
     ("Rprop", dict(lr=0.001, maximize=True)),
+    ("Adafactor", dict()),
+    ("Adafactor", dict(lr=0.05, beta2_decay=-0.5, eps=(1e-20, 1e-2), d=1.5, weight_decay=0.1)),
+    ("Adafactor", dict(lr=0.003, maximize=True)),
 ]
 
 
@@ -55,7 +58,8 @@ def test_asgd_average_matches_torch():
 
 
 STATEFUL = [("NAdam", dict(lr=0.01, weight_decay=0.01)), ("RAdam", dict(lr=0.01)),
-            ("Adamax", dict(lr=0.01)), ("ASGD", dict(lr=0.05, t0=2)), ("Rprop", dict(lr=0.01))]
+            ("Adamax", dict(lr=0.01)), ("ASGD", dict(lr=0.05, t0=2)), ("Rprop", dict(lr=0.01)),
+            ("Adafactor", dict(lr=0.02))]
 
 
 def _ember_pair(dtype=np.float32):
@@ -273,3 +277,19 @@ def test_lbfgs_state_dict_round_trip_through_a_file(tmp_path, line_search_fn):
         again.step(again_closure)
     for a, r in zip(again_params, ref_params):
         np.testing.assert_array_equal(a.detach().numpy(), r.detach().numpy())
+
+
+def test_adafactor_factors_the_last_two_dims_of_a_3d_parameter():
+    rng = np.random.default_rng(5)
+    start = rng.standard_normal((2, 4, 3)).astype(np.float32)
+    tp = torch.tensor(start, requires_grad=True)
+    ep = ember.tensor(start, requires_grad=True)
+    topt, eopt = torch.optim.Adafactor([tp], lr=0.05), optim.Adafactor([ep], lr=0.05)
+    for _ in range(10):
+        g = rng.standard_normal(start.shape).astype(np.float32)
+        tp.grad, ep.grad = torch.tensor(g), ember.tensor(g)
+        topt.step()
+        eopt.step()
+        np.testing.assert_allclose(ep.detach().numpy(), tp.detach().numpy(), rtol=2e-5, atol=2e-6)
+    assert eopt.state[ep]["row_var"].shape == topt.state[tp]["row_var"].shape
+    assert eopt.state[ep]["col_var"].shape == topt.state[tp]["col_var"].shape

@@ -13,8 +13,9 @@ from ember.optim.adamax import Adamax
 from ember.optim.asgd import ASGD
 from ember.optim.rprop import Rprop
 from ember.optim.lbfgs import LBFGS
+from ember.optim.adafactor import Adafactor
 from ember.optim import lr_scheduler
 
 __all__ = ["Optimizer", "required", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
            "lr_scheduler",
-           "NAdam", "RAdam", "Adamax", "ASGD", "Rprop", "LBFGS"]
+           "NAdam", "RAdam", "Adamax", "ASGD", "Rprop", "LBFGS", "Adafactor"]
