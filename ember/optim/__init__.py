@@ -15,7 +15,8 @@ from ember.optim.rprop import Rprop
 from ember.optim.lbfgs import LBFGS
 from ember.optim.adafactor import Adafactor
 from ember.optim import lr_scheduler
+from ember.optim import swa_utils
 
 __all__ = ["Optimizer", "required", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
            "lr_scheduler",
-           "NAdam", "RAdam", "Adamax", "ASGD", "Rprop", "LBFGS", "Adafactor"]
+           "NAdam", "RAdam", "Adamax", "ASGD", "Rprop", "LBFGS", "Adafactor", "swa_utils"]
