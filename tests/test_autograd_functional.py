@@ -261,3 +261,24 @@ def test_set_grad_enabled_as_decorator():
         assert mod.is_grad_enabled()
         with mod.no_grad():
             assert with_graph(x).requires_grad
+
+
+def test_legacy_variable_and_multithreading_switch():
+    from ember.autograd.variable import is_multithreading_enabled
+
+    for mod in (torch, ember):
+        x = mod.ones(2)
+        v = mod.autograd.Variable(x, requires_grad=True)
+        assert v.is_leaf and v.requires_grad and not x.requires_grad
+        assert isinstance(x, mod.autograd.Variable)
+        (v * 3).sum().backward()
+        np.testing.assert_array_equal(_np(v.grad), [3.0, 3.0])
+        v.data[0] = 5.0  # shares memory with x, as in PyTorch
+        assert float(x[0]) == 5.0
+    assert not isinstance(3.0, ember.autograd.Variable)
+    np.testing.assert_array_equal(_np(ember.autograd.Variable([1.0, 2.0])), [1.0, 2.0])
+    with pytest.warns(UserWarning, match="volatile"):
+        ember.autograd.Variable(ember.ones(1), volatile=True)
+    with ember.autograd.set_multithreading_enabled(False):
+        assert not is_multithreading_enabled()
+    assert is_multithreading_enabled()
