@@ -293,3 +293,33 @@ def test_adafactor_factors_the_last_two_dims_of_a_3d_parameter():
         np.testing.assert_allclose(ep.detach().numpy(), tp.detach().numpy(), rtol=2e-5, atol=2e-6)
     assert eopt.state[ep]["row_var"].shape == topt.state[tp]["row_var"].shape
     assert eopt.state[ep]["col_var"].shape == topt.state[tp]["col_var"].shape
+
+
+@pytest.mark.parametrize("shape,kwargs", [((5, 3), dict(lr=0.02)),
+                                          ((3, 6), dict(lr=0.02, nesterov=False, weight_decay=0.01,
+                                                        adjust_lr_fn="match_rms_adamw")),
+                                          ((4, 4), dict(lr=0.05, momentum=0.8, ns_steps=3,
+                                                        adjust_lr_fn="original"))])
+def test_muon_matches_torch(shape, kwargs):
+    # PyTorch orthogonalizes in bfloat16; ember rounds to bfloat16 at the same points
+    rng = np.random.default_rng(7)
+    start = rng.standard_normal(shape).astype(np.float32)
+    tp = torch.tensor(start, requires_grad=True)
+    ep = ember.tensor(start, requires_grad=True)
+    topt, eopt = torch.optim.Muon([tp], **kwargs), optim.Muon([ep], **kwargs)
+    for _ in range(20):
+        g = rng.standard_normal(shape).astype(np.float32)
+        tp.grad, ep.grad = torch.tensor(g), ember.tensor(g)
+        topt.step()
+        eopt.step()
+        np.testing.assert_allclose(ep.detach().numpy(), tp.detach().numpy(), rtol=2e-5, atol=2e-6)
+    assert not np.allclose(ep.detach().numpy(), start)
+    np.testing.assert_allclose(eopt.state[ep]["momentum_buffer"].numpy(),
+                               topt.state[tp]["momentum_buffer"].numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_muon_rejects_non_matrices():
+    with pytest.raises(ValueError, match="2D parameters"):
+        optim.Muon([ember.zeros(3, requires_grad=True)])
+    with pytest.raises(ValueError, match="not supported"):
+        optim.Muon([ember.zeros((2, 2), requires_grad=True)], adjust_lr_fn="sqrt")

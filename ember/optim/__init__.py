@@ -14,9 +14,10 @@ from ember.optim.asgd import ASGD
 from ember.optim.rprop import Rprop
 from ember.optim.lbfgs import LBFGS
 from ember.optim.adafactor import Adafactor
+from ember.optim.muon import Muon
 from ember.optim import lr_scheduler
 from ember.optim import swa_utils
 
 __all__ = ["Optimizer", "required", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
            "lr_scheduler",
-           "NAdam", "RAdam", "Adamax", "ASGD", "Rprop", "LBFGS", "Adafactor", "swa_utils"]
+           "NAdam", "RAdam", "Adamax", "ASGD", "Rprop", "LBFGS", "Adafactor", "Muon", "swa_utils"]
