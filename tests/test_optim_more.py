@@ -323,3 +323,37 @@ def test_muon_rejects_non_matrices():
         optim.Muon([ember.zeros(3, requires_grad=True)])
     with pytest.raises(ValueError, match="not supported"):
         optim.Muon([ember.zeros((2, 2), requires_grad=True)], adjust_lr_fn="sqrt")
+
+
+def test_state_dict_hooks_run_like_torch():
+    logs = {}
+    for fw, mod in (("torch", torch), ("ember", ember)):
+        p = mod.ones(2, requires_grad=True)
+        opt = mod.optim.Adam([p], lr=0.1)
+        log = logs[fw] = []
+        opt.register_state_dict_pre_hook(lambda o, log=log: log.append("pre"))
+        opt.register_state_dict_pre_hook(lambda o, log=log: log.append("pre-first"), prepend=True)
+
+        def tag(o, sd, log=log):
+            log.append("post")
+            sd["param_groups"][0]["tag"] = "saved"
+            return sd
+
+        opt.register_state_dict_post_hook(tag)
+        sd = opt.state_dict()
+        assert sd["param_groups"][0]["tag"] == "saved"
+
+        def lower_lr(o, sd, log=log):
+            log.append("load-pre")
+            sd = dict(sd, param_groups=[dict(sd["param_groups"][0], lr=0.01)])
+            return sd
+
+        handle = opt.register_load_state_dict_pre_hook(lower_lr)
+        opt.register_load_state_dict_post_hook(lambda o, log=log: log.append("load-post"))
+        opt.load_state_dict(sd)
+        assert opt.param_groups[0]["lr"] == 0.01
+        handle.remove()
+        opt.load_state_dict(sd)
+        assert opt.param_groups[0]["lr"] == 0.1
+    assert logs["ember"] == logs["torch"]
+    assert logs["ember"] == ["pre-first", "pre", "post", "load-pre", "load-post", "load-post"]

@@ -14,8 +14,8 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ember import backend
-from ember.optim import _step_hooks
-from ember.optim._step_hooks import (  # noqa: F401  (PyTorch's names in this module)
+from ember.optim import _optimizer_hooks as _hooks
+from ember.optim._optimizer_hooks import (  # noqa: F401  (PyTorch's names in this module)
     register_optimizer_step_post_hook, register_optimizer_step_pre_hook)
 from ember.tensor import Tensor
 
@@ -58,10 +58,14 @@ class Optimizer:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "step" in cls.__dict__:  # every step method runs the step hooks
-            cls.step = _step_hooks.with_step_hooks(cls.__dict__["step"])
+            cls.step = _hooks.with_step_hooks(cls.__dict__["step"])
 
-    register_step_pre_hook = _step_hooks.register_step_pre_hook
-    register_step_post_hook = _step_hooks.register_step_post_hook
+    register_step_pre_hook = _hooks.register_step_pre_hook
+    register_step_post_hook = _hooks.register_step_post_hook
+    register_state_dict_pre_hook = _hooks.register_state_dict_pre_hook
+    register_state_dict_post_hook = _hooks.register_state_dict_post_hook
+    register_load_state_dict_pre_hook = _hooks.register_load_state_dict_pre_hook
+    register_load_state_dict_post_hook = _hooks.register_load_state_dict_post_hook
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any]):
         self.defaults = dict(defaults)
@@ -274,7 +278,9 @@ class Optimizer:
         return "\n".join(lines)
 
 
-Optimizer.step = _step_hooks.with_step_hooks(Optimizer.step)
+Optimizer.step = _hooks.with_step_hooks(Optimizer.step)
+Optimizer.state_dict = _hooks.with_state_dict_hooks(Optimizer.state_dict)
+Optimizer.load_state_dict = _hooks.with_load_state_dict_hooks(Optimizer.load_state_dict)
 
 
 def _plain(v, current):
