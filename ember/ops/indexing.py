@@ -25,18 +25,9 @@ from ember.ops.common import (
     record,
     unbroadcast,
 )
+from ember.ops.dims import normalize_dim
 
 # ---------------------------------------------------------------------------------- helpers
-
-
-def _dim(d, ndim: int) -> int:
-    """A dimension argument made non-negative; PyTorch's IndexError when it is out of range."""
-    n = max(ndim, 1)
-    d = int(d)
-    if not -n <= d < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {d})")
-    return d % n
 
 
 def _add_at(xp, target, key, values) -> None:
@@ -322,7 +313,7 @@ def _check_gather_shapes(op: str, x_shape, idx_shape, dim: int, other="input"):
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """``out[i][j][k] = x[i][index[i][j][k]][k]`` (for ``dim=1``); its gradient scatter-adds."""
     xd = x._data
-    dim = _dim(dim, xd.ndim)
+    dim = normalize_dim(dim, xd.ndim)
     idx = _int_index(index, "gather", xd)
     if xd.ndim == 0:
         xd, idx = xd.reshape(1), idx.reshape(1)
@@ -349,7 +340,7 @@ def _src_part(src, idx_shape):
 
 def _scatter_common(op, x, dim, index, src):
     xd = x._data
-    dim = _dim(dim, xd.ndim)
+    dim = normalize_dim(dim, xd.ndim)
     idx = _int_index(index, op, xd)
     _check_gather_shapes(op, xd.shape, idx.shape, dim, "self")
     _check_range(idx, xd.shape[dim], op, dim)
@@ -543,7 +534,7 @@ def _vector_index(index, op, like, n, dim):
 def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """The entries of ``x`` at positions ``index`` (a vector) along ``dim``."""
     xd = x._data
-    dim = _dim(dim, xd.ndim)
+    dim = normalize_dim(dim, xd.ndim)
     if xd.ndim == 0:
         idx = _vector_index(index, "index_select", xd, 1, dim)
         return getitem(x.reshape(1), Tensor._wrap(idx)).reshape(())
@@ -561,7 +552,7 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
 def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """``x`` with ``alpha * source`` added at positions ``index`` along ``dim`` (repeats add up)."""
     xd = x._data
-    dim = _dim(dim, xd.ndim)
+    dim = normalize_dim(dim, xd.ndim)
     idx = _vector_index(index, "index_add", xd, xd.shape[dim] if xd.ndim else 1, dim)
     sd = source._data
     check_same_device("index_add", xd, sd)
@@ -598,7 +589,7 @@ def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) ->
 def index_fill(x: Tensor, dim: int, index: Tensor, value) -> Tensor:
     """``x`` with every entry at positions ``index`` along ``dim`` set to ``value``."""
     xd = x._data
-    dim = _dim(dim, xd.ndim)
+    dim = normalize_dim(dim, xd.ndim)
     idx = _vector_index(index, "index_fill", xd, xd.shape[dim] if xd.ndim else 1, dim)
     key = (slice(None),) * dim + (idx,) if xd.ndim else (Ellipsis,)
     return _index_put(x, key, value)
