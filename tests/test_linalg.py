@@ -389,7 +389,7 @@ def test_multi_dot():
 
 
 def test_multi_dot_order_is_the_cheapest():
-    from ember.linalg import _chain_order
+    from ember.ops.linalg_decomp import _chain_order
 
     # (10x30)(30x5)(5x60): (AB)C costs 4500, A(BC) 27000
     assert _chain_order([10, 30, 5, 60])[0][2] == 1

@@ -26,6 +26,7 @@ from ember.ops.common import (
     result_dtype,
     unbroadcast,
 )
+from ember.ops.dims import normalize_dim
 from ember.ops.elementwise import where_grad
 from ember.ops.unary import zero_grad_like
 
@@ -343,12 +344,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
                            f"{a.dtype} and {b.dtype} (shapes {tuple(x.shape)} and "
                            f"{tuple(y.shape)})")
     nd = x.ndim
-    n = max(nd, 1)
-    d = -1 if dim is None else int(dim)
-    if not -n <= d < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {d})")
-    d %= n
+    d = normalize_dim(-1 if dim is None else dim, nd)
     if nd == 0 or x.shape[d] != 3 or y.shape[d] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3, got shapes "
                            f"{tuple(x.shape)} and {tuple(y.shape)}")
@@ -680,45 +676,8 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     return einsum("".join(la) + "," + "".join(lb) + "->" + "".join(out), a, b)
 
 
-# ------------------------------------------------- torch.det & co: aliases of ember.linalg
-# ember.linalg is imported on first call, so that `import ember` does not load it.
-
-
-def det(input: Tensor) -> Tensor:
-    """The determinant of each square matrix: ``ember.linalg.det``."""
-    from ember import linalg
-
-    return linalg.det(input)
-
-
-def logdet(input: Tensor) -> Tensor:
-    """The log of the determinant of each square matrix: ``nan`` where it is negative, ``-inf``
-    where it is 0 (as ``torch.logdet``); computed from ``ember.linalg.slogdet``, no overflow."""
-    from ember import linalg
-    from ember.ops.compare import where
-
-    sign, logabs = linalg.slogdet(input)
-    return where(Tensor._wrap(sign._data < 0), math.nan, logabs)
-
-
-def inverse(input: Tensor) -> Tensor:
-    """The inverse of each square matrix: ``ember.linalg.inv``."""
-    from ember import linalg
-
-    return linalg.inv(input)
-
-
-def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
-    """The pseudo-inverse of each matrix, singular values up to ``rcond`` times the largest
-    treated as zero: ``ember.linalg.pinv(input, rtol=rcond)``."""
-    from ember import linalg
-
-    return linalg.pinv(input, rtol=rcond)
-
-
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "einsum", "tensordot", "addmm",
-           "addmv", "addbmm", "baddbmm", "addr", "trace", "cross", "kron", "cdist", "det",
-           "logdet", "inverse", "pinverse"]
+           "addmv", "addbmm", "baddbmm", "addr", "trace", "cross", "kron", "cdist"]
 
 attach(matmul=matmul, mm=mm, bmm=bmm, mv=mv, dot=dot, inner=inner, outer=outer,
        __matmul__=matmul, __rmatmul__=rmatmul,
@@ -726,5 +685,4 @@ attach(matmul=matmul, mm=mm, bmm=bmm, mv=mv, dot=dot, inner=inner, outer=outer,
        cross=cross, kron=kron,
        addmm_=inplace_method(addmm, "addmm_"), addmv_=inplace_method(addmv, "addmv_"),
        addbmm_=inplace_method(addbmm, "addbmm_"), baddbmm_=inplace_method(baddbmm, "baddbmm_"),
-       addr_=inplace_method(addr, "addr_"),
-       det=det, logdet=logdet, inverse=inverse, pinverse=pinverse)
+       addr_=inplace_method(addr, "addr_"))

@@ -1,4 +1,5 @@
-"""``ember.linalg``: PyTorch's ``torch.linalg`` on NumPy/CuPy arrays.
+"""The ``torch.linalg`` functions (``ember.linalg`` is their public face), plus ``torch.det``,
+``logdet``, ``inverse`` and ``pinverse``, on NumPy/CuPy arrays.
 
 Every function takes a matrix ``(m, n)`` or a batch of them ``(*, m, n)`` in float32 or float64
 and follows ``torch.linalg``'s names, argument names, defaults and errors. The factorisations run
@@ -16,7 +17,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import math
-import operator
 from typing import Any, Sequence, Union
 
 import numpy as np
@@ -26,14 +26,11 @@ from ember.backend import get_array_module
 from ember.ops import linalg as _ops_linalg
 from ember.ops import reduce as _reduce
 from ember.ops import shape as _shape
-from ember.ops.common import Tensor, record, unbroadcast
+from ember.ops.common import Tensor, attach, record, unbroadcast
+from ember.ops.compare import where
+from ember.ops.dims import const, normalize_dim
 from ember.ops.unary import zero_grad_like
 
-__all__ = [
-    "LinAlgError", "vector_norm", "matrix_norm", "norm", "inv", "det", "slogdet", "solve",
-    "cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "matrix_power",
-    "matrix_rank", "cross", "multi_dot", "vecdot", "matmul", "diagonal", "cond",
-]
 
 
 class LinAlgError(RuntimeError):
@@ -96,13 +93,8 @@ def _float_check(name: str, a) -> None:
                            f"{_type_name(a)}")
 
 
-def _const(arr) -> Tensor:
-    """An array entering a gradient formula as a constant (no history)."""
-    return Tensor._wrap(arr)
-
-
 def _eye_like(n: int, like: Tensor) -> Tensor:
-    return _const(get_array_module(like._data).eye(n, dtype=like._data.dtype))
+    return const(get_array_module(like._data).eye(n, dtype=like._data.dtype))
 
 
 def _batch_shape(name: str, *shapes):
@@ -190,13 +182,7 @@ def _matrix_dims(name: str, dim, ndim: int):
     if len(dims) != 2:
         raise RuntimeError(f"linalg.{name}: dim must be a 2-tuple. Got "
                            f"{' '.join(str(d) for d in dims)}")
-    out = []
-    for d in dims:
-        d = operator.index(d)
-        if not -ndim <= d < ndim:
-            raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, "
-                             f"{ndim - 1}], but got {d})")
-        out.append(d % ndim)
+    out = [normalize_dim(d, ndim) for d in dims]
     if out[0] == out[1]:
         raise RuntimeError(f"linalg.{name}: dims must be different. Got ({dims[0]}, {dims[1]})")
     return tuple(out)
@@ -302,7 +288,7 @@ def _cofactor(A: Tensor, d: Tensor) -> Tensor:
             pass
     U, S, Vh = svd(A, full_matrices=False)
     xp = get_array_module(A._data)
-    flips = _const(xp.linalg.det(U._data) * xp.linalg.det(Vh._data))
+    flips = const(xp.linalg.det(U._data) * xp.linalg.det(Vh._data))
     others = _reduce._leave_one_out_prod(S, S.ndim - 1)
     return flips.unsqueeze(-1).unsqueeze(-1) * matmul(U * others.unsqueeze(-2), Vh)
 
@@ -491,7 +477,7 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
             gq = extra if gq is None else gq + extra
         gx = _qr_square_grad(Q, R1, gq, None if gR is None else gR[..., :, :m])
         gy = (matmul(Q, gR[..., :, m:]) if gR is not None
-              else _const(xp.zeros(gx.shape[:-1] + (n - m,), dtype=a.dtype)))
+              else const(xp.zeros(gx.shape[:-1] + (n - m,), dtype=a.dtype)))
         return _shape.cat([gx, gy], -1)
 
     Q = record("LinalgQrQ", q_arr, (A,), lambda g: (grad_from(g, None),))
@@ -807,3 +793,29 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
 def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """The ``offset`` diagonal of each matrix (``ember.diagonal`` over the last two dims)."""
     return _shape.diagonal(A, offset, dim1, dim2)
+
+
+# ------------------------------------------------------ torch.det & co: ember.linalg by other names
+
+
+def logdet(input: Tensor) -> Tensor:
+    """The log of the determinant of each square matrix: ``nan`` where it is negative, ``-inf``
+    where it is 0 (as ``torch.logdet``); computed from :func:`slogdet`, no overflow."""
+    sign, logabs = slogdet(input)
+    return where(const(sign._data < 0), math.nan, logabs)
+
+
+def inverse(input: Tensor) -> Tensor:
+    """The inverse of each square matrix: :func:`inv`."""
+    return inv(input)
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+    """The pseudo-inverse of each matrix, singular values up to ``rcond`` times the largest
+    treated as zero: ``pinv(input, rtol=rcond)``."""
+    return pinv(input, rtol=rcond)
+
+
+__all__ = ["det", "logdet", "inverse", "pinverse"]
+
+attach(det=det, logdet=logdet, inverse=inverse, pinverse=pinverse)
