@@ -253,7 +253,7 @@ def poisson(input: Tensor, generator=None) -> Tensor:
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     arr = get_rng(generator).poisson(rates.astype(np.float64)).astype(rates.dtype)
     out = backend.move_array(arr, input.device)
-    return record("Poisson", out, (input,), lambda g: (zero_grad_like(g),))
+    return record("Poisson", out, (input,), lambda g, needs: (zero_grad_like(g),))
 
 
 def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:

@@ -21,12 +21,11 @@ from typing import Any, Sequence, Union
 
 import numpy as np
 
-from ember.autograd import graph
 from ember.backend import get_array_module
 from ember.ops import linalg as _ops_linalg
 from ember.ops import reduce as _reduce
 from ember.ops import shape as _shape
-from ember.ops.common import Tensor, attach, record, unbroadcast
+from ember.ops.common import Tensor, attach, record
 from ember.ops.compare import where
 from ember.ops.dims import const, normalize_dim
 from ember.ops.unary import zero_grad_like
@@ -264,7 +263,7 @@ def inv(A: Tensor) -> Tensor:
     xp = get_array_module(a)
     out = _run_lapack("linalg.inv", _SINGULAR_INV, xp.linalg.inv, a)
 
-    def backward(g):
+    def backward(g, needs):
         r = result.mT
         return (-matmul(matmul(r, g), r),)
 
@@ -272,20 +271,12 @@ def inv(A: Tensor) -> Tensor:
     return result
 
 
-def _cofactor(A: Tensor, d: Tensor) -> Tensor:
-    """The cofactor matrix of each matrix, ``d(det A)/dA``, given ``d = det(A)``.
-
-    ``det(A) * inv(A)^T`` (one LU: the tiny pivot of a nearly singular matrix cancels between
-    the two factors) when every matrix is invertible. Otherwise, and when the gradient is itself
-    being differentiated (the derivative of ``det * inv`` cancels huge terms near a singular
-    matrix), from the SVD: ``A = U S Vh`` gives ``det(U) det(Vh) U diag(prod_{j != i} s_j) Vh``,
-    smooth through singular matrices (a rank n - 1 matrix has a nonzero gradient).
+def _cofactor(A: Tensor) -> Tensor:
+    """The cofactor matrix of each matrix, ``d(det A)/dA``, from the SVD: ``A = U S Vh`` gives
+    ``det(U) det(Vh) U diag(prod_{j != i} s_j) Vh``. Smooth through singular matrices (a rank
+    n - 1 matrix has a nonzero gradient), and differentiable again through :func:`svd`, where
+    ``det(A) * inv(A)^T`` would cancel huge terms near a singular matrix.
     """
-    if not _grad_mode() and bool((d._data != 0).all()):
-        try:
-            return d.unsqueeze(-1).unsqueeze(-1) * inv(A).mT
-        except LinAlgError:
-            pass
     U, S, Vh = svd(A, full_matrices=False)
     xp = get_array_module(A._data)
     flips = const(xp.linalg.det(U._data) * xp.linalg.det(Vh._data))
@@ -298,11 +289,10 @@ def det(A: Tensor) -> Tensor:
     a = _matrix_input("det", A)
     out = get_array_module(a).linalg.det(a)
 
-    def backward(g):
-        return (g.unsqueeze(-1).unsqueeze(-1) * _cofactor(A, result),)
+    def backward(g, needs):
+        return (g.unsqueeze(-1).unsqueeze(-1) * _cofactor(A),)
 
-    result = record("LinalgDet", out, (A,), backward, saved=(A,), save_output=True)
-    return result
+    return record("LinalgDet", out, (A,), backward, saved=(A,))
 
 
 def slogdet(A: Tensor) -> SlogdetResult:
@@ -310,9 +300,9 @@ def slogdet(A: Tensor) -> SlogdetResult:
     overflow. ``sign`` gets a zero gradient (it is piecewise constant)."""
     a = _matrix_input("slogdet", A)
     sign, logabs = get_array_module(a).linalg.slogdet(a)
-    sign_t = record("LinalgSlogdetSign", sign, (A,), lambda g: (zero_grad_like(A),))
+    sign_t = record("LinalgSlogdetSign", sign, (A,), lambda g, needs: (zero_grad_like(A),))
 
-    def backward(g):
+    def backward(g, needs):
         return (g.unsqueeze(-1).unsqueeze(-1) * inv(A).mT,)
 
     return SlogdetResult(sign_t, record("LinalgSlogdet", logabs, (A,), backward, saved=(A,)))
@@ -329,13 +319,9 @@ def _solve(A: Tensor, B: Tensor) -> Tensor:
     ab = xp.broadcast_to(a, batch + a.shape[-2:])
     bb = xp.broadcast_to(b, batch + b.shape[-2:])
     out = _run_lapack("torch.linalg.solve", _SINGULAR_SOLVE, xp.linalg.solve, ab, bb)
-    sa, sb = a.shape, b.shape
-
-    def backward(g):
+    def backward(g, needs):
         gb = _solve(A.mT, g)
-        ga = -matmul(gb, result.mT) if A.requires_grad else None
-        return (unbroadcast(ga, sa) if ga is not None else None,
-                unbroadcast(gb, sb) if B.requires_grad else None)
+        return -matmul(gb, result.mT) if needs[0] else None, gb
 
     result = record("LinalgSolve", out, (A, B), backward, saved=(A,), save_output=True)
     return result
@@ -382,7 +368,7 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
         raise _not_positive_definite(src) from None
     out = xp.ascontiguousarray(L.swapaxes(-1, -2)) if upper else L
 
-    def backward(g):
+    def backward(g, needs):
         # gA = L^-T Phi L^-1 with Phi the symmetric matrix whose lower triangle is
         # tril(L^T gL) with its diagonal halved (Murray 2016, "Differentiation of the Cholesky
         # decomposition"): symmetric, like PyTorch's
@@ -480,8 +466,8 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
               else const(xp.zeros(gx.shape[:-1] + (n - m,), dtype=a.dtype)))
         return _shape.cat([gx, gy], -1)
 
-    Q = record("LinalgQrQ", q_arr, (A,), lambda g: (grad_from(g, None),))
-    R = record("LinalgQrR", r_arr, (A,), lambda g: (grad_from(None, g),))
+    Q = record("LinalgQrQ", q_arr, (A,), lambda g, needs: (grad_from(g, None),))
+    R = record("LinalgQrR", r_arr, (A,), lambda g, needs: (grad_from(None, g),))
     return QRResult(Q, R)
 
 
@@ -507,13 +493,13 @@ def eigh(A: Tensor, UPLO: str = "L") -> EighResult:
     _check_uplo(UPLO)
     w_arr, v_arr = get_array_module(a).linalg.eigh(a, UPLO=UPLO)
 
-    def vectors_backward(gV):
+    def vectors_backward(gV, needs):
         # V (skew(V^T gV) / E) V^T: the skew part keeps the gradient on symmetric matrices
         vg = matmul(V.mT, gV)
         inner = (vg - vg.mT) * 0.5 / _gaps(w)
         return (matmul(matmul(V, inner), V.mT),)
 
-    def values_backward(gw):
+    def values_backward(gw, needs):
         return (matmul(V * gw.unsqueeze(-2), V.mT),)
 
     V = record("LinalgEighVectors", v_arr, (A,), vectors_backward, save_output=True)
@@ -525,17 +511,9 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     """The eigenvalues (ascending) of each symmetric matrix (gradient as :func:`eigh`)."""
     a = _matrix_input("eigvalsh", A)
     _check_uplo(UPLO)
-    if _needs_grad(A):
+    if A.requires_grad:  # the gradient needs the eigenvectors
         return eigh(A, UPLO).eigenvalues
     return Tensor._wrap(get_array_module(a).linalg.eigvalsh(a, UPLO=UPLO))
-
-
-def _grad_mode() -> bool:
-    return graph.GRAD_ENABLED
-
-
-def _needs_grad(t: Tensor) -> bool:
-    return graph.GRAD_ENABLED and t.requires_grad
 
 
 # ----------------------------------------------------------------------------------- SVD
@@ -559,7 +537,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> 
         return (U[..., :, :k] if u_arr.shape[-1] != k else U,
                 Vh[..., :k, :] if vh_arr.shape[-2] != k else Vh)
 
-    def u_backward(gU):
+    def u_backward(gU, needs):
         # U [(skew(U^T gU) S) / E] Vh + (I - U U^T) gU S^-1 Vh, E[i, j] = s_j^2 - s_i^2
         Uk, Vk = thin()
         gU = gU[..., :, :k] if gU.shape[-1] != k else gU
@@ -571,7 +549,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> 
             left = left + scaled - matmul(Uk, matmul(Uk.mT, scaled))
         return (matmul(left, Vk),)
 
-    def vh_backward(gVh):
+    def vh_backward(gVh, needs):
         # U [S skew(V^T gV) / E] Vh + U S^-1 gVh (I - V Vh)
         Uk, Vk = thin()
         gVh = gVh[..., :k, :] if gVh.shape[-2] != k else gVh
@@ -583,7 +561,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> 
             right = right + scaled - matmul(matmul(scaled, Vk.mT), Vk)
         return (matmul(Uk, right),)
 
-    def s_backward(gS):
+    def s_backward(gS, needs):
         Uk, Vk = thin()
         return (matmul(Uk * gS.unsqueeze(-2), Vk),)
 
@@ -596,7 +574,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> 
 def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:
     """The singular values of each matrix, descending (gradient as :func:`svd`)."""
     a = _matrix_input("svdvals", A, square=False)
-    if _needs_grad(A):
+    if A.requires_grad:  # the gradient needs the singular vectors
         return svd(A, full_matrices=False).S
     return Tensor._wrap(get_array_module(a).linalg.svd(a, compute_uv=False))
 
@@ -649,7 +627,7 @@ def pinv(A: Tensor, *, atol: Tol = None, rtol: Tol = None, hermitian: bool = Fal
         sinv = xp.where(keep, 1 / xp.where(keep, s, 1), 0)
         out = xp.matmul(vh.swapaxes(-1, -2) * sinv[..., None, :], u.swapaxes(-1, -2))
 
-    def backward(g):
+    def backward(g, needs):
         # dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P, transposed
         P, Pt, gt = result, result.mT, g.mT
         x = matmul(gt, matmul(P, Pt))
@@ -699,7 +677,7 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
         # the identity, still attached to A's graph (with a zero gradient), as in PyTorch
         xp = get_array_module(a)
         eye = xp.ascontiguousarray(xp.broadcast_to(xp.eye(a.shape[-1], dtype=a.dtype), a.shape))
-        return record("LinalgMatrixPowerZero", eye, (A,), lambda g: (zero_grad_like(A),))
+        return record("LinalgMatrixPowerZero", eye, (A,), lambda g, needs: (zero_grad_like(A),))
     if n == 1:
         return A.clone()
     base = inv(A) if n < 0 else A

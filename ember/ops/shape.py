@@ -15,10 +15,10 @@ import numpy as np
 
 from ember import backend
 from ember.backend import get_array_module
-from ember.autograd import graph
 from ember.ops.common import (
-    Tensor, attach, check_same_device, mark_view, record, unbroadcast,
+    Tensor, attach, check_same_device, mark_view, record,
 )
+from ember.ops.compare import logical_xor
 from ember.ops.dims import normalize_dim
 from ember.ops.indexing import _check_range, _gather_key, gather, index_select
 
@@ -50,7 +50,7 @@ def reshape(x: Tensor, *shape) -> Tensor:
             f"reshape: shape {list(shape)} is invalid for input of size {x._data.size} "
             f"(input shape {tuple(src)})"
         ) from None
-    result = record("Reshape", out, (x,), lambda g: (g.reshape(src),))
+    result = record("Reshape", out, (x,), lambda g, needs: (g.reshape(src),))
     if _same_memory(out, x._data):  # a view unless NumPy had to copy, as in PyTorch
         mark_view(result, x, lambda t: reshape(t, shape))
     return result
@@ -69,7 +69,7 @@ def _reshape_to(x: Tensor, shape: tuple, name: str) -> Tensor:
     if tuple(shape) == src:
         return x
     out = x._data.reshape(shape)
-    result = record(name, out, (x,), lambda g: (g.reshape(src),))
+    result = record(name, out, (x,), lambda g, needs: (g.reshape(src),))
     if _same_memory(out, x._data):
         mark_view(result, x, lambda t: _reshape_to(t, shape, name))
     return result
@@ -146,7 +146,7 @@ def expand(x: Tensor, *shape) -> Tensor:
             f"expand: the expanded size of the tensor {full} must match the existing size {src} "
             "at non-singleton dimensions"
         ) from None
-    return record("Expand", out, (x,), lambda g: (unbroadcast(g, src),))
+    return record("Expand", out, (x,), lambda g, needs: (g,))  # the engine sums g back to src
 
 
 def expand_as(x: Tensor, other: Tensor) -> Tensor:
@@ -185,7 +185,7 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     if d0 == d1 or nd < 2:
         return x
     out = x._data.swapaxes(d0, d1)
-    result = record("Transpose", out, (x,), lambda g: (transpose(g, d0, d1),))
+    result = record("Transpose", out, (x,), lambda g, needs: (transpose(g, d0, d1),))
     return mark_view(result, x, lambda t: transpose(t, d0, d1))
 
 
@@ -207,7 +207,7 @@ def permute(x: Tensor, *dims) -> Tensor:
     for i, p in enumerate(perm):
         inv[p] = i
     inv = tuple(inv)
-    result = record("Permute", x._data.transpose(perm), (x,), lambda g: (permute(g, inv),))
+    result = record("Permute", x._data.transpose(perm), (x,), lambda g, needs: (permute(g, inv),))
     return mark_view(result, x, lambda t: permute(t, perm))
 
 
@@ -260,7 +260,7 @@ def contiguous(x: Tensor, memory_format=None) -> Tensor:
     if xd.flags.c_contiguous:
         return x
     out = get_array_module(xd).ascontiguousarray(xd)
-    return record("Contiguous", out, (x,), lambda g: (g,))
+    return record("Contiguous", out, (x,), lambda g, needs: (g,))
 
 
 def repeat(x: Tensor, *sizes) -> Tensor:
@@ -277,7 +277,7 @@ def repeat(x: Tensor, *sizes) -> Tensor:
     xp = get_array_module(x._data)
     out = xp.tile(x._data.reshape(padded), sizes)
 
-    def backward(g):
+    def backward(g, needs):
         split = []
         for r, s in zip(sizes, padded):
             split += [r, s]
@@ -301,10 +301,6 @@ def tile(x: Tensor, dims) -> Tensor:
 
 def _slice_key(dim: int, start: int, stop: int) -> tuple:
     return (slice(None),) * dim + (slice(start, stop),)
-
-
-def _grad_as(g: Tensor, t: Tensor) -> Tensor:
-    return g if g.dtype == t.dtype else g.type(t.dtype)
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
@@ -351,19 +347,16 @@ def cat(tensors, dim: int = 0) -> Tensor:
     out = get_array_module(ref).concatenate(arrays, axis=d, dtype=dt, casting="unsafe")
     sizes = [a.shape[d] for a in arrays]
 
-    def backward(g):
+    def backward(g, needs):
         grads, start, k = [], 0, 0
-        for t in tensors:
+        for t, need in zip(tensors, needs):
             if t._data.ndim == 1 and t._data.shape[0] == 0 and nd != 1:  # a skipped empty input
                 grads.append(Tensor._wrap(get_array_module(g._data).zeros((0,), g._data.dtype))
-                             if t.requires_grad else None)
+                             if need else None)
                 continue
             n = sizes[k]
             k += 1
-            if t.requires_grad:
-                grads.append(_grad_as(_gather_key(g, _slice_key(d, start, start + n), False), t))
-            else:
-                grads.append(None)
+            grads.append(_gather_key(g, _slice_key(d, start, start + n), False) if need else None)
             start += n
         return tuple(grads)
 
@@ -391,10 +384,10 @@ def stack(tensors, dim: int = 0) -> Tensor:
         check_same_device("stack", *arrays)
     out = get_array_module(ref).stack(arrays, axis=d, dtype=dt, casting="unsafe")
 
-    def backward(g):
+    def backward(g, needs):
         lead = (slice(None),) * d
-        return tuple(_grad_as(_gather_key(g, lead + (i,), False), t) if t.requires_grad else None
-                     for i, t in enumerate(tensors))
+        return tuple(_gather_key(g, lead + (i,), False) if need else None
+                     for i, need in enumerate(needs))
 
     return record("Stack", out, tuple(tensors), backward)
 
@@ -535,7 +528,7 @@ def flip(x: Tensor, dims) -> Tensor:
     if not axes or nd == 0:
         return x
     out = get_array_module(x._data).flip(x._data, axis=axes).copy()
-    return record("Flip", out, (x,), lambda g: (flip(g, axes),))
+    return record("Flip", out, (x,), lambda g, needs: (flip(g, axes),))
 
 
 def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
@@ -621,36 +614,25 @@ def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
         a, shape[:d] + (count,) + shape[d + 1:] + (size,),
         strides[:d] + (strides[d] * step,) + strides[d + 1:] + (strides[d],))
 
-    def backward(g):
-        if graph.GRAD_ENABLED:  # create_graph: the same sum with ember ops
-            return (_unfold_backward_recorded(g, xd.shape, d, size, step),)
-        # windows overlap when step < size: each window's gradient is added at its place
-        gd = g._data
-        xp = get_array_module(gd)
-        z = xp.zeros(shape, gd.dtype)
-        moved = xp.moveaxis(z, d, -1)
-        gm = xp.moveaxis(gd, d, -2)  # (..., count, size)
-        for i in range(count):
-            moved[..., i * step:i * step + size] += gm[..., i, :]
-        return (Tensor._wrap(z.reshape(xd.shape)),)
+    def backward(g, needs):
+        return (_unfold_backward(g, xd.shape, d, size, step),)
 
     result = record("Unfold", out, (x,), backward)
     return mark_view(result, x, lambda t: unfold(t, dimension, size, step))
 
 
-def _unfold_backward_recorded(g: Tensor, shape, d: int, size: int, step: int) -> Tensor:
-    """The gradient of :func:`unfold` with ember ops (for ``create_graph=True``): each window's
-    gradient padded into place, summed."""
-    flat_shape = shape or (1,)
-    count = g.shape[d]
-    total = None
-    for i in range(count):
-        piece = select(g, d, i).movedim(-1, d)
-        before, after = i * step, flat_shape[d] - i * step - size
-        widths = [0, 0] * (len(flat_shape) - 1 - d) + [before, after]
-        placed = piece if before == after == 0 else pad(piece, widths)
-        total = placed if total is None else total + placed
-    return total.reshape(shape)
+def _unfold_backward(g: Tensor, shape: tuple, d: int, size: int, step: int) -> Tensor:
+    """The gradient of :func:`unfold`, a gradient op: each window's gradient added at its place
+    (windows overlap when ``step < size``). Its own gradient takes the windows again."""
+    gd = g._data
+    xp = get_array_module(gd)
+    z = xp.zeros(shape or (1,), gd.dtype)
+    moved = xp.moveaxis(z, d, -1)
+    gm = xp.moveaxis(gd, d, -2)  # (..., count, size)
+    for i in range(gd.shape[d]):
+        moved[..., i * step:i * step + size] += gm[..., i, :]
+    return record("UnfoldBackward", z.reshape(shape), (g,),
+                  lambda gg, needs: (unfold(gg, d, size, step),))
 
 
 def roll(x: Tensor, shifts, dims=None) -> Tensor:
@@ -672,7 +654,7 @@ def roll(x: Tensor, shifts, dims=None) -> Tensor:
         sh = sh if multi else (sh,)
     out = get_array_module(x._data).roll(x._data, sh, axis=axes)
     back = -sh if isinstance(sh, int) else tuple(-s for s in sh)
-    return record("Roll", out, (x,), lambda g: (roll(g, back, axes),))
+    return record("Roll", out, (x,), lambda g, needs: (roll(g, back, axes),))
 
 
 def tril(x: Tensor, diagonal: int = 0) -> Tensor:
@@ -681,7 +663,7 @@ def tril(x: Tensor, diagonal: int = 0) -> Tensor:
         raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got shape "
                            f"{tuple(x.shape)}")
     out = get_array_module(x._data).tril(x._data, diagonal)
-    return record("Tril", out, (x,), lambda g: (tril(g, diagonal),))
+    return record("Tril", out, (x,), lambda g, needs: (tril(g, diagonal),))
 
 
 def triu(x: Tensor, diagonal: int = 0) -> Tensor:
@@ -690,7 +672,7 @@ def triu(x: Tensor, diagonal: int = 0) -> Tensor:
         raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got shape "
                            f"{tuple(x.shape)}")
     out = get_array_module(x._data).triu(x._data, diagonal)
-    return record("Triu", out, (x,), lambda g: (triu(g, diagonal),))
+    return record("Triu", out, (x,), lambda g, needs: (triu(g, diagonal),))
 
 
 def _diag_key(shape, offset: int, d1: int, d2: int):
@@ -728,7 +710,7 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
         corner, corner.shape[:-2] + (length,), corner.strides[:-2] + (sum(corner.strides[-2:]),))
     shape = xd.shape
 
-    def backward(g):
+    def backward(g, needs):
         return (_diagonal_embed(g, shape, offset, d1, d2),)
 
     result = record("Diagonal", out, (x,), backward)
@@ -750,7 +732,7 @@ def _diagonal_embed(g: Tensor, shape, offset, d1, d2) -> Tensor:
     z = get_array_module(gd).zeros(shape, gd.dtype)
     key = tuple(_on(k, gd) for k in _diag_key(shape, offset, d1, d2))
     _moved(z, d1, d2)[key] = gd
-    return record("DiagonalBackward", z, (g,), lambda gg: (diagonal(gg, offset, d1, d2),))
+    return record("DiagonalBackward", z, (g,), lambda gg, needs: (diagonal(gg, offset, d1, d2),))
 
 
 def diag(x: Tensor, diagonal: int = 0) -> Tensor:
@@ -819,7 +801,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
         out = get_array_module(x._data).pad(x._data, widths, mode="constant",
                                             constant_values=0 if value is None else value)
         key = tuple(slice(l, l + shape[d]) for d, (l, _) in enumerate(widths))
-        return record("ConstantPad", out, (x,), lambda g: (_gather_key(g, key, False),))
+        return record("ConstantPad", out, (x,), lambda g, needs: (_gather_key(g, key, False),))
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"pad: mode {mode!r} is not supported (use 'constant', "
                                   "'reflect', 'replicate' or 'circular')")
@@ -882,8 +864,6 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
             break
         hi, lo = narrow(x, d, 1, length - 1), narrow(x, d, 0, length - 1)
         if x._data.dtype == np.bool_:
-            from ember.ops.compare import logical_xor
-
             x = logical_xor(hi, lo)
         else:
             x = hi - lo

@@ -86,7 +86,7 @@ def _take(name: str, x: Tensor, axis: int, idx, keepdim: bool = True) -> Tensor:
     shape = a.shape
     index = Tensor._wrap(idx)
 
-    def backward(g):
+    def backward(g, needs):
         if not keepdim:
             g = g.reshape(kept)
         zeros = const(get_array_module(g._data).zeros(shape, dtype=g._data.dtype))
@@ -98,7 +98,7 @@ def _take(name: str, x: Tensor, axis: int, idx, keepdim: bool = True) -> Tensor:
 def _scalar_pick(name: str, x: Tensor, result_type):
     """A selecting op on a 0-d tensor: the element itself, at index 0."""
     xp = get_array_module(x._data)
-    values = record(name, x._data.copy(), (x,), lambda g: (g,))
+    values = record(name, x._data.copy(), (x,), lambda g, needs: (g,))
     return result_type(values, Tensor._wrap(xp.zeros((), dtype=xp.int64)))
 
 
@@ -222,11 +222,11 @@ def _global_median(name: str, x: Tensor, ignore_nan: bool) -> Tensor:
         if a.dtype.kind not in "fc":
             raise IndexError(f"{name}(): cannot take the median of an empty {x.dtype} tensor")
         return record(name.capitalize(), xp.full((), math.nan, dtype=a.dtype), (x,),
-                      lambda g: (const(xp.zeros(a.shape, dtype=a.dtype)),))
+                      lambda g, needs: (const(xp.zeros(a.shape, dtype=a.dtype)),))
     idx = _median_index(flat, 0, ignore_nan)
     out = flat[idx].reshape(())
 
-    def backward(g):
+    def backward(g, needs):
         r = result._data
         hit = a == r
         if a.dtype.kind in "fc":
@@ -417,12 +417,11 @@ def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
     xp = get_array_module(a)
     axes = _axes(dim, a.ndim)
     out = xp.where(xp.isnan(a), xp.zeros((), dtype=a.dtype), a).sum(axis=axes, keepdims=keepdim)
-    shape, src = input.shape, input.dtype
+    shape = input.shape
 
-    def backward(g):
+    def backward(g, needs):
         keep = const((~xp.isnan(a)).astype(g._data.dtype))
-        gx = _expand_back(g, shape, axes, keepdim) * keep
-        return (gx if gx.dtype == src else gx.type(src),)
+        return (_expand_back(g, shape, axes, keepdim) * keep,)
 
     return record("Nansum", out, (input,), backward, saved=(input,))
 
