@@ -246,7 +246,7 @@ def _add_scaled(name: str, input, beta, prod: Tensor, alpha, shapes: str) -> Ten
         out = (x * beta if beta != 1 else x).astype(dt, copy=False) + scaled.astype(dt, copy=False)
 
     def backward(g, needs):
-        return (g * beta if needs[0] else None,
+        return ((g * beta if beta != 1 else g) if needs[0] else None,
                 (g * alpha if alpha != 1 else g) if needs[1] else None)
 
     return record(name.capitalize(), out, (input, prod), backward)
