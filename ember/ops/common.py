@@ -254,8 +254,8 @@ def _rebase_view_history(view: Tensor, base: Tensor, view_fn, new_part: Tensor) 
     old._node = base._node
     old.requires_grad = base.requires_grad
 
-    def backward(g):
-        return (g * keep if old.requires_grad else None), view_fn(g)
+    def backward(g, needs):
+        return (g * keep if needs[0] else None), view_fn(g)
 
     new = graph.record("CopySlices", base._data, (old, new_part), backward)
     graph.HISTORY_REWRITTEN = True
