@@ -471,6 +471,7 @@ def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str,
         n = xp.maximum(count, 1).astype(xd.dtype)
         out = xp.where(hit, out // n if xd.dtype.kind in "iu" else out / n, out)
     sshape = src.shape
+    result = Tensor._wrap(out)  # what the closure reads (no reference cycle)
 
     def backward(g, needs):
         if reduce in ("sum", "mean"):
@@ -517,9 +518,7 @@ def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str,
             return (record("ScatterReduceProdBackward", gx, (g, x, src), _no_double_backward),
                     record("ScatterReduceProdBackward", gs, (g, x, src), _no_double_backward))
 
-    result = record("ScatterReduce", out, (x, src), backward, saved=(x, src),
-                    save_output=True)
-    return result
+    return record("ScatterReduce", result, (x, src), backward, saved=(x, src))
 
 
 # ------------------------------------------------------------------------ index_select & friends

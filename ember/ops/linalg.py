@@ -427,6 +427,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
         else:
             out = (diff ** p).sum(-1) ** (1.0 / p)
 
+    result = Tensor._wrap(out)  # what the closure reads (no reference cycle)
+
     def backward(g, needs):
         if p == 0:
             return (zero_grad_like(a) if needs[0] else None,
@@ -459,8 +461,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
             gb = -t.sum(-3) if needs[1] else None
         return ga, gb
 
-    result = record("Cdist", out, (a, b), backward, (a, b), save_output=True)
-    return result
+    return record("Cdist", result, (a, b), backward, (a, b))
 
 
 # ---------------------------------------------------------------------------------- einsum

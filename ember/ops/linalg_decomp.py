@@ -263,12 +263,13 @@ def inv(A: Tensor) -> Tensor:
     xp = get_array_module(a)
     out = _run_lapack("linalg.inv", _SINGULAR_INV, xp.linalg.inv, a)
 
+    result = Tensor._wrap(out)  # what the closure reads (no reference cycle)
+
     def backward(g, needs):
         r = result.mT
         return (-matmul(matmul(r, g), r),)
 
-    result = record("LinalgInv", out, (A,), backward, save_output=True)
-    return result
+    return record("LinalgInv", result, (A,), backward)
 
 
 def _cofactor(A: Tensor) -> Tensor:
@@ -319,12 +320,13 @@ def _solve(A: Tensor, B: Tensor) -> Tensor:
     ab = xp.broadcast_to(a, batch + a.shape[-2:])
     bb = xp.broadcast_to(b, batch + b.shape[-2:])
     out = _run_lapack("torch.linalg.solve", _SINGULAR_SOLVE, xp.linalg.solve, ab, bb)
+    result = Tensor._wrap(out)  # what the closure reads (no reference cycle)
+
     def backward(g, needs):
         gb = _solve(A.mT, g)
         return -matmul(gb, result.mT) if needs[0] else None, gb
 
-    result = record("LinalgSolve", out, (A, B), backward, saved=(A,), save_output=True)
-    return result
+    return record("LinalgSolve", result, (A, B), backward, saved=(A,))
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
@@ -368,6 +370,8 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
         raise _not_positive_definite(src) from None
     out = xp.ascontiguousarray(L.swapaxes(-1, -2)) if upper else L
 
+    result = Tensor._wrap(out)  # what the closure reads (no reference cycle)
+
     def backward(g, needs):
         # gA = L^-T Phi L^-1 with Phi the symmetric matrix whose lower triangle is
         # tril(L^T gL) with its diagonal halved (Murray 2016, "Differentiation of the Cholesky
@@ -378,8 +382,7 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
         linv = inv(low)
         return (matmul(matmul(linv.mT, phi), linv),)
 
-    result = record("LinalgCholesky", out, (A,), backward, save_output=True)
-    return result
+    return record("LinalgCholesky", result, (A,), backward)
 
 
 def _not_positive_definite(src) -> LinAlgError:
@@ -627,6 +630,8 @@ def pinv(A: Tensor, *, atol: Tol = None, rtol: Tol = None, hermitian: bool = Fal
         sinv = xp.where(keep, 1 / xp.where(keep, s, 1), 0)
         out = xp.matmul(vh.swapaxes(-1, -2) * sinv[..., None, :], u.swapaxes(-1, -2))
 
+    result = Tensor._wrap(out)  # what the closure reads (no reference cycle)
+
     def backward(g, needs):
         # dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P, transposed
         P, Pt, gt = result, result.mT, g.mT
@@ -635,8 +640,7 @@ def pinv(A: Tensor, *, atol: Tol = None, rtol: Tol = None, hermitian: bool = Fal
         return (-matmul(matmul(Pt, g), Pt) + x - matmul(A, matmul(P, x))
                 + y - matmul(matmul(y, P), A),)
 
-    result = record("LinalgPinv", out, (A,), backward, saved=(A,), save_output=True)
-    return result
+    return record("LinalgPinv", result, (A,), backward, saved=(A,))
 
 
 def matrix_rank(A: Tensor, *, atol: Tol = None, rtol: Tol = None,

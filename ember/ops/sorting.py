@@ -226,6 +226,8 @@ def _global_median(name: str, x: Tensor, ignore_nan: bool) -> Tensor:
     idx = _median_index(flat, 0, ignore_nan)
     out = flat[idx].reshape(())
 
+    result = Tensor._wrap(out)  # what the closure reads (no reference cycle)
+
     def backward(g, needs):
         r = result._data
         hit = a == r
@@ -234,8 +236,7 @@ def _global_median(name: str, x: Tensor, ignore_nan: bool) -> Tensor:
         hit = hit.astype(g._data.dtype)
         return (g * const(hit / hit.sum()),)
 
-    result = record(name.capitalize(), out, (x,), backward, saved=(x,), save_output=True)
-    return result
+    return record(name.capitalize(), result, (x,), backward, saved=(x,))
 
 
 def _median_dim(name: str, x: Tensor, dim, keepdim: bool, ignore_nan: bool, result_type):
