@@ -874,13 +874,38 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
     return _solve_triangular_left(A.mT, B.mT, not upper, unitriangular).mT
 
 
+def _cholesky_solve(B: Tensor, L: Tensor, upper: bool) -> Tensor:
+    low = L.mT if upper else L
+    y = _solve_triangular_left(low, B, False, False)
+    result = Tensor._wrap(_solve_triangular_left(low.mT, y, True, False)._data)
+
+    def backward(g, needs):
+        # A = L L^T (U^T U), X = A^-1 B: gB = A^-1 g; gA = -gB X^T, taken through A's product
+        # with the full factor, as PyTorch does: gL = (gA + gA^T) L, gU = U (gA + gA^T)
+        gb = _cholesky_solve(g, L, upper)
+        if not needs[1]:
+            return gb, None
+        ga = -matmul(gb, result.mT)
+        sym = ga + ga.mT
+        return gb, (matmul(L, sym) if upper else matmul(sym, L))
+
+    return record("CholeskySolve", result, (B, L), backward, saved=(L,))
+
+
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     """The solution of ``A X = B`` given the Cholesky factor of ``A`` (``L`` lower with
-    ``A = L L^T``, or upper with ``A = U^T U`` when ``upper``)."""
-    _matrix_input("cholesky_solve", L, arg="L")
-    low = L.mT if upper else L
-    y = solve_triangular(low, B, upper=False)
-    return solve_triangular(low.mT, y, upper=True)
+    ``A = L L^T``, or upper with ``A = U^T U`` when ``upper``); only that triangle of ``L`` is
+    read. Batch dims broadcast."""
+    lo = _matrix_input("cholesky_solve", L, arg="L")
+    b = _tensor_arg("cholesky_solve", "B", B)._data
+    if b.ndim < 2:
+        raise RuntimeError(f"b should have at least 2 dimensions, but has {b.ndim} dimensions "
+                           "instead")
+    if b.shape[-2] != lo.shape[-1]:
+        raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is "
+                           f"{lo.shape[-1]} by {lo.shape[-1]} but each b matrix is "
+                           f"{b.shape[-2]} by {b.shape[-1]}")
+    return _cholesky_solve(B, L, upper)
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyExResult:
@@ -990,8 +1015,9 @@ def _lu_grad(P: Tensor, L: Tensor, U: Tensor, gL, gU) -> Tensor:
     if m < n:  # A = P L [U1 U2]: the square part, plus U2's share through L
         U1, U2 = U[..., :, :k], U[..., :, k:]
         gL_all = gL
-        if gU is not None:
-            extra = matmul(gU[..., :, k:], U2.mT).tril(-1)
+        if gU is not None:  # U2 = L^-1 P^T A2 moves with L too: -L^-T gU2 U2^T
+            extra = -solve_triangular(L.mT, matmul(gU[..., :, k:], U2.mT), upper=True,
+                                      unitriangular=True)
             gL_all = extra if gL_all is None else gL_all + extra
         g1 = _lu_grad(P, L, U1, gL_all, None if gU is None else gU[..., :, :k])
         if gU is not None:
@@ -1002,8 +1028,8 @@ def _lu_grad(P: Tensor, L: Tensor, U: Tensor, gL, gU) -> Tensor:
     # tall: A = P [L1; L2] U
     L1, L2 = L[..., :k, :], L[..., k:, :]
     gU_all = gU
-    if gL is not None:
-        extra = matmul(L2.mT, gL[..., k:, :]).triu()
+    if gL is not None:  # L2 = B2 U^-1 moves with U too: -L2^T gL2 U^-T
+        extra = -solve_triangular(U.mT, matmul(L2.mT, gL[..., k:, :]), upper=False, left=False)
         gU_all = extra if gU_all is None else gU_all + extra
     g1 = _lu_grad(_eye_like(k, L), L1, U, None if gL is None else gL[..., :k, :], gU_all)
     if gL is not None:

@@ -314,6 +314,19 @@ def _float_pair(name: str, a, b):
     return ta, tb, x, y
 
 
+def _xlog1py_input_grad(g: Tensor, other, xa, ya) -> Tensor:
+    # PyTorch's: g * log1p(other), but 0 where input is 0 and other <= -1 (there the product was
+    # 0 in the forward, and log1p is -inf or nan)
+    from ember.ops.compare import where
+
+    xp = get_array_module(xa)
+    log_term = other.log1p() if isinstance(other, Tensor) else float(np.log1p(np.float64(other)))
+    keep = xp.logical_not((xa == 0) & (ya <= -1))
+    if bool(keep.all()):
+        return g * log_term
+    return where(Tensor._wrap(keep), g * log_term, 0.0)
+
+
 def xlog1py(input, other) -> Tensor:
     """``input * log1p(other)``, with 0 wherever ``input`` is 0 (unless ``other`` is NaN); either
     side may be a number."""
@@ -328,8 +341,7 @@ def xlog1py(input, other) -> Tensor:
     def backward(g, needs):
         grads = []
         if ta is not None:
-            grads.append(xlog1py(Tensor._wrap((xa != 0).astype(like.dtype)), other) * g
-                         if needs[0] else None)
+            grads.append(_xlog1py_input_grad(g, other, xa, ya) if needs[0] else None)
         if tb is not None:
             grads.append(g * input / (other + 1) if needs[-1] else None)
         return tuple(grads)
