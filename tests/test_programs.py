@@ -24,8 +24,20 @@ ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS_DIR = Path(__file__).resolve().parent / "programs"
 PROGRAMS = sorted(p.name for p in PROGRAMS_DIR.glob("p[0-9]*.py"))
 
-# program -> what ember lacks (strict: the mark must go when ember gains it)
-XFAIL: dict[str, str] = {}
+# program -> what ember lacks (strict: the mark must go when ember gains it). All of these are
+# names and behaviours in files other tasks of issue 12 own (12.1-12.3).
+XFAIL: dict[str, str] = {
+    "p19_tensor_tutorial_idioms.py":
+        "ember.float / ember.int dtype aliases; zeros/ones(size=...); sum/mean(axis=...); "
+        "Tensor.__format__ with a format spec; numpy() under no_grad on a tensor that "
+        "requires grad",
+    "p20_transformer_builtin.py": "nn.TransformerEncoderLayer and nn.TransformerEncoder",
+    "p21_rnn_cells_packing.py":
+        "nn.utils.rnn (pad_sequence, pack_padded_sequence, pad_packed_sequence, a "
+        "PackedSequence taken by nn.GRU) and nn.LSTMCell",
+    "p22_autograd_inspection.py": "grad_fn.next_functions, grad_fn.name() and Tensor.is_cpu",
+    "p23_upsampling_autoencoder.py": "nn.Upsample and F.interpolate",
+}
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?\b(?:nan|inf)\b")
 _TOLERANCE = re.compile(r"^# tolerance: rtol=(\S+) atol=(\S+)", re.M)

@@ -15,7 +15,7 @@ y = np.concatenate([np.zeros(n), np.ones(n)]).astype(np.int64)
 
 model = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 2))
 with torch.no_grad():
-    for name, p in sorted(model.named_parameters()):
+    for _name, p in sorted(model.named_parameters()):
         p.copy_(torch.tensor(rng.uniform(-0.5, 0.5, tuple(p.shape)).astype(np.float32)))
 
 optimizer = torch.optim.Adam(model.parameters(), lr=0.01)

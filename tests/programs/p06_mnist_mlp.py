@@ -40,7 +40,7 @@ class Net(nn.Module):
 model = Net()
 rng = np.random.default_rng(6)
 with torch.no_grad():
-    for name, p in sorted(model.named_parameters()):
+    for _name, p in sorted(model.named_parameters()):
         p.copy_(torch.tensor(rng.uniform(-0.05, 0.05, tuple(p.shape)).astype(np.float32)))
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 criterion = nn.CrossEntropyLoss()

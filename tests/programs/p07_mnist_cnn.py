@@ -42,7 +42,7 @@ class CNN(nn.Module):
 model = CNN()
 rng = np.random.default_rng(7)
 with torch.no_grad():
-    for name, p in sorted(model.named_parameters()):
+    for _name, p in sorted(model.named_parameters()):
         p.copy_(torch.tensor(rng.uniform(-0.15, 0.15, tuple(p.shape)).astype(np.float32)))
 optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
 for epoch in range(2):

@@ -25,7 +25,7 @@ class SequenceModel(nn.Module):
 
 model = SequenceModel()
 with torch.no_grad():
-    for name, p in sorted(model.named_parameters()):
+    for _name, p in sorted(model.named_parameters()):
         p.copy_(torch.tensor(rng.uniform(-0.3, 0.3, tuple(p.shape)).astype(np.float32)))
 print("parameters", sum(p.numel() for p in model.parameters()))
 optimizer = torch.optim.Adam(model.parameters(), lr=0.02)

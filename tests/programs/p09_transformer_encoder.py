@@ -48,7 +48,7 @@ class Classifier(nn.Module):
 
 model = Classifier()
 with torch.no_grad():
-    for name, p in sorted(model.named_parameters()):
+    for _name, p in sorted(model.named_parameters()):
         p.copy_(torch.tensor(rng.normal(0, 0.2, tuple(p.shape)).astype(np.float32)))
     model.embed.weight[0].zero_()
 print("parameters", sum(p.numel() for p in model.parameters()))

@@ -43,7 +43,7 @@ def loss_function(recon, x, mu, logvar):
 
 model = VAE()
 with torch.no_grad():
-    for name, p in sorted(model.named_parameters()):
+    for _name, p in sorted(model.named_parameters()):
         p.copy_(torch.tensor(rng.uniform(-0.3, 0.3, tuple(p.shape)).astype(np.float32)))
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
 for epoch in range(25):

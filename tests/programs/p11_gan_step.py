@@ -9,7 +9,7 @@ G = nn.Sequential(nn.Linear(4, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1))
 D = nn.Sequential(nn.Linear(1, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1))
 with torch.no_grad():
     for net in (G, D):
-        for name, p in sorted(net.named_parameters()):
+        for _name, p in sorted(net.named_parameters()):
             p.copy_(torch.tensor(rng.uniform(-0.4, 0.4, tuple(p.shape)).astype(np.float32)))
 opt_g = torch.optim.Adam(G.parameters(), lr=2e-3, betas=(0.5, 0.999))
 opt_d = torch.optim.Adam(D.parameters(), lr=2e-3, betas=(0.5, 0.999))

@@ -16,7 +16,7 @@ Y = torch.tensor(rng.standard_normal((32, 2)).astype(np.float32))
 def make_model():
     model = nn.Sequential(nn.Linear(5, 8), nn.Sigmoid(), nn.Linear(8, 2))
     with torch.no_grad():
-        for name, p in sorted(model.named_parameters()):
+        for _name, p in sorted(model.named_parameters()):
             p.copy_(torch.tensor(np.full(tuple(p.shape), 0.1, dtype=np.float32)))
     return model
 

@@ -10,7 +10,7 @@ def run(make_scheduler, steps=8, plateau=False):
     optimizer = torch.optim.SGD([param], lr=0.1, momentum=0.9)
     scheduler = make_scheduler(optimizer)
     lrs = []
-    for step in range(steps):
+    for _step in range(steps):
         optimizer.zero_grad()
         loss = (param ** 2).sum()
         loss.backward()

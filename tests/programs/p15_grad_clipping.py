@@ -7,7 +7,7 @@ import torch.nn as nn
 rng = np.random.default_rng(15)
 model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
 with torch.no_grad():
-    for name, p in sorted(model.named_parameters()):
+    for _name, p in sorted(model.named_parameters()):
         p.copy_(torch.tensor(rng.uniform(-2, 2, tuple(p.shape)).astype(np.float32)))
 X = torch.tensor(rng.standard_normal((16, 4)).astype(np.float32) * 3)
 Y = torch.tensor(rng.standard_normal((16, 1)).astype(np.float32) * 10)

@@ -24,7 +24,7 @@ class Model(nn.Module):
 
 model = Model()
 with torch.no_grad():
-    for name, p in sorted(model.named_parameters()):
+    for _name, p in sorted(model.named_parameters()):
         p.copy_(torch.tensor(rng.uniform(-0.5, 0.5, tuple(p.shape)).astype(np.float32)))
     model.embed.weight[0].zero_()
 print("buffers", sorted(name for name, _ in model.named_buffers()))
