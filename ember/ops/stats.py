@@ -8,6 +8,7 @@ PyTorch.
 
 from __future__ import annotations
 
+import builtins
 import collections
 import operator
 
@@ -256,9 +257,135 @@ def unravel_index(indices, shape) -> tuple:
     return tuple(Tensor._wrap(xp.asarray(c, dtype=np.int64)) for c in coords)
 
 
+# ----------------------------------------------------------- gradient, combinations, ldexp ...
+
+
+def gradient(input: Tensor, *, spacing=1, dim=None, edge_order: int = 1) -> tuple:
+    """The derivative of ``input`` estimated by central differences inside and one-sided ones
+    (of order ``edge_order``, 1 or 2) at the edges, along each dim in ``dim`` (all by default);
+    ``spacing`` is the sample distance, one number or one per dim. A tuple of tensors."""
+    _tensor(input, "gradient")
+    if edge_order not in (1, 2):
+        raise RuntimeError(f"torch.gradient only supports edge_order=1 and edge_order=2, got "
+                           f"{edge_order}")
+    dims = list(range(input.ndim)) if dim is None else (
+        [dim] if isinstance(dim, int) else list(dim))
+    dims = [normalize_dim(d, input.ndim, "gradient") for d in dims]
+    if isinstance(spacing, (int, float)):
+        steps = [float(spacing)] * len(dims)
+    else:
+        steps = [float(s.item() if isinstance(s, Tensor) else s) for s in spacing]
+        if len(steps) == 1:
+            steps = steps * len(dims)
+        if len(steps) != len(dims):
+            raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar or "
+                               f"a list of length {len(dims)}, got a list of length "
+                               f"{len(steps)}")
+    x = _as_float(input)
+    from ember.ops.shape import cat
+
+    out = []
+    for d, h in zip(dims, steps):
+        n = x.shape[d]
+        if n < edge_order + 1:
+            raise RuntimeError("torch.gradient expected each dimension size to be at least "
+                               "edge_order+1")
+
+        def part(start, length, d=d):
+            return x.narrow(d, start, length)
+
+        inner = (part(2, n - 2) - part(0, n - 2)) / (2 * h)
+        if edge_order == 1:
+            first = (part(1, 1) - part(0, 1)) / h
+            last = (part(n - 1, 1) - part(n - 2, 1)) / h
+        else:
+            first = (part(0, 1) * -3 + part(1, 1) * 4 - part(2, 1)) / (2 * h)
+            last = (part(n - 1, 1) * 3 - part(n - 2, 1) * 4 + part(n - 3, 1)) / (2 * h)
+        out.append(cat([first, inner, last], d))
+    return tuple(out)
+
+
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """The length-``r`` combinations of the elements of a 1-D tensor, one per row (as
+    ``itertools.combinations`` orders them); differentiable."""
+    import itertools
+
+    _tensor(input, "combinations")
+    if input.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return Tensor._wrap(get_array_module(input._data).zeros((0,), dtype=input._data.dtype))
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = list(pick(range(input.shape[0]), r))
+    xp = get_array_module(input._data)
+    if not rows:
+        return Tensor._wrap(xp.zeros((0, r), dtype=input._data.dtype))
+    index = Tensor._wrap(xp.asarray(rows, dtype=np.int64))
+    return input[index]
+
+
+def ldexp(input: Tensor, other: Tensor) -> Tensor:
+    """``input * 2 ** other`` (a float result, as PyTorch's)."""
+    return _as_float(input) * (2.0 ** _as_float(other))
+
+
+def frexp(input: Tensor) -> tuple:
+    """``(mantissa, exponent)`` with ``input = mantissa * 2 ** exponent`` and
+    ``0.5 <= |mantissa| < 1``; the exponent is int32. No gradient."""
+    a = _tensor(input, "frexp")._data
+    if a.dtype.kind != "f":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    mantissa, exponent = get_array_module(a).frexp(a)
+    FrexpResult = collections.namedtuple("frexp", ["mantissa", "exponent"])
+    return FrexpResult(Tensor._wrap(mantissa), Tensor._wrap(exponent.astype(np.int32)))
+
+
+def nextafter(input: Tensor, other) -> Tensor:
+    """The next representable value after ``input`` towards ``other``. No gradient."""
+    a = _tensor(input, "nextafter")._data
+    b = other._data if isinstance(other, Tensor) else other
+    return Tensor._wrap(get_array_module(a).nextafter(a, b).astype(a.dtype, copy=False))
+
+
+def histogramdd(input: Tensor, bins=10, *, range=None, weight: Tensor | None = None,
+                density: bool = False):
+    """The histogram of the points in the rows of ``input`` (``(N, D)``): ``(hist,
+    bin_edges)`` with one list of edges per dim. ``bins`` is an int, one int per dim, or a
+    sequence of 1-D edge tensors; ``range`` is ``[lo_0, hi_0, lo_1, hi_1, ...]``."""
+    a = _tensor(input, "histogramdd")._data
+    xp = get_array_module(a)
+    points = a.reshape(-1, a.shape[-1])
+    d = points.shape[1]
+    if isinstance(bins, int):
+        bins = [bins] * d
+    if range is not None:
+        ranges = [(float(range[2 * i]), float(range[2 * i + 1])) for i in builtins.range(d)]
+    else:
+        ranges = [(float(points[:, i].min()), float(points[:, i].max())) if points.size
+                  else (0.0, 0.0) for i in builtins.range(d)]
+    edges = []
+    for i, b in enumerate(bins):
+        if isinstance(b, Tensor):
+            edges.append(b._data)
+        else:
+            lo, hi = ranges[i]
+            if lo == hi:
+                lo, hi = lo - 0.5, hi + 0.5
+            edges.append(xp.linspace(lo, hi, int(b) + 1).astype(a.dtype))
+    w = None if weight is None else weight._data.reshape(-1)
+    hist, _ = xp.histogramdd(points, bins=edges, weights=w, density=density)
+    HistogramddResult = collections.namedtuple("histogramdd", ["hist", "bin_edges"])
+    return HistogramddResult(Tensor._wrap(hist.astype(a.dtype)),
+                             [Tensor._wrap(e.copy()) for e in edges])
+
+
 __all__ = ["cov", "corrcoef", "histogram", "trapezoid", "trapz", "cumulative_trapezoid",
-           "vander", "diagflat", "isin", "unravel_index"]
+           "vander", "diagflat", "isin", "unravel_index", "gradient", "combinations", "ldexp",
+           "frexp", "nextafter", "histogramdd"]
 
 attach(cov=lambda self, *, correction=1, fweights=None, aweights=None:
        cov(self, correction=correction, fweights=fweights, aweights=aweights),
-       corrcoef=corrcoef, histogram=histogram, diagflat=diagflat)
+       corrcoef=corrcoef, histogram=histogram, diagflat=diagflat, ldexp=ldexp, frexp=frexp,
+       nextafter=nextafter)
