@@ -492,3 +492,17 @@ def test_determinism_flags_like_torch():
     ember.backends.cudnn.deterministic = True
     assert ember.backends.cudnn.deterministic is True
     ember.backends.cudnn.deterministic = False
+
+
+@pytest.mark.parametrize("name,kw", [("hann_window", {}), ("hamming_window", {}),
+                                     ("hamming_window", {"alpha": 0.5, "beta": 0.4}),
+                                     ("blackman_window", {}), ("bartlett_window", {}),
+                                     ("kaiser_window", {}), ("kaiser_window", {"beta": 5.0})])
+@pytest.mark.parametrize("periodic", [True, False])
+@pytest.mark.parametrize("n", [0, 1, 2, 7])
+def test_windows(name, kw, periodic, n):
+    e = getattr(ember, name)(n, periodic, **kw)
+    t = getattr(torch, name)(n, periodic, **kw)
+    assert e.dtype == ember.float32 and tuple(e.shape) == tuple(t.shape)
+    np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-5, atol=1e-6)
+    assert getattr(ember, name)(4, dtype=ember.float64).dtype == ember.float64
