@@ -333,6 +333,21 @@ def test_as_strided():
         ember.as_strided(ember.zeros(4), (3,), (2,))
 
 
+def test_as_strided_scatter():
+    # PyTorch 2.13 sends input's gradient to the scattered region instead of the rest of the
+    # tensor (its AsStridedScatterBackward), so input's gradient is checked by gradcheck alone
+    check(lambda m, x, s: m.as_strided_scatter(x, s, (2, 2), (3, 1), 1), [(9,), (2, 2)],
+          grad_inputs=[False, True])
+    check(lambda m, x, s: x.as_strided_scatter(s, (2, 3), (1, 3)), [(3, 3), (2, 3)],
+          grad_inputs=[False, True])
+    x = ember.tensor(np.linspace(0, 1, 9), requires_grad=True)
+    s = ember.tensor(np.ones((2, 2)), requires_grad=True)
+    assert ember.autograd.gradcheck(
+        lambda x, s: ember.as_strided_scatter(x, s, (2, 2), (3, 1), 1), (x, s))
+    ember.as_strided_scatter(x, s, (2, 2), (3, 1), 1).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1, 0, 0, 1, 0, 0, 1, 1, 1])
+
+
 # ------------------------------------------------------------------------------- linalg
 
 

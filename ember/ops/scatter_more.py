@@ -1,5 +1,6 @@
 """Writing one tensor into a region of another, out of place: ``slice_scatter``,
-``select_scatter``, ``diagonal_scatter``, ``index_copy``, ``index_reduce``; and ``as_strided``.
+``select_scatter``, ``diagonal_scatter``, ``as_strided_scatter``, ``index_copy``,
+``index_reduce``; and ``as_strided``.
 
 The region ops share one mechanism: the region is found by applying the same view (a slice, a
 select, a diagonal) to an array of flat positions, so each op is one line naming its view. The
@@ -149,6 +150,33 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
 # ---------------------------------------------------------------------------------- as_strided
 
 
+def _strided_positions(name: str, a, size, stride, storage_offset):
+    """The flat positions (in ``a``'s row-major order) that ``as_strided`` reads, or PyTorch's
+    error when they run past the end."""
+    size = tuple(int(s) for s in size)
+    stride = tuple(int(s) for s in stride)
+    offset = 0 if storage_offset is None else int(storage_offset)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: {len(stride)} != "
+                           f"{len(size)}")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"{name}: Negative strides are not supported at the moment, got "
+                           f"strides: {list(stride)}")
+    needed = 0 if 0 in size else offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    if needed > a.size:
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage "
+                           f"offset {offset}, and itemsize {a.dtype.itemsize} requiring a storage "
+                           f"size of {needed * a.dtype.itemsize} are out of bounds for storage of "
+                           f"size {a.size * a.dtype.itemsize}")
+    xp = get_array_module(a)
+    positions = xp.full(size, offset, dtype=np.int64)
+    for k, (n, s) in enumerate(zip(size, stride)):
+        shape = [1] * len(size)
+        shape[k] = n
+        positions = positions + (xp.arange(n, dtype=np.int64) * s).reshape(shape)
+    return positions
+
+
 def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:
     """The elements of ``input`` (read in its contiguous row-major order, which is its storage
     when it is contiguous) at ``storage_offset + sum(i_k * stride[k])`` for each index of a
@@ -159,31 +187,24 @@ def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -
     position it was read from, as PyTorch's.
     """
     _tensor(input, "as_strided", "input")
-    size = tuple(int(s) for s in size)
-    stride = tuple(int(s) for s in stride)
-    offset = 0 if storage_offset is None else int(storage_offset)
-    if len(size) != len(stride):
-        raise RuntimeError(f"mismatch in length of strides and shape: {len(stride)} != "
-                           f"{len(size)}")
-    if any(s < 0 for s in stride):
-        raise RuntimeError("as_strided: Negative strides are not supported at the moment, got "
-                           f"strides: {list(stride)}")
     a = input._data
-    xp = get_array_module(a)
-    needed = 0 if 0 in size else offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
-    if needed > a.size:
-        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage "
-                           f"offset {offset}, and itemsize {a.dtype.itemsize} requiring a storage "
-                           f"size of {needed * a.dtype.itemsize} are out of bounds for storage of "
-                           f"size {a.size * a.dtype.itemsize}")
-    positions = xp.full(size, offset, dtype=np.int64)
-    for k, (n, s) in enumerate(zip(size, stride)):
-        shape = [1] * len(size)
-        shape[k] = n
-        positions = positions + (xp.arange(n, dtype=np.int64) * s).reshape(shape)
-    flat_positions = Tensor._wrap(positions)
-    return input.reshape(-1)[flat_positions] if a.size else Tensor._wrap(
-        xp.zeros(size, dtype=a.dtype))
+    positions = _strided_positions("as_strided", a, size, stride, storage_offset)
+    if not a.size:
+        return Tensor._wrap(get_array_module(a).zeros(positions.shape, dtype=a.dtype))
+    return input.reshape(-1)[Tensor._wrap(positions)]
+
+
+def as_strided_scatter(input: Tensor, src: Tensor, size, stride,
+                       storage_offset: int | None = None) -> Tensor:
+    """``input`` with ``src`` written into the elements ``as_strided(input, size, stride,
+    storage_offset)`` reads (overlapping positions keep one of their values)."""
+    _tensor(input, "as_strided_scatter", "input")
+
+    def region(p):
+        flat = p.reshape(-1)
+        return flat[_strided_positions("as_strided_scatter", p, size, stride, storage_offset)]
+
+    return _scatter_region("as_strided_scatter", input, src, region, "view")
 
 
 def _index_copy_method(self: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
@@ -196,12 +217,13 @@ def _index_reduce_method(self: Tensor, dim: int, index: Tensor, source: Tensor, 
 
 
 __all__ = ["slice_scatter", "select_scatter", "diagonal_scatter", "index_copy", "index_reduce",
-           "as_strided"]
+           "as_strided", "as_strided_scatter"]
 
 attach(
     slice_scatter=slice_scatter, select_scatter=select_scatter,
     diagonal_scatter=diagonal_scatter, index_copy=_index_copy_method,
     index_reduce=_index_reduce_method, as_strided=as_strided,
+    as_strided_scatter=as_strided_scatter,
     index_copy_=inplace_method(_index_copy_method, "index_copy_"),
     index_reduce_=inplace_method(_index_reduce_method, "index_reduce_"),
 )
