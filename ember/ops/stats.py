@@ -385,7 +385,11 @@ __all__ = ["cov", "corrcoef", "histogram", "trapezoid", "trapz", "cumulative_tra
            "vander", "diagflat", "isin", "unravel_index", "gradient", "combinations", "ldexp",
            "frexp", "nextafter", "histogramdd"]
 
-attach(cov=lambda self, *, correction=1, fweights=None, aweights=None:
-       cov(self, correction=correction, fweights=fweights, aweights=aweights),
-       corrcoef=corrcoef, histogram=histogram, diagflat=diagflat, ldexp=ldexp, frexp=frexp,
+def _cov_method(self: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
+                aweights: Tensor | None = None) -> Tensor:
+    """:func:`cov` of this tensor."""
+    return cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
+
+attach(cov=_cov_method, corrcoef=corrcoef, histogram=histogram, diagflat=diagflat, ldexp=ldexp, frexp=frexp,
        nextafter=nextafter)
