@@ -521,3 +521,33 @@ def test_windows(name, kw, periodic, n):
     assert e.dtype == ember.float32 and tuple(e.shape) == tuple(t.shape)
     np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-5, atol=1e-6)
     assert getattr(ember, name)(4, dtype=ember.float64).dtype == ember.float64
+
+
+# ------------------------------------------------------------------- transforms, settings
+
+
+def test_vmap_matches_torch():
+    check(lambda m, x, y: m.vmap(m.dot)(x, y), [(4, 3), (4, 3)])
+    check(lambda m, x, w: m.vmap(lambda a, b: (a @ b).tanh(), in_dims=(0, None))(x, w),
+          [(5, 3), (3, 2)])
+    check(lambda m, x: m.vmap(lambda a: (a.sum(), a * 2), in_dims=1, out_dims=(0, 1))(x),
+          [(3, 4)])
+    check(lambda m, x: m.vmap(m.vmap(lambda a: a.sin() * a))(x), [(2, 3)])
+
+
+def test_vmap_errors():
+    with pytest.raises(ValueError, match="same size"):
+        ember.vmap(ember.dot)(ember.zeros(3, 2), ember.zeros(4, 2))
+    with pytest.raises(ValueError, match="at least one input"):
+        ember.vmap(lambda a: a, in_dims=(None,))(ember.zeros(3))
+
+
+def test_compile_is_the_identity_and_default_device():
+    model = ember.nn.Linear(2, 2)
+    assert ember.compile(model) is model
+    assert ember.compile(mode="reduce-overhead")(model) is model
+    assert str(ember.get_default_device()) == str(torch.get_default_device())
+    ember.set_default_device("cpu")
+    with pytest.raises(RuntimeError, match="set_default_device"):
+        ember.set_default_device("cuda")
+    assert ember.set_flush_denormal(False) is False

@@ -124,7 +124,30 @@ def is_warn_always_enabled() -> bool:
     return _STATE["warn_always"]
 
 
-__all__ = ["set_num_threads", "get_num_threads", "set_num_interop_threads",
+def get_default_device():
+    """The device new tensors are created on: the CPU (ember has no default-device switch)."""
+    from ember.backend import device
+
+    return device("cpu")
+
+
+def set_default_device(device) -> None:
+    """Accepts the CPU (``None`` or ``"cpu"``), the only default ember has; other devices are
+    refused rather than silently ignored (pass ``device=`` to creation functions instead)."""
+    if device is not None and str(device) != "cpu":
+        raise RuntimeError(f"set_default_device: ember creates tensors on the CPU by default; "
+                           f"pass device={str(device)!r} to the creation functions or move "
+                           "tensors with .to() instead")
+
+
+def set_flush_denormal(mode: bool) -> bool:
+    """Whether flushing denormal floats to zero is supported: not by NumPy, so ``False`` (and
+    nothing changes), as PyTorch answers on a CPU without the feature."""
+    return False
+
+
+__all__ = ["get_default_device", "set_default_device", "set_flush_denormal",
+           "set_num_threads", "get_num_threads", "set_num_interop_threads",
            "get_num_interop_threads", "use_deterministic_algorithms",
            "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled",
            "set_deterministic_debug_mode", "get_deterministic_debug_mode",
