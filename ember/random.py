@@ -72,6 +72,32 @@ class Generator:
         self._seed = int.from_bytes(raw[37:], "little")
         return self
 
+    def state_dict(self) -> dict:
+        """Everything needed to continue this stream in another process: :meth:`get_state`
+        plus how many child seeds its seed sequence has handed out (DataLoader workers take
+        theirs from there), as ``{"state": uint8 tensor, "spawned": int}``."""
+        seq = getattr(self.rng.bit_generator, "seed_seq", None)
+        spawned = int(getattr(seq, "n_children_spawned", 0))
+        return {"state": self.get_state(), "spawned": spawned}
+
+    def load_state_dict(self, state: dict) -> Generator:
+        """Continue the stream saved by :meth:`state_dict` (draws and worker seeds alike)."""
+        if not isinstance(state, dict) or "state" not in state or "spawned" not in state:
+            raise ValueError("Generator.load_state_dict expects {'state': ..., 'spawned': ...} "
+                             "from Generator.state_dict()")
+        spawned = state["spawned"]
+        if isinstance(spawned, bool) or not isinstance(spawned, int) or spawned < 0:
+            raise ValueError(f"Generator.load_state_dict: 'spawned' must be a non-negative int, "
+                             f"got {spawned!r}")
+        probe = Generator.__new__(Generator)
+        probe.rng = np.random.default_rng(0)
+        probe.set_state(state["state"])  # validates the bytes before this stream changes
+        seq = np.random.SeedSequence(probe._seed, n_children_spawned=spawned)
+        self.rng = np.random.Generator(np.random.PCG64(seq))
+        self.rng.bit_generator.state = probe.rng.bit_generator.state
+        self._seed = probe._seed
+        return self
+
 
 # PCG64's 128-bit state and increment, its buffered half-draw (flag and 32 bits), and the seed
 # (16 bytes: NumPy takes seeds past 64 bits; only a seed past 128 bits is kept modulo 2**128)

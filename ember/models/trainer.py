@@ -10,12 +10,15 @@ gradient averaging and the reduction of the logs come from :mod:`ember.models.da
 from __future__ import annotations
 
 import math
+import signal
 import sys
+import threading
 import warnings
 
 import numpy as np
 
 from ember.autograd import no_grad
+from ember.callbacks.backup_and_restore import BackupAndRestore, TrainingRun
 from ember.callbacks.callback import Callback, CallbackList
 from ember.callbacks.progbar import ProgbarLogger, resolve_verbose
 from ember.callbacks.terminate_on_nan import TerminateOnNaN
@@ -39,10 +42,82 @@ def _callback_list(callbacks, model, verbose: int) -> CallbackList:
 
 
 def _check_epochs(epochs, initial_epoch) -> None:
-    if not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
-    if initial_epoch < 0 or initial_epoch > epochs:
-        raise ValueError(f"initial_epoch must be in 0..epochs ({epochs}), got {initial_epoch}")
+    if isinstance(epochs, (bool, np.bool_)) or not isinstance(epochs, (int, np.integer)) \
+            or epochs < 0:
+        raise ValueError(f"fit: epochs must be a whole number >= 0 (the index of the last epoch, "
+                         f"e.g. epochs=10), got {epochs!r}")
+    if isinstance(initial_epoch, (bool, np.bool_)) or not isinstance(
+            initial_epoch, (int, np.integer)) or initial_epoch < 0 or initial_epoch > epochs:
+        raise ValueError(f"fit: initial_epoch must be a whole number in 0..epochs ({epochs}), "
+                         f"got {initial_epoch!r}")
+
+
+class _HeldInterrupt:
+    """Ctrl-C (SIGINT) during a training step is held until the step has finished, so the
+    optimizer's update is never half applied; then ``KeyboardInterrupt`` is raised as usual.
+
+    Outside a step Ctrl-C interrupts at once, and a second Ctrl-C within a step does too (the
+    user insists). Only installed from the main thread and over Python's default handler: a
+    program with its own SIGINT handler keeps it.
+    """
+
+    def __init__(self):
+        self.in_step = False
+        self.pending = False
+        self.installed = False
+        self.previous = None
+
+    def __enter__(self) -> _HeldInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            try:
+                current = signal.getsignal(signal.SIGINT)
+            except ValueError:
+                current = None
+            if current is signal.default_int_handler:
+                self.previous = current
+                signal.signal(signal.SIGINT, self._handle)
+                self.installed = True
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.installed:
+            signal.signal(signal.SIGINT, self.previous)
+            self.installed = False
+
+    def _handle(self, signum, frame) -> None:
+        if not self.in_step or self.pending:
+            raise KeyboardInterrupt
+        self.pending = True
+        print("\nCtrl-C: stopping after this training step (press Ctrl-C again to abort it at "
+              "once, which may leave the update half applied)", file=sys.stderr)
+
+    def step(self, train_step, batch):
+        """``train_step(batch)``, with Ctrl-C held until it returns."""
+        self.in_step = True
+        try:
+            logs = train_step(batch)
+        finally:
+            self.in_step = False
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+        return logs
+
+
+def _data_generators(batches) -> list:
+    """The random generators of the training data other than ember's global one (a
+    DataLoader's or its sampler's ``generator``), to be backed up with the run."""
+    from ember.random import Generator, default_generator
+
+    loader = getattr(batches, "loader", None)
+    found = []
+    for owner in (loader, getattr(loader, "sampler", None),
+                  getattr(getattr(loader, "batch_sampler", None), "sampler", None)):
+        gen = getattr(owner, "generator", None)
+        if isinstance(gen, Generator) and gen is not default_generator \
+                and all(gen is not g for g in found):
+            found.append(gen)
+    return found
 
 
 def _validation_batch_size(validation_batch_size, batch_size) -> int:
@@ -96,6 +171,11 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
     cbs = _callback_list(callbacks, model, verbose)
     has_nan_guard = any(isinstance(cb, TerminateOnNaN) for cb in cbs)
     cbs.append(history)
+    backups = [cb for cb in cbs if isinstance(cb, BackupAndRestore)]
+    if len(backups) > 1:
+        raise ValueError("fit: give at most one BackupAndRestore callback (one backup folder)")
+    if backups:
+        backups[0].attach(TrainingRun(model, cbs, history, _data_generators(train_batches)))
     epochs_feed = feed.EpochIterator(train_batches, steps_per_epoch, weigh_classes)
     params = {"epochs": epochs, "steps": epochs_feed.steps_per_epoch, "verbose": verbose,
               "batch_size": batch_size, "do_validation": val_batches is not None}
@@ -109,10 +189,18 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
     passthrough = set(model.metrics_names)
     was_training = model.training
 
-    epoch, step = initial_epoch, -1
     warned_nan = False
+    held = _HeldInterrupt()
     cbs.on_train_begin({})
+    if backups:
+        restored = backups[0].restore()
+        if restored is not None:
+            initial_epoch, stopped = restored
+            if stopped:  # the backed-up run had finished its last epoch (EarlyStopping)
+                initial_epoch = max(initial_epoch, epochs)
+    epoch, step = initial_epoch, -1
     try:
+        held.__enter__()
         for epoch in range(initial_epoch, epochs):
             model.train()
             model.reset_metrics()
@@ -120,7 +208,7 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
             running = EpochLogs(passthrough)
             for step, batch in enumerate(epochs_feed.epoch(epoch)):
                 cbs.on_train_batch_begin(step, {})
-                logs = checked_logs(model.train_step(batch), "train_step",
+                logs = checked_logs(held.step(model.train_step, batch), "train_step",
                                     " such as {'loss': loss}")
                 logs = as_scalars(logs)
                 raw_loss = logs.get("loss", 0.0)
@@ -149,6 +237,8 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
                                           None, group)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
+            if backups:
+                backups[0].epoch_done(epoch)
             if model.stop_training:
                 break
     except KeyboardInterrupt:
@@ -157,10 +247,13 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
         print(f"\nTraining interrupted (Ctrl-C) during epoch {epoch + 1}, batch {step + 1}; "
               f"returning the history of the {done} completed epoch(s).", file=sys.stderr)
     finally:
+        held.__exit__()
         model.train(was_training)
         if undo_distributed is not None:
             undo_distributed()
     cbs.on_train_end()
+    if backups:
+        backups[0].finish(completed=not history.interrupted)
     return history
 
 

@@ -1,0 +1,300 @@
+"""BackupAndRestore: an interrupted fit resumed in a new process ends bit for bit where the
+uninterrupted run ends; damaged or foreign backups are refused whole; callbacks' state."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import ember
+from ember import callbacks, nn
+from ember.callbacks import BackupAndRestore, BackupError
+from ember.models import Sequential
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def _run(*args) -> int:
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, os.path.join(HERE, "resume_run.py"), *map(str, args)],
+                          env=env, capture_output=True, text=True, timeout=300)
+    if proc.returncode not in (0, 17):
+        raise AssertionError(f"resume_run.py {args} failed:\n{proc.stderr}")
+    return proc.returncode
+
+
+def _flat(state: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in state.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _content(path: str) -> dict:
+    """A checkpoint's content, exactly: the structure, and each tensor's dtype, shape and bytes
+    (the files' bytes may differ: safetensors orders the header's metadata per process)."""
+    out = {}
+    for k, v in _flat(ember.load(path)).items():
+        out[k] = (str(v.dtype), tuple(v.shape), v.numpy().tobytes()) \
+            if isinstance(v, ember.Tensor) else v
+    return out
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, ember.Tensor):
+        return a.dtype == b.dtype and np.array_equal(a.numpy(), b.numpy())
+    return a == b
+
+
+def test_killed_fit_resumed_in_a_new_process_ends_bit_for_bit(tmp_path):
+    work = str(tmp_path)
+    assert _run("full", 0, work) == 0
+    # the same run, killed (os._exit) at the start of epoch 5: epochs 0-4 are backed up
+    assert _run("backup", 0, work, 5) == 17
+    assert os.path.exists(os.path.join(work, "backup", "backup.safetensors"))
+    best_before_resume = _content(os.path.join(work, "best-resumed.safetensors"))
+    # resumed in a fresh process whose model was built from another seed
+    assert _run("resume", 123, work) == 0
+
+    full = ember.load(os.path.join(work, "result-full.safetensors"))
+    resumed = ember.load(os.path.join(work, "result-resume.safetensors"))
+    assert full["stopped_epoch"] > 5, "the test needs EarlyStopping to stop after the kill"
+    assert resumed["stopped_epoch"] == full["stopped_epoch"]
+    assert resumed["best_epoch"] == full["best_epoch"]
+    assert resumed["epochs"] == full["epochs"]
+    assert json.loads(resumed["history"]) == json.loads(full["history"])
+    for part in ("model", "optimizer"):
+        a, b = _flat(full[part]), _flat(resumed[part])
+        assert a.keys() == b.keys()
+        for k in a:
+            assert _same(a[k], b[k]), f"{part}.{k} differs after the resume"
+    best_full = _content(os.path.join(work, "best-full.safetensors"))
+    best_resumed = _content(os.path.join(work, "best-resumed.safetensors"))
+    assert best_resumed == best_full
+    if full["best_epoch"] < 5:  # the best came before the kill: the resume never rewrote it
+        assert best_resumed == best_before_resume
+    # a completed fit deletes its backup (Keras' delete_checkpoint=True)
+    assert not os.path.exists(os.path.join(work, "backup", "backup.safetensors"))
+
+
+# ------------------------------------------------------------------------ in-process checks
+
+
+def _data(n=64):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(n, 4)).astype(np.float32)
+    return x, (x[:, 0] > 0).astype(np.int64)
+
+
+def _model(seed=0):
+    ember.manual_seed(seed)
+    model = Sequential(nn.Linear(4, 8), nn.Dropout(0.2), nn.Linear(8, 2))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+class _StopAt(callbacks.Callback):
+    """Raises at the start of an epoch, as a crash would."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise RuntimeError("crash")
+
+
+def test_backup_written_each_epoch_kept_after_a_crash_and_resumed(tmp_path):
+    x, y = _data()
+    ref = _model()
+    ref.fit(x, y, epochs=4, batch_size=8, verbose=0, callbacks=[_StopAt(-1)])
+
+    model = _model()
+    backup = BackupAndRestore(tmp_path / "b")
+    with pytest.raises(RuntimeError, match="crash"):
+        model.fit(x, y, epochs=4, batch_size=8, verbose=0, callbacks=[backup, _StopAt(2)])
+    assert os.path.exists(backup.path)
+    again = _model(seed=9)
+    history = again.fit(x, y, epochs=4, batch_size=8, verbose=0,
+                        callbacks=[BackupAndRestore(tmp_path / "b"), _StopAt(-1)])
+    assert history.epoch == [0, 1, 2, 3]
+    for a, b in zip(ref.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert not os.path.exists(backup.path)
+
+
+def test_keyboard_interrupt_keeps_the_backup_and_delete_checkpoint_false_keeps_it(tmp_path):
+    x, y = _data()
+
+    class CtrlC(callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    model = _model()
+    backup = BackupAndRestore(tmp_path / "b")
+    history = model.fit(x, y, epochs=3, verbose=0, callbacks=[backup, CtrlC()])
+    assert history.interrupted and os.path.exists(backup.path)
+    keep = BackupAndRestore(tmp_path / "b", delete_checkpoint=False)
+    history = _model().fit(x, y, epochs=3, verbose=0, callbacks=[keep, callbacks.Callback()])
+    assert history.epoch == [0, 1, 2] and os.path.exists(keep.path)
+
+
+def test_damaged_backup_is_reported_and_nothing_is_loaded(tmp_path):
+    x, y = _data()
+    model = _model()
+    backup = BackupAndRestore(tmp_path / "b", delete_checkpoint=False)
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[backup])
+    data = open(backup.path, "rb").read()
+    with open(backup.path, "wb") as f:
+        f.write(data[: len(data) // 2])
+    fresh = _model(seed=5)
+    before = fresh.get_weights()
+    with pytest.raises(BackupError, match="damaged"):
+        fresh.fit(x, y, epochs=3, verbose=0, callbacks=[BackupAndRestore(tmp_path / "b")])
+    for a, b in zip(before, fresh.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_backup_of_another_model_or_other_callbacks_is_refused(tmp_path):
+    x, y = _data()
+    _model().fit(x, y, epochs=2, verbose=0,
+                 callbacks=[BackupAndRestore(tmp_path / "b", delete_checkpoint=False)])
+    ember.manual_seed(1)
+    wider = Sequential(nn.Linear(4, 16), nn.Linear(16, 2))
+    wider.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    before = wider.get_weights()
+    with pytest.raises(BackupError, match="another model"):
+        wider.fit(x, y, epochs=3, verbose=0, callbacks=[BackupAndRestore(tmp_path / "b")])
+    for a, b in zip(before, wider.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(BackupError, match="callbacks"):
+        _model().fit(x, y, epochs=3, verbose=0,
+                     callbacks=[BackupAndRestore(tmp_path / "b"), callbacks.EarlyStopping()])
+
+
+def test_failed_callback_restore_rolls_everything_back(tmp_path):
+    x, y = _data()
+    model = _model()
+    model.fit(x, y, epochs=2, verbose=0, validation_split=0.25,
+              callbacks=[BackupAndRestore(tmp_path / "b", delete_checkpoint=False),
+                         callbacks.EarlyStopping(monitor="val_loss", patience=5)])
+    fresh = _model(seed=4)
+    before = fresh.get_weights()
+    # same kind of callback, watching another quantity: its saved state does not apply
+    with pytest.raises(BackupError, match="monitor"):
+        fresh.fit(x, y, epochs=3, verbose=0, validation_split=0.25,
+                  callbacks=[BackupAndRestore(tmp_path / "b"),
+                             callbacks.EarlyStopping(monitor="loss", patience=5)])
+    for a, b in zip(before, fresh.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_backup_and_restore_arguments():
+    with pytest.raises(ValueError, match="save_freq"):
+        BackupAndRestore("b", save_freq=0)
+    with pytest.raises(ValueError, match="backup_dir"):
+        BackupAndRestore("")
+
+
+def test_batch_level_backups_resume_at_the_start_of_the_epoch(tmp_path):
+    x, y = _data()
+    model = _model()
+    backup = BackupAndRestore(tmp_path / "b", save_freq=3)
+    with pytest.raises(RuntimeError):
+        model.fit(x, y, epochs=3, batch_size=8, verbose=0, callbacks=[backup, _StopAt(1)])
+    state = ember.load(backup.path)
+    assert state["epoch"] == 1 and state["batch"] is None  # the epoch-end backup came last
+
+    seen = []
+    model = _model()
+
+    class Crash(callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 4:
+                raise RuntimeError("crash")
+
+    with pytest.raises(RuntimeError):
+        model.fit(x, y, epochs=3, batch_size=8, verbose=0,
+                  callbacks=[BackupAndRestore(tmp_path / "c", save_freq=3), Crash()])
+    state = ember.load(os.path.join(tmp_path, "c", "backup.safetensors"))
+    assert state["epoch"] == 0 and state["batch"] == 2
+    resumed = _model(seed=2)
+    resumed.fit(x, y, epochs=2, batch_size=8, verbose=0,
+                callbacks=[BackupAndRestore(tmp_path / "c", save_freq=3),
+                           callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: seen.append(e))])
+    assert seen == [0, 1]
+
+
+# --------------------------------------------------------------------- callbacks' state
+
+
+def test_early_stopping_state_round_trip_and_checks():
+    es = callbacks.EarlyStopping(monitor="val_loss", patience=2)
+    es.wait, es.best, es.best_epoch, es.stopped_epoch = 1, 0.5, 3, 0
+    other = callbacks.EarlyStopping(monitor="val_loss", patience=2)
+    other.load_state_dict(es.state_dict())
+    assert (other.wait, other.best, other.best_epoch) == (1, 0.5, 3)
+    with pytest.raises(ValueError, match="mode"):
+        callbacks.EarlyStopping(monitor="val_loss", mode="max").load_state_dict(es.state_dict())
+    with pytest.raises(ValueError, match="keeps no state"):
+        callbacks.Callback().load_state_dict({"wait": 1})
+
+
+def test_model_checkpoint_initial_value_threshold(tmp_path):
+    x, y = _data()
+    path = tmp_path / "best.safetensors"
+    # a threshold no epoch can beat: nothing is written
+    ckpt = callbacks.ModelCheckpoint(path, monitor="loss", save_best_only=True,
+                                     initial_value_threshold=0.0)
+    _model().fit(x, y, epochs=2, verbose=0, callbacks=[ckpt])
+    assert not path.exists() and ckpt.best == 0.0
+    ckpt = callbacks.ModelCheckpoint(path, monitor="loss", save_best_only=True,
+                                     initial_value_threshold=100.0)
+    history = _model().fit(x, y, epochs=2, verbose=0, callbacks=[ckpt])
+    assert path.exists() and ckpt.best == min(history.history["loss"])
+
+
+def test_scheduler_callbacks_state_round_trip():
+    model = _model()
+    sched = ember.optim.lr_scheduler.StepLR(model.optimizer, step_size=2, gamma=0.5)
+    cb = callbacks.LearningRateScheduler(sched)
+    sched.step()
+    sched.step()
+    state = cb.state_dict()
+    model2 = _model()
+    sched2 = ember.optim.lr_scheduler.StepLR(model2.optimizer, step_size=2, gamma=0.5)
+    cb2 = callbacks.LearningRateScheduler(sched2)
+    cb2.load_state_dict(state)
+    assert sched2.last_epoch == sched.last_epoch == 2
+    with pytest.raises(ValueError, match="function"):
+        callbacks.LearningRateScheduler(lambda e, lr: lr).load_state_dict(state)
+    plateau = callbacks.ReduceLROnPlateau(patience=3)
+    plateau.best, plateau.wait, plateau.cooldown_counter = 0.3, 2, 1
+    again = callbacks.ReduceLROnPlateau(patience=3)
+    again.load_state_dict(plateau.state_dict())
+    assert (again.best, again.wait, again.cooldown_counter) == (0.3, 2, 1)
+
+
+def test_generator_state_dict_continues_draws_and_worker_seeds():
+    from ember.random import Generator
+
+    g = Generator().manual_seed(11)
+    g.rng.random(5)
+    g.rng.bit_generator.seed_seq.spawn(3)
+    state = g.state_dict()
+    expected = g.rng.random(4)
+    child = g.rng.bit_generator.seed_seq.spawn(1)[0].generate_state(2)
+    h = Generator().load_state_dict(state)
+    np.testing.assert_array_equal(h.rng.random(4), expected)
+    np.testing.assert_array_equal(h.rng.bit_generator.seed_seq.spawn(1)[0].generate_state(2),
+                                  child)
+    assert h.initial_seed() == 11
