@@ -158,6 +158,8 @@ class EpochIterator:
             try:
                 batch = next(self._it)
             except StopIteration:
+                if getattr(self.batches, "one_shot", False):
+                    break  # a generator is read once: fit stops at the next empty epoch
                 if step == 0 and self._seen:  # data of unknown size ended with the last epoch
                     self._it, self._seen = iter(self.batches), 0
                     batch = next(self._it, None)

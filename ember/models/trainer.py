@@ -137,11 +137,13 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
     """See :meth:`ember.models.model.Model.fit`."""
     model._check_compiled("fit")
     _check_epochs(epochs, initial_epoch)
+    batch_size = da.check_batch_size(batch_size, "fit")
+    validation_split = da.check_validation_split(validation_split)
     steps_per_epoch = feed.check_steps(steps_per_epoch, "steps_per_epoch")
     validation_steps = feed.check_steps(validation_steps, "validation_steps")
     validation_batch_size = _validation_batch_size(validation_batch_size, batch_size)
     schedule = feed.validation_schedule(validation_freq)
-    if da.is_loader(x) or da.is_dataset(x):
+    if da.is_loader(x) or da.is_dataset(x) or da.is_batch_iterator(x):
         da.check_no_sample_weight(x, sample_weight, "fit")
     verbose = resolve_verbose(verbose)
     dev = device_for(model, device)
@@ -206,6 +208,7 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
             model.reset_metrics()
             cbs.on_epoch_begin(epoch, {})
             running = EpochLogs(passthrough)
+            step = -1
             for step, batch in enumerate(epochs_feed.epoch(epoch)):
                 cbs.on_train_batch_begin(step, {})
                 logs = checked_logs(held.step(model.train_step, batch), "train_step",
@@ -229,6 +232,17 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
                     model.stop_training = dp.any_rank(group, model.stop_training)
                 if model.stop_training:
                     break
+            if step == -1 and getattr(train_batches, "one_shot", False):
+                if epoch == initial_epoch:
+                    raise ValueError("fit: the generator yielded no batches; it must yield "
+                                     "(x, y) or (x, y, sample_weight) tuples")
+                warnings.warn(
+                    f"fit: the generator ran out of data before epoch {epoch + 1}; training "
+                    f"stops after {epoch} epoch(s). A generator is read once: give "
+                    "steps_per_epoch and make it yield steps_per_epoch * epochs batches (e.g. "
+                    "loop over the data forever), or pass arrays, a Dataset or a DataLoader.",
+                    UserWarning, stacklevel=3)
+                break
             epoch_logs = running.result() if group is None else dp.reduce_logs(running, model,
                                                                                  group)
             if val_batches is not None and feed.validates(epoch, schedule):
@@ -290,7 +304,8 @@ def evaluate(model, x=None, y=None, batch_size=32, verbose="auto", return_dict=F
     """See :meth:`ember.models.model.Model.evaluate`."""
     model._check_compiled("evaluate")
     steps = feed.check_steps(steps, "steps")
-    if da.is_loader(x) or da.is_dataset(x):
+    batch_size = da.check_batch_size(batch_size, "evaluate")
+    if da.is_loader(x) or da.is_dataset(x) or da.is_batch_iterator(x):
         da.check_no_sample_weight(x, sample_weight, "evaluate")
     verbose = resolve_verbose(verbose)
     dev = device_for(model, device)
@@ -312,6 +327,7 @@ def predict(model, x, batch_size=32, verbose=0, callbacks=None, device=None,
             steps=None) -> np.ndarray:
     """See :meth:`ember.models.model.Model.predict`."""
     steps = feed.check_steps(steps, "steps")
+    batch_size = da.check_batch_size(batch_size, "predict")
     verbose = resolve_verbose(verbose)
     dev = device_for(model, device)
     batches = da.make_batches(x, None, batch_size, False, dev, "predict", requires_y=False)
