@@ -139,3 +139,20 @@ def set_rng_state(new_state) -> None:
 def get_rng(generator: Generator | None = None) -> np.random.Generator:
     """The NumPy generator behind ``generator`` (the global one when ``None``)."""
     return (generator or default_generator).rng
+
+
+def capture_streams(generators=()) -> dict:
+    """The state of ember's global stream and of ``generators`` (e.g. a DataLoader's), as
+    :func:`restore_streams` takes it back; plain values and tensors, for a backup."""
+    return {"global": default_generator.state_dict(),
+            "data": [g.state_dict() for g in generators]}
+
+
+def restore_streams(state: dict, generators=()) -> None:
+    """Continue the streams captured by :func:`capture_streams` (with the same generators)."""
+    if len(state["data"]) != len(generators):
+        raise ValueError(f"restore_streams: the state holds {len(state['data'])} data "
+                         f"generator(s) but {len(generators)} were given")
+    default_generator.load_state_dict(state["global"])
+    for g, saved in zip(generators, state["data"]):
+        g.load_state_dict(saved)

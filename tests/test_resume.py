@@ -205,33 +205,78 @@ def test_backup_and_restore_arguments():
         BackupAndRestore("")
 
 
-def test_batch_level_backups_resume_at_the_start_of_the_epoch(tmp_path):
-    x, y = _data()
-    model = _model()
-    backup = BackupAndRestore(tmp_path / "b", save_freq=3)
+class _CrashAt(callbacks.Callback):
+    """Raises after training batch ``batch`` of epoch ``epoch`` (before that batch's backup)."""
+
+    def __init__(self, epoch, batch):
+        super().__init__()
+        self.at, self.epoch = (epoch, batch), None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.epoch, batch) == self.at:
+            raise RuntimeError("crash")
+
+
+def _feed(kind):
+    x, y = _data(72)
+    if kind == "loader":
+        from ember.random import Generator
+        from ember.utils.data import DataLoader, TensorDataset
+
+        loader = DataLoader(TensorDataset(ember.tensor(x), ember.tensor(y)), batch_size=8,
+                            shuffle=True, generator=Generator().manual_seed(5))
+        return {"x": loader}
+    return {"x": x, "y": y, "batch_size": 8}
+
+
+def _fit(seed, kind, steps, crash=None, backup=None):
+    ember.manual_seed(seed)
+    model = Sequential(nn.Linear(4, 16), nn.Dropout(0.3), nn.Linear(16, 2))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    cbs = [callbacks.ReduceLROnPlateau(monitor="loss", patience=1, factor=0.5),
+           _CrashAt(*(crash or (-1, -1)))]
+    if backup is not None:
+        cbs.append(backup)
+    history = model.fit(**_feed(kind), epochs=5, steps_per_epoch=steps, verbose=0,
+                        callbacks=cbs)
+    return model, history
+
+
+@pytest.mark.parametrize("kind, steps, save_freq, crash", [
+    ("arrays", None, 4, (2, 6)),        # mid-epoch backup (batch 3 of epoch 2), redo 4..6
+    ("arrays", None, 9, (3, 0)),        # the last backup is the end of epoch 2
+    ("arrays", 4, "epoch", (2, 0)),     # steps_per_epoch: the pass of 9 batches spans epochs
+    ("arrays", 4, 3, (3, 2)),           # ... and a backup inside an epoch inside a pass
+    ("loader", None, 5, (1, 7)),        # a DataLoader shuffling from its own generator
+])
+def test_resume_from_any_backup_ends_bit_for_bit(tmp_path, kind, steps, save_freq, crash):
+    ref_model, ref_history = _fit(0, kind, steps)
+    with pytest.raises(RuntimeError, match="crash"):
+        _fit(0, kind, steps, crash, BackupAndRestore(tmp_path / "b", save_freq=save_freq))
+    model, history = _fit(11, kind, steps, None,
+                          BackupAndRestore(tmp_path / "b", save_freq=save_freq))
+    assert history.history == ref_history.history
+    assert history.epoch == ref_history.epoch
+    for a, b in zip(ref_model.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    for p, q in zip(ref_model.parameters(), model.parameters()):
+        ref_state, state = ref_model.optimizer.state[p], model.optimizer.state[q]
+        assert ref_state["step"] == state["step"]
+        np.testing.assert_array_equal(ref_state["exp_avg_sq"].numpy(), state["exp_avg_sq"].numpy())
+    assert not os.path.exists(os.path.join(tmp_path, "b", "backup.safetensors"))
+
+
+def test_batch_level_backup_records_the_batch(tmp_path):
     with pytest.raises(RuntimeError):
-        model.fit(x, y, epochs=3, batch_size=8, verbose=0, callbacks=[backup, _StopAt(1)])
-    state = ember.load(backup.path)
-    assert state["epoch"] == 1 and state["batch"] is None  # the epoch-end backup came last
-
-    seen = []
-    model = _model()
-
-    class Crash(callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            if batch == 4:
-                raise RuntimeError("crash")
-
-    with pytest.raises(RuntimeError):
-        model.fit(x, y, epochs=3, batch_size=8, verbose=0,
-                  callbacks=[BackupAndRestore(tmp_path / "c", save_freq=3), Crash()])
-    state = ember.load(os.path.join(tmp_path, "c", "backup.safetensors"))
-    assert state["epoch"] == 0 and state["batch"] == 2
-    resumed = _model(seed=2)
-    resumed.fit(x, y, epochs=2, batch_size=8, verbose=0,
-                callbacks=[BackupAndRestore(tmp_path / "c", save_freq=3),
-                           callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: seen.append(e))])
-    assert seen == [0, 1]
+        _fit(0, "arrays", None, (1, 5), BackupAndRestore(tmp_path / "b", save_freq=4))
+    state = ember.load(os.path.join(tmp_path, "b", "backup.safetensors"))
+    # 9 batches an epoch: the 12th batch seen is batch 2 of epoch 1
+    assert (state["epoch"], state["batch"]) == (1, 2)
+    assert state["running"]["count"] == 24 and len(state["metrics"]) == 1
 
 
 # --------------------------------------------------------------------- callbacks' state

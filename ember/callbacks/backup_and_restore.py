@@ -39,9 +39,11 @@ class BackupAndRestore(Callback):
     previous backup), with no pickle. A damaged backup, or one written for another model,
     optimizer or list of callbacks, raises :class:`BackupError` before anything is changed.
 
-    With an int ``save_freq`` the backup taken inside an epoch resumes, as in Keras, at the
-    start of that epoch with the weights of the backup; only the backups taken at the end of
-    an epoch resume bit for bit.
+    With an int ``save_freq`` a backup is also taken every that many training batches, and a
+    run resumed from one continues inside the epoch, after the last backed-up batch, exactly
+    as the uninterrupted run would have (the epoch's order is drawn again from the random
+    streams it was drawn from and the used batches are skipped; the running epoch means and
+    the metrics' state are in the backup). Keras restarts such an epoch from its first batch.
 
     Args:
         backup_dir: the folder for the backup (created if missing); one folder per run.
@@ -65,27 +67,53 @@ class BackupAndRestore(Callback):
         self.delete_checkpoint = delete_checkpoint
         self.path = os.path.join(self.backup_dir, _FILE)
         self._run = None
+        self._state = None
         self._batches_seen = 0
-        self._epoch = 0
         self._warned_gpu = False
 
     # -------------------------------------------------------------- called by the training loop
 
     def attach(self, run: Any) -> None:
         """Called by ``fit`` before ``on_train_begin``: ``run`` (a :class:`TrainingRun`) names the
-        model, the other callbacks, the History and the random streams to back up."""
+        model, the other callbacks, the History, the feed and the random streams to back up."""
         self._run = run
         self._batches_seen = 0
+        self._state = None
 
-    def restore(self) -> tuple[int, bool] | None:
-        """Load the backup into the run, if there is one: returns ``(epoch to start from,
-        whether the backed-up run had been told to stop)``, else ``None``. Called by ``fit``
-        after every callback's ``on_train_begin``."""
+    def restore(self) -> dict | None:
+        """Load the backup into the run, if there is one, and return what the loop needs to go
+        on: ``epoch`` (to start from), ``batch`` (the last batch done in that epoch, or
+        ``None`` at an epoch's end), ``stop_training``; ``None`` without a backup. Called by
+        ``fit`` after every callback's ``on_train_begin``."""
         if not os.path.exists(self.path):
             return None
         state = self._read()
         run = self._run
         _check_backup(state, run, self.path)
+        self._load(state)
+        if state["position"] is not None:
+            run.feed.resume_from(state["position"])
+        self._state = state
+        return {"epoch": int(state["epoch"]), "batch": state["batch"],
+                "stop_training": bool(state["stop_training"])}
+
+    def resume_inside_epoch(self, running) -> int:
+        """Called by ``fit`` after ``on_epoch_begin`` of the epoch a batch-level backup was
+        taken in: everything is loaded again (``on_epoch_begin`` may have set a rate), with the
+        epoch's running means into ``running`` and the metrics' state; returns the number of
+        the next batch."""
+        state, self._state = self._state, None
+        self._load(state)
+        saved = state["running"]
+        running.sums = dict(saved["sums"])
+        running.count = saved["count"]
+        running.latest = dict(saved["latest"])
+        for metric, metric_state in zip(self._run.model.compiled_metrics, state["metrics"]):
+            metric.load_state(metric_state)
+        return int(state["batch"]) + 1
+
+    def _load(self, state: dict) -> None:
+        run = self._run
         before = run.snapshot()
         try:
             run.load(state)
@@ -94,34 +122,29 @@ class BackupAndRestore(Callback):
             raise BackupError(f"BackupAndRestore: the backup {self.path!r} does not fit this "
                               f"run ({e}); nothing was restored. Delete it (or use another "
                               "backup_dir) to start over.") from e
-        return int(state["epoch"]), bool(state["stop_training"])
+
+    def batch_done(self, epoch: int, batch: int, running) -> None:
+        """Called by ``fit`` after every callback's ``on_train_batch_end``."""
+        if self.save_freq == "epoch" or self._run is None:
+            return
+        self._batches_seen += 1
+        if self._batches_seen % self.save_freq == 0:
+            self._write(epoch, batch, running)
 
     def epoch_done(self, epoch: int) -> None:
         """Called by ``fit`` after every callback's ``on_epoch_end``."""
-        self._write(epoch + 1, None)
+        self._write(epoch + 1, None, None)
 
     def finish(self, completed: bool) -> None:
         """Called by ``fit`` after ``on_train_end``: the backup goes once the run completed."""
         if completed and self.delete_checkpoint and os.path.exists(self.path):
             os.remove(self.path)
         self._run = None
-
-    # ----------------------------------------------------------------------------- events
-
-    def on_epoch_begin(self, epoch: int, logs=None) -> None:
-        self._epoch = epoch
-
-    def on_train_batch_end(self, batch: int, logs=None) -> None:
-        if self.save_freq == "epoch" or self._run is None:
-            return
-        self._batches_seen += 1
-        if self._batches_seen % self.save_freq == 0:
-            # resumes at the start of this epoch (Keras' behaviour), with these weights
-            self._write(self._epoch, batch)
+        self._state = None
 
     # ------------------------------------------------------------------------------ files
 
-    def _write(self, next_epoch: int, batch: int | None) -> None:
+    def _write(self, epoch: int, batch: int | None, running) -> None:
         from ember import serialization
 
         run = self._run
@@ -134,7 +157,14 @@ class BackupAndRestore(Callback):
                           "resume (everything else is restored exactly)", UserWarning,
                           stacklevel=3)
         state = run.capture()
-        state.update(format=_FORMAT, version=_VERSION, epoch=next_epoch, batch=batch)
+        inside = batch is not None
+        state.update(format=_FORMAT, version=_VERSION, epoch=epoch, batch=batch,
+                     position=run.feed.position(epoch_ended=not inside),
+                     running=None, metrics=None)
+        if inside:
+            state["running"] = {"sums": running.sums, "count": running.count,
+                                "latest": running.latest}
+            state["metrics"] = [m.state() for m in run.model.compiled_metrics]
         os.makedirs(self.backup_dir, exist_ok=True)
         serialization.save(state, self.path)  # atomic: temp file, fsync, rename
 
@@ -160,7 +190,7 @@ class BackupAndRestore(Callback):
 
 
 _KEYS = ("epoch", "batch", "stop_training", "model", "optimizer", "callbacks", "history",
-         "random")
+         "random", "position", "running", "metrics")
 
 
 def _check_backup(state: dict, run, path: str) -> None:
@@ -196,6 +226,18 @@ def _check_backup(state: dict, run, path: str) -> None:
             f"BackupAndRestore: the backup {path!r} was written by a fit with the callbacks "
             f"{kinds} (those with state), but this fit has {run.callback_kinds()}; pass the "
             "same callbacks in the same order (or delete the backup to start over).")
+    batch = state["batch"]
+    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 0
+                              or state["running"] is None or state["metrics"] is None):
+        raise BackupError(f"BackupAndRestore: the backup {path!r} names batch {batch!r} without "
+                          "the epoch's running state; it is damaged. Delete it to start over.")
+    if batch is not None:
+        names = [m.name for m in run.model.compiled_metrics]
+        if len(state["metrics"]) != len(names):
+            raise BackupError(
+                f"BackupAndRestore: the backup {path!r} holds the state of "
+                f"{len(state['metrics'])} metric(s) but this model compiled {names}; compile "
+                "the same metrics as the interrupted run (or delete the backup).")
     if len(state["random"].get("data", [])) != len(run.data_generators):
         raise BackupError(
             f"BackupAndRestore: the backup {path!r} holds {len(state['random'].get('data', []))}"
@@ -207,7 +249,7 @@ class TrainingRun:
     """What a backup covers: the model and its optimizer, the callbacks with state, the
     History, and the random streams (the global one and ``data_generators``)."""
 
-    def __init__(self, model, callbacks, history, data_generators=()):
+    def __init__(self, model, callbacks, history, feed, data_generators=()):
         self.model = model
         # only the callbacks that keep state are matched with the backup's: stateless ones (a
         # progress bar, a LambdaCallback) may come and go between the runs
@@ -215,6 +257,7 @@ class TrainingRun:
                           if type(cb).state_dict is not Callback.state_dict
                           and cb is not history and not isinstance(cb, BackupAndRestore)]
         self.history = history
+        self.feed = feed
         self.data_generators = list(data_generators)
 
     def callback_kinds(self) -> list[str]:
@@ -225,7 +268,7 @@ class TrainingRun:
 
     def capture(self) -> dict:
         """The state now, as ``ember.save`` stores it."""
-        from ember.random import default_generator
+        from ember.random import capture_streams
 
         h = self.history
         return {
@@ -235,8 +278,7 @@ class TrainingRun:
             "callbacks": [{"class": type(cb).__name__, "state": cb.state_dict()}
                           for cb in self.callbacks],
             "history": {"history": h.history, "epoch": h.epoch, "key_epochs": h.key_epochs},
-            "random": {"global": default_generator.state_dict(),
-                       "data": [g.state_dict() for g in self.data_generators]},
+            "random": capture_streams(self.data_generators),
         }
 
     def snapshot(self) -> dict:
@@ -252,7 +294,7 @@ class TrainingRun:
         return state
 
     def load(self, state: dict) -> None:
-        from ember.random import default_generator
+        from ember.random import restore_streams
 
         self.model.load_state_dict(state["model"])
         self.model.optimizer.load_state_dict(state["optimizer"])
@@ -262,6 +304,4 @@ class TrainingRun:
         self.history.history = {k: list(v) for k, v in h["history"].items()}
         self.history.epoch = list(h["epoch"])
         self.history.key_epochs = {k: list(v) for k, v in h["key_epochs"].items()}
-        default_generator.load_state_dict(state["random"]["global"])
-        for g, saved in zip(self.data_generators, state["random"]["data"]):
-            g.load_state_dict(saved)
+        restore_streams(state["random"], self.data_generators)

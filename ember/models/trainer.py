@@ -176,9 +176,11 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
     backups = [cb for cb in cbs if isinstance(cb, BackupAndRestore)]
     if len(backups) > 1:
         raise ValueError("fit: give at most one BackupAndRestore callback (one backup folder)")
-    if backups:
-        backups[0].attach(TrainingRun(model, cbs, history, _data_generators(train_batches)))
     epochs_feed = feed.EpochIterator(train_batches, steps_per_epoch, weigh_classes)
+    if backups:
+        generators = _data_generators(train_batches)
+        epochs_feed.track(generators)
+        backups[0].attach(TrainingRun(model, cbs, history, epochs_feed, generators))
     params = {"epochs": epochs, "steps": epochs_feed.steps_per_epoch, "verbose": verbose,
               "batch_size": batch_size, "do_validation": val_batches is not None}
     cbs.set_model(model)
@@ -194,12 +196,11 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
     warned_nan = False
     held = _HeldInterrupt()
     cbs.on_train_begin({})
-    if backups:
-        restored = backups[0].restore()
-        if restored is not None:
-            initial_epoch, stopped = restored
-            if stopped:  # the backed-up run had finished its last epoch (EarlyStopping)
-                initial_epoch = max(initial_epoch, epochs)
+    resumed = backups[0].restore() if backups else None
+    if resumed is not None:
+        initial_epoch = resumed["epoch"]
+        if resumed["stop_training"]:  # the backed-up run was told to stop (EarlyStopping)
+            initial_epoch = max(initial_epoch, epochs)
     epoch, step = initial_epoch, -1
     try:
         held.__enter__()
@@ -208,8 +209,11 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
             model.reset_metrics()
             cbs.on_epoch_begin(epoch, {})
             running = EpochLogs(passthrough)
-            step = -1
-            for step, batch in enumerate(epochs_feed.epoch(epoch)):
+            first = 0
+            if resumed is not None and resumed["batch"] is not None and epoch == initial_epoch:
+                first = backups[0].resume_inside_epoch(running)  # a batch-level backup
+            step = first - 1
+            for step, batch in enumerate(epochs_feed.epoch(epoch), start=first):
                 cbs.on_train_batch_begin(step, {})
                 logs = checked_logs(held.step(model.train_step, batch), "train_step",
                                     " such as {'loss': loss}")
@@ -228,11 +232,13 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
                         stacklevel=3,
                     )
                 cbs.on_train_batch_end(step, batch_logs)
+                if backups:
+                    backups[0].batch_done(epoch, step, running)
                 if group is not None:
                     model.stop_training = dp.any_rank(group, model.stop_training)
                 if model.stop_training:
                     break
-            if step == -1 and getattr(train_batches, "one_shot", False):
+            if step == first - 1 and getattr(train_batches, "one_shot", False):
                 if epoch == initial_epoch:
                     raise ValueError("fit: the generator yielded no batches; it must yield "
                                      "(x, y) or (x, y, sample_weight) tuples")
