@@ -44,6 +44,8 @@ def main(mode: str, seed: int, workdir: str, kill_at: int | None) -> None:
         callbacks.ModelCheckpoint(os.path.join(workdir, "best-full.safetensors" if mode == "full"
                                                else "best-resumed.safetensors"),
                                   save_best_only=True, save_weights_only=False),
+        callbacks.CSVLogger(os.path.join(workdir, "log-full.csv" if mode == "full"
+                                         else "log-resumed.csv")),
         callbacks.LambdaCallback(on_epoch_begin=maybe_die),
     ]
     if mode != "full":

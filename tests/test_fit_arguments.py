@@ -241,3 +241,65 @@ def test_second_ctrl_c_aborts_the_step_at_once():
     history, steps = _interrupted_fit(times=2)
     assert history.interrupted and steps == [6, 5, 5, 5]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+_CHILD = r"""
+import os, sys, time
+import numpy as np
+import ember
+from ember import nn, optim
+from ember.models import Sequential
+
+marker = sys.argv[1]
+
+
+class SlowAdam(optim.Adam):
+    # step 3 takes a while, parameter by parameter, and says when it has begun
+    def _update(self, p, group):
+        super()._update(p, group)
+        if self.state[p]["step"] == 3:
+            if not os.path.exists(marker):
+                open(marker, "w").close()
+            time.sleep(0.5)
+
+
+ember.manual_seed(0)
+model = Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+model.compile(optimizer=SlowAdam(model.parameters(), lr=0.01),
+              loss="sparse_categorical_crossentropy")
+x = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
+y = np.random.default_rng(0).integers(0, 3, 64)
+history = model.fit(x, y, batch_size=8, epochs=5, verbose=0)
+print("interrupted", history.interrupted)
+print("steps", [model.optimizer.state[p]["step"] for p in model.parameters()])
+"""
+
+
+def test_sigint_from_outside_during_a_step_stops_after_the_step(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "child.py"
+    script.write_text(_CHILD)
+    marker = tmp_path / "in-step"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    child = subprocess.Popen([sys.executable, str(script), str(marker)], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "the child never reached step 3"
+            time.sleep(0.01)
+        child.send_signal(signal.SIGINT)  # while the first parameter's update sleeps
+        out, err = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 0, err
+    assert "interrupted True" in out
+    assert "steps [3, 3, 3, 3]" in out, out + err
+    assert "stopping after this training step" in err

@@ -80,6 +80,10 @@ def test_killed_fit_resumed_in_a_new_process_ends_bit_for_bit(tmp_path):
     assert best_resumed == best_full
     if full["best_epoch"] < 5:  # the best came before the kill: the resume never rewrote it
         assert best_resumed == best_before_resume
+    # the CSV log of the resumed run holds every epoch once, as the uninterrupted run's
+    with open(os.path.join(work, "log-full.csv")) as f, \
+            open(os.path.join(work, "log-resumed.csv")) as g:
+        assert g.read() == f.read()
     # a completed fit deletes its backup (Keras' delete_checkpoint=True)
     assert not os.path.exists(os.path.join(work, "backup", "backup.safetensors"))
 
@@ -232,7 +236,7 @@ def _feed(kind):
     return {"x": x, "y": y, "batch_size": 8}
 
 
-def _fit(seed, kind, steps, crash=None, backup=None):
+def _fit(seed, kind, steps, crash=None, backup=None, csv=None):
     ember.manual_seed(seed)
     model = Sequential(nn.Linear(4, 16), nn.Dropout(0.3), nn.Linear(16, 2))
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
@@ -241,11 +245,14 @@ def _fit(seed, kind, steps, crash=None, backup=None):
            _CrashAt(*(crash or (-1, -1)))]
     if backup is not None:
         cbs.append(backup)
+    if csv is not None:
+        cbs.append(callbacks.CSVLogger(csv))
     history = model.fit(**_feed(kind), epochs=5, steps_per_epoch=steps, verbose=0,
                         callbacks=cbs)
     return model, history
 
 
+@pytest.mark.filterwarnings("ignore:fit. the training data ran out")
 @pytest.mark.parametrize("kind, steps, save_freq, crash", [
     ("arrays", None, 4, (2, 6)),        # mid-epoch backup (batch 3 of epoch 2), redo 4..6
     ("arrays", None, 9, (3, 0)),        # the last backup is the end of epoch 2
@@ -268,6 +275,16 @@ def test_resume_from_any_backup_ends_bit_for_bit(tmp_path, kind, steps, save_fre
         assert ref_state["step"] == state["step"]
         np.testing.assert_array_equal(ref_state["exp_avg_sq"].numpy(), state["exp_avg_sq"].numpy())
     assert not os.path.exists(os.path.join(tmp_path, "b", "backup.safetensors"))
+
+
+def test_csv_log_of_a_resumed_run_has_each_epoch_once(tmp_path):
+    log = tmp_path / "log.csv"
+    with pytest.raises(RuntimeError):
+        _fit(0, "arrays", None, (2, 1), BackupAndRestore(tmp_path / "b"), csv=log)
+    assert len(log.read_text().splitlines()) == 3  # header, epochs 0 and 1
+    _fit(3, "arrays", None, None, BackupAndRestore(tmp_path / "b"), csv=log)
+    _fit(0, "arrays", None, None, None, csv=tmp_path / "ref.csv")
+    assert log.read_text() == (tmp_path / "ref.csv").read_text()
 
 
 def test_batch_level_backup_records_the_batch(tmp_path):
