@@ -360,3 +360,47 @@ def test_generator_state_dict_continues_draws_and_worker_seeds():
     np.testing.assert_array_equal(h.rng.bit_generator.seed_seq.spawn(1)[0].generate_state(2),
                                   child)
     assert h.initial_seed() == 11
+
+
+class _ScheduledModel(Sequential):
+    """A model whose own train_step steps a scheduler every batch (not through a callback)."""
+
+    def __init__(self):
+        super().__init__(nn.Linear(4, 8), nn.Dropout(0.2), nn.Linear(8, 2))
+        self.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        self.scheduler = ember.optim.lr_scheduler.ExponentialLR(self.optimizer, gamma=0.97)
+
+    def train_step(self, batch):
+        logs = super().train_step(batch)
+        self.scheduler.step()
+        return logs
+
+
+def test_scheduler_held_by_the_model_is_backed_up(tmp_path):
+    x, y = _data()
+    ember.manual_seed(0)
+    ref = _ScheduledModel()
+    ref.fit(x, y, epochs=4, batch_size=8, verbose=0)
+    ember.manual_seed(0)
+    with pytest.raises(RuntimeError):
+        _ScheduledModel().fit(x, y, epochs=4, batch_size=8, verbose=0,
+                              callbacks=[BackupAndRestore(tmp_path / "b"), _StopAt(2)])
+    ember.manual_seed(8)
+    model = _ScheduledModel()
+    model.fit(x, y, epochs=4, batch_size=8, verbose=0, callbacks=[BackupAndRestore(tmp_path / "b")])
+    assert model.scheduler.last_epoch == ref.scheduler.last_epoch == 32
+    assert model.optimizer.param_groups[0]["lr"] == ref.optimizer.param_groups[0]["lr"]
+    for a, b in zip(ref.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_plateau_scheduler_state_with_infinite_best_survives_the_file(tmp_path):
+    model = _model()
+    plateau = ember.optim.lr_scheduler.ReduceLROnPlateau(model.optimizer, patience=1)
+    cb = callbacks.LearningRateScheduler(plateau, monitor="loss")
+    path = tmp_path / "state.safetensors"
+    ember.save(cb.state_dict(), path)  # best is +inf before the first step
+    again = callbacks.LearningRateScheduler(
+        ember.optim.lr_scheduler.ReduceLROnPlateau(_model().optimizer, patience=1), monitor="loss")
+    again.load_state_dict(ember.load(path))
+    assert again.schedule.best == float("inf") and again.schedule.mode_worse == float("inf")

@@ -31,9 +31,11 @@ class BackupAndRestore(Callback):
     bit where the uninterrupted run ends: the weights, the optimizer's state, the epoch, the
     History so far, every callback's :meth:`~Callback.state_dict` (EarlyStopping's wait, best
     and best weights, ReduceLROnPlateau's counters, ModelCheckpoint's best, a
-    LearningRateScheduler's scheduler) and ember's random streams (the global generator, which
-    shuffles and draws dropout masks, and the generators of a DataLoader). The random streams
-    of a GPU are not saved: dropout on a GPU differs after a resume.
+    LearningRateScheduler's scheduler), any ``ember.optim.lr_scheduler`` kept as an attribute
+    of the model (for a custom ``train_step`` that steps it) and ember's random streams (the
+    global generator, which shuffles and draws dropout masks, and the generators of a
+    DataLoader). The random streams of a GPU are not saved: dropout on a GPU differs after a
+    resume.
 
     The backup is one safetensors file written atomically (a kill while writing leaves the
     previous backup), with no pickle. A damaged backup, or one written for another model,
@@ -190,7 +192,7 @@ class BackupAndRestore(Callback):
 
 
 _KEYS = ("epoch", "batch", "stop_training", "model", "optimizer", "callbacks", "history",
-         "random", "position", "running", "metrics")
+         "random", "position", "running", "metrics", "schedulers")
 
 
 def _check_backup(state: dict, run, path: str) -> None:
@@ -226,6 +228,13 @@ def _check_backup(state: dict, run, path: str) -> None:
             f"BackupAndRestore: the backup {path!r} was written by a fit with the callbacks "
             f"{kinds} (those with state), but this fit has {run.callback_kinds()}; pass the "
             "same callbacks in the same order (or delete the backup to start over).")
+    if not isinstance(state["schedulers"], dict) or set(state["schedulers"]) != set(
+            run.schedulers):
+        saved = sorted(state["schedulers"]) if isinstance(state["schedulers"], dict) else "?"
+        raise BackupError(
+            f"BackupAndRestore: the backup {path!r} holds the learning-rate schedulers {saved} "
+            f"of the model, but this model has {sorted(run.schedulers)}; build the model as the "
+            "interrupted run did (or delete the backup).")
     batch = state["batch"]
     if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 0
                               or state["running"] is None or state["metrics"] is None):
@@ -247,7 +256,8 @@ def _check_backup(state: dict, run, path: str) -> None:
 
 class TrainingRun:
     """What a backup covers: the model and its optimizer, the callbacks with state, the
-    History, and the random streams (the global one and ``data_generators``)."""
+    History, the learning-rate schedulers kept as attributes of the model, and the random
+    streams (the global one and ``data_generators``)."""
 
     def __init__(self, model, callbacks, history, feed, data_generators=()):
         self.model = model
@@ -259,6 +269,11 @@ class TrainingRun:
         self.history = history
         self.feed = feed
         self.data_generators = list(data_generators)
+        # learning-rate schedulers the model holds (e.g. one a custom train_step steps)
+        from ember.optim.lr_scheduler import LRScheduler
+
+        self.schedulers = {name: value for name, value in sorted(vars(model).items())
+                           if isinstance(value, LRScheduler)}
 
     def callback_kinds(self) -> list[str]:
         return [type(cb).__name__ for cb in self.callbacks]
@@ -279,6 +294,8 @@ class TrainingRun:
                           for cb in self.callbacks],
             "history": {"history": h.history, "epoch": h.epoch, "key_epochs": h.key_epochs},
             "random": capture_streams(self.data_generators),
+            "schedulers": {name: {k: v for k, v in sched.state_dict().items() if not callable(v)}
+                           for name, sched in self.schedulers.items()},
         }
 
     def snapshot(self) -> dict:
@@ -305,3 +322,5 @@ class TrainingRun:
         self.history.epoch = list(h["epoch"])
         self.history.key_epochs = {k: list(v) for k, v in h["key_epochs"].items()}
         restore_streams(state["random"], self.data_generators)
+        for name, sched in self.schedulers.items():
+            sched.load_state_dict(state["schedulers"][name])
