@@ -16,7 +16,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
 import zlib
@@ -25,6 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ember._atomic import remove_stale_temporaries, temporary_name
 from ember.tensor import Tensor
 from ember.utils.data.dataset import Dataset, TensorDataset
 
@@ -169,14 +169,6 @@ def default_root() -> Path:
     return Path(base) / "ember"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class _NoNetwork(DatasetFileError):
     """Every mirror failed to connect: the other files need not be tried."""
 
@@ -234,25 +226,26 @@ def download_file(mirrors: list[str], filename: str, folder: Path, sha256: str,
     try:
         for base in mirrors:
             url = base + filename
-            tmp = folder / f".{filename}.{os.getpid()}.part"
+            remove_stale_temporaries(target, suffix=".part")  # left by a killed download
+            fd, tmp = temporary_name(target, suffix=".part")
+            tmp = Path(tmp)
             try:
                 h = hashlib.sha256()
-                with _urlopen(url, timeout=timeout) as response:
+                with os.fdopen(fd, "wb") as out, _urlopen(url, timeout=timeout) as response:
                     offline = False
                     length = getattr(response, "headers", {}).get("Content-Length")
                     bar = _progress(int(length) if length and str(length).isdigit() else None,
                                     filename)
                     try:
-                        with open(tmp, "wb") as out:
-                            while True:
-                                chunk = response.read(1 << 20)
-                                if not chunk:
-                                    break
-                                h.update(chunk)
-                                out.write(chunk)
-                                bar.update(len(chunk))
-                            out.flush()
-                            os.fsync(out.fileno())
+                        while True:
+                            chunk = response.read(1 << 20)
+                            if not chunk:
+                                break
+                            h.update(chunk)
+                            out.write(chunk)
+                            bar.update(len(chunk))
+                        out.flush()
+                        os.fsync(out.fileno())
                     finally:
                         bar.close()
                 if h.hexdigest() != sha256:
