@@ -184,6 +184,47 @@ def test_watchdog_ends_a_collective_nobody_joins(tmp_path):
     assert elapsed < 40, elapsed
 
 
+def _ended_after_leaving(proc, ended_at: float) -> float:
+    """Seconds from the moment the worker said a rank left (LEFT_AT) to the job's end."""
+    for line in proc.stdout.splitlines():
+        if line.startswith("LEFT_AT "):
+            return ended_at - float(line.split()[1])
+    raise AssertionError("the worker never reached the point where a rank leaves:\n"
+                         + proc.stdout + proc.stderr)
+
+
+@pytest.mark.parametrize("case,message", [
+    ("exit_in_fit", r"rank 0 of 2 (was waiting in|cannot run) \S+: rank 1 exited \(sys.exit\(\) "
+                    r"or the end of its script\) without destroy_process_group after \d+ "
+                    r"collective\(s\)"),
+    ("interrupt_in_fit", r"rank 1 of 2 was interrupted \(Ctrl-C, SIGINT\)"),
+    ("sigint_in_collective", r"rank 0 of 2 was interrupted \(Ctrl-C, SIGINT\) while waiting in "
+                             r"all_reduce"),
+])
+def test_a_rank_that_leaves_ends_the_job(tmp_path, case, message):
+    """sys.exit(), Ctrl-C in fit, Ctrl-C while blocked in a collective: the job ends within
+    30 s of the rank leaving (the collective timeout is 120 s here, so it is not what ends it),
+    non-zero, with a message naming the rank and what happened."""
+    import re
+
+    proc, _ = _run(case, tmp_path, timeout=240, watchdog=120)
+    ended_at = time.time()
+    out = f"rc={proc.returncode}\n" + proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert re.search(message, out), out
+    assert _ended_after_leaving(proc, ended_at) < 30, out
+
+
+def test_ranks_ending_without_destroy_is_not_an_error(tmp_path):
+    """Every rank ends its script after the same collectives, without destroy_process_group:
+    the departure notices must not abort a job that finished."""
+    proc, elapsed = _run("no_destroy", tmp_path, timeout=240, watchdog=120)
+    out = f"rc={proc.returncode} after {elapsed:.1f} s\n" + proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "aborting" not in out, out
+    assert proc.stdout.count("no_destroy OK") == 2, out
+
+
 def test_mnist_ddp_example_runs(tmp_path):
     cmd, why = _launcher()
     if cmd is None:
