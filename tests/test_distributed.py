@@ -215,6 +215,21 @@ def test_a_rank_that_leaves_ends_the_job(tmp_path, case, message):
     assert _ended_after_leaving(proc, ended_at) < 30, out
 
 
+def test_a_rank_that_vanishes_is_reported(tmp_path):
+    """os._exit on rank 1 (no exception, no atexit, no MPI_Finalize): MPICH's launcher ends the
+    job at once, but silently and with exit code 0; the rank's monitor names it. The rank named
+    is the first one whose end was noticed: rank 1, unless the launcher's kill of rank 0 was
+    seen first (then rank 0 is named, with the same explanation)."""
+    import re
+
+    proc, _ = _run("os_exit_in_fit", tmp_path, timeout=240, watchdog=120)
+    ended_at = time.time()
+    out = f"rc={proc.returncode}\n" + proc.stdout + proc.stderr
+    assert re.search(r"rank [01] of 2 \(pid \d+\) ended without leaving the process group: "
+                     r"os._exit\(\), a signal such as SIGKILL, or a crash", out), out
+    assert _ended_after_leaving(proc, ended_at) < 30, out
+
+
 def test_ranks_ending_without_destroy_is_not_an_error(tmp_path):
     """Every rank ends its script after the same collectives, without destroy_process_group:
     the departure notices must not abort a job that finished."""

@@ -83,6 +83,8 @@ class _Group:
         self.interrupt_fd: int | None = None  # read end of the SIGINT wakeup pipe, when ours
         self.interrupt_write_fd: int | None = None
         self.prev_sigint = None  # the SIGINT handler to restore at destroy_process_group
+        self.monitor = None       # the process that reports this rank's abrupt end
+        self.marker = ""          # file the first report (or an abort) of the job creates
 
 
 _GROUP: _Group | None = None
@@ -230,12 +232,14 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     if rank not in (-1, None) and rank != group.rank:
         raise RuntimeError(f"rank={rank} was given but MPI says this process is rank {group.rank}")
     if group.world_size > 1:
+        _start_monitor(group)
         group.watchdog.start()  # before NCCL's start-up, which may wait for the other ranks
     if name == "nccl":
         try:
             _init_nccl(group, device_id)
         except BaseException:
             group.watchdog.stop()
+            _release_monitor(group)
             raise
     group.prev_excepthook = sys.excepthook
     sys.excepthook = _abort_on_uncaught
@@ -286,6 +290,7 @@ def destroy_process_group(group=None) -> None:
     _announce_departure(g, "called destroy_process_group")
     g.watchdog.stop()
     _unwatch_interrupts(g)
+    _release_monitor(g)
     if g.nccl is not None:
         g.nccl.destroy()
         g.nccl = None
@@ -323,6 +328,7 @@ def _leave_at_exit() -> None:
                            "destroy_process_group")
     g.watchdog.stop()
     _unwatch_interrupts(g)
+    _release_monitor(g)
 
 
 def _watch_interrupts(g: _Group) -> None:
@@ -410,6 +416,7 @@ def _abort_on_uncaught(exc_type, exc, tb) -> None:
         )
         sys.stderr.flush()
         prev(exc_type, exc, tb)
+        _job_reported(g)
         _flush_before_abort()
     finally:
         g.MPI.COMM_WORLD.Abort(1)
@@ -424,6 +431,90 @@ def _flush_before_abort() -> None:
     time.sleep(ABORT_GRACE_S)
 
 
+# ------------------------------------------------------------------------------------- monitor
+
+# Runs beside each rank (a separate interpreter, its own session so the launcher's kill does not
+# reach it) holding the read end of a pipe from the rank. A rank that leaves properly writes
+# "ok" first; end of file without it means the rank vanished (os._exit, SIGKILL, a crash), which
+# no code in the rank can report. The first such report (or an abort's own message) of the job
+# creates the marker file; later ones stay quiet, since the ranks the launcher then kills are
+# only collateral.
+_MONITOR = r"""
+import os, sys, time
+rank, world, pid, marker = sys.argv[1:5]
+seen = b""
+while True:
+    try:
+        chunk = os.read(0, 64)
+    except InterruptedError:
+        continue
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+if b"ok" not in seen:
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        first = True
+    except OSError:
+        first = False
+    if first:
+        os.write(2, (f"ember.distributed: rank {rank} of {world} (pid {pid}) ended without "
+                     "leaving the process group: os._exit(), a signal such as SIGKILL, or a crash "
+                     "(its exit code, which the launcher reports, may even be 0); the MPI launcher "
+                     "ends the other ranks\n").encode())
+    os.close(2)
+    os.close(1)
+    time.sleep(5)  # let the other monitors see the marker, then remove it
+    try:
+        os.unlink(marker)
+    except OSError:
+        pass
+"""
+
+
+def _start_monitor(g: _Group) -> None:
+    """Start the process that reports this rank if it ends without a word (see _MONITOR)."""
+    import secrets
+    import subprocess
+    import tempfile
+
+    # a name shared by the job's ranks (on one machine) and by no other job
+    token = g.comm.bcast(secrets.token_hex(8) if g.rank == 0 else None, root=0)
+    g.marker = os.path.join(tempfile.gettempdir(), f"ember-dist-{token}.reported")
+    try:
+        g.monitor = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _MONITOR, str(g.rank), str(g.world_size),
+             str(os.getpid()), g.marker],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, close_fds=True,
+            start_new_session=True)
+    except OSError:
+        g.monitor = None  # no report of an abrupt end; everything else still works
+
+
+def _release_monitor(g: _Group) -> None:
+    """This rank leaves properly: its monitor ends without a report."""
+    mon, g.monitor = g.monitor, None
+    if mon is None:
+        return
+    try:
+        mon.stdin.write(b"ok")
+        mon.stdin.close()
+    except OSError:
+        pass
+
+
+def _job_reported(g: _Group) -> None:
+    """An abort's own message was printed: the monitors of the ranks it kills stay quiet."""
+    if g.marker:
+        try:
+            os.close(os.open(g.marker, os.O_CREAT | os.O_WRONLY, 0o600))
+        except OSError:
+            pass
+    _release_monitor(g)
+
+
 # ------------------------------------------------------------------------------------ watchdog
 
 
@@ -433,6 +524,7 @@ WATCH_INTERVAL_S = 0.2
 
 def _abort(g: _Group, message: str) -> None:
     sys.stderr.write(f"ember.distributed: {message}; aborting all ranks (MPI_Abort)\n")
+    _job_reported(g)
     _flush_before_abort()
     g.MPI.COMM_WORLD.Abort(1)
 
