@@ -78,7 +78,7 @@ def test_missing_mpi4py_names_the_extra(monkeypatch):
     import ember.distributed as dist
 
     monkeypatch.setitem(sys.modules, "mpi4py", None)  # `from mpi4py import MPI` fails
-    with pytest.raises(ImportError, match=r'pip install "ember\[mpi\]"'):
+    with pytest.raises(ImportError, match=r'pip install -e "\.\[mpi\]"'):
         dist.init_process_group("mpi")
     assert not dist.is_initialized()
     with pytest.raises(ValueError, match="backend"):
@@ -94,7 +94,7 @@ def _launcher() -> tuple[list[str] | None, str]:
     import importlib.util
 
     if importlib.util.find_spec("mpi4py") is None:
-        return None, 'mpi4py is not installed (pip install "ember[mpi]")'
+        return None, 'mpi4py is not installed (pip install -e ".[mpi]")'
     # the MPICH wheel puts mpiexec next to the interpreter, which may not be on PATH
     beside = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     exe = (shutil.which("mpiexec") or (beside if os.access(beside, os.X_OK) else None)
@@ -250,4 +250,24 @@ def test_mnist_ddp_example_runs(tmp_path):
         capture_output=True, text=True, timeout=120, env=_env())
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("test loss") == 1  # printed by rank 0 only
+    assert "held-out validation" in proc.stdout
     assert sorted(os.listdir(tmp_path)) == ["best.safetensors", "history.csv"]
+
+
+def test_mnist_ddp_validates_on_held_out_training_images(tmp_path):
+    """The example validates on training images held out from training, and evaluates the
+    test set once at the end."""
+    data = os.environ.get("EMBER_DATA", "")
+    if not os.path.isfile(os.path.join(data, "mnist", "train-images-idx3-ubyte.gz")):
+        pytest.skip("MNIST files not available")
+    cmd, why = _launcher()
+    if cmd is None:
+        pytest.skip(why)
+    proc = subprocess.run(
+        cmd + [sys.executable, os.path.join(ROOT, "examples", "mnist_ddp.py"), "--quick",
+               "--limit", "1200", "--data", data, "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, env=_env())
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "1200 training / 200 held-out validation / 200 test images" in out, out
+    assert out.count("test loss") == 1

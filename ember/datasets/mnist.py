@@ -262,8 +262,9 @@ def download_file(mirrors: list[str], filename: str, folder: Path, sha256: str,
     finally:
         if not target.exists():
             _remove_if_empty(created)
-    error = _NoNetwork if offline else DatasetFileError
-    raise error(f"could not download {filename} into {folder} ({'; '.join(problems)})")
+    if offline:  # the reason of the first mirror is the reason of them all
+        raise _NoNetwork(f"no mirror could be reached: {problems[0].split(': ', 1)[-1]}")
+    raise DatasetFileError(f"could not download {filename} into {folder} ({'; '.join(problems)})")
 
 
 def _search_path(root: str | os.PathLike | None, fall_back: bool) -> list[Path]:
@@ -376,7 +377,7 @@ class MNIST(Dataset):
                         missing.remove(n)
                 return target
             except _NoNetwork as e:
-                reason = f"no network: {e}"
+                reason = f"download failed, no network? {e}"
             except DatasetFileError as e:
                 raise DatasetFileError(f"{cls.__name__}: {e}; {how}") from None
         raise DatasetFileError(

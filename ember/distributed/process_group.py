@@ -23,8 +23,9 @@ from ember import backend
 from ember.tensor import Tensor
 
 MPI_MISSING = (
-    'ember.distributed needs mpi4py and an MPI library: pip install "ember[mpi]" (mpi4py and the '
-    "MPICH wheel), then start the processes with an MPI launcher: mpiexec -n 2 python train.py"
+    'ember.distributed needs mpi4py and an MPI library: pip install -e ".[mpi]" in the ember '
+    "checkout (mpi4py and the MPICH wheel), then start the processes with an MPI launcher: "
+    "mpiexec -n 2 python train.py"
 )
 
 # seconds between an aborting rank's last message and MPI_Abort (see _flush_before_abort)
@@ -206,9 +207,12 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
             the same machine, modulo the number of visible GPUs. It becomes the current device,
             so ``model.to("cuda")`` lands on it.
 
-    Also installs an exception hook: an uncaught exception on any rank prints its traceback,
-    names the rank and calls ``MPI_Abort``, which ends every process of the job, so no rank is
-    left waiting forever in a collective for a peer that has died.
+    Also makes every way a rank can leave end the whole job with a message naming the rank, so
+    no rank is left waiting in a collective for one that has gone: an exception hook (uncaught
+    exception: traceback, then ``MPI_Abort``); departure notices at exit and at
+    :func:`destroy_process_group` (a rank waiting in a collective the leaver never joins
+    aborts); a SIGINT handler (Ctrl-C aborts the job, also while blocked in a collective); and a
+    monitor process that reports a rank that vanished (``os._exit``, SIGKILL, a crash).
 
     Raises:
         ImportError: mpi4py is missing (the message says what to install).
@@ -256,7 +260,7 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
 def _init_nccl(group: _Group, device_id: int | None) -> None:
     if not is_nccl_available():
         raise RuntimeError(
-            "backend='nccl' needs CuPy built with NCCL and a GPU (pip install \"ember[cuda]\"); "
+            "backend='nccl' needs CuPy built with NCCL and a GPU (pip install -e \".[cuda]\"); "
             "use backend='mpi' on CPUs"
         )
     import cupy
