@@ -111,7 +111,7 @@ def test_data_examples_offline_say_the_one_thing_they_need(tmp_path, name):
     if name == "mnist_ddp.py" and "mpi4py" in first:
         assert 'pip install -e ".[mpi]"' in first  # the one thing it needs first
         return
-    assert first.startswith("error: MNIST files missing:"), out
+    assert first.startswith("error: MNIST files not found:"), out
     for file in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                  "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
         assert file in first

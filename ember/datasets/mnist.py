@@ -381,7 +381,7 @@ class MNIST(Dataset):
             except DatasetFileError as e:
                 raise DatasetFileError(f"{cls.__name__}: {e}; {how}") from None
         raise DatasetFileError(
-            f"{cls.__name__} files missing: {', '.join(missing)} (looked in {looked}; {reason}); "
+            f"{cls.__name__} files not found: {', '.join(missing)} (looked in {looked}; {reason}); "
             f"{how}"
         )
 
