@@ -77,6 +77,9 @@ class _Group:
         # a second communicator for out-of-band notices ("rank 1 left"), so they never mix
         # with the data of a collective
         self.ctrl = comm.Dup() if self.world_size > 1 else None
+        # the watchdog thread may call MPI beside the main thread only at this thread level
+        # (mpi4py asks for it by default; a user may have lowered it through mpi4py.rc)
+        self.threads_ok = MPI.Query_thread() >= MPI.THREAD_MULTIPLE
         self.collectives = 0      # collectives started so far (the same sequence on every rank)
         self.departed: dict[int, tuple[int, str]] = {}  # rank -> (its collectives, how it left)
         self.watchdog = _Watchdog(self)
@@ -591,6 +594,8 @@ class _Watchdog:
 
     def _receive_notices(self) -> None:
         g = self.group
+        if not g.threads_ok:
+            return
         status = g.MPI.Status()
         while g.ctrl.Iprobe(source=g.MPI.ANY_SOURCE, tag=_TAG_LEFT, status=status):
             source = status.Get_source()
