@@ -213,8 +213,9 @@ _ITEMSIZE = {"F16": 2, "F32": 4, "F64": 8, "U8": 1, "I8": 1, "I16": 2, "I32": 4,
              "F8_E4M3": 1, "F8_E5M2": 1}
 # the safetensors library refuses headers over 100 MB; ember refuses them before parsing
 _MAX_HEADER = 100 * 1024 * 1024
-# an ember header nests a few levels (state -> param -> field); far deeper is corruption
-_MAX_DEPTH = 64
+# an ember header nests a few levels (checkpoint -> optimizer -> state -> param -> field); far
+# deeper is corruption or an attack on the parser's recursion (serde_json's limit is 128 too)
+_MAX_DEPTH = 128
 
 
 def _nesting_depth(text: bytes) -> int:
@@ -368,8 +369,12 @@ def load(f: str | os.PathLike | io.IOBase, map_location=None) -> Any:
     raw_structure = meta.get(_STRUCTURE_KEY)
     if raw_structure is None:
         return {k: tensors[k] for k in header if k != "__metadata__"}
+    depth = _nesting_depth(raw_structure.encode())
+    if depth > _MAX_DEPTH:
+        raise FileFormatError(f"{name}: ember's structure metadata nests {depth} levels deep (at "
+                              f"most {_MAX_DEPTH} are accepted); the file is corrupt")
     try:
         structure = json.loads(raw_structure)
         return _decode(structure, tensors, arrays)
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, RecursionError) as e:
         raise FileFormatError(f"{name}: ember's structure metadata is corrupt ({e})") from None

@@ -200,7 +200,7 @@ def _ended_after_leaving(proc, ended_at: float) -> float:
     ("interrupt_in_fit", r"rank 1 of 2 was interrupted \(Ctrl-C, SIGINT\)"),
     ("sigint_in_collective", r"rank 0 of 2 was interrupted \(Ctrl-C, SIGINT\) while waiting in "
                              r"all_reduce"),
-])
+], ids=["exit_in_fit", "interrupt_in_fit", "sigint_in_collective"])
 def test_a_rank_that_leaves_ends_the_job(tmp_path, case, message):
     """sys.exit(), Ctrl-C in fit, Ctrl-C while blocked in a collective: the job ends within
     30 s of the rank leaving (the collective timeout is 120 s here, so it is not what ends it),

@@ -234,6 +234,23 @@ def test_hostile_headers_name_the_file_and_tensor(tmp_path, case, header, payloa
     assert str(path) in str(info.value)
 
 
+def test_deeply_nested_structure_metadata_is_refused(tmp_path):
+    import json
+
+    deep = "[" * 5000 + "]" * 5000
+    header = {"__metadata__": {"format": "pt", "ember.structure": deep}}
+    path = _raw_file(tmp_path / "deep_structure.safetensors", json.dumps(header).encode())
+    with pytest.raises(FileFormatError, match="nests 5000 levels deep") as info:
+        ember.load(path)
+    assert str(path) in str(info.value)
+    nested = {"a": None}
+    for _ in range(20):  # deeper than any ember checkpoint, well inside the limit
+        nested = {"a": nested, "t": ember.ones(1)}
+    ember.save(nested, tmp_path / "ok.safetensors")
+    back = ember.load(tmp_path / "ok.safetensors")
+    assert back["a"]["a"]["t"].tolist() == [1.0]
+
+
 def test_truncated_file_with_header_length_byte_0x80_is_not_called_a_pickle(tmp_path):
     good = tmp_path / "good.safetensors"
     # pad the key until the header length's first (lowest) byte is 0x80, as in a pickle
