@@ -510,3 +510,23 @@ def test_compose_lambda_flatten():
     assert "ToTensor" in repr(pipeline)
     with pytest.raises(TypeError, match="callable"):
         T.Lambda(3)
+
+
+def test_download_shows_a_progress_bar_on_a_terminal(tmp_path, monkeypatch):
+    pytest.importorskip("tqdm")
+    import sys
+
+    arrays, fake = _served_fake_dataset(tmp_path, monkeypatch)
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    monkeypatch.delenv("EMBER_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    ember.datasets.mnist.load_data()
+    shown = screen.getvalue()
+    for name in NAMES:
+        assert name in shown, shown
