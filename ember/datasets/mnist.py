@@ -1,14 +1,20 @@
 """MNIST and Fashion-MNIST from their original gzip IDX files.
 
-Where the files are looked for: ``<root>/mnist/`` (``<root>/fashion-mnist/``), with ``root`` the
-argument, else the ``EMBER_DATA`` environment variable, else the download cache
-(``$XDG_CACHE_HOME/ember`` or ``~/.cache/ember``). When the files are missing and ``download=True``
-they are fetched from the usual public mirrors into ``<root>/<folder>`` (the cache when no root was
-given), each written to a temporary file, checked against its sha256 and only then renamed into
-place, so an interrupted or corrupted download never leaves a file that looks valid.
+Where the files are looked for: ``<root>/mnist/`` (``<root>/fashion-mnist/``). The dataset
+classes, like torchvision's, take ``root`` as given (default: ``EMBER_DATA``, then the download
+cache ``$XDG_CACHE_HOME/ember`` or ``~/.cache/ember``) and download only with ``download=True``.
+``MNIST.fetch(root)``, which the command line (``--data``), the examples and Keras'
+:func:`load_data` use, looks in ``root``, then ``EMBER_DATA``, then the cache, and downloads what
+is missing into the first of those. Each file is fetched from the usual public mirrors into a
+temporary file, checked against its sha256 and only then renamed into place, with a progress
+bar on a terminal. Offline, one error line names every missing file, where they were looked
+for and how to point at them; nothing is created (no empty folder).
 
-The IDX parser checks the gzip stream, the magic number, the dimensions and the payload size, and
-raises :class:`DatasetFileError` naming the file instead of ever returning a wrong array.
+The IDX parser checks the header before it reads the data: the magic number, the dimensions
+(MNIST images must be 28 x 28, no more items than the original file has), the size of an
+uncompressed file; it then inflates exactly the bytes the header promises, plus one to detect
+trailing data, so a small ``.gz`` crafted to inflate to gigabytes is refused at the cost of its
+header's promise. Every problem raises :class:`DatasetFileError` naming the file.
 """
 
 from __future__ import annotations
