@@ -471,9 +471,10 @@ if b"ok" not in seen:
                      "leaving the process group: os._exit(), a signal such as SIGKILL, or a crash "
                      "(its exit code, which the launcher reports, may even be 0); the MPI launcher "
                      "ends the other ranks\n").encode())
+if b"ok" not in seen or b"reported" in seen:  # a marker may exist: remove it once all saw it
     os.close(2)
     os.close(1)
-    time.sleep(5)  # let the other monitors see the marker, then remove it
+    time.sleep(5)
     try:
         os.unlink(marker)
     except OSError:
@@ -500,13 +501,14 @@ def _start_monitor(g: _Group) -> None:
         g.monitor = None  # no report of an abrupt end; everything else still works
 
 
-def _release_monitor(g: _Group) -> None:
-    """This rank leaves properly: its monitor ends without a report."""
+def _release_monitor(g: _Group, note: bytes = b"") -> None:
+    """This rank leaves properly: its monitor ends without a report (``note`` b"reported":
+    after removing the job's marker, a few seconds later)."""
     mon, g.monitor = g.monitor, None
     if mon is None:
         return
     try:
-        mon.stdin.write(b"ok")
+        mon.stdin.write(b"ok" + note)
         mon.stdin.close()
     except OSError:
         pass
@@ -519,7 +521,7 @@ def _job_reported(g: _Group) -> None:
             os.close(os.open(g.marker, os.O_CREAT | os.O_WRONLY, 0o600))
         except OSError:
             pass
-    _release_monitor(g)
+    _release_monitor(g, b" reported")
 
 
 # ------------------------------------------------------------------------------------ watchdog
