@@ -68,7 +68,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     e /= e.sum(axis=axis, keepdims=True)
     out = e.reshape(x._data.shape)
 
-    def backward(g):
+    def backward(g, needs):
         if not graph.GRAD_ENABLED:
             y, ga = result._data, g._data
             gy = ga * y
@@ -88,7 +88,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
     axis = _dim("log_softmax", dim, arr.ndim)
     out = _log_softmax_array(xp, arr.reshape(1) if arr.ndim == 0 else arr, axis).reshape(arr.shape)
 
-    def backward(g):
+    def backward(g, needs):
         if not graph.GRAD_ENABLED:
             ga = g._data
             return (Tensor._wrap(ga - xp.exp(result._data) * ga.sum(axis=axis, keepdims=True)),)
@@ -128,7 +128,7 @@ def _apply_mask(op: str, x: Tensor, mask, inplace: bool, shift=None) -> Tensor:
     """``x * mask (+ shift)`` as one op whose gradient is ``g * mask``; in place when asked."""
 
     def fn(t):
-        def backward(g):
+        def backward(g, needs):
             if not graph.GRAD_ENABLED:
                 return (Tensor._wrap(g._data * mask),)
             return (g * Tensor._wrap(mask),)
@@ -364,7 +364,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     soft_target = target._data.dtype.kind == "f"
     eps = float(label_smoothing)
 
-    def backward(g):
+    def backward(g, needs):
         # d loss / d logits = (softmax * sum_c Q - Q) * upstream / norm, per position.
         ga = g._data
         if reduction == "none":
@@ -438,7 +438,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if unbatched and reduction == "none":
         out = out.reshape(())
 
-    def backward(g):
+    def backward(g, needs):
         # Linear in the input: minus the target weights at the target classes, times upstream.
         ga = g._data
         if reduction == "none":
