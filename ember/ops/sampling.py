@@ -12,16 +12,12 @@ import numpy as np
 
 from ember import backend
 from ember.autograd import graph
-from ember.ops.common import Tensor, attach
+from ember.ops.common import Tensor, attach, prepare_inplace
 from ember.random import get_rng
 
 
 def _fill(t: Tensor, values: np.ndarray, name: str) -> Tensor:
-    if graph.GRAD_ENABLED and t.requires_grad and t._node is None:
-        raise RuntimeError(
-            f"a leaf Variable that requires grad is being used in an in-place operation ({name}). "
-            "Wrap it in `with ember.no_grad():` (as ember.nn.init does)."
-        )
+    prepare_inplace(t, name)  # raises for a leaf that requires grad (or a view of one)
     t._data[...] = backend.move_array(values.astype(t._data.dtype, copy=False), t.device)
     t._version += 1
     if t._node is not None:  # new values do not depend on the old ones
