@@ -44,8 +44,16 @@ def add(a, b, *, alpha=1) -> Tensor:
         raise broadcast_error("add", x.shape, y.shape) from None
 
     if tb is None or ta is None:  # tensor and number: the gradient passes through unchanged
-        return record("Add", out, (ta if tb is None else tb,), lambda g, needs: (g,))
-    return record("Add", out, (ta, tb), lambda g, needs: (g, g))
+        return record("Add", out, (ta if tb is None else tb,), _pass_gradient)
+    return record("Add", out, (ta, tb), _add_backward)
+
+
+def _pass_gradient(g, needs):
+    return (g,)
+
+
+def _add_backward(g, needs):
+    return g, g
 
 
 def sub(a, b, *, alpha=1) -> Tensor:
@@ -82,7 +90,7 @@ def mul(a, b) -> Tensor:
         return record("Mul", out, (t,), lambda g, needs: (g * k,))
 
     def backward(g, needs):
-        return (g * tb if needs[0] else None, g * ta if needs[1] else None)
+        return g * tb if needs[0] else None, g * ta if needs[1] else None
 
     return record("Mul", out, (ta, tb), backward, (ta, tb))
 

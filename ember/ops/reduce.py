@@ -119,7 +119,11 @@ def sum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     axes = _axes(dim, data.ndim)
     out = data.sum(axis=axes, keepdims=keepdim)
     shape = x.shape
-    return record("Sum", out, (x,), lambda g, needs: (_expand_back(g, shape, axes, keepdim),))
+
+    def backward(g, needs):
+        return (_expand_back(g, shape, axes, keepdim),)
+
+    return record("Sum", out, (x,), backward)
 
 
 def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:

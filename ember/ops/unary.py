@@ -262,7 +262,7 @@ def tanh_backward(g: Tensor, y: Tensor) -> Tensor:
     out *= gd
 
     def backward(gg, needs):
-        return gg * (1 - y * y), gg * g * y * -2
+        return gg * (1 - y * y) if needs[0] else None, gg * g * y * -2 if needs[1] else None
 
     return record("TanhBackward", out, (g, y), backward, (g, y))
 
