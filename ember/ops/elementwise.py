@@ -71,10 +71,18 @@ def sub(a, b, *, alpha=1) -> Tensor:
         raise broadcast_error("sub", x.shape, y.shape) from None
 
     if tb is None:
-        return record("Sub", out, (ta,), lambda g, needs: (g,))
+        return record("Sub", out, (ta,), _pass_gradient)
     if ta is None:
-        return record("Sub", out, (tb,), lambda g, needs: (-g,))
-    return record("Sub", out, (ta, tb), lambda g, needs: (g, -g))
+        return record("Sub", out, (tb,), _negate_gradient)
+    return record("Sub", out, (ta, tb), _sub_backward)
+
+
+def _negate_gradient(g, needs):
+    return (-g,)
+
+
+def _sub_backward(g, needs):
+    return g, -g if needs[1] else None
 
 
 def mul(a, b) -> Tensor:
@@ -138,7 +146,7 @@ def neg(a: Tensor) -> Tensor:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
-    return record("Neg", -a._data, (a,), lambda g, needs: (-g,))
+    return record("Neg", -a._data, (a,), _negate_gradient)
 
 
 def pow(a, b) -> Tensor:
