@@ -20,7 +20,7 @@ from ember.backend import get_array_module
 from ember.ops.common import Tensor, attach, inplace_method, record
 from ember.ops.compare import clamp_max, where
 from ember.ops.elementwise import scale_grad, where_grad, writable
-from ember.ops.unary import _fdata, erf, exp, tanh
+from ember.ops.unary import _data, _fdata, erf, exp, tanh
 
 # Largest argument whose exp is finite, per dtype (float16 overflows past 11.09).
 _EXP_LIMIT = {np.dtype(np.float16): 11.0, np.dtype(np.float32): 88.0,
@@ -31,13 +31,6 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_C = 0.044715
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
-
-
-def _data(x, name: str):
-    try:
-        return x._data
-    except AttributeError:
-        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}") from None
 
 
 # ------------------------------------------------------------------------------------ sigmoid

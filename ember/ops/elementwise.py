@@ -262,7 +262,11 @@ def _masked(gd, mask):
 
 
 def scale_grad(g: Tensor, factor) -> Tensor:
-    """``g * factor`` for a constant array ``factor`` of ``g``'s dtype; differentiable in ``g``."""
+    """``g * factor`` for a constant array ``factor`` of ``g``'s dtype; differentiable in ``g``.
+
+    ``factor`` may broadcast ``g`` to a larger shape (a per-position gradient times a per-class
+    mask): the engine sums ``ScaleGrad``'s own gradient back to ``g``'s shape.
+    """
     return record("ScaleGrad", g._data * factor, (g,), lambda gg, needs: (scale_grad(gg, factor),))
 
 
