@@ -538,7 +538,8 @@ def fill_(self: Tensor, value) -> Tensor:
     def backward(g, needs):
         from ember.ops.unary import zero_grad_like
 
-        return (zero_grad_like(g), g) if vt is not None else (zero_grad_like(g),)
+        old = zero_grad_like(g) if needs[0] else None  # the old values are overwritten
+        return (old, g) if vt is not None else (old,)
 
     inputs = (base, vt) if vt is not None else (base,)
     return commit_inplace(self, record("Fill", out, inputs, backward), "fill_")
@@ -577,7 +578,7 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     def backward(g, needs):
         from ember.ops.unary import zero_grad_like
 
-        return (zero_grad_like(g), g.to(src_dev) if needs[1] else None)
+        return (zero_grad_like(g) if needs[0] else None, g.to(src_dev) if needs[1] else None)
 
     return commit_inplace(self, record("Copy", out, (base, src), backward), "copy_")
 
