@@ -118,8 +118,17 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             saved = node.saved
             if saved:
                 for t, v in zip(saved, node.versions):
-                    if t._version != v or t._base is not None:
+                    vc = t._vc  # graph.version_of, inlined
+                    if (0 if vc is None else vc.value) != v:
                         _check_saved(node)
+            if create_graph:
+                output = getattr(node, "output", None)  # the slot is set only by ops that save it
+                if output is not None and output._node is None:
+                    # the closure's alias of the op's result is that result: give it this node as
+                    # history, so a formula that reads it is differentiable (kept: higher orders
+                    # read it again; the cycle lasts only while the retained graph does)
+                    output._node = node
+                    output.requires_grad = True
             producers = node.inputs
             defaults = backward.__defaults__
             if backward.__code__.co_argcount - (len(defaults) if defaults else 0) == 1:
@@ -130,6 +139,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             if not retain_graph:
                 node.backward = None
                 node.saved = None
+                node.output = None
             for producer, gi, meta in zip(producers, grads, node.metas):
                 if gi is None or producer is None:
                     continue
