@@ -173,3 +173,35 @@ def test_functional_reaches_every_activation():
     for name in ("logsigmoid", "hardsigmoid", "hardswish", "softsign", "softshrink",
                  "tanhshrink", "elu_", "hardtanh_", "leaky_relu_"):
         assert name in F.__all__
+
+
+# ops whose backward reads their own result: they save it as a history-free alias, so dropping the
+# result frees it (and its node) by reference counting alone, with the cycle collector off
+READS_OWN_RESULT = {
+    "pow": lambda x: x ** x, "rpow_number": lambda x: 2.0 ** x, "hypot": lambda x: x.hypot(x),
+    "exp2": lambda x: x.exp2(), "expm1": lambda x: x.expm1(), "sqrt": lambda x: x.sqrt(),
+    "rsqrt": lambda x: x.rsqrt(), "reciprocal": lambda x: x.reciprocal(), "tan": lambda x: x.tan(),
+    "sinc": lambda x: ember.sinc(x), "sigmoid": lambda x: x.sigmoid(), "relu": lambda x: x.relu(),
+    "prod": lambda x: x.prod(1), "amax": lambda x: x.amax(0), "std": lambda x: x.std(),
+    "logsumexp": lambda x: x.logsumexp(1), "norm": lambda x: x.norm(), "cumprod": lambda x: x.cumprod(0),
+    "logcumsumexp": lambda x: x.logcumsumexp(1), "softmax": lambda x: x.softmax(1),
+    "log_softmax": lambda x: x.log_softmax(0),
+}
+
+
+@pytest.mark.parametrize("name", list(READS_OWN_RESULT))
+def test_result_freed_without_the_cycle_collector(name):
+    import gc
+    import weakref
+
+    x = ember.tensor(_distinct((2, 3), 0.5, 2, seed=0), requires_grad=True)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        out = READS_OWN_RESULT[name](x)
+        out_ref, node_ref = weakref.ref(out), weakref.ref(out.grad_fn)
+        del out
+        assert out_ref() is None and node_ref() is None
+    finally:
+        if was_enabled:
+            gc.enable()

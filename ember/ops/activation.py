@@ -50,8 +50,8 @@ def sigmoid(input: Tensor) -> Tensor:
     def backward(g, needs):
         return (sigmoid_backward(g, result),)
 
-    result = record("Sigmoid", t, (input,), backward, save_output=True)
-    return result
+    result = Tensor._wrap(t)  # what the closure reads (no cycle)
+    return record("Sigmoid", result, (input,), backward)
 
 
 def sigmoid_backward(g: Tensor, y: Tensor) -> Tensor:
@@ -88,9 +88,8 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     def backward(g, needs):
         return (where_grad(g, result._data > 0),)
 
-    result = record("Relu", get_array_module(a).maximum(a, 0), (input,), backward,
-                    save_output=True)
-    return result
+    result = Tensor._wrap(get_array_module(a).maximum(a, 0))  # what the closure reads (no cycle)
+    return record("Relu", result, (input,), backward)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:

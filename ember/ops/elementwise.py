@@ -168,9 +168,8 @@ def pow(a, b) -> Tensor:
         return record("Pow", out, (ta,),
                       lambda g, needs: (g * 0.0 if y == 0 else g * ta ** (y - 1) * y,), (ta,))
     if ta is None:
-        result = record("Pow", out, (tb,), lambda g, needs: (_number_pow_grad(g, x, tb, result),),
-                        (tb,), save_output=True)
-        return result
+        result = Tensor._wrap(out)  # what the closure reads (no cycle)
+        return record("Pow", result, (tb,), lambda g, needs: (_number_pow_grad(g, x, tb, result),), (tb,))
 
     def backward(g, needs):
         from ember.ops.compare import where
@@ -178,8 +177,8 @@ def pow(a, b) -> Tensor:
         return (where(tb == 0, 0.0, g * tb * ta ** (tb - 1)) if needs[0] else None,
                 where((ta == 0) & (tb >= 0), 0.0, g * result * ta.log()) if needs[1] else None)
 
-    result = record("Pow", out, (ta, tb), backward, (ta, tb), save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("Pow", result, (ta, tb), backward, (ta, tb))
 
 
 def _number_pow_grad(g: Tensor, base: float, exponent: Tensor, result: Tensor) -> Tensor:
@@ -406,8 +405,8 @@ def hypot(input: Tensor, other: Tensor) -> Tensor:
         # PyTorch's formula: 0/0 = nan at the origin, which it does not special-case either
         return (g * ta / result if needs[0] else None, g * tb / result if needs[1] else None)
 
-    result = record("Hypot", out, (ta, tb), backward, (ta, tb), save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("Hypot", result, (ta, tb), backward, (ta, tb))
 
 
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:

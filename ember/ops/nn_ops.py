@@ -183,9 +183,8 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     e /= e.sum(axis=axis, keepdims=True)
     out = e.reshape(x._data.shape)
     axis = axis if out.ndim else None  # a 0-d softmax sums over its one element
-    result = record("Softmax", out, (x,), lambda g, needs: (softmax_backward(g, result, axis),),
-                    save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("Softmax", result, (x,), lambda g, needs: (softmax_backward(g, result, axis),))
 
 
 def softmax_backward(g: Tensor, y: Tensor, axis) -> Tensor:
@@ -211,9 +210,8 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
     axis = _dim("log_softmax", dim, arr.ndim)
     out = _log_softmax_array(xp, arr.reshape(1) if arr.ndim == 0 else arr, axis).reshape(arr.shape)
     axis = axis if out.ndim else None
-    result = record("LogSoftmax", out, (x,),
-                    lambda g, needs: (log_softmax_backward(g, result, axis),), save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("LogSoftmax", result, (x,), lambda g, needs: (log_softmax_backward(g, result, axis),))
 
 
 def log_softmax_backward(g: Tensor, y: Tensor, axis) -> Tensor:

@@ -196,8 +196,8 @@ def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
             loo = _leave_one_out_prod(x, axis)
         return (gk * loo,)
 
-    result = record("Prod", out, (x,), backward, saved=(x,), save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("Prod", result, (x,), backward, saved=(x,))
 
 
 # ---------------------------------------------------------------------------- max, min, ...
@@ -231,8 +231,8 @@ def _amax_like(name: str, x: Tensor, fn, axes: tuple, keepdim: bool) -> Tensor:
             share = hit / hit.sum(axis=axes, keepdims=True)
         return (_as_kept(g, shape, axes, keepdim) * _const(share),)
 
-    result = record(name.capitalize(), out, (x,), backward, saved=(x,), save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record(name.capitalize(), result, (x,), backward, saved=(x,))
 
 
 def _quiet(xp):
@@ -407,8 +407,8 @@ def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False
         return (_as_kept(g, shape, axes, keepdim) / _as_kept(result, shape, axes, keepdim)
                 * centred * scale,)
 
-    result = record("Std", out, (x,), backward, saved=(x,), save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("Std", result, (x,), backward, saved=(x,))
 
 
 def var_mean(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
@@ -451,8 +451,8 @@ def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
         # the softmax over the reduced dims
         return (_as_kept(g, shape, axes, keepdim) * (x - _as_kept(result, shape, axes, keepdim)).exp(),)
 
-    result = record("LogSumExp", out, (x,), backward, saved=(x,), save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("LogSumExp", result, (x,), backward, saved=(x,))
 
 
 def _safe_denominator(r: Tensor) -> Tensor:
@@ -527,8 +527,8 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
             gx = gk * sign * mag_x ** (p - 1) / r ** (p - 1)
         return (gx,)
 
-    result = record("Norm", out, (x,), backward, saved=(x,), save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("Norm", result, (x,), backward, saved=(x,))
 
 
 # ------------------------------------------------------------------------------ all, any, ...
@@ -597,8 +597,8 @@ def cumprod(x: Tensor, dim, *, dtype=None) -> Tensor:
         running = cumprod(rows, axis + 1)
         return ((g.reshape(pre + (1, n) + post) * running * _const(upper)).sum(axis + 1),)
 
-    result = record("Cumprod", out, (x,), backward, saved=(x,), save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("Cumprod", result, (x,), backward, saved=(x,))
 
 
 # ------------------------------------------------------------- cummax, cummin, logcumsumexp
@@ -684,8 +684,8 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     def backward(g, needs):
         return (_logcumsumexp_grad(x, result, g, axis),)
 
-    result = record("LogCumSumExp", out, (x,), backward, saved=(x,), save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("LogCumSumExp", result, (x,), backward, saved=(x,))
 
 
 def _logcumsumexp_grad(x: Tensor, out: Tensor, g: Tensor, axis: int) -> Tensor:

@@ -72,8 +72,8 @@ def exp2(input: Tensor) -> Tensor:
     def backward(g, needs):
         return (g * result * _LN2,)
 
-    result = record("Exp2", get_array_module(a).exp2(a), (input,), backward, save_output=True)
-    return result
+    result = Tensor._wrap(get_array_module(a).exp2(a))  # what the closure reads (no cycle)
+    return record("Exp2", result, (input,), backward)
 
 
 def expm1(input: Tensor) -> Tensor:
@@ -83,8 +83,8 @@ def expm1(input: Tensor) -> Tensor:
     def backward(g, needs):
         return (g * (result + 1),)
 
-    result = record("Expm1", get_array_module(a).expm1(a), (input,), backward, save_output=True)
-    return result
+    result = Tensor._wrap(get_array_module(a).expm1(a))  # what the closure reads (no cycle)
+    return record("Expm1", result, (input,), backward)
 
 
 def log(input: Tensor) -> Tensor:
@@ -124,8 +124,8 @@ def sqrt(input: Tensor) -> Tensor:
     def backward(g, needs):
         return (g / (result * 2),)
 
-    result = record("Sqrt", get_array_module(a).sqrt(a), (input,), backward, save_output=True)
-    return result
+    result = Tensor._wrap(get_array_module(a).sqrt(a))  # what the closure reads (no cycle)
+    return record("Sqrt", result, (input,), backward)
 
 
 def rsqrt(input: Tensor) -> Tensor:
@@ -138,8 +138,8 @@ def rsqrt(input: Tensor) -> Tensor:
 
     out = writable(xp.sqrt(a))
     xp.reciprocal(out, out=out)
-    result = record("Rsqrt", out, (input,), backward, save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("Rsqrt", result, (input,), backward)
 
 
 def square(input: Tensor) -> Tensor:
@@ -157,9 +157,8 @@ def reciprocal(input: Tensor) -> Tensor:
     def backward(g, needs):
         return (-g * result * result,)
 
-    result = record("Reciprocal", get_array_module(a).reciprocal(a), (input,), backward,
-                    save_output=True)
-    return result
+    result = Tensor._wrap(get_array_module(a).reciprocal(a))  # what the closure reads (no cycle)
+    return record("Reciprocal", result, (input,), backward)
 
 
 def abs(input: Tensor) -> Tensor:
@@ -201,8 +200,8 @@ def tan(input: Tensor) -> Tensor:
     def backward(g, needs):
         return (g * (result * result + 1),)
 
-    result = record("Tan", get_array_module(a).tan(a), (input,), backward, save_output=True)
-    return result
+    result = Tensor._wrap(get_array_module(a).tan(a))  # what the closure reads (no cycle)
+    return record("Tan", result, (input,), backward)
 
 
 def asin(input: Tensor) -> Tensor:
@@ -467,8 +466,8 @@ def sinc(input: Tensor) -> Tensor:
         safe = input + Tensor._wrap(zero.astype(a.dtype)) if zero.any() else input
         return (g * ((cos(input * math.pi) - result) / safe),)
 
-    result = record("Sinc", writable(xp.sinc(a)), (input,), backward, (input,), save_output=True)
-    return result
+    result = Tensor._wrap(writable(xp.sinc(a)))  # what the closure reads (no cycle)
+    return record("Sinc", result, (input,), backward, (input,))
 
 
 _DEG_TO_RAD = math.pi / 180.0
