@@ -13,7 +13,16 @@ from ember.optim.adam import Adam, AdamW
 from ember.optim.rmsprop import RMSprop
 from ember.optim.adagrad import Adagrad
 from ember.optim.adadelta import Adadelta
+from ember.optim.nadam import NAdam
+from ember.optim.radam import RAdam
+from ember.optim.adamax import Adamax
+from ember.optim.asgd import ASGD
+from ember.optim.rprop import Rprop
+from ember.optim.lbfgs import LBFGS
+from ember.optim.adafactor import Adafactor
+from ember.optim.muon import Muon
 from ember.optim import lr_scheduler
+from ember.optim import swa_utils
 
 # The names ``Model.compile(optimizer=...)`` takes: name -> (class, keyword arguments). The
 # class's own (PyTorch) defaults, except "sgd", which uses Keras' lr=0.01 (PyTorch's 1e-3 makes
@@ -55,4 +64,5 @@ def get(identifier: Any, parameters: Iterable) -> Optimizer:
 
 
 __all__ = ["Optimizer", "required", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
-           "lr_scheduler", "get"]
+           "lr_scheduler", "get",
+           "NAdam", "RAdam", "Adamax", "ASGD", "Rprop", "LBFGS", "Adafactor", "Muon", "swa_utils"]
