@@ -41,6 +41,10 @@ class BackupAndRestore(Callback):
     previous backup), with no pickle. A damaged backup, or one written for another model,
     optimizer or list of callbacks, raises :class:`BackupError` before anything is changed.
 
+    In a distributed ``fit`` every rank backs up its own state (rank 0 to ``backup.safetensors``,
+    rank ``r`` to ``backup-rank{r}.safetensors``; its random streams differ) together with the
+    shared shuffling seed, and resumes from it.
+
     With an int ``save_freq`` a backup is also taken every that many training batches, and a
     run resumed from one continues inside the epoch, after the last backed-up batch, exactly
     as the uninterrupted run would have (the epoch's order is drawn again from the random
@@ -75,9 +79,12 @@ class BackupAndRestore(Callback):
 
     # -------------------------------------------------------------- called by the training loop
 
-    def attach(self, run: Any) -> None:
+    def attach(self, run: Any, rank: int = 0) -> None:
         """Called by ``fit`` before ``on_train_begin``: ``run`` (a :class:`TrainingRun`) names the
-        model, the other callbacks, the History, the feed and the random streams to back up."""
+        model, the other callbacks, the History, the feed and the random streams to back up;
+        ``rank`` is this process's rank in a distributed ``fit``."""
+        name = _FILE if rank == 0 else _FILE.replace(".", f"-rank{rank}.", 1)
+        self.path = os.path.join(self.backup_dir, name)
         self._run = run
         self._batches_seen = 0
         self._state = None
@@ -192,7 +199,7 @@ class BackupAndRestore(Callback):
 
 
 _KEYS = ("epoch", "batch", "stop_training", "model", "optimizer", "callbacks", "history",
-         "random", "position", "running", "metrics", "schedulers")
+         "random", "position", "running", "metrics", "schedulers", "sampler_seeds")
 
 
 def _check_backup(state: dict, run, path: str) -> None:
@@ -235,6 +242,12 @@ def _check_backup(state: dict, run, path: str) -> None:
             f"BackupAndRestore: the backup {path!r} holds the learning-rate schedulers {saved} "
             f"of the model, but this model has {sorted(run.schedulers)}; build the model as the "
             "interrupted run did (or delete the backup).")
+    if len(state["sampler_seeds"]) != len(run.samplers):
+        raise BackupError(
+            f"BackupAndRestore: the backup {path!r} was written by a "
+            f"{'distributed' if state['sampler_seeds'] else 'single-process'} fit but this fit "
+            f"is {'distributed' if run.samplers else 'single-process'}; resume the run as it "
+            "was started (or delete the backup).")
     batch = state["batch"]
     if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 0
                               or state["running"] is None or state["metrics"] is None):
@@ -259,7 +272,7 @@ class TrainingRun:
     History, the learning-rate schedulers kept as attributes of the model, and the random
     streams (the global one and ``data_generators``)."""
 
-    def __init__(self, model, callbacks, history, feed, data_generators=()):
+    def __init__(self, model, callbacks, history, feed, data_generators=(), samplers=()):
         self.model = model
         # only the callbacks that keep state are matched with the backup's: stateless ones (a
         # progress bar, a LambdaCallback) may come and go between the runs
@@ -269,6 +282,7 @@ class TrainingRun:
         self.history = history
         self.feed = feed
         self.data_generators = list(data_generators)
+        self.samplers = list(samplers)  # DistributedSamplers: their shared shuffling seed
         # learning-rate schedulers the model holds (e.g. one a custom train_step steps)
         from ember.optim.lr_scheduler import LRScheduler
 
@@ -294,6 +308,7 @@ class TrainingRun:
                           for cb in self.callbacks],
             "history": {"history": h.history, "epoch": h.epoch, "key_epochs": h.key_epochs},
             "random": capture_streams(self.data_generators),
+            "sampler_seeds": [int(sampler.seed) for sampler in self.samplers],
             "schedulers": {name: {k: v for k, v in sched.state_dict().items() if not callable(v)}
                            for name, sched in self.schedulers.items()},
         }
@@ -322,5 +337,7 @@ class TrainingRun:
         self.history.epoch = list(h["epoch"])
         self.history.key_epochs = {k: list(v) for k, v in h["key_epochs"].items()}
         restore_streams(state["random"], self.data_generators)
+        for sampler, seed in zip(self.samplers, state["sampler_seeds"]):
+            sampler.seed = int(seed)
         for name, sched in self.schedulers.items():
             sched.load_state_dict(state["schedulers"][name])

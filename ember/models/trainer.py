@@ -104,6 +104,16 @@ class _HeldInterrupt:
         return logs
 
 
+def _distributed_samplers(batches) -> list:
+    """The samplers that share a shuffling seed among the ranks (drawn anew by each fit, so a
+    resumed fit must take the interrupted one's back)."""
+    from ember.utils.data import DistributedSampler
+
+    found = [getattr(batches, "sampler", None),
+             getattr(getattr(batches, "loader", None), "sampler", None)]
+    return [s for s in found if isinstance(s, DistributedSampler)]
+
+
 def _data_generators(batches) -> list:
     """The random generators of the training data other than ember's global one (a
     DataLoader's or its sampler's ``generator``), to be backed up with the run."""
@@ -180,7 +190,9 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
     if backups:
         generators = _data_generators(train_batches)
         epochs_feed.track(generators)
-        backups[0].attach(TrainingRun(model, cbs, history, epochs_feed, generators))
+        samplers = [] if group is None else _distributed_samplers(train_batches)
+        backups[0].attach(TrainingRun(model, cbs, history, epochs_feed, generators, samplers),
+                          rank=0 if group is None else group.rank)
     params = {"epochs": epochs, "steps": epochs_feed.steps_per_epoch, "verbose": verbose,
               "batch_size": batch_size, "do_validation": val_batches is not None}
     cbs.set_model(model)
