@@ -86,6 +86,15 @@ def test_empty_dataset_and_loader_are_refused():
         _model().fit(np.zeros((0, 4), np.float32), np.zeros(0, np.int64), verbose=0)
 
 
+def test_single_callback_and_non_bool_shuffle_are_refused():
+    x, y = _data()
+    with pytest.raises(TypeError, match=r"got a single EarlyStopping; pass "
+                                        r"callbacks=\[EarlyStopping\(...\)\]"):
+        _model().fit(x, y, verbose=0, callbacks=ember.callbacks.EarlyStopping())
+    with pytest.raises(ValueError, match="shuffle must be True or False"):
+        _model().fit(x, y, verbose=0, shuffle="batch", callbacks=[_NoTraining()])
+
+
 def test_x_y_length_mismatch_names_both_shapes():
     x, y = _data()
     with pytest.raises(ValueError, match=r"x has 40 \(shape \(40, 4\)\) but y has 10"):

@@ -82,6 +82,11 @@ class CallbackList(Callback):
     def __init__(self, callbacks: Iterable[Callback] | None = None, model=None, **params):
         super().__init__()
         self.callbacks: list[Callback] = []
+        if isinstance(callbacks, Callback):
+            raise TypeError(
+                f"callbacks must be a list of Callback objects, got a single "
+                f"{type(callbacks).__name__}; pass callbacks=[{type(callbacks).__name__}(...)]"
+            )
         for cb in callbacks or []:
             if not isinstance(cb, Callback):
                 raise TypeError(

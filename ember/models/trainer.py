@@ -149,6 +149,9 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
     _check_epochs(epochs, initial_epoch)
     batch_size = da.check_batch_size(batch_size, "fit")
     validation_split = da.check_validation_split(validation_split)
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise ValueError(f"fit: shuffle must be True or False (reshuffle the samples every "
+                         f"epoch or not), got {shuffle!r}")
     steps_per_epoch = feed.check_steps(steps_per_epoch, "steps_per_epoch")
     validation_steps = feed.check_steps(validation_steps, "validation_steps")
     validation_batch_size = _validation_batch_size(validation_batch_size, batch_size)
