@@ -193,6 +193,10 @@ def test_bad_generator_batches_are_refused_in_words(bad, words):
 
 def test_generator_refusals_say_what_to_pass():
     x, y = _data()
+    with pytest.raises(TypeError, match=r"x is a function \(_batches\).*_batches\(\)"):
+        _model().fit(_batches, verbose=0)
+    with pytest.raises(TypeError, match=r"list of \(x, y\) batches; pass iter\(x\)"):
+        _model().fit(list(_batches(x, y)), verbose=0)
     with pytest.raises(ValueError, match="y must be None"):
         _model().fit(_batches(x, y), y, verbose=0)
     with pytest.raises(ValueError, match="validation_split cannot split a generator"):

@@ -82,6 +82,14 @@ def as_array(value: Any, name: str, features: bool):
         return value
     if isinstance(value, (list, tuple)) and value and isinstance(value[0], Tensor):
         raise TypeError(f"{name} is a list of Tensors; stack them first (ember.stack({name}))")
+    if callable(value):
+        fn = getattr(value, "__name__", type(value).__name__)
+        raise TypeError(f"{name} is a function ({fn}); pass the data itself, or for a generator "
+                        f"function the generator it makes: {fn}()")
+    if isinstance(value, list) and value and isinstance(value[0], tuple) and len(value[0]) in (
+            2, 3) and hasattr(value[0][0], "shape"):
+        raise TypeError(f"{name} is a list of (x, y) batches; pass iter({name}) (batches are "
+                        "then read once, as from a generator) or the whole arrays x and y")
     arr = np.asarray(value)
     if arr.dtype == object or arr.dtype.kind not in "fiub":
         raise TypeError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
