@@ -261,8 +261,9 @@ class Model(WeightsIO, Module):
         Args:
             x: inputs as a NumPy array or Tensor (with ``y``), a ``Dataset`` yielding
                 ``(x, y)`` or ``(x, y, sample_weight)``, or a ``DataLoader`` (then
-                ``batch_size``/``shuffle`` are the loader's). NumPy float64 arrays are cast to the
-                default float dtype.
+                ``batch_size``/``shuffle`` are the loader's), or a Python generator of such
+                batches (read once: one epoch until it ends, or ``steps_per_epoch`` per epoch).
+                NumPy float64 arrays are cast to the default float dtype.
             y: targets for array ``x``.
             batch_size: samples per gradient step.
             epochs: index of the last epoch (epochs run from ``initial_epoch`` to ``epochs``).
@@ -311,9 +312,10 @@ class Model(WeightsIO, Module):
         Everything is checked before the first step: compile was called, ``x`` and ``y`` (and
         ``sample_weight``) have the same length, the labels fit the loss and the model's output,
         the other arguments are valid. A NaN/inf loss warns once (``TerminateOnNaN`` stops
-        instead). Ctrl-C ends the run cleanly: callbacks' end actions run (``EarlyStopping``
-        restores the best weights) and the History of the completed epochs is returned with
-        ``history.interrupted = True``.
+        instead). Ctrl-C ends the run cleanly after the current training step (no update is
+        half applied): callbacks' end actions run (``EarlyStopping`` restores the best weights)
+        and the History of the completed epochs is returned with ``history.interrupted = True``.
+        To resume an interrupted run exactly, give it ``ember.callbacks.BackupAndRestore``.
         """
         from ember.models.trainer import fit
 
