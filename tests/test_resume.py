@@ -162,10 +162,19 @@ def test_damaged_backup_is_reported_and_nothing_is_loaded(tmp_path):
         f.write(data[: len(data) // 2])
     fresh = _model(seed=5)
     before = fresh.get_weights()
+    log = tmp_path / "log.csv"
+    log.write_text("epoch,loss\n0,1.0\n")
+
+    class Untouched(callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            raise AssertionError("the damaged backup must stop fit before on_train_begin")
+
     with pytest.raises(BackupError, match="damaged"):
-        fresh.fit(x, y, epochs=3, verbose=0, callbacks=[BackupAndRestore(tmp_path / "b")])
+        fresh.fit(x, y, epochs=3, verbose=0, callbacks=[BackupAndRestore(tmp_path / "b"),
+                                                        callbacks.CSVLogger(log), Untouched()])
     for a, b in zip(before, fresh.get_weights()):
         np.testing.assert_array_equal(a, b)
+    assert log.read_text() == "epoch,loss\n0,1.0\n"
 
 
 def test_backup_of_another_model_or_other_callbacks_is_refused(tmp_path):

@@ -89,20 +89,28 @@ class BackupAndRestore(Callback):
         self._batches_seen = 0
         self._state = None
 
+    def check(self) -> None:
+        """Read and check the backup, if there is one, before anything starts: called by ``fit``
+        before ``on_train_begin``, so that a damaged or foreign backup stops the run before
+        any callback has done anything (a CSVLogger truncated its file, say)."""
+        self._state = None
+        if os.path.exists(self.path):
+            state = self._read()
+            _check_backup(state, self._run, self.path)
+            self._state = state
+
     def restore(self) -> dict | None:
-        """Load the backup into the run, if there is one, and return what the loop needs to go
-        on: ``epoch`` (to start from), ``batch`` (the last batch done in that epoch, or
-        ``None`` at an epoch's end), ``stop_training``; ``None`` without a backup. Called by
-        ``fit`` after every callback's ``on_train_begin``."""
-        if not os.path.exists(self.path):
+        """Load the backup :meth:`check` read into the run, if there is one, and return what
+        the loop needs to go on: ``epoch`` (to start from), ``batch`` (the last batch done in
+        that epoch, or ``None`` at an epoch's end), ``stop_training``; ``None`` without a
+        backup. Called by ``fit`` after every callback's ``on_train_begin``."""
+        state = self._state
+        if state is None:
             return None
-        state = self._read()
         run = self._run
-        _check_backup(state, run, self.path)
         self._load(state)
         if state["position"] is not None:
             run.feed.resume_from(state["position"])
-        self._state = state
         return {"epoch": int(state["epoch"]), "batch": state["batch"],
                 "stop_training": bool(state["stop_training"])}
 

@@ -210,6 +210,8 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
 
     warned_nan = False
     held = _HeldInterrupt()
+    if backups:
+        backups[0].check()
     cbs.on_train_begin({})
     resumed = backups[0].restore() if backups else None
     if resumed is not None:
