@@ -108,6 +108,11 @@ def test_3d_input_for_a_classification_loss_names_the_expected_shape():
                                          r"\(20, 2, 4\).*y would need shape \(20, 3\).*"
                                          r"nn.Flatten"):
         _model().fit(x, y, verbose=0, callbacks=[_NoTraining()])
+    regression = _model(out=1)
+    regression.compile(optimizer="adam", loss="mse")
+    with pytest.raises(ValueError, match=r"outputs have shape \(N, 2, 1\) \(for x of shape "
+                                         r"\(20, 2, 4\)\)"):
+        regression.fit(x, y.astype(np.float32), verbose=0, callbacks=[_NoTraining()])
     # per-position labels of the right shape are what PyTorch's CrossEntropyLoss takes
     y_positions = np.random.default_rng(2).integers(0, 2, (20, 3))
     model = _model()

@@ -137,9 +137,10 @@ def check_targets(loss, kind: str | None, y, out: Tensor | None, where: str = "y
             # (N,) targets for (N, 1) outputs: without this the loss would broadcast to (N, N)
             y = y.reshape((y.shape[0],) + sample_shape)
         else:
+            got_x = f" (for x of shape {x_shape})" if x_shape is not None else ""
             raise ValueError(
                 f"{where} has shape {tuple(y.shape)} but the model's outputs have shape "
-                f"(N, {', '.join(map(str, sample_shape))}); each sample's target must match its "
-                "output."
+                f"(N, {', '.join(map(str, sample_shape))}){got_x}; each sample's target must "
+                "match its output."
             )
     return y
