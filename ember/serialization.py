@@ -44,9 +44,10 @@ import numpy as np
 from ember import backend
 from ember.tensor import Tensor
 
-__all__ = ["save", "load", "FileFormatError"]
+__all__ = ["save", "load", "load_metadata", "FileFormatError"]
 
 _STRUCTURE_KEY = "ember.structure"
+_EXTRA_PREFIX = "ember.extra."
 
 
 class FileFormatError(ValueError):
@@ -163,7 +164,7 @@ def _is_flat_state_dict(obj) -> bool:
 
 # ---------------------------------------------------------------------------------------- save
 
-def _serialize(obj: Any) -> bytes:
+def _serialize(obj: Any, extras: dict[str, Any] | None = None) -> bytes:
     stn = _safetensors_numpy()
     from ember import __version__
 
@@ -182,6 +183,15 @@ def _serialize(obj: Any) -> bytes:
         structure = enc.encode(obj, [])
     metadata = {"format": "pt", "ember.version": __version__,
                 _STRUCTURE_KEY: json.dumps(structure, separators=(",", ":"), allow_nan=False)}
+    for name, value in (extras or {}).items():
+        # a side object (an optimizer's state beside a model's weights): its tensors under
+        # "<name>." keys, its structure under its own metadata key, so load() still returns
+        # the main object alone
+        if isinstance(value, str):
+            metadata[name] = value
+        else:
+            metadata[_EXTRA_PREFIX + name] = json.dumps(enc.encode(value, [name]),
+                                                        separators=(",", ":"), allow_nan=False)
     return stn.save(enc.arrays, metadata=metadata)
 
 
@@ -194,14 +204,16 @@ def _new_file_mode(path: str) -> int:
         return 0o666 & ~mask
 
 
-def save(obj: Any, f: str | os.PathLike | io.IOBase) -> None:
+def save(obj: Any, f: str | os.PathLike | io.IOBase, extras: dict[str, Any] | None = None) -> None:
     """Save tensors, a state dict, or a nested object of them to a safetensors file.
 
     ``f`` is a path (written atomically: temp file, fsync, rename) or a writable binary file
     object. See the module docstring for the layout; flat state dicts stay readable by
-    ``safetensors.torch.load_file``.
+    ``safetensors.torch.load_file``. ``extras`` are stored beside ``obj`` without changing what
+    :func:`load` returns: a string value goes into the header's metadata as it is (read it with
+    :func:`load_metadata`), any other value is read back with ``load(f, extra=name)``.
     """
-    data = _serialize(obj)
+    data = _serialize(obj, extras)
     if hasattr(f, "write"):
         f.write(data)
         return
@@ -282,7 +294,23 @@ def _parse_header(data: bytes, name: str) -> dict:
     return header
 
 
-def load(f: str | os.PathLike | io.IOBase, map_location=None) -> Any:
+def load_metadata(f: str | os.PathLike) -> dict[str, str]:
+    """The ``__metadata__`` strings of a safetensors file's header (no tensor is read)."""
+    name = os.fspath(f)
+    with open(name, "rb") as fh:
+        head = fh.read(8)
+        n = int.from_bytes(head, "little") if len(head) == 8 else 0
+        raw = fh.read(n)
+    try:
+        header = json.loads(raw) if n and len(raw) == n else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        header = None
+    if not isinstance(header, dict):
+        raise FileFormatError(f"{name} is not a safetensors file (no readable JSON header)")
+    return dict(header.get("__metadata__") or {})
+
+
+def load(f: str | os.PathLike | io.IOBase, map_location=None, extra: str | None = None) -> Any:
     """Load what :func:`save` wrote (or any safetensors file) back into ember tensors.
 
     ``map_location`` is a device (``"cpu"``, ``"cuda"``, ``ember.device(...)``) to place the
@@ -314,6 +342,10 @@ def load(f: str | os.PathLike | io.IOBase, map_location=None) -> Any:
         backend.dtype_of(a)
         tensors[k] = Tensor._wrap(backend.move_array(a, device) if device.type != "cpu" else a)
     meta = header.get("__metadata__") or {}
+    if extra is not None:
+        if _EXTRA_PREFIX + extra not in meta:
+            raise KeyError(f"{name} holds no {extra!r} beside its main object")
+        return _decode(json.loads(meta[_EXTRA_PREFIX + extra]), tensors, arrays)
     raw_structure = meta.get(_STRUCTURE_KEY)
     if raw_structure is None:
         return {k: tensors[k] for k in header if k != "__metadata__"}
