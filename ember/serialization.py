@@ -44,7 +44,7 @@ import numpy as np
 from ember import backend
 from ember.tensor import Tensor
 
-__all__ = ["save", "load", "load_metadata", "FileFormatError"]
+__all__ = ["save", "load", "load_metadata", "check_suffix", "FileFormatError"]
 
 _STRUCTURE_KEY = "ember.structure"
 _EXTRA_PREFIX = "ember.extra."
@@ -52,6 +52,28 @@ _EXTRA_PREFIX = "ember.extra."
 
 class FileFormatError(ValueError):
     """A file given to :func:`load` is truncated, corrupt or not a safetensors file."""
+
+
+# file suffixes of other frameworks' formats, which ember does not write
+_FOREIGN_SUFFIXES = {".h5": "Keras' HDF5", ".hdf5": "HDF5", ".keras": "Keras' zip archive",
+                     ".pt": "PyTorch's pickle", ".pth": "PyTorch's pickle",
+                     ".pkl": "pickle", ".ckpt": "a TensorFlow/Lightning checkpoint"}
+
+
+def check_suffix(path: str | os.PathLike, what: str) -> None:
+    """Refuse a path whose suffix promises another format than safetensors.
+
+    Raises:
+        ValueError: naming the suffix, the format it promises and ``.safetensors``.
+    """
+    name = os.fspath(path)
+    base, suffix = os.path.splitext(name)
+    suffix = suffix.lower()
+    if suffix in _FOREIGN_SUFFIXES:
+        raise ValueError(
+            f"{what}: {name!r} ends in {suffix!r}, which promises {_FOREIGN_SUFFIXES[suffix]} "
+            f"format, but ember writes safetensors only; use a .safetensors path, e.g. "
+            f"{base + '.safetensors'!r}")
 
 
 def _contiguous(array: np.ndarray) -> np.ndarray:

@@ -23,26 +23,7 @@ from ember import serialization
 # the metadata key of a model file: JSON with "class_name", "config", "compile"
 MODEL_KEY = "ember.model"
 
-# file suffixes of other frameworks' formats, which ember does not write
-_FOREIGN_SUFFIXES = {".h5": "Keras' HDF5", ".hdf5": "HDF5", ".keras": "Keras' zip archive",
-                     ".pt": "PyTorch's pickle", ".pth": "PyTorch's pickle",
-                     ".pkl": "pickle", ".ckpt": "a TensorFlow/Lightning checkpoint"}
-
-
-def check_suffix(path: str | os.PathLike, what: str) -> None:
-    """Refuse a path whose suffix promises another format than safetensors.
-
-    Raises:
-        ValueError: naming the suffix, the format it promises and ``.safetensors``.
-    """
-    name = os.fspath(path)
-    base, suffix = os.path.splitext(name)
-    suffix = suffix.lower()
-    if suffix in _FOREIGN_SUFFIXES:
-        raise ValueError(
-            f"{what}: {name!r} ends in {suffix!r}, which promises {_FOREIGN_SUFFIXES[suffix]} "
-            f"format, but ember writes safetensors only; use a .safetensors path, e.g. "
-            f"{base + '.safetensors'!r}")
+check_suffix = serialization.check_suffix
 
 
 def _compile_spec(model) -> dict[str, Any] | None:
