@@ -241,3 +241,9 @@ def test_keras_metric_names_compile_and_log():
         assert isinstance(metrics.get(name), metrics.Metric)
     with pytest.raises(ValueError, match="valid names: .*auc"):
         metrics.get("aucc")
+    # under a binary loss "precision" is Keras' (the positive class), else a macro average
+    assert isinstance(metrics.get("precision", loss_kind="binary"), metrics.ThresholdPrecision)
+    assert isinstance(metrics.get("recall", loss_kind="sparse"), metrics.Recall)
+    mse = metrics.MeanSquaredError()
+    mse.update_state([[1.0], [2.0]], [[2.0], [4.0]], sample_weight=[3.0, 1.0])
+    assert mse.result() == pytest.approx((3 * 1 + 1 * 4) / 4)

@@ -13,7 +13,7 @@ from ember.metrics.accuracy import (Accuracy, BinaryAccuracy, CategoricalAccurac
                                     TopKAccuracy, TopKCategoricalAccuracy)
 from ember.metrics.classification import F1Score, Precision, Recall
 from ember.metrics.metric import MeanMetricWrapper, Metric
-from ember.metrics.thresholds import AUC
+from ember.metrics.thresholds import AUC, ThresholdPrecision, ThresholdRecall
 
 # Keras' metric names (and ember's older ones) -> a factory of the metric, given the threshold
 # for one-column outputs (0 under a loss on logits, else 0.5) and the log name.
@@ -65,6 +65,8 @@ def get(identifier: Any, loss_kind: str | None = None) -> Metric:
     With ``loss_kind="binary_logits"`` the names that threshold one-column outputs
     (``"accuracy"``, ``"binary_accuracy"``, ``"precision"``, ``"recall"``, ``"f1"``) threshold
     them at 0 (the logit of probability 0.5) instead of 0.5, and ``"auc"`` applies a sigmoid.
+    Under a binary loss, ``"precision"``/``"recall"`` are Keras' (the positive class's, output
+    by output); otherwise they are macro averages over the classes.
     """
     if isinstance(identifier, Metric):
         return identifier
@@ -75,6 +77,10 @@ def get(identifier: Any, loss_kind: str | None = None) -> Metric:
         threshold = 0.0 if loss_kind == "binary_logits" else 0.5
         if key not in _FACTORIES:
             raise ValueError(f"unknown metric {identifier!r}; valid names: {', '.join(NAMES)}")
+        if key in ("precision", "recall") and loss_kind in ("binary", "binary_logits"):
+            # Keras' meaning for a binary model: the positive class's precision/recall
+            cls = ThresholdPrecision if key == "precision" else ThresholdRecall
+            return cls(thresholds=threshold, name=identifier)
         return _FACTORIES[key](threshold, identifier)
     if callable(identifier):
         return MeanMetricWrapper(identifier)

@@ -1,4 +1,6 @@
-"""Regression metrics: :class:`MeanAbsoluteError` and :class:`MeanSquaredError`."""
+"""Regression metrics: :class:`MeanAbsoluteError`, :class:`MeanSquaredError`,
+:class:`RootMeanSquaredError`, :class:`MeanAbsolutePercentageError`,
+:class:`MeanSquaredLogarithmicError`, :class:`LogCoshError` and :class:`R2Score` (Keras')."""
 
 from __future__ import annotations
 
@@ -37,6 +39,14 @@ class _MeanError(Metric):
         diff = y_pred.astype("float64") - y_true.astype("float64")
         self.total += float(self._error(diff).sum())
         self.count += int(diff.size)
+
+    def _update_weighted(self, y_pred, y_true, sample_weight) -> None:
+        y_pred, y_true = _aligned(y_pred, y_true)
+        err = np.asarray(_host(self._error(y_pred.astype("float64") - y_true.astype("float64"))))
+        w = np.broadcast_to(_host(sample_weight).astype(np.float64).reshape(
+            (-1,) + (1,) * (err.ndim - 1)), err.shape)
+        self.total += float((err * w).sum())
+        self.count += float(w.sum())
 
     def result(self) -> float:
         return self.total / self.count if self.count else 0.0
