@@ -45,7 +45,7 @@ def _sequential(seed=0):
 def test_model_wraps_a_module_without_copying_it():
     net = Net()
     with pytest.raises(AttributeError, match=r"ember\.Model\(module\)"):
-        net.fit
+        net.fit(None)
     model = ember.Model(net)
     assert list(model.parameters()) == list(net.parameters())
     assert all(a is b for a, b in zip(model.parameters(), net.parameters()))
