@@ -73,6 +73,13 @@ def test_auc_roc_within_half_a_percent_of_the_exact_area():
     for start in range(0, len(y), 300):  # in batches, as fit feeds it
         auc.update_state(y[start:start + 300], scores[start:start + 300])
     assert auc.result() == pytest.approx(exact, rel=0.005)
+    try:  # scikit-learn, where it is installed, agrees with the exact reference
+        from sklearn.metrics import roc_auc_score
+    except ImportError:
+        pass
+    else:
+        assert auc.result() == pytest.approx(roc_auc_score(y, scores), rel=0.005)
+        assert exact == pytest.approx(roc_auc_score(y, scores), rel=1e-9)
     # from logits: the same area
     logits = np.log(scores / (1 - scores))
     auc_logits = metrics.AUC(from_logits=True)
