@@ -69,6 +69,9 @@ def test_layers_and_count_params():
     torch_model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
     assert model.count_params() == sum(p.numel() for p in torch_model.parameters())
     assert ember.Model(Net()).layers[0].out_features == 8
+    leaf = nn.Linear(2, 3)
+    assert ember.Model(leaf).layers == [leaf]
+    assert ember.Model(leaf).summary(input_shape=(2,), print_fn=None).startswith('Model: "Model(Linear)"')
 
 
 def test_on_batch_methods_return_keras_values():

@@ -94,8 +94,11 @@ class KerasAPI:
 
     @property
     def layers(self) -> list[Module]:
-        """The model's top-level layers, in order (its child modules)."""
-        return list(self.children())
+        """The model's top-level layers, in order (its child modules; a wrapped module with no
+        children is itself the one layer)."""
+        children = list(self.children())
+        wrapped = self.__dict__.get("_wrapped")
+        return [wrapped] if not children and wrapped is not None else children
 
     def count_params(self) -> int:
         """The number of scalar parameters (trainable or not), as Keras counts them."""
