@@ -19,6 +19,7 @@ does where it has no logits).
 
 from __future__ import annotations
 
+import inspect
 import math
 import weakref
 from typing import Any, Callable
@@ -254,6 +255,31 @@ def categorical_focal_crossentropy(y_true, y_pred: Tensor, alpha: float = 0.25,
     return (alpha * (1.0 - prob) ** gamma * -(y * log_p)).sum(axis)
 
 
+def _overlap_sums(y_true, y_pred: Tensor, axis) -> tuple[Tensor, Tensor, Tensor]:
+    """``(sum(y p), sum((1 - y) p), sum(y (1 - p)))`` over ``axis`` (``None``: everything)."""
+    y, p = _pair(y_true, y_pred)
+    dims = tuple(range(p.dim())) if axis is None else axis
+
+    def total(t: Tensor) -> Tensor:
+        return t.sum() if axis is None else t.sum(dims)
+
+    return total(y * p), total((1.0 - y) * p), total(y * (1.0 - p))
+
+
+def dice(y_true, y_pred: Tensor, axis=None) -> Tensor:
+    """``1 - 2 sum(y_true y_pred) / (sum(y_true) + sum(y_pred))`` over ``axis`` (``None``: the
+    whole batch, one value; a tuple such as ``(1, 2, 3)``: one value per sample)."""
+    tp, fp, fn = _overlap_sums(y_true, y_pred, axis)
+    return 1.0 - 2.0 * tp / (2.0 * tp + fp + fn)
+
+
+def tversky(y_true, y_pred: Tensor, alpha: float = 0.5, beta: float = 0.5, axis=None) -> Tensor:
+    """``1 - TP / (TP + alpha FP + beta FN)`` with soft counts over ``axis`` (``alpha = beta =
+    0.5`` is :func:`dice`)."""
+    tp, fp, fn = _overlap_sums(y_true, y_pred, axis)
+    return 1.0 - tp / (tp + alpha * fp + beta * fn)
+
+
 def _labels(y_true, y_pred: Tensor) -> Tensor:
     """Integer class labels ``(N,)`` from sparse targets (``(N,)`` or ``(N, 1)``)."""
     if not isinstance(y_true, Tensor):
@@ -377,6 +403,8 @@ KERAS_NAMES: dict[str, tuple[Callable, str]] = {
     "msle": (mean_squared_logarithmic_error, "regression"),
     "poisson": (poisson, "regression"),
     "cosine_similarity": (cosine_similarity, "regression"),
+    "dice": (dice, "regression"),
+    "tversky": (tversky, "regression"),
 }
 
 _CROSSENTROPIES = (sparse_categorical_crossentropy, categorical_crossentropy, binary_crossentropy,
@@ -395,7 +423,8 @@ def get(identifier: Any) -> Callable:
     if callable(identifier):
         return identifier
     fn = globals().get(str(identifier))
-    if fn is None or not callable(fn) or str(identifier).startswith("_"):
+    if not inspect.isfunction(fn) or str(identifier).startswith("_") or fn in (
+            watch_probability_layers, output_producer, build, get):
         raise ValueError(f"unknown loss function {identifier!r}; valid names: "
                          f"{', '.join(sorted(KERAS_NAMES))}")
     return fn
@@ -406,6 +435,7 @@ __all__ = [
     "mean_squared_logarithmic_error", "huber", "log_cosh", "kl_divergence", "poisson", "hinge",
     "squared_hinge", "categorical_hinge", "cosine_similarity", "binary_crossentropy",
     "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_focal_crossentropy",
-    "categorical_focal_crossentropy", "mse", "mae", "mape", "msle", "kld", "logcosh",
+    "categorical_focal_crossentropy", "dice", "tversky", "mse", "mae", "mape", "msle", "kld",
+    "logcosh",
     "KerasLoss", "KerasCrossentropy", "watch_probability_layers", "output_producer", "get",
 ]

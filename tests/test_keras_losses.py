@@ -257,3 +257,23 @@ def test_keras_loss_names_compile_and_weight_per_sample():
                                np.asarray(per_sample))
     with pytest.raises(ValueError, match="valid names: .*kl_divergence"):
         loss_registry.get("kl_div_typo")
+
+
+def test_dice_and_tversky_match_keras_formula_and_docs_example():
+    # the example of Keras' documentation for dice: two 2x2x1 masks
+    y_true = np.array([[[[1.0], [1.0]], [[0.0], [0.0]]], [[[1.0], [1.0]], [[0.0], [0.0]]]])
+    y_pred = np.array([[[[0.0], [1.0]], [[0.0], [1.0]]], [[[0.4], [0.0]], [[0.0], [0.9]]]])
+    t, p = ember.tensor(y_true), ember.tensor(y_pred)
+    expected_whole = 1 - 2 * np.sum(y_true * y_pred) / (np.sum(y_true) + np.sum(y_pred))
+    assert float(losses.dice(t, p)) == pytest.approx(expected_whole, rel=1e-7)
+    assert float(losses.dice(t, p)) == pytest.approx(0.6164384, rel=1e-6)
+    per_sample = 1 - 2 * np.sum(y_true * y_pred, (1, 2, 3)) / (
+        np.sum(y_true, (1, 2, 3)) + np.sum(y_pred, (1, 2, 3)))
+    np.testing.assert_allclose(np.asarray(losses.dice(t, p, axis=(1, 2, 3))), per_sample, rtol=1e-7)
+    np.testing.assert_allclose(per_sample, [0.5, 0.75757575], rtol=1e-6)
+    assert float(losses.tversky(t, p)) == pytest.approx(float(losses.dice(t, p)), rel=1e-12)
+    tp = np.sum(y_true * y_pred)
+    fp, fn = np.sum((1 - y_true) * y_pred), np.sum(y_true * (1 - y_pred))
+    assert float(losses.tversky(t, p, alpha=0.7, beta=0.3)) == pytest.approx(
+        1 - tp / (tp + 0.7 * fp + 0.3 * fn), rel=1e-7)
+    assert _ember_loss("dice", y_true, y_pred) == pytest.approx(expected_whole, rel=1e-7)

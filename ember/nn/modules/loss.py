@@ -167,6 +167,8 @@ NAMES: dict[str, tuple[str, str]] = {
     "msle": ("mean_squared_logarithmic_error", "regression"),
     "poisson": ("poisson", "regression"),
     "cosine_similarity": ("cosine_similarity", "regression"),
+    "dice": ("dice", "regression"),
+    "tversky": ("tversky", "regression"),
 }
 
 # The kind of target each loss class (and functional loss) expects, for the checks on targets.
