@@ -53,7 +53,7 @@ __version__ = "0.1.0"
 # Subpackages load on first use, so `import ember` stays fast (it is benchmarked against torch).
 _LAZY_MODULES = {
     "nn", "optim", "utils", "datasets", "autograd", "cuda", "distributed", "callbacks",
-    "metrics", "models", "transforms", "serialization", "linalg",
+    "metrics", "models", "transforms", "serialization", "linalg", "losses",
 }
 _LAZY_NAMES = {
     "save": ("ember.serialization", "save"),

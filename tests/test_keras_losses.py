@@ -257,6 +257,7 @@ def test_keras_loss_names_compile_and_weight_per_sample():
                                np.asarray(per_sample))
     with pytest.raises(ValueError, match="valid names: .*kl_divergence"):
         loss_registry.get("kl_div_typo")
+    assert ember.losses.get("kld") is ember.losses.kl_divergence  # Keras' keras.losses.get
 
 
 def test_dice_and_tversky_match_keras_formula_and_docs_example():
