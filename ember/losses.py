@@ -379,6 +379,16 @@ class KerasCrossentropy(KerasLoss):
         source, logits = self.resolve(input)
         return self.fn(target, source, from_logits=logits, **self.kwargs)
 
+    def forward(self, input: Tensor, target) -> Tensor:
+        if self.fn is sparse_categorical_crossentropy and self.reduction != "none":
+            source, logits = self.resolve(input)
+            if logits:
+                # the fused op reduces itself: one recorded op instead of three
+                return F.cross_entropy(source, _labels(target, source), reduction=self.reduction)
+            values = self.fn(target, source, from_logits=False, **self.kwargs)
+            return values.sum() if self.reduction == "sum" else values.mean()
+        return super().forward(input, target)
+
 
 # Keras' loss names -> (function, the kind of target it compares). The kinds are those
 # ``fit`` checks the targets against: "sparse" (class indices), "categorical" (one-hot rows),
