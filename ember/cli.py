@@ -19,7 +19,8 @@ examples:
   ember lab --dataset mnist           MNIST, single-layer, MLP and CNN (needs the MNIST files)
   ember lab --quick --out /tmp/lab    a fast smoke run of everything
 
-MNIST files are read from --data, else $EMBER_DATA, else ~/.cache/ember (folder mnist/ inside).
+MNIST files are read from --data, else $EMBER_DATA, else ~/.cache/ember (folder mnist/ inside),
+and downloaded into the first of those when missing.
 """
 
 EPILOG_TRAIN = """\
@@ -63,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="tiny settings (few epochs, small MNIST slices): checks that "
                           "everything works in seconds; accuracies are not meaningful")
     lab.add_argument("--out", default=os.path.join("runs", "lab"),
-                     help="folder for curves and histories (default: runs/lab)")
+                     help="parent folder: each run writes its curves and histories to a new "
+                          "folder <time>-<dataset>-<full|quick> inside it (default: runs/lab)")
     lab.add_argument("--seed", type=int, default=0,
                      help="seed of weight initialisation and shuffling (default: 0); the Iris "
                           "splits are fixed (seeds 0-9) whatever this is")
@@ -188,7 +190,8 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
     verbose = args.verbose if args.verbose is not None else (0 if args.quick else 2)
     mode = "quick (tiny settings)" if args.quick else "full settings"
-    print(f"ember lab: dataset={args.dataset}, {mode}, seed={args.seed}, out={args.out}")
+    out = lab.new_run_dir(args.out, args.dataset, args.quick)
+    print(f"ember lab: dataset={args.dataset}, {mode}, seed={args.seed}, out={out}")
     print(f"machine: {platform.machine()}, {os.cpu_count()} logical cores, "
           f"Python {platform.python_version()}")
     results = []
@@ -211,14 +214,14 @@ def cmd_lab(args: argparse.Namespace) -> int:
                 raise
             failure = e  # keep what Iris gave: report it, then fail on MNIST
     total = time.perf_counter() - start
-    written = lab.save_artifacts(results, args.out)
+    written = lab.save_artifacts(results, out)
     print()
     print(lab.format_table(results, quick=args.quick))
     print(f"\ntotal wall time {lab._fmt_seconds(total)}")
     for r in results:
         print(f"\n{r.dataset} {lab.MODEL_TITLES[r.model]}:")
         print("  " + str(r.diagnosis).replace("\n", "\n  "))
-    print(f"\nwrote {len(written)} files to {args.out}")
+    print(f"\nwrote {len(written)} files to {out}")
     missed = [r for r in results if r.met is False]
     if missed and not args.quick:
         print("targets not met: " + ", ".join(f"{r.dataset} {r.model}" for r in missed))

@@ -12,6 +12,8 @@ import numpy as np
 
 from ember import backend
 from ember.autograd.graph import record
+from ember.ops.common import check_same_device
+from ember.ops.shape import _tensor_list, cat, expand, pad, reshape, stack
 from ember.ops.unary import zero_grad_like
 from ember.random import get_rng
 from ember.tensor import Tensor
@@ -251,7 +253,7 @@ def poisson(input: Tensor, generator=None) -> Tensor:
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     arr = get_rng(generator).poisson(rates.astype(np.float64)).astype(rates.dtype)
     out = backend.move_array(arr, input.device)
-    return record("Poisson", out, (input,), lambda g: (zero_grad_like(g),))
+    return record("Poisson", out, (input,), lambda g, needs: (zero_grad_like(g),))
 
 
 def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
@@ -319,9 +321,110 @@ Tensor.new_full = _new_full
 Tensor.new_tensor = _new_tensor
 
 
+
+# --------------------------------------------- grids, blocks, products, triangle coordinates
+
+
+def meshgrid(*tensors, indexing: str = "ij") -> tuple:
+    """Coordinate grids from 1-D (or 0-d) tensors: with ``"ij"`` output ``i`` varies along dim
+    ``i``; ``"xy"`` swaps the first two dims (Cartesian, as NumPy's default). Each output is a
+    broadcast view of its input."""
+    tensors = _tensor_list("meshgrid", tensors)
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'meshgrid: indexing must be one of "xy" or "ij", but received: '
+                           f'{indexing}')
+    for i, t in enumerate(tensors):
+        if t._data.ndim > 1:
+            raise RuntimeError(f"meshgrid: expected 0D or 1D tensors, but tensor {i} has shape "
+                               f"{tuple(t.shape)}")
+        if t._data.dtype != tensors[0]._data.dtype:
+            raise RuntimeError(f"meshgrid expects all tensors to have the same dtype, got "
+                               f"{[str(u.dtype) for u in tensors]}")
+    if len(tensors) > 1:
+        check_same_device("meshgrid", *[t._data for t in tensors])
+    sizes = [t._data.size for t in tensors]
+    axis = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) > 1:
+        axis[0], axis[1] = 1, 0
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    shape = tuple(sizes)
+    out = []
+    for t, a in zip(tensors, axis):
+        lined = [1] * len(shape)
+        lined[a] = -1
+        out.append(expand(reshape(t, tuple(lined)), shape))
+    return tuple(out)
+
+
+def block_diag(*tensors) -> Tensor:
+    """A block-diagonal matrix of the inputs (0-d is 1x1, 1-D of length n is 1xn); dtypes
+    promote."""
+    tensors = _tensor_list("block_diag", tensors)
+    if not tensors:
+        return Tensor._wrap(np.zeros((1, 0), dtype=backend.get_default_dtype().np))
+    blocks = []
+    for i, t in enumerate(tensors):
+        if t._data.ndim > 2:
+            raise RuntimeError(f"block_diag: input tensors must have 2 or fewer dimensions. "
+                               f"Input {i} has shape {tuple(t.shape)}")
+        blocks.append(t if t._data.ndim == 2 else reshape(t, 1, -1))
+    cols = sum(b._data.shape[1] for b in blocks)
+    rows, start = [], 0
+    for b in blocks:
+        c = b._data.shape[1]
+        rows.append(pad(b, (start, cols - start - c)))
+        start += c
+    return cat(rows, 0)
+
+
+def cartesian_prod(*tensors) -> Tensor:
+    """Every combination of one element from each 1-D input, as rows of an ``(N, k)`` tensor
+    (the input itself when there is only one)."""
+    tensors = _tensor_list("cartesian_prod", tensors)
+    for i, t in enumerate(tensors):
+        if t._data.ndim != 1:
+            raise RuntimeError(f"cartesian_prod: expect a 1D vector, but got shape "
+                               f"{list(t.shape)} for tensor {i}")
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([reshape(g, -1) for g in grids], 1)
+
+
+def _triangle_indices(name: str, fn: str, row: int, col: int, offset: int, dtype,
+                      device) -> Tensor:
+    for arg, v in (("row", row), ("col", col)):
+        if v < 0:
+            raise RuntimeError(f"{name}: {arg} must be non-negative, got {v}")
+    dt = backend.to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
+    if dt.kind not in "iu":
+        raise NotImplementedError(f"{name}: not implemented for {backend.to_dtype(dt)} "
+                                  "(use an integer dtype)")
+    rows, cols = getattr(np, fn)(row, offset, col)
+    out = np.stack([rows, cols]).astype(dt)
+    if device is not None:
+        out = backend.move_array(out, backend.as_device(device))
+    return Tensor._wrap(out)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None,
+                 layout=None) -> Tensor:
+    """The ``(2, N)`` coordinates of the lower triangle of a ``row x col`` matrix (entries on or
+    below the ``offset`` diagonal), row by row."""
+    return _triangle_indices("tril_indices", "tril_indices", row, col, offset, dtype, device)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None,
+                 layout=None) -> Tensor:
+    """The ``(2, N)`` coordinates of the upper triangle of a ``row x col`` matrix (entries on or
+    above the ``offset`` diagonal), row by row."""
+    return _triangle_indices("triu_indices", "triu_indices", row, col, offset, dtype, device)
+
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like",
     "ones_like", "empty_like", "full_like", "arange", "linspace", "eye", "rand", "randn",
     "randint", "randperm", "rand_like", "randn_like", "normal", "logspace", "randint_like",
-    "poisson",
+    "poisson", "meshgrid", "block_diag", "cartesian_prod", "tril_indices", "triu_indices",
 ]

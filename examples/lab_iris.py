@@ -1,14 +1,14 @@
 """The Iris lab: a single-layer (linear softmax) and a multi-layer network, trained with ``fit``.
 
-    python examples/lab_iris.py                 # full settings, 10 splits (about 10 seconds)
-    python examples/lab_iris.py --quick         # seconds: the seed-0 split, few epochs
+    python examples/lab_iris.py                 # full: 5-fold CV x 10 repeats (about a minute)
+    python examples/lab_iris.py --quick         # seconds: one 5-fold CV, few epochs
 
-Prints the accuracy table (mean over 10 stratified splits and the fixed seed-0 split, see
+Prints the accuracy table (mean ± std of stratified 5-fold cross-validation, see
 ``ember.lab``), each model's diagnosis, and writes learning curves and histories to ``--out``.
 The models are :func:`ember.lab.build_model`'s::
 
     single layer: Sequential(Linear(4, 3))                          -> softmax regression
-    multi-layer:  Sequential(Linear(4, 16), ReLU(), Linear(16, 3))
+    multi-layer:  Sequential(Linear(4, 8), Tanh(), Linear(8, 3))
 """
 
 import argparse

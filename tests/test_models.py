@@ -280,7 +280,9 @@ def test_bad_inputs_fail_before_training():
         model.fit(x, y, validation_split=1.5, verbose=0)
     np.testing.assert_array_equal(before, np.array(model[0].weight.detach()))
 
-    with pytest.raises(ValueError, match="unknown optimizer 'adamm'.*adadelta, adagrad, adam"):
+    # every Keras name ember has an optimizer for (more since namesopt: adafactor, adamax, nadam)
+    with pytest.raises(ValueError,
+                       match="unknown optimizer 'adamm'; valid names: adadelta, adafactor, adagrad, adam"):
         model.compile("adamm", "mse")
     with pytest.raises(ValueError, match="unknown loss 'crossentropy'.*sparse_categorical"):
         model.compile("adam", "crossentropy")
@@ -660,7 +662,7 @@ def test_validation_freq_int_and_list(tmp_path):
     h = model.fit(x, y, epochs=5, batch_size=16, validation_data=(x, y), verbose=0,
                   validation_freq=[1, 4])
     assert h.epochs_for("val_loss") == [0, 3] and h.epochs_for("val_accuracy") == [0, 3]
-    assert h.diagnose().verdict in ("underfitting", "good fit", "overfitting")
+    assert h.diagnose().verdict in ("still improving", "underfitting", "good fit", "overfitting")
     h = model.fit(x, y, epochs=2, initial_epoch=1, validation_data=(x, y), verbose=0,
                   validation_freq=3)
     assert h.epoch == [1] and "val_loss" not in h.history

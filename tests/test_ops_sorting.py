@@ -13,7 +13,7 @@ import torch
 from helpers import check
 
 import ember
-from ember.autograd.gradcheck import gradgradcheck
+from ember.autograd.gradcheck import gradcheck, gradgradcheck
 
 CASES = [((5,), 0), ((6,), -1), ((3, 4), 0), ((3, 4), 1), ((2, 3, 4), 0), ((2, 3, 4), 1),
          ((2, 3, 4), -1)]
@@ -274,6 +274,36 @@ def test_gradgradcheck():
     assert gradgradcheck(lambda t: t.kthvalue(2, 1).values, (x,))
     assert gradgradcheck(lambda t: t.median(1).values, (x,))
     assert gradgradcheck(lambda t: t.quantile(0.3, 1) ** 2, (x,))
+
+
+def _with_nan(x):
+    return x.masked_fill(ember.tensor(np.isnan(_NAN_AT)), float("nan"))
+
+
+_NAN_AT = np.where(np.eye(3, 5, 1) > 0, np.nan, 0.0)
+
+GRAD_CASES = [
+    ("sort", lambda t: t.sort(1, descending=True).values),
+    ("msort", lambda t: ember.msort(t)),
+    ("topk", lambda t: t.topk(3, 1).values),
+    ("kthvalue", lambda t: t.kthvalue(2, 0, keepdim=True).values),
+    ("median", lambda t: t.median(1).values),
+    ("median_all", lambda t: t.median()),
+    ("nanmedian", lambda t: _with_nan(t).nanmedian(1).values),
+    ("mode", lambda t: t.mode(1).values),
+    ("quantile", lambda t: t.quantile(ember.tensor([0.2, 0.7], dtype=ember.float64), 1)),
+    ("nanquantile", lambda t: _with_nan(t).nanquantile(0.4, 1, interpolation="midpoint")),
+    ("nansum", lambda t: _with_nan(t).nansum(0)),
+    ("nanmean", lambda t: _with_nan(t).nanmean(1, keepdim=True)),
+]
+
+
+@pytest.mark.parametrize("name,fn", GRAD_CASES, ids=[c[0] for c in GRAD_CASES])
+def test_gradcheck_and_gradgradcheck_per_op(name, fn):
+    """First and second derivatives of every differentiable op here, float64, distinct values."""
+    x = ember.tensor(distinct(3, 5, seed=2), requires_grad=True)
+    assert gradcheck(fn, (x,))
+    assert gradgradcheck(fn, (x,))
 
 
 def test_double_backward_matches_torch():

@@ -102,6 +102,7 @@ __all__ = [
     "Node", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "inference_mode", "is_inference_mode_enabled",
     "Function", "FunctionCtx", "gradcheck", "gradgradcheck", "GradcheckError",
+    "detect_anomaly", "set_detect_anomaly", "functional", "Variable", "set_multithreading_enabled",
 ]
 
 
@@ -109,3 +110,13 @@ __all__ = [
 # `ember.autograd.gradcheck` the function rather than the submodule of the same name.
 from ember.autograd.function import Function, FunctionCtx  # noqa: E402
 from ember.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
+from ember.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: E402
+from ember.autograd.variable import Variable, set_multithreading_enabled  # noqa: E402
+
+
+def __getattr__(name: str):
+    if name == "functional":  # loaded on first use: `import ember` stays fast
+        import importlib
+
+        return importlib.import_module("ember.autograd.functional")
+    raise AttributeError(f"module 'ember.autograd' has no attribute {name!r}")

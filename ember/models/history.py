@@ -22,6 +22,9 @@ class History(Callback):
         key_epochs: ``{key: [epoch, ...]}``, the epochs each key's values belong to (see
             :meth:`epochs_for`).
         params: ``epochs``, ``steps``, ``verbose`` of the run.
+        settings: how the run was set up, recorded by ``fit`` (:func:`run_settings`):
+            ``optimizer``, ``lr``, ``weight_decay``, ``dropout``, ``early_stopping``,
+            ``epochs``, ``batch_size``; the diagnosis reads it to judge and advise.
         interrupted: ``True`` when the run was stopped with Ctrl-C.
 
     ``History({"loss": [...], "val_loss": [...]})`` builds one from a dict, e.g. to plot or
@@ -30,8 +33,9 @@ class History(Callback):
     """
 
     def __init__(self, history: dict[str, list] | None = None, epoch: list[int] | None = None,
-                 key_epochs: dict[str, list[int]] | None = None):
+                 key_epochs: dict[str, list[int]] | None = None, settings: dict | None = None):
         super().__init__()
+        self.settings: dict[str, Any] = dict(settings or {})
         self.history: dict[str, list] = {k: list(v) for k, v in (history or {}).items()}
         n = max((len(v) for v in self.history.values()), default=0)
         self.epoch: list[int] = list(epoch) if epoch is not None else list(range(n))
@@ -86,24 +90,88 @@ class History(Callback):
         """Under-fitting, good fit or over-fitting, from the loss curves (see
         :mod:`ember.models.diagnosis` for the rules); ``print()`` the result for a report."""
         val_epochs = self.epochs_for("val_loss") if self.history.get("val_loss") else None
-        return diagnose(self.history, self.epoch, val_epochs)
+        return diagnose(self.history, self.epoch, val_epochs, self.settings)
 
-    def plot(self, path: str | os.PathLike | None = None, metrics: list[str] | None = None) -> Any:
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy: ``history``, ``epoch``, ``key_epochs`` and ``settings``."""
+        return {"history": {k: [float(v) for v in vs] for k, vs in self.history.items()},
+                "epoch": list(self.epoch), "key_epochs": dict(self.key_epochs),
+                "settings": dict(self.settings)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "History":
+        """The inverse of :meth:`to_dict`."""
+        return cls(data["history"], data.get("epoch"), data.get("key_epochs"),
+                   data.get("settings"))
+
+    def plot(self, path: str | os.PathLike | None = None, metrics: list[str] | None = None,
+             title: str | None = None) -> Any:
         """Draw the learning curves: one panel per metric, training beside validation.
 
-        The best epoch (lowest ``val_loss``) is marked with a vertical line and annotated in every
-        panel. Each value is drawn at its own epoch, so validation run every few epochs
-        (``validation_freq``) shows as points at those epochs. Needs matplotlib; draws
-        off-screen (Agg) without touching pyplot's global state.
+        The best epoch (lowest ``val_loss``) is marked with a vertical line and annotated inside
+        every panel; the gap between training and validation is shaded; epochs are integer
+        ticks; points carry markers on short runs (up to 30 epochs) only. Each value is drawn at
+        its own epoch, so validation run every few epochs (``validation_freq``) shows as points
+        at those epochs. Needs matplotlib; draws off-screen (Agg) without touching pyplot's
+        global state.
 
         Args:
             path: a PNG file to write; when ``None`` the figure is returned instead.
             metrics: the metrics to draw (training names, e.g. ``["loss", "accuracy"]``); by
                 default every metric recorded for training.
+            title: the figure's title, e.g. the model and the data; by default the model as
+                ``fit`` recorded it (``settings["model"]``).
 
         Returns:
             ``path`` when given, else the matplotlib ``Figure``.
         """
         from ember.models.plotting import plot_history
 
-        return plot_history(self, path, metrics)
+        return plot_history(self, path, metrics, title)
+
+
+def describe_model(model) -> str:
+    """A one-line description of a model: ``"Linear(4, 16) - ReLU - Linear(16, 3)"`` for a
+    sequence of layers, else the class name; with the number of parameters."""
+    children = list(model.children()) if hasattr(model, "children") else []
+    parts = []
+    for m in children or [model]:
+        name = type(m).__name__
+        if hasattr(m, "in_features") and hasattr(m, "out_features"):
+            name += f"({m.in_features}, {m.out_features})"
+        elif hasattr(m, "in_channels") and hasattr(m, "out_channels"):
+            k = getattr(m, "kernel_size", "")
+            k = k[0] if isinstance(k, tuple) and len(set(k)) == 1 else k
+            name += f"({m.in_channels}, {m.out_channels}, {k})"
+        elif "Dropout" in name and hasattr(m, "p"):
+            name += f"({m.p:g})"
+        parts.append(name)
+    count = sum(int(p.numel()) for p in model.parameters()) if hasattr(model, "parameters") else 0
+    text = " - ".join(parts) if len(parts) <= 9 else f"{type(model).__name__} ({len(parts)} layers)"
+    return f"{text} ({count:,} parameters)"
+
+
+def run_settings(model, callbacks, epochs: int, batch_size: int | None = None) -> dict[str, Any]:
+    """What a ``fit`` run uses, for :attr:`History.settings`: the optimizer's class name, its
+    first learning rate and weight decay, the dropout rates in the model, the ``EarlyStopping``
+    callback's settings (``None`` without one), the planned epochs and the batch size."""
+    from ember.callbacks.early_stopping import EarlyStopping
+
+    out: dict[str, Any] = {"epochs": int(epochs), "model": describe_model(model)}
+    if batch_size is not None:
+        out["batch_size"] = int(batch_size)
+    opt = getattr(model, "optimizer", None)
+    groups = getattr(opt, "param_groups", None) or []
+    if opt is not None:
+        out["optimizer"] = type(opt).__name__.lower()
+    if groups:
+        out["lr"] = float(groups[0].get("lr", 0.0))
+        out["weight_decay"] = float(groups[0].get("weight_decay", 0.0) or 0.0)
+    modules = model.modules() if hasattr(model, "modules") else []
+    out["dropout"] = [float(m.p) for m in modules
+                      if "Dropout" in type(m).__name__ and float(getattr(m, "p", 0.0)) > 0]
+    early = next((cb for cb in callbacks or [] if isinstance(cb, EarlyStopping)), None)
+    out["early_stopping"] = None if early is None else {
+        "monitor": early.monitor, "patience": int(early.patience),
+        "restore_best_weights": bool(early.restore_best_weights)}
+    return out

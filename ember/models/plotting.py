@@ -16,9 +16,18 @@ def _matplotlib():
     return Figure, FigureCanvasAgg
 
 
+MARKER_EPOCHS = 30  # markers on every point up to this many epochs; lines alone beyond
+
+
+def _higher_is_better(name: str) -> bool:
+    return not any(w in name for w in ("loss", "error", "mse", "mae", "entropy", "divergence"))
+
+
 def plot_history(history, path: str | os.PathLike | None = None,
-                 metrics: list[str] | None = None) -> Any:
+                 metrics: list[str] | None = None, title: str | None = None) -> Any:
     """Draw ``history``'s curves; see :meth:`ember.models.history.History.plot`."""
+    from matplotlib.ticker import MaxNLocator
+
     Figure, FigureCanvasAgg = _matplotlib()
     data = history.history
     if metrics is None:
@@ -30,6 +39,8 @@ def plot_history(history, path: str | os.PathLike | None = None,
             raise KeyError(f"History.plot: no values for {unknown}; recorded: {', '.join(data)}")
     if not metrics:
         raise ValueError("History.plot: the history is empty; train the model first")
+    if title is None:
+        title = (getattr(history, "settings", None) or {}).get("model")
 
     def xs_of(key):  # 1-based, as the progress bar numbers epochs
         return [e + 1 for e in history.epochs_for(key)]
@@ -41,32 +52,61 @@ def plot_history(history, path: str | os.PathLike | None = None,
         if finite:
             best = min(finite, key=lambda i: vl[i])
             best_x = xs_of("val_loss")[best]
+    n_epochs = max((len(v) for v in data.values()), default=0)
+    marker = "o" if n_epochs <= MARKER_EPOCHS else None
+    last_x = max((xs_of(k)[-1] for k in data if data[k]), default=1)
 
     cols = min(len(metrics), 2)
     rows = math.ceil(len(metrics) / cols)
-    fig = Figure(figsize=(6 * cols, 4 * rows), dpi=100)
+    fig = Figure(figsize=(6 * cols, 4 * rows + (0.4 if title else 0)), dpi=100)
     FigureCanvasAgg(fig)
     for n, name in enumerate(metrics):
         ax = fig.add_subplot(rows, cols, n + 1)
+        curves = {}
         for key, label, style in ((name, "training", "-"), ("val_" + name, "validation", "--")):
             values = data.get(key)
             if values:
-                ax.plot(xs_of(key), [float(v) for v in values], style, marker="o",
-                        markersize=3, label=label)
+                xs, ys = xs_of(key), [float(v) for v in values]
+                curves[label] = dict(zip(xs, ys))
+                ax.plot(xs, ys, style, marker=marker, markersize=3, linewidth=1.5, label=label)
+        if len(curves) == 2:
+            # the generalisation gap, where both curves have a value
+            common = [x for x in curves["validation"] if x in curves["training"]]
+            ax.fill_between(common, [curves["training"][x] for x in common],
+                            [curves["validation"][x] for x in common], color="tab:red",
+                            alpha=0.12, linewidth=0, label="validation - training gap")
         if best_x is not None:
             ax.axvline(best_x, color="gray", linestyle=":", linewidth=1.5)
             text = f"best epoch {best_x}"
             if name == "loss":
                 text += f"\nval_loss {float(data['val_loss'][best]):.4f}"
-            ax.annotate(text, xy=(best_x, 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(4, -4), textcoords="offset points", va="top", fontsize=8,
-                        color="dimgray")
+            # inside the axes: left of the line when it is in the right half; at the bottom for
+            # accuracy-like curves (they approach the top), at the top for losses
+            right_half = best_x > 1 + 0.5 * (last_x - 1)
+            top = not _higher_is_better(name)
+            ax.annotate(text, xy=(best_x, 0.98 if top else 0.02),
+                        xycoords=("data", "axes fraction"),
+                        xytext=(-4 if right_half else 4, 0), textcoords="offset points",
+                        ha="right" if right_half else "left", va="top" if top else "bottom",
+                        fontsize=8, color="dimgray",
+                        bbox=dict(boxstyle="round,pad=0.2", facecolor="white", alpha=0.8,
+                                  edgecolor="none"))
         ax.set_title(name)
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if last_x <= 1:
+            ax.set_xlim(0.5, 1.5)
         ax.grid(True, alpha=0.3)
-        ax.legend(loc="best", fontsize=8)
-    fig.tight_layout()
+    # one legend for the figure, below the panels, so that it never covers a curve or a label
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9,
+                   frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    legend_room = 0.45 / fig.get_figheight() if handles else 0.0
+    fig.tight_layout(rect=(0, legend_room, 1, 1))
     if path is None:
         return fig
     path = os.fspath(path)

@@ -23,8 +23,9 @@ from ember.models import data_adapter as da
 from ember.models import data_parallel as dp
 from ember.models import epoch_iterator as feed
 from ember.models.epoch_logs import EpochLogs, as_scalars, checked_logs
-from ember.models.history import History
+from ember.models.history import History, run_settings
 from ember.models.prepare import device_for, prepare, validation_batches
+from ember.models.split_check import warn_if_sorted_split
 from ember.tensor import Tensor
 
 
@@ -74,6 +75,7 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
         (x, y, sample_weight), (xv, yv, wv) = da.split_validation(x, y, validation_split,
                                                                   sample_weight)
         validation_data = xv if yv is None else (xv, yv, wv)
+        warn_if_sorted_split(y, yv, validation_split)
     train_batches = prepare(model, x, y, batch_size, shuffle, dev, "fit", sample_weight)
     weigh_classes = feed.class_weighter(model, class_weight, train_batches)
     val_batches = None
@@ -100,6 +102,7 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose="auto", callback
     cbs.set_model(model)
     cbs.set_params(params)
     history.params = params
+    history.settings = run_settings(model, cbs, epochs, batch_size)
     model.history = history
     model.stop_training = False
     model.optimizer.zero_grad()

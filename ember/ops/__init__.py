@@ -7,6 +7,7 @@ from ember.ops.activation import *  # noqa: F401,F403
 from ember.ops.compare import *  # noqa: F401,F403
 from ember.ops.reduce import *  # noqa: F401,F403
 from ember.ops.linalg import *  # noqa: F401,F403
+from ember.ops.linalg_decomp import *  # noqa: F401,F403
 from ember.ops.shape import *  # noqa: F401,F403
 from ember.ops.indexing import *  # noqa: F401,F403
 from ember.ops.conv import *  # noqa: F401,F403
@@ -16,12 +17,12 @@ from ember.ops.sampling import *  # noqa: F401,F403
 from ember.ops.sorting import *  # noqa: F401,F403
 
 from ember.ops import (  # noqa: E402
-    activation, compare, conv, device, elementwise, indexing, linalg, nn_ops, reduce, sampling, shape,
-    sorting, unary,
+    activation, compare, conv, device, elementwise, indexing, linalg, linalg_decomp, nn_ops, reduce,
+    sampling, shape, sorting, unary,
 )
 
 # Only op names are public: without this, `from ember.ops import *` would also export the
 # submodules themselves (and `ember.ops.device` would shadow `ember.device`).
-__all__ = [name for mod in (elementwise, unary, activation, compare, reduce, linalg, shape,
+__all__ = [name for mod in (elementwise, unary, activation, compare, reduce, linalg, linalg_decomp, shape,
                             indexing, conv, nn_ops, device, sampling, sorting)
            for name in mod.__all__]

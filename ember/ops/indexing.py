@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from ember import backend
-from ember.autograd import graph
 from ember.backend import get_array_module
 from ember.ops.common import (
     Tensor,
@@ -23,20 +22,10 @@ from ember.ops.common import (
     mark_view,
     prepare_inplace,
     record,
-    unbroadcast,
 )
+from ember.ops.dims import normalize_dim
 
 # ---------------------------------------------------------------------------------- helpers
-
-
-def _dim(d, ndim: int) -> int:
-    """A dimension argument made non-negative; PyTorch's IndexError when it is out of range."""
-    n = max(ndim, 1)
-    d = int(d)
-    if not -n <= d < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {d})")
-    return d % n
 
 
 def _add_at(xp, target, key, values) -> None:
@@ -152,7 +141,7 @@ def _gather_key(x: Tensor, key: tuple, accumulate: bool) -> Tensor:
     except IndexError as e:
         raise _raise_index_error(e, x._data.shape) from None
     shape = x._data.shape
-    result = record("Index", out, (x,), lambda g: (_scatter_key(g, shape, key, accumulate),))
+    result = record("Index", out, (x,), lambda g, needs: (_scatter_key(g, shape, key, accumulate),))
     if basic:
         mark_view(result, x, lambda t: _gather_key(t, key, False))
     return result
@@ -175,7 +164,7 @@ def _scatter_key(g: Tensor, shape: tuple, key: tuple, accumulate: bool) -> Tenso
         _add_at(xp, z, key, gd)
     else:
         z[key] = gd
-    return record("IndexBackward", z, (g,), lambda gg: (_gather_key(gg, key, accumulate),))
+    return record("IndexBackward", z, (g,), lambda gg, needs: (_gather_key(gg, key, accumulate),))
 
 
 def getitem(x: Tensor, key) -> Tensor:
@@ -189,7 +178,7 @@ def getitem(x: Tensor, key) -> Tensor:
             raise _raise_index_error(e, data.shape) from None
         shape = data.shape
         k = (key,)
-        result = record("Select", out, (x,), lambda g: (_scatter_key(g, shape, k, False),))
+        result = record("Select", out, (x,), lambda g, needs: (_scatter_key(g, shape, k, False),))
         return mark_view(result, x, lambda t: getitem(t, key))
     key, accumulate = _normalize_key(x, key)
     return _gather_key(x, key, accumulate)
@@ -216,17 +205,16 @@ def _index_put(x: Tensor, key: tuple, value, accumulate: bool = False) -> Tensor
                            f"broadcast to indexing result of shape {tuple(target)}") from None
     if vt is None:
         return record("IndexPut", out, (x,),
-                      lambda g: (g if accumulate else _index_put(g, key, 0),))
-    vshape, vdtype = v.shape, vt.dtype
+                      lambda g, needs: (g if accumulate else _index_put(g, key, 0),))
+    vshape = v.shape
 
-    def backward(g):
-        gx = g if accumulate else _index_put(g, key, 0)
-        gv = _gather_key(g, key, accumulate)
-        if gv._data.ndim < len(vshape):  # the value had extra leading 1-dims
-            gv = gv.reshape((1,) * (len(vshape) - gv._data.ndim) + tuple(gv.shape))
-        gv = unbroadcast(gv, vshape)
-        if gv.dtype != vdtype:
-            gv = gv.type(vdtype)
+    def backward(g, needs):
+        gx = (g if accumulate else _index_put(g, key, 0)) if needs[0] else None
+        gv = None
+        if needs[1]:
+            gv = _gather_key(g, key, accumulate)
+            if gv._data.ndim < len(vshape):  # the value had extra leading 1-dims
+                gv = gv.reshape((1,) * (len(vshape) - gv._data.ndim) + tuple(gv.shape))
         return gx, gv
 
     return record("IndexPut", out, (x, vt), backward)
@@ -237,8 +225,9 @@ def setitem(x: Tensor, key, value) -> None:
     ``value`` (broadcast to the indexed shape)."""
     nkey, _ = _normalize_key(x, key)
     vt = value if isinstance(value, Tensor) else None
-    if not graph.GRAD_ENABLED or not (x.requires_grad or (vt is not None and vt.requires_grad)):
-        # nothing to record: write straight into memory, no copy
+    if not (x.requires_grad or (vt is not None and vt.requires_grad)):
+        # no gradient can flow through the write: straight into memory, no copy (with a
+        # gradient, prepare_inplace / commit_inplace decide whether grad mode records it)
         data = x._data
         v = value
         if vt is not None:
@@ -322,7 +311,7 @@ def _check_gather_shapes(op: str, x_shape, idx_shape, dim: int, other="input"):
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """``out[i][j][k] = x[i][index[i][j][k]][k]`` (for ``dim=1``); its gradient scatter-adds."""
     xd = x._data
-    dim = _dim(dim, xd.ndim)
+    dim = normalize_dim(dim, xd.ndim)
     idx = _int_index(index, "gather", xd)
     if xd.ndim == 0:
         xd, idx = xd.reshape(1), idx.reshape(1)
@@ -332,7 +321,7 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     out = xd[key].reshape(index.shape if isinstance(index, Tensor) else idx.shape)
     shape = x._data.shape
 
-    def backward(g):
+    def backward(g, needs):
         z = Tensor._wrap(get_array_module(g._data).zeros(shape, g._data.dtype))
         return (scatter_add(z, dim, Tensor._wrap(idx), g),)
 
@@ -349,7 +338,7 @@ def _src_part(src, idx_shape):
 
 def _scatter_common(op, x, dim, index, src):
     xd = x._data
-    dim = _dim(dim, xd.ndim)
+    dim = normalize_dim(dim, xd.ndim)
     idx = _int_index(index, op, xd)
     _check_gather_shapes(op, xd.shape, idx.shape, dim, "self")
     _check_range(idx, xd.shape[dim], op, dim)
@@ -386,17 +375,15 @@ def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=
         check_same_device("scatter", xd, src._data)
         part = src._data[tuple(slice(0, n) for n in idx.shape)]
         out[key] = part
-        sshape, sdtype = src.shape, src.dtype
+        sshape = src.shape
 
-        def backward(g):
-            gs = _pad_to(gather(g, dim, Tensor._wrap(idx)), sshape)
-            if gs.dtype != sdtype:
-                gs = gs.type(sdtype)
-            return scatter(g, dim, Tensor._wrap(idx), 0), gs
+        def backward(g, needs):
+            return (scatter(g, dim, Tensor._wrap(idx), 0) if needs[0] else None,
+                    _pad_to(gather(g, dim, Tensor._wrap(idx)), sshape) if needs[1] else None)
 
         return record("Scatter", out, (x, src), backward)
     out[key] = src
-    return record("Scatter", out, (x,), lambda g: (scatter(g, dim, Tensor._wrap(idx), 0),))
+    return record("Scatter", out, (x,), lambda g, needs: (scatter(g, dim, Tensor._wrap(idx), 0),))
 
 
 def _pad_to(t: Tensor, shape) -> Tensor:
@@ -415,13 +402,10 @@ def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     if part.dtype != out.dtype:
         part = part.astype(out.dtype)
     _add_at(get_array_module(xd), out, key, part)
-    sshape, sdtype = src.shape, src.dtype
+    sshape = src.shape
 
-    def backward(g):
-        gs = _pad_to(gather(g, dim, Tensor._wrap(idx)), sshape)
-        if gs.dtype != sdtype:
-            gs = gs.type(sdtype)
-        return g, gs
+    def backward(g, needs):
+        return g, _pad_to(gather(g, dim, Tensor._wrap(idx)), sshape) if needs[1] else None
 
     return record("ScatterAdd", out, (x, src), backward)
 
@@ -440,6 +424,10 @@ def _ufunc_at(xp, name: str):
         raise NotImplementedError("scatter_reduce(reduce='prod') is not available on CUDA yet")
     return getattr(cupyx, {"sum": "scatter_add", "amax": "scatter_max",
                            "amin": "scatter_min"}[name])
+
+
+def _no_double_backward(gg, needs):
+    raise NotImplementedError("double backward of scatter_reduce(reduce='prod') is not supported")
 
 
 def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
@@ -483,16 +471,18 @@ def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str,
         n = xp.maximum(count, 1).astype(xd.dtype)
         out = xp.where(hit, out // n if xd.dtype.kind in "iu" else out / n, out)
     sshape = src.shape
+    result = Tensor._wrap(out)  # what the closure reads (no reference cycle)
 
-    def backward(g):
+    def backward(g, needs):
         if reduce in ("sum", "mean"):
             scale = 1 if reduce == "sum" else Tensor._wrap(
                 xp.where(hit, 1 / xp.maximum(count, 1), 1).astype(g._data.dtype))
             gs = g * scale if reduce == "mean" else g
             gx = gs if include_self else gs * Tensor._wrap((~hit).astype(g._data.dtype))
-            return gx, _pad_to(gather(gs, dim, Tensor._wrap(idx)), sshape)
+            return gx, _pad_to(gather(gs, dim, Tensor._wrap(idx)), sshape) if needs[1] else None
         res = result._data
         if reduce in ("amax", "amin"):
+            # the coefficients are piecewise constant in x and src: their own gradient is zero
             winners = xp.zeros(xd.shape, np.int64)  # contributions equal to the result
             _add_at(xp, winners, key, (part == res[key]).astype(np.int64))
             self_wins = (xd == res) & (hit if include_self else False) | ~hit
@@ -500,10 +490,10 @@ def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str,
             share = 1 / xp.maximum(winners, 1)
             gx_coef = xp.where(hit, self_wins * share, 1).astype(g._data.dtype)
             gs_coef = ((part == res[key]) * share[key]).astype(g._data.dtype)
+            gx = g * Tensor._wrap(gx_coef)
+            gs = gather(g, dim, Tensor._wrap(idx)) * Tensor._wrap(gs_coef)
+            return gx, _pad_to(gs, sshape) if needs[1] else None
         else:  # prod: the product of the other contributions, with zeros counted apart
-            if graph.GRAD_ENABLED:
-                raise NotImplementedError("double backward of scatter_reduce(reduce='prod') is "
-                                          "not supported")
             nonzero_prod = xp.where(hit & include_self & (xd != 0), xd, 1).astype(xd.dtype)
             np.multiply.at(nonzero_prod, key, xp.where(part != 0, part, 1))
             zeros = xp.zeros(xd.shape, np.int64)
@@ -518,14 +508,17 @@ def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str,
 
             gx_coef = xp.where(hit, others(xd, nonzero_prod, zeros) if include_self else 0, 1)
             gs_coef = others(part, nonzero_prod[key], zeros[key])
-            gx_coef, gs_coef = gx_coef.astype(g._data.dtype), gs_coef.astype(g._data.dtype)
-        gx = g * Tensor._wrap(gx_coef)
-        gs = gather(g, dim, Tensor._wrap(idx)) * Tensor._wrap(gs_coef)
-        return gx, _pad_to(gs, sshape)
+            gd = g._data
+            gx = gd * gx_coef.astype(gd.dtype)
+            gs = xp.zeros(sshape, gd.dtype)
+            gs[tuple(slice(0, n) for n in idx.shape)] = gd[key].reshape(idx.shape) * gs_coef
+            # gradient ops whose own gradient (which would differentiate the coefficients) is
+            # refused rather than silently wrong; x and src are inputs so that it is refused
+            # even when g itself needs no gradient
+            return (record("ScatterReduceProdBackward", gx, (g, x, src), _no_double_backward),
+                    record("ScatterReduceProdBackward", gs, (g, x, src), _no_double_backward))
 
-    result = record("ScatterReduce", out, (x, src), backward, saved=(x, src),
-                    save_output=True)
-    return result
+    return record("ScatterReduce", result, (x, src), backward, saved=(x, src))
 
 
 # ------------------------------------------------------------------------ index_select & friends
@@ -543,7 +536,7 @@ def _vector_index(index, op, like, n, dim):
 def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """The entries of ``x`` at positions ``index`` (a vector) along ``dim``."""
     xd = x._data
-    dim = _dim(dim, xd.ndim)
+    dim = normalize_dim(dim, xd.ndim)
     if xd.ndim == 0:
         idx = _vector_index(index, "index_select", xd, 1, dim)
         return getitem(x.reshape(1), Tensor._wrap(idx)).reshape(())
@@ -551,7 +544,7 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     out = get_array_module(xd).take(xd, idx, axis=dim)
     shape = xd.shape
 
-    def backward(g):
+    def backward(g, needs):
         z = Tensor._wrap(get_array_module(g._data).zeros(shape, g._data.dtype))
         return (index_add(z, dim, Tensor._wrap(idx), g),)
 
@@ -561,7 +554,7 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
 def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """``x`` with ``alpha * source`` added at positions ``index`` along ``dim`` (repeats add up)."""
     xd = x._data
-    dim = _dim(dim, xd.ndim)
+    dim = normalize_dim(dim, xd.ndim)
     idx = _vector_index(index, "index_add", xd, xd.shape[dim] if xd.ndim else 1, dim)
     sd = source._data
     check_same_device("index_add", xd, sd)
@@ -580,17 +573,13 @@ def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) ->
         out = out.reshape(())
     else:
         _add_at(get_array_module(xd), out, (slice(None),) * dim + (idx,), vals)
-    sdtype = source.dtype
-
-    def backward(g):
+    def backward(g, needs):
+        if not needs[1]:
+            return g, None
         gs = index_select(g, dim, Tensor._wrap(idx))
         if xd.ndim == 0:
             gs = gs.reshape(sd.shape)
-        if alpha != 1:
-            gs = gs * alpha
-        if gs.dtype != sdtype:
-            gs = gs.type(sdtype)
-        return g, gs
+        return g, gs * alpha if alpha != 1 else gs
 
     return record("IndexAdd", out, (x, source), backward)
 
@@ -598,7 +587,7 @@ def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) ->
 def index_fill(x: Tensor, dim: int, index: Tensor, value) -> Tensor:
     """``x`` with every entry at positions ``index`` along ``dim`` set to ``value``."""
     xd = x._data
-    dim = _dim(dim, xd.ndim)
+    dim = normalize_dim(dim, xd.ndim)
     idx = _vector_index(index, "index_fill", xd, xd.shape[dim] if xd.ndim else 1, dim)
     key = (slice(None),) * dim + (idx,) if xd.ndim else (Ellipsis,)
     return _index_put(x, key, value)
@@ -635,18 +624,13 @@ def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
                            f"the tensor's shape {tuple(xd.shape)}") from None
     if out.dtype != xd.dtype:
         out = out.astype(xd.dtype)
-    xshape = xd.shape
     mt = Tensor._wrap(m)
     if vt is None:
-        return record("MaskedFill", out, (x,),
-                      lambda g: (unbroadcast(masked_fill(g, mt, 0), xshape),))
-    vdtype = vt.dtype
+        return record("MaskedFill", out, (x,), lambda g, needs: (masked_fill(g, mt, 0),))
 
-    def backward(g):
-        gv = masked_fill(g, Tensor._wrap(~m), 0).sum()
-        if gv.dtype != vdtype:
-            gv = gv.type(vdtype)
-        return unbroadcast(masked_fill(g, mt, 0), xshape), gv
+    def backward(g, needs):
+        return (masked_fill(g, mt, 0) if needs[0] else None,
+                masked_fill(g, Tensor._wrap(~m), 0).sum() if needs[1] else None)
 
     return record("MaskedFill", out, (x, vt), backward)
 

@@ -24,8 +24,8 @@ from ember.ops.common import (
     inplace_method,
     record,
     result_dtype,
-    unbroadcast,
 )
+from ember.ops.dims import normalize_dim
 from ember.ops.elementwise import where_grad
 from ember.ops.unary import zero_grad_like
 
@@ -34,7 +34,7 @@ from ember.ops.unary import zero_grad_like
 
 def _swap_last(x: Tensor) -> Tensor:
     """The last two dims swapped, as a view (``x.mT``); its gradient swaps them back."""
-    return record("TransposeLast", x._data.swapaxes(-1, -2), (x,), lambda g: (_swap_last(g),))
+    return record("TransposeLast", x._data.swapaxes(-1, -2), (x,), lambda g, needs: (_swap_last(g),))
 
 
 def _operands(name: str, a, b):
@@ -93,31 +93,31 @@ def matmul(a, b) -> Tensor:
             raise _matmul_error(x.shape, y.shape) from None
     need_a, need_b = a.requires_grad, b.requires_grad
     if x.ndim == 2 and y.ndim == 2:
-        def backward(g):
-            return (matmul(g, _swap_last(b)) if need_a else None,
-                    matmul(_swap_last(a), g) if need_b else None)
+        def backward(g, needs):
+            return (matmul(g, _swap_last(b)) if needs[0] else None,
+                    matmul(_swap_last(a), g) if needs[1] else None)
 
         return record("Mm", out, (a, b), backward, saved=_read_by_backward(a, b, need_a, need_b))
 
     sa, sb = x.shape, y.shape
 
-    def backward(g):
-        # treat vectors as (1, k) and (k, 1) matrices, then undo broadcasting of the batch dims
+    def backward(g, needs):
+        # treat vectors as (1, k) and (k, 1) matrices; the engine sums the batch dims back
         a2 = a if len(sa) >= 2 else a.reshape(1, sa[0])
         b2 = b if len(sb) >= 2 else b.reshape(sb[0], 1)
         s2 = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1])
         g2 = g if g.shape == s2 else g.reshape(s2)
         ga = gb = None
-        if need_a:
-            ga = unbroadcast(matmul(g2, _swap_last(b2)), a2.shape)
-            ga = ga if len(sa) >= 2 else ga.reshape(sa)
-        if need_b:
+        if needs[0]:
+            ga = matmul(g2, _swap_last(b2))
+            ga = ga if len(sa) >= 2 else ga.squeeze(-2)
+        if needs[1]:
             if len(sb) == 2 and len(s2) > 2 and len(sa) > 2:
                 # the weight of a batched product: one GEMM over the folded batch
                 gb = matmul(_swap_last(a2.reshape(-1, sa[-1])), g2.reshape(-1, s2[-1]))
             else:
-                gb = unbroadcast(matmul(_swap_last(a2), g2), b2.shape)
-            gb = gb if len(sb) >= 2 else gb.reshape(sb)
+                gb = matmul(_swap_last(a2), g2)
+            gb = gb if len(sb) >= 2 else gb.squeeze(-1)
         return ga, gb
 
     return record("Matmul", out, (a, b), backward, saved=_read_by_backward(a, b, need_a, need_b))
@@ -244,16 +244,10 @@ def _add_scaled(name: str, input, beta, prod: Tensor, alpha, shapes: str) -> Ten
         out = scaled if scaled.dtype == dt else scaled.astype(dt)
     else:
         out = (x * beta if beta != 1 else x).astype(dt, copy=False) + scaled.astype(dt, copy=False)
-    shape = tuple(x.shape)
 
-    def backward(g):
-        gi = unbroadcast(g * beta, shape) if input.requires_grad else None
-        gp = (g * alpha if alpha != 1 else g) if prod.requires_grad else None
-        if gi is not None and gi.dtype != input.dtype:
-            gi = gi.to(input.dtype)
-        if gp is not None and gp.dtype != prod.dtype:
-            gp = gp.to(prod.dtype)
-        return gi, gp
+    def backward(g, needs):
+        return ((g * beta if beta != 1 else g) if needs[0] else None,
+                (g * alpha if alpha != 1 else g) if needs[1] else None)
 
     return record(name.capitalize(), out, (input, prod), backward)
 
@@ -343,12 +337,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
                            f"{a.dtype} and {b.dtype} (shapes {tuple(x.shape)} and "
                            f"{tuple(y.shape)})")
     nd = x.ndim
-    n = max(nd, 1)
-    d = -1 if dim is None else int(dim)
-    if not -n <= d < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {d})")
-    d %= n
+    d = normalize_dim(-1 if dim is None else dim, nd)
     if nd == 0 or x.shape[d] != 3 or y.shape[d] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3, got shapes "
                            f"{tuple(x.shape)} and {tuple(y.shape)}")
@@ -358,11 +347,8 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
         raise broadcast_error("linalg.cross", x.shape, y.shape) from None
     xp = get_array_module(x)
     out = xp.cross(xp.broadcast_to(x, shape), xp.broadcast_to(y, shape), axis=d)
-    sa, sb = x.shape, y.shape
-
-    def backward(g):
-        return (unbroadcast(cross(b, g, d), sa) if a.requires_grad else None,
-                unbroadcast(cross(g, a, d), sb) if b.requires_grad else None)
+    def backward(g, needs):
+        return (cross(b, g, d) if needs[0] else None, cross(g, a, d) if needs[1] else None)
 
     return record("Cross", out, (a, b), backward, saved=_read_by_backward(a, b, a.requires_grad,
                                                                            b.requires_grad))
@@ -440,12 +426,13 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
             out = diff.max(-1)
         else:
             out = (diff ** p).sum(-1) ** (1.0 / p)
-    sa, sb = xa.shape, xb.shape
 
-    def backward(g):
+    result = Tensor._wrap(out)  # what the closure reads (no reference cycle)
+
+    def backward(g, needs):
         if p == 0:
-            return (zero_grad_like(a) if a.requires_grad else None,
-                    zero_grad_like(b) if b.requires_grad else None)
+            return (zero_grad_like(a) if needs[0] else None,
+                    zero_grad_like(b) if needs[1] else None)
         zero = result._data == 0
         if zero.any():  # d = 0 gets gradient 0: g masked there, d made 1 so no 0/0 is formed
             g = where_grad(g, ~zero)
@@ -455,9 +442,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
         if p == 2:
             # w = g / d; then sum_j w_ij (a_i - b_j) is two matrix products
             w = g / dist
-            ga = w.sum(-1, keepdim=True) * a - matmul(w, b) if a.requires_grad else None
-            gb = w.sum(-2).unsqueeze(-1) * b - matmul(_swap_last(w), a) \
-                if b.requires_grad else None
+            ga = w.sum(-1, keepdim=True) * a - matmul(w, b) if needs[0] else None
+            gb = w.sum(-2).unsqueeze(-1) * b - matmul(_swap_last(w), a) if needs[1] else None
         else:
             diff = a.unsqueeze(-2) - b.unsqueeze(-3)
             s = diff.sign()
@@ -471,13 +457,11 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
                 # there), so that p < 1 forms no 0 * inf
                 dz = Tensor._wrap((diff._data == 0).astype(diff._data.dtype))
                 t = s * (diff.abs() + dz) ** (p - 1) * (g / dist ** (p - 1)).unsqueeze(-1)
-            ga = t.sum(-2) if a.requires_grad else None
-            gb = -t.sum(-3) if b.requires_grad else None
-        return (unbroadcast(ga, sa) if ga is not None else None,
-                unbroadcast(gb, sb) if gb is not None else None)
+            ga = t.sum(-2) if needs[0] else None
+            gb = -t.sum(-3) if needs[1] else None
+        return ga, gb
 
-    result = record("Cdist", out, (a, b), backward, (a, b), save_output=True)
-    return result
+    return record("Cdist", result, (a, b), backward, (a, b))
 
 
 # ---------------------------------------------------------------------------------- einsum
@@ -594,14 +578,9 @@ def einsum(equation: str, *operands) -> Tensor:
     out = _einsum_arrays(eq, arrays)
     need = [o.requires_grad for o in ops]
 
-    def backward(g):
-        grads = []
-        for i in range(len(ops)):
-            if not need[i]:
-                grads.append(None)
-                continue
-            grads.append(_einsum_grad(g, ops, terms, out_term, i))
-        return tuple(grads)
+    def backward(g, needs):
+        return tuple(_einsum_grad(g, ops, terms, out_term, i) if need else None
+                     for i, need in enumerate(needs))
 
     saved = tuple(o for j, o in enumerate(ops)
                   if any(need[i] for i in range(len(ops)) if i != j))
@@ -680,45 +659,8 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     return einsum("".join(la) + "," + "".join(lb) + "->" + "".join(out), a, b)
 
 
-# ------------------------------------------------- torch.det & co: aliases of ember.linalg
-# ember.linalg is imported on first call, so that `import ember` does not load it.
-
-
-def det(input: Tensor) -> Tensor:
-    """The determinant of each square matrix: ``ember.linalg.det``."""
-    from ember import linalg
-
-    return linalg.det(input)
-
-
-def logdet(input: Tensor) -> Tensor:
-    """The log of the determinant of each square matrix: ``nan`` where it is negative, ``-inf``
-    where it is 0 (as ``torch.logdet``); computed from ``ember.linalg.slogdet``, no overflow."""
-    from ember import linalg
-    from ember.ops.compare import where
-
-    sign, logabs = linalg.slogdet(input)
-    return where(Tensor._wrap(sign._data < 0), math.nan, logabs)
-
-
-def inverse(input: Tensor) -> Tensor:
-    """The inverse of each square matrix: ``ember.linalg.inv``."""
-    from ember import linalg
-
-    return linalg.inv(input)
-
-
-def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
-    """The pseudo-inverse of each matrix, singular values up to ``rcond`` times the largest
-    treated as zero: ``ember.linalg.pinv(input, rtol=rcond)``."""
-    from ember import linalg
-
-    return linalg.pinv(input, rtol=rcond)
-
-
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "einsum", "tensordot", "addmm",
-           "addmv", "addbmm", "baddbmm", "addr", "trace", "cross", "kron", "cdist", "det",
-           "logdet", "inverse", "pinverse"]
+           "addmv", "addbmm", "baddbmm", "addr", "trace", "cross", "kron", "cdist"]
 
 attach(matmul=matmul, mm=mm, bmm=bmm, mv=mv, dot=dot, inner=inner, outer=outer,
        __matmul__=matmul, __rmatmul__=rmatmul,
@@ -726,5 +668,4 @@ attach(matmul=matmul, mm=mm, bmm=bmm, mv=mv, dot=dot, inner=inner, outer=outer,
        cross=cross, kron=kron,
        addmm_=inplace_method(addmm, "addmm_"), addmv_=inplace_method(addmv, "addmv_"),
        addbmm_=inplace_method(addbmm, "addbmm_"), baddbmm_=inplace_method(baddbmm, "baddbmm_"),
-       addr_=inplace_method(addr, "addr_"),
-       det=det, logdet=logdet, inverse=inverse, pinverse=pinverse)
+       addr_=inplace_method(addr, "addr_"))

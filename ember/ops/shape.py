@@ -15,11 +15,12 @@ import numpy as np
 
 from ember import backend
 from ember.backend import get_array_module
-from ember.autograd import graph
 from ember.ops.common import (
-    Tensor, attach, check_same_device, mark_view, record, unbroadcast,
+    Tensor, attach, check_same_device, mark_view, record,
 )
-from ember.ops.indexing import _check_range, _dim, _gather_key, gather, index_select
+from ember.ops.compare import logical_xor
+from ember.ops.dims import normalize_dim
+from ember.ops.indexing import _check_range, _gather_key, gather, index_select
 
 
 def _shape_arg(shape):
@@ -49,7 +50,7 @@ def reshape(x: Tensor, *shape) -> Tensor:
             f"reshape: shape {list(shape)} is invalid for input of size {x._data.size} "
             f"(input shape {tuple(src)})"
         ) from None
-    result = record("Reshape", out, (x,), lambda g: (g.reshape(src),))
+    result = record("Reshape", out, (x,), lambda g, needs: (g.reshape(src),))
     if _same_memory(out, x._data):  # a view unless NumPy had to copy, as in PyTorch
         mark_view(result, x, lambda t: reshape(t, shape))
     return result
@@ -68,7 +69,7 @@ def _reshape_to(x: Tensor, shape: tuple, name: str) -> Tensor:
     if tuple(shape) == src:
         return x
     out = x._data.reshape(shape)
-    result = record(name, out, (x,), lambda g: (g.reshape(src),))
+    result = record(name, out, (x,), lambda g, needs: (g.reshape(src),))
     if _same_memory(out, x._data):
         mark_view(result, x, lambda t: _reshape_to(t, shape, name))
     return result
@@ -86,7 +87,7 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
         new = tuple(s for s in shape if s != 1)
     else:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        drop = {_dim(d, len(shape)) for d in dims}
+        drop = {normalize_dim(d, len(shape)) for d in dims}
         new = tuple(s for i, s in enumerate(shape) if not (i in drop and s == 1))
     return _reshape_to(x, new, "Squeeze")
 
@@ -94,7 +95,7 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dimension at position ``dim`` (``-1`` appends)."""
     shape = x._data.shape
-    d = _dim(dim, len(shape) + 1)
+    d = normalize_dim(dim, len(shape) + 1)
     return _reshape_to(x, shape[:d] + (1,) + shape[d:], "Unsqueeze")
 
 
@@ -103,7 +104,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     shape = x._data.shape
     if not shape:
         return _reshape_to(x, (1,), "Flatten")
-    s, e = _dim(start_dim, len(shape)), _dim(end_dim, len(shape))
+    s, e = normalize_dim(start_dim, len(shape)), normalize_dim(end_dim, len(shape))
     if s > e:
         raise RuntimeError(f"flatten() has invalid args: start_dim ({start_dim}) cannot come "
                            f"after end_dim ({end_dim}) for a tensor of shape {tuple(shape)}")
@@ -114,7 +115,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
     """Split dimension ``dim`` into ``sizes`` (one of which may be -1)."""
     shape = x._data.shape
-    d = _dim(dim, len(shape))
+    d = normalize_dim(dim, len(shape))
     sizes = tuple(sizes)
     known = _reduce(operator.mul, (s for s in sizes if s != -1), 1)
     if sizes.count(-1) > 1 or (sizes.count(-1) == 0 and known != shape[d]) or (
@@ -145,7 +146,7 @@ def expand(x: Tensor, *shape) -> Tensor:
             f"expand: the expanded size of the tensor {full} must match the existing size {src} "
             "at non-singleton dimensions"
         ) from None
-    return record("Expand", out, (x,), lambda g: (unbroadcast(g, src),))
+    return record("Expand", out, (x,), lambda g, needs: (g,))  # the engine sums g back to src
 
 
 def expand_as(x: Tensor, other: Tensor) -> Tensor:
@@ -180,11 +181,11 @@ def broadcast_tensors(*tensors) -> tuple:
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions (a view)."""
     nd = x._data.ndim
-    d0, d1 = _dim(dim0, nd), _dim(dim1, nd)
+    d0, d1 = normalize_dim(dim0, nd), normalize_dim(dim1, nd)
     if d0 == d1 or nd < 2:
         return x
     out = x._data.swapaxes(d0, d1)
-    result = record("Transpose", out, (x,), lambda g: (transpose(g, d0, d1),))
+    result = record("Transpose", out, (x,), lambda g, needs: (transpose(g, d0, d1),))
     return mark_view(result, x, lambda t: transpose(t, d0, d1))
 
 
@@ -197,7 +198,7 @@ def permute(x: Tensor, *dims) -> Tensor:
                            f"not match the length of the desired ordering of dimensions i.e. "
                            f"input.dim() = {nd} is not equal to len(dims) = {len(dims)}"
                            .replace("(sparse_coo)", ""))
-    perm = tuple(_dim(d, nd) for d in dims)
+    perm = tuple(normalize_dim(d, nd) for d in dims)
     if len(set(perm)) != nd:
         raise RuntimeError(f"permute(): duplicate dims are not allowed (got {dims})")
     if perm == tuple(range(nd)):
@@ -206,7 +207,7 @@ def permute(x: Tensor, *dims) -> Tensor:
     for i, p in enumerate(perm):
         inv[p] = i
     inv = tuple(inv)
-    result = record("Permute", x._data.transpose(perm), (x,), lambda g: (permute(g, inv),))
+    result = record("Permute", x._data.transpose(perm), (x,), lambda g, needs: (permute(g, inv),))
     return mark_view(result, x, lambda t: permute(t, perm))
 
 
@@ -227,8 +228,8 @@ def movedim(x: Tensor, source, destination) -> Tensor:
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} "
                            f"dims) should contain the same number of dims as destination "
                            f"({list(dst)} dims)")
-    src = tuple(_dim(d, nd) for d in src)
-    dst = tuple(_dim(d, nd) for d in dst)
+    src = tuple(normalize_dim(d, nd) for d in src)
+    dst = tuple(normalize_dim(d, nd) for d in dst)
     if len(set(src)) != len(src) or len(set(dst)) != len(dst):
         raise RuntimeError(f"movedim: repeated dim in source {src} or destination {dst}")
     order = [d for d in range(nd) if d not in src]
@@ -259,7 +260,7 @@ def contiguous(x: Tensor, memory_format=None) -> Tensor:
     if xd.flags.c_contiguous:
         return x
     out = get_array_module(xd).ascontiguousarray(xd)
-    return record("Contiguous", out, (x,), lambda g: (g,))
+    return record("Contiguous", out, (x,), lambda g, needs: (g,))
 
 
 def repeat(x: Tensor, *sizes) -> Tensor:
@@ -276,7 +277,7 @@ def repeat(x: Tensor, *sizes) -> Tensor:
     xp = get_array_module(x._data)
     out = xp.tile(x._data.reshape(padded), sizes)
 
-    def backward(g):
+    def backward(g, needs):
         split = []
         for r, s in zip(sizes, padded):
             split += [r, s]
@@ -302,10 +303,6 @@ def _slice_key(dim: int, start: int, stop: int) -> tuple:
     return (slice(None),) * dim + (slice(start, stop),)
 
 
-def _grad_as(g: Tensor, t: Tensor) -> Tensor:
-    return g if g.dtype == t.dtype else g.type(t.dtype)
-
-
 def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension; dtypes promote as in PyTorch.
 
@@ -325,7 +322,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
     if nd == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated; "
                            "unsqueeze it first")
-    d = _dim(dim, nd)
+    d = normalize_dim(dim, nd)
     dt = ref.dtype
     rest = ref.shape[:d] + ref.shape[d + 1:]
     total = 0
@@ -350,19 +347,16 @@ def cat(tensors, dim: int = 0) -> Tensor:
     out = get_array_module(ref).concatenate(arrays, axis=d, dtype=dt, casting="unsafe")
     sizes = [a.shape[d] for a in arrays]
 
-    def backward(g):
+    def backward(g, needs):
         grads, start, k = [], 0, 0
-        for t in tensors:
+        for t, need in zip(tensors, needs):
             if t._data.ndim == 1 and t._data.shape[0] == 0 and nd != 1:  # a skipped empty input
                 grads.append(Tensor._wrap(get_array_module(g._data).zeros((0,), g._data.dtype))
-                             if t.requires_grad else None)
+                             if need else None)
                 continue
             n = sizes[k]
             k += 1
-            if t.requires_grad:
-                grads.append(_grad_as(_gather_key(g, _slice_key(d, start, start + n), False), t))
-            else:
-                grads.append(None)
+            grads.append(_gather_key(g, _slice_key(d, start, start + n), False) if need else None)
             start += n
         return tuple(grads)
 
@@ -380,7 +374,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(ref.shape)} at entry 0 and {list(t._data.shape)} at "
                                f"entry {i}")
-    d = _dim(dim, ref.ndim + 1)
+    d = normalize_dim(dim, ref.ndim + 1)
     dt = ref.dtype
     for t in tensors:
         if t._data.dtype != dt:
@@ -390,10 +384,10 @@ def stack(tensors, dim: int = 0) -> Tensor:
         check_same_device("stack", *arrays)
     out = get_array_module(ref).stack(arrays, axis=d, dtype=dt, casting="unsafe")
 
-    def backward(g):
+    def backward(g, needs):
         lead = (slice(None),) * d
-        return tuple(_grad_as(_gather_key(g, lead + (i,), False), t) if t.requires_grad else None
-                     for i, t in enumerate(tensors))
+        return tuple(_gather_key(g, lead + (i,), False) if need else None
+                     for i, need in enumerate(needs))
 
     return record("Stack", out, tuple(tensors), backward)
 
@@ -413,7 +407,7 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """Views of ``x`` along ``dim``: pieces of an int size (the last may be shorter), or of the
     listed sizes (which must add up to the dimension)."""
     shape = x._data.shape
-    d = _dim(dim, len(shape))
+    d = normalize_dim(dim, len(shape))
     n = shape[d]
     if isinstance(split_size_or_sections, (list, tuple)):
         sizes = [int(s) for s in split_size_or_sections]
@@ -439,7 +433,7 @@ def tensor_split(x: Tensor, indices_or_sections, dim: int = 0) -> tuple:
     if x._data.ndim == 0:
         raise RuntimeError("tensor_split expects at least a 1-dimensional tensor, but got a "
                            "tensor with 0 dims")
-    d = _dim(dim, x._data.ndim)
+    d = normalize_dim(dim, x._data.ndim)
     n = x._data.shape[d]
     if isinstance(indices_or_sections, Tensor):
         indices_or_sections = indices_or_sections.tolist()
@@ -486,13 +480,13 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Split into ``chunks`` pieces of equal size (the last smaller; maybe fewer pieces)."""
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    n = x._data.shape[_dim(dim, x._data.ndim)]
+    n = x._data.shape[normalize_dim(dim, x._data.ndim)]
     return split(x, max(-(-n // chunks), 1), dim)
 
 
 def unbind(x: Tensor, dim: int = 0) -> tuple:
     """The slices of ``x`` along ``dim``, with that dimension removed."""
-    d = _dim(dim, x._data.ndim)
+    d = normalize_dim(dim, x._data.ndim)
     lead = (slice(None),) * d
     return tuple(_gather_key(x, lead + (i,), False) for i in range(x._data.shape[d]))
 
@@ -500,7 +494,7 @@ def unbind(x: Tensor, dim: int = 0) -> tuple:
 def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
     """``length`` entries of ``x`` along ``dim`` from ``start`` (a view)."""
     shape = x._data.shape
-    d = _dim(dim, len(shape))
+    d = normalize_dim(dim, len(shape))
     n = shape[d]
     start = int(start)
     if not -n <= start <= n:
@@ -515,7 +509,7 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
 def select(x: Tensor, dim: int, index: int) -> Tensor:
     """The slice ``index`` of ``x`` along ``dim``, with that dimension removed."""
     shape = x._data.shape
-    d = _dim(dim, len(shape))
+    d = normalize_dim(dim, len(shape))
     if not -shape[d] <= index < shape[d]:
         raise IndexError(f"select(): index {index} out of range for tensor of size "
                          f"{list(shape)} at dimension {d}")
@@ -530,11 +524,11 @@ def flip(x: Tensor, dims) -> Tensor:
     result must not change ``x``)."""
     dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
     nd = x._data.ndim
-    axes = tuple(_dim(d, nd) for d in dims)
+    axes = tuple(normalize_dim(d, nd) for d in dims)
     if not axes or nd == 0:
         return x
     out = get_array_module(x._data).flip(x._data, axis=axes).copy()
-    return record("Flip", out, (x,), lambda g: (flip(g, axes),))
+    return record("Flip", out, (x,), lambda g, needs: (flip(g, axes),))
 
 
 def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
@@ -553,7 +547,7 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
     x = input if dim is not None else reshape(input, -1)
     xd = x._data
     xp = get_array_module(xd)
-    d = 0 if dim is None else _dim(dim, xd.ndim)
+    d = 0 if dim is None else normalize_dim(dim, xd.ndim)
     n = xd.shape[d] if xd.ndim else 1
     if isinstance(repeats, Tensor):
         counts = repeats._data.reshape(-1)
@@ -606,7 +600,7 @@ def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
     dimension (``Tensor.unfold``; a view)."""
     xd = x._data
     nd = max(xd.ndim, 1)
-    d = _dim(dimension, nd)
+    d = normalize_dim(dimension, nd)
     shape = xd.shape or (1,)
     if size < 0 or size > shape[d]:
         raise RuntimeError(f"maximum size for tensor at dimension {d} is {shape[d]} but size is "
@@ -620,36 +614,25 @@ def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
         a, shape[:d] + (count,) + shape[d + 1:] + (size,),
         strides[:d] + (strides[d] * step,) + strides[d + 1:] + (strides[d],))
 
-    def backward(g):
-        if graph.GRAD_ENABLED:  # create_graph: the same sum with ember ops
-            return (_unfold_backward_recorded(g, xd.shape, d, size, step),)
-        # windows overlap when step < size: each window's gradient is added at its place
-        gd = g._data
-        xp = get_array_module(gd)
-        z = xp.zeros(shape, gd.dtype)
-        moved = xp.moveaxis(z, d, -1)
-        gm = xp.moveaxis(gd, d, -2)  # (..., count, size)
-        for i in range(count):
-            moved[..., i * step:i * step + size] += gm[..., i, :]
-        return (Tensor._wrap(z.reshape(xd.shape)),)
+    def backward(g, needs):
+        return (_unfold_backward(g, xd.shape, d, size, step),)
 
     result = record("Unfold", out, (x,), backward)
     return mark_view(result, x, lambda t: unfold(t, dimension, size, step))
 
 
-def _unfold_backward_recorded(g: Tensor, shape, d: int, size: int, step: int) -> Tensor:
-    """The gradient of :func:`unfold` with ember ops (for ``create_graph=True``): each window's
-    gradient padded into place, summed."""
-    flat_shape = shape or (1,)
-    count = g.shape[d]
-    total = None
-    for i in range(count):
-        piece = select(g, d, i).movedim(-1, d)
-        before, after = i * step, flat_shape[d] - i * step - size
-        widths = [0, 0] * (len(flat_shape) - 1 - d) + [before, after]
-        placed = piece if before == after == 0 else pad(piece, widths)
-        total = placed if total is None else total + placed
-    return total.reshape(shape)
+def _unfold_backward(g: Tensor, shape: tuple, d: int, size: int, step: int) -> Tensor:
+    """The gradient of :func:`unfold`, a gradient op: each window's gradient added at its place
+    (windows overlap when ``step < size``). Its own gradient takes the windows again."""
+    gd = g._data
+    xp = get_array_module(gd)
+    z = xp.zeros(shape or (1,), gd.dtype)
+    moved = xp.moveaxis(z, d, -1)
+    gm = xp.moveaxis(gd, d, -2)  # (..., count, size)
+    for i in range(gd.shape[d]):
+        moved[..., i * step:i * step + size] += gm[..., i, :]
+    return record("UnfoldBackward", z.reshape(shape), (g,),
+                  lambda gg, needs: (unfold(gg, d, size, step),))
 
 
 def roll(x: Tensor, shifts, dims=None) -> Tensor:
@@ -667,11 +650,11 @@ def roll(x: Tensor, shifts, dims=None) -> Tensor:
         if (len(sh) if multi else 1) != len(dl):
             raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {sh}, "
                                f"dims: {dl}")
-        axes = tuple(_dim(d, nd) for d in dl)
+        axes = tuple(normalize_dim(d, nd) for d in dl)
         sh = sh if multi else (sh,)
     out = get_array_module(x._data).roll(x._data, sh, axis=axes)
     back = -sh if isinstance(sh, int) else tuple(-s for s in sh)
-    return record("Roll", out, (x,), lambda g: (roll(g, back, axes),))
+    return record("Roll", out, (x,), lambda g, needs: (roll(g, back, axes),))
 
 
 def tril(x: Tensor, diagonal: int = 0) -> Tensor:
@@ -680,7 +663,7 @@ def tril(x: Tensor, diagonal: int = 0) -> Tensor:
         raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got shape "
                            f"{tuple(x.shape)}")
     out = get_array_module(x._data).tril(x._data, diagonal)
-    return record("Tril", out, (x,), lambda g: (tril(g, diagonal),))
+    return record("Tril", out, (x,), lambda g, needs: (tril(g, diagonal),))
 
 
 def triu(x: Tensor, diagonal: int = 0) -> Tensor:
@@ -689,7 +672,7 @@ def triu(x: Tensor, diagonal: int = 0) -> Tensor:
         raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got shape "
                            f"{tuple(x.shape)}")
     out = get_array_module(x._data).triu(x._data, diagonal)
-    return record("Triu", out, (x,), lambda g: (triu(g, diagonal),))
+    return record("Triu", out, (x,), lambda g, needs: (triu(g, diagonal),))
 
 
 def _diag_key(shape, offset: int, d1: int, d2: int):
@@ -713,7 +696,7 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
     """The diagonal of ``dim1`` and ``dim2`` (shifted by ``offset``) as the last dimension; a
     view, as in PyTorch (writing into it writes into ``x``)."""
     xd = x._data
-    d1, d2 = _dim(dim1, xd.ndim), _dim(dim2, xd.ndim)
+    d1, d2 = normalize_dim(dim1, xd.ndim), normalize_dim(dim2, xd.ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     moved = _moved(xd, d1, d2)
@@ -727,7 +710,7 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
         corner, corner.shape[:-2] + (length,), corner.strides[:-2] + (sum(corner.strides[-2:]),))
     shape = xd.shape
 
-    def backward(g):
+    def backward(g, needs):
         return (_diagonal_embed(g, shape, offset, d1, d2),)
 
     result = record("Diagonal", out, (x,), backward)
@@ -749,7 +732,7 @@ def _diagonal_embed(g: Tensor, shape, offset, d1, d2) -> Tensor:
     z = get_array_module(gd).zeros(shape, gd.dtype)
     key = tuple(_on(k, gd) for k in _diag_key(shape, offset, d1, d2))
     _moved(z, d1, d2)[key] = gd
-    return record("DiagonalBackward", z, (g,), lambda gg: (diagonal(gg, offset, d1, d2),))
+    return record("DiagonalBackward", z, (g,), lambda gg, needs: (diagonal(gg, offset, d1, d2),))
 
 
 def diag(x: Tensor, diagonal: int = 0) -> Tensor:
@@ -770,7 +753,7 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     their ``offset`` diagonal and zeros elsewhere (the other dims of ``input`` fill the other
     positions in order); ``diagonal(out, offset, dim1, dim2)`` gives ``input`` back."""
     nd = input._data.ndim + 1
-    d1, d2 = _dim(dim1, nd), _dim(dim2, nd)
+    d1, d2 = normalize_dim(dim1, nd), normalize_dim(dim2, nd)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     n = input._data.shape[-1] + abs(offset)
@@ -818,7 +801,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
         out = get_array_module(x._data).pad(x._data, widths, mode="constant",
                                             constant_values=0 if value is None else value)
         key = tuple(slice(l, l + shape[d]) for d, (l, _) in enumerate(widths))
-        return record("ConstantPad", out, (x,), lambda g: (_gather_key(g, key, False),))
+        return record("ConstantPad", out, (x,), lambda g, needs: (_gather_key(g, key, False),))
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"pad: mode {mode!r} is not supported (use 'constant', "
                                   "'reflect', 'replicate' or 'circular')")
@@ -856,7 +839,7 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
         raise RuntimeError("diff expects input to be at least one-dimensional, got a 0-d tensor")
     if n < 0:
         raise RuntimeError(f"diff: order must be non-negative but got {n}")
-    d = _dim(dim, nd)
+    d = normalize_dim(dim, nd)
     parts = []
     for name, t in (("prepend", prepend), ("append", append)):
         if t is None:
@@ -881,8 +864,6 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
             break
         hi, lo = narrow(x, d, 1, length - 1), narrow(x, d, 0, length - 1)
         if x._data.dtype == np.bool_:
-            from ember.ops.compare import logical_xor
-
             x = logical_xor(hi, lo)
         else:
             x = hi - lo
@@ -899,7 +880,7 @@ def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
     if nd < 2:
         raise RuntimeError(f"rot90: expected total dims >= 2, but got total dims = {nd} (shape "
                            f"{tuple(input.shape)})")
-    d0, d1 = _dim(dims[0], nd), _dim(dims[1], nd)
+    d0, d1 = normalize_dim(dims[0], nd), normalize_dim(dims[1], nd)
     if d0 == d1:
         raise RuntimeError(f"rot90: expected rotation dims to be different, but got dim0 = "
                            f"{dims[0]} and dim1 = {dims[1]}")
@@ -913,7 +894,7 @@ def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
     return input.clone()
 
 
-# --------------------------------------------------------------- grids, blocks, products
+# ------------------------------------------------------------------ tensor-list arguments
 
 
 def _tensor_list(name: str, tensors) -> list:
@@ -926,104 +907,6 @@ def _tensor_list(name: str, tensors) -> list:
             raise TypeError(f"{name}(): expected a sequence of Tensors, got {type(t).__name__} "
                             f"at position {i}")
     return tensors
-
-
-def meshgrid(*tensors, indexing: str = "ij") -> tuple:
-    """Coordinate grids from 1-D (or 0-d) tensors: with ``"ij"`` output ``i`` varies along dim
-    ``i``; ``"xy"`` swaps the first two dims (Cartesian, as NumPy's default). Each output is a
-    broadcast view of its input."""
-    tensors = _tensor_list("meshgrid", tensors)
-    if not tensors:
-        raise RuntimeError("meshgrid expects a non-empty TensorList")
-    if indexing not in ("ij", "xy"):
-        raise RuntimeError(f'meshgrid: indexing must be one of "xy" or "ij", but received: '
-                           f'{indexing}')
-    for i, t in enumerate(tensors):
-        if t._data.ndim > 1:
-            raise RuntimeError(f"meshgrid: expected 0D or 1D tensors, but tensor {i} has shape "
-                               f"{tuple(t.shape)}")
-        if t._data.dtype != tensors[0]._data.dtype:
-            raise RuntimeError(f"meshgrid expects all tensors to have the same dtype, got "
-                               f"{[str(u.dtype) for u in tensors]}")
-    if len(tensors) > 1:
-        check_same_device("meshgrid", *[t._data for t in tensors])
-    sizes = [t._data.size for t in tensors]
-    axis = list(range(len(tensors)))
-    if indexing == "xy" and len(tensors) > 1:
-        axis[0], axis[1] = 1, 0
-        sizes[0], sizes[1] = sizes[1], sizes[0]
-    shape = tuple(sizes)
-    out = []
-    for t, a in zip(tensors, axis):
-        lined = [1] * len(shape)
-        lined[a] = -1
-        out.append(expand(reshape(t, tuple(lined)), shape))
-    return tuple(out)
-
-
-def block_diag(*tensors) -> Tensor:
-    """A block-diagonal matrix of the inputs (0-d is 1x1, 1-D of length n is 1xn); dtypes
-    promote."""
-    tensors = _tensor_list("block_diag", tensors)
-    if not tensors:
-        return Tensor._wrap(np.zeros((1, 0), dtype=backend.get_default_dtype().np))
-    blocks = []
-    for i, t in enumerate(tensors):
-        if t._data.ndim > 2:
-            raise RuntimeError(f"block_diag: input tensors must have 2 or fewer dimensions. "
-                               f"Input {i} has shape {tuple(t.shape)}")
-        blocks.append(t if t._data.ndim == 2 else reshape(t, 1, -1))
-    cols = sum(b._data.shape[1] for b in blocks)
-    rows, start = [], 0
-    for b in blocks:
-        c = b._data.shape[1]
-        rows.append(pad(b, (start, cols - start - c)))
-        start += c
-    return cat(rows, 0)
-
-
-def cartesian_prod(*tensors) -> Tensor:
-    """Every combination of one element from each 1-D input, as rows of an ``(N, k)`` tensor
-    (the input itself when there is only one)."""
-    tensors = _tensor_list("cartesian_prod", tensors)
-    for i, t in enumerate(tensors):
-        if t._data.ndim != 1:
-            raise RuntimeError(f"cartesian_prod: expect a 1D vector, but got shape "
-                               f"{list(t.shape)} for tensor {i}")
-    if len(tensors) == 1:
-        return tensors[0]
-    grids = meshgrid(*tensors, indexing="ij")
-    return stack([reshape(g, -1) for g in grids], 1)
-
-
-def _triangle_indices(name: str, fn: str, row: int, col: int, offset: int, dtype,
-                      device) -> Tensor:
-    for arg, v in (("row", row), ("col", col)):
-        if v < 0:
-            raise RuntimeError(f"{name}: {arg} must be non-negative, got {v}")
-    dt = backend.to_dtype(dtype).np if dtype is not None else np.dtype(np.int64)
-    if dt.kind not in "iu":
-        raise NotImplementedError(f"{name}: not implemented for {backend.to_dtype(dt)} "
-                                  "(use an integer dtype)")
-    rows, cols = getattr(np, fn)(row, offset, col)
-    out = np.stack([rows, cols]).astype(dt)
-    if device is not None:
-        out = backend.move_array(out, backend.as_device(device))
-    return Tensor._wrap(out)
-
-
-def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None,
-                 layout=None) -> Tensor:
-    """The ``(2, N)`` coordinates of the lower triangle of a ``row x col`` matrix (entries on or
-    below the ``offset`` diagonal), row by row."""
-    return _triangle_indices("tril_indices", "tril_indices", row, col, offset, dtype, device)
-
-
-def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None,
-                 layout=None) -> Tensor:
-    """The ``(2, N)`` coordinates of the upper triangle of a ``row x col`` matrix (entries on or
-    above the ``offset`` diagonal), row by row."""
-    return _triangle_indices("triu_indices", "triu_indices", row, col, offset, dtype, device)
 
 
 # ------------------------------------------------------------------ at-least-n-d, stacking
@@ -1096,14 +979,14 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
         raise RuntimeError(f"take_along_dim(): dtype of indices should be int64 but got {got}")
     if dim is None or input._data.ndim == 0:
         if dim is not None:
-            _dim(dim, 0)
+            normalize_dim(dim, 0)
         flat = take_along_dim(reshape(input, -1), reshape(indices, -1), 0)
         return flat if dim is None else reshape(flat, indices.shape)
     xs, js = input._data.shape, indices._data.shape
     if len(xs) != len(js):
         raise RuntimeError(f"take_along_dim(): input and indices should have the same number of "
                            f"dimensions, but got shapes {tuple(xs)} and {tuple(js)}")
-    d = _dim(dim, len(xs))
+    d = normalize_dim(dim, len(xs))
     try:
         common = list(np.broadcast_shapes(xs[:d] + (1,) + xs[d + 1:], js[:d] + (1,) + js[d + 1:]))
     except ValueError:
@@ -1136,8 +1019,7 @@ __all__ = ["reshape", "broadcast_to", "broadcast_shapes", "broadcast_tensors", "
            "unsqueeze", "flatten", "unflatten", "transpose", "swapaxes", "swapdims", "permute",
            "t", "movedim", "moveaxis", "tile", "cat", "concat", "concatenate", "stack",
            "hstack", "vstack", "split", "chunk", "unbind", "narrow", "select", "flip", "roll",
-           "tril", "triu", "diagonal", "diag", "diff", "rot90", "meshgrid", "block_diag",
-           "cartesian_prod", "tril_indices", "triu_indices", "atleast_1d", "atleast_2d",
+           "tril", "triu", "diagonal", "diag", "diff", "rot90", "atleast_1d", "atleast_2d",
            "atleast_3d", "column_stack", "dstack", "take_along_dim", "tensor_split", "hsplit",
            "vsplit", "dsplit", "flipud", "fliplr", "ravel", "narrow_copy", "repeat_interleave", "diag_embed"]
 

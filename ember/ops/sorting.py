@@ -14,7 +14,6 @@ Where PyTorch leaves the order of ties unspecified (``sort`` without ``stable``,
 
 from __future__ import annotations
 
-import builtins
 import collections
 import math
 import operator
@@ -22,6 +21,7 @@ import operator
 from ember import backend
 from ember.backend import get_array_module
 from ember.ops.common import Tensor, attach, check_same_device, record
+from ember.ops.dims import const, normalize_dim
 from ember.ops.indexing import gather, scatter_add
 from ember.ops.reduce import _axes, _expand_back
 from ember.ops.reduce import sum as _sum
@@ -36,21 +36,6 @@ _ModeResult = collections.namedtuple("mode", ["values", "indices"])
 # ------------------------------------------------------------------------------------ helpers
 
 
-def _axis(name: str, dim, shape: tuple) -> int:
-    """``dim`` as a non-negative axis; a 0-d tensor accepts 0 and -1, as in PyTorch."""
-    try:
-        d = operator.index(dim)
-    except TypeError:
-        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}") from None
-    n = builtins.max(len(shape), 1)
-    if not -n <= d < n:
-        raise IndexError(
-            f"{name}(): Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got "
-            f"{d}) for input of shape {tuple(shape)}"
-        )
-    return d % n
-
-
 def _int_k(name: str, k) -> int:
     try:
         return operator.index(k)
@@ -63,11 +48,6 @@ def _nonempty(name: str, shape: tuple, axis: int) -> None:
     if shape[axis] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size (input "
                          f"shape {tuple(shape)}).")
-
-
-def _const(array) -> Tensor:
-    """A tensor that enters a gradient formula as a constant (it records no history)."""
-    return Tensor._wrap(array)
 
 
 def _argsort(a, axis: int, descending: bool):
@@ -106,10 +86,10 @@ def _take(name: str, x: Tensor, axis: int, idx, keepdim: bool = True) -> Tensor:
     shape = a.shape
     index = Tensor._wrap(idx)
 
-    def backward(g):
+    def backward(g, needs):
         if not keepdim:
             g = g.reshape(kept)
-        zeros = _const(get_array_module(g._data).zeros(shape, dtype=g._data.dtype))
+        zeros = const(get_array_module(g._data).zeros(shape, dtype=g._data.dtype))
         return (scatter_add(zeros, axis, index, g),)
 
     return record(name, out, (x,), backward)
@@ -118,7 +98,7 @@ def _take(name: str, x: Tensor, axis: int, idx, keepdim: bool = True) -> Tensor:
 def _scalar_pick(name: str, x: Tensor, result_type):
     """A selecting op on a 0-d tensor: the element itself, at index 0."""
     xp = get_array_module(x._data)
-    values = record(name, x._data.copy(), (x,), lambda g: (g,))
+    values = record(name, x._data.copy(), (x,), lambda g, needs: (g,))
     return result_type(values, Tensor._wrap(xp.zeros((), dtype=xp.int64)))
 
 
@@ -137,7 +117,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, *,
     answer. The gradient of ``values`` goes back to the position each value came from.
     """
     a = input._data
-    axis = _axis("sort", dim, a.shape)
+    axis = normalize_dim(dim, a.ndim, "sort", a.shape)
     if a.ndim == 0:
         return _scalar_pick("Sort", input, _SortResult)
     idx = _argsort(a, axis, descending)
@@ -148,7 +128,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,
             stable: bool = False) -> Tensor:
     """The int64 indices that sort ``input`` along ``dim`` (the ``indices`` of :func:`sort`)."""
     a = input._data
-    axis = _axis("argsort", dim, a.shape)
+    axis = normalize_dim(dim, a.ndim, "argsort", a.shape)
     if a.ndim == 0:
         return Tensor._wrap(get_array_module(a).zeros((), dtype="int64"))
     return Tensor._wrap(_argsort(a, axis, descending))
@@ -171,7 +151,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True,
     """
     k = _int_k("topk", k)
     a = input._data
-    axis = _axis("topk", dim, a.shape)
+    axis = normalize_dim(dim, a.ndim, "topk", a.shape)
     n = a.shape[axis] if a.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError(f"topk(): selected index k out of range: k={k}, but dimension {axis} "
@@ -190,7 +170,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tup
     """
     k = _int_k("kthvalue", k)
     a = input._data
-    axis = _axis("kthvalue", dim, a.shape)
+    axis = normalize_dim(dim, a.ndim, "kthvalue", a.shape)
     if a.ndim:
         _nonempty("kthvalue", a.shape, axis)
     n = a.shape[axis] if a.ndim else 1
@@ -242,25 +222,26 @@ def _global_median(name: str, x: Tensor, ignore_nan: bool) -> Tensor:
         if a.dtype.kind not in "fc":
             raise IndexError(f"{name}(): cannot take the median of an empty {x.dtype} tensor")
         return record(name.capitalize(), xp.full((), math.nan, dtype=a.dtype), (x,),
-                      lambda g: (_const(xp.zeros(a.shape, dtype=a.dtype)),))
+                      lambda g, needs: (const(xp.zeros(a.shape, dtype=a.dtype)),))
     idx = _median_index(flat, 0, ignore_nan)
     out = flat[idx].reshape(())
 
-    def backward(g):
+    result = Tensor._wrap(out)  # what the closure reads (no reference cycle)
+
+    def backward(g, needs):
         r = result._data
         hit = a == r
         if a.dtype.kind in "fc":
             hit = hit | (xp.isnan(a) & xp.isnan(r))
         hit = hit.astype(g._data.dtype)
-        return (g * _const(hit / hit.sum()),)
+        return (g * const(hit / hit.sum()),)
 
-    result = record(name.capitalize(), out, (x,), backward, saved=(x,), save_output=True)
-    return result
+    return record(name.capitalize(), result, (x,), backward, saved=(x,))
 
 
 def _median_dim(name: str, x: Tensor, dim, keepdim: bool, ignore_nan: bool, result_type):
     a = x._data
-    axis = _axis(name, dim, a.shape)
+    axis = normalize_dim(dim, a.ndim, name, a.shape)
     if a.ndim == 0:
         return _scalar_pick(name.capitalize(), x, result_type)
     _nonempty(name, a.shape, axis)
@@ -301,7 +282,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> tuple[Tensor, T
     general. The gradient goes to the returned index, as in PyTorch.
     """
     a = input._data
-    axis = _axis("mode", dim, a.shape)
+    axis = normalize_dim(dim, a.ndim, "mode", a.shape)
     if a.ndim == 0:
         return _scalar_pick("Mode", input, _ModeResult)
     _nonempty("mode", a.shape, axis)
@@ -366,7 +347,7 @@ def _quantile(name: str, x: Tensor, q, dim, keepdim: bool, interpolation: str,
     if dim is None:
         src, out_shape = x.reshape(-1), (1,) * a.ndim
     else:
-        axis = _axis(name, dim, a.shape)
+        axis = normalize_dim(dim, a.ndim, name, a.shape)
         src = x.movedim(axis, -1) if a.ndim else x.reshape(1)
         out_shape = a.shape[:axis] + (1,) + a.shape[axis + 1:] if a.ndim else ()
     ranked = sort(src, -1).values
@@ -392,7 +373,7 @@ def _quantile(name: str, x: Tensor, q, dim, keepdim: bool, interpolation: str,
     if interpolation in ("linear", "midpoint"):
         above = gather(ranked, -1, Tensor._wrap(xp.ceil(ranks).astype(xp.int64)))
         weight = ranks - below if interpolation == "linear" else xp.full(ranks.shape, 0.5, a.dtype)
-        out = out + _const(weight.astype(a.dtype, copy=False)) * (above - out)
+        out = out + const(weight.astype(a.dtype, copy=False)) * (above - out)
     # out is batch + (Q,): move the quantiles to the front, then restore the reduced dims
     if scalar_q:
         out = out.reshape(batch)
@@ -437,12 +418,11 @@ def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
     xp = get_array_module(a)
     axes = _axes(dim, a.ndim)
     out = xp.where(xp.isnan(a), xp.zeros((), dtype=a.dtype), a).sum(axis=axes, keepdims=keepdim)
-    shape, src = input.shape, input.dtype
+    shape = input.shape
 
-    def backward(g):
-        keep = _const((~xp.isnan(a)).astype(g._data.dtype))
-        gx = _expand_back(g, shape, axes, keepdim) * keep
-        return (gx if gx.dtype == src else gx.type(src),)
+    def backward(g, needs):
+        keep = const((~xp.isnan(a)).astype(g._data.dtype))
+        return (_expand_back(g, shape, axes, keepdim) * keep,)
 
     return record("Nansum", out, (input,), backward, saved=(input,))
 
@@ -457,7 +437,7 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Te
     xp = get_array_module(a)
     total = nansum(input, dim, keepdim, dtype=dtype)
     count = (~xp.isnan(a)).sum(axis=_axes(dim, a.ndim), keepdims=keepdim)
-    return total / _const(xp.asarray(count, dtype=total._data.dtype))
+    return total / const(xp.asarray(count, dtype=total._data.dtype))
 
 
 # ---------------------------------------------------------------------- unique and friends
@@ -469,7 +449,7 @@ def _rows(name: str, a, dim):
         return a.reshape(-1, 1), None
     if a.ndim == 0:
         raise IndexError(f"{name}(): Dimension specified as {dim} but tensor has no dimensions")
-    axis = _axis(name, dim, a.shape)
+    axis = normalize_dim(dim, a.ndim, name, a.shape)
     if a.size == 0 and a.shape[axis] != 0:
         raise RuntimeError(f"{name}(): There are 0 sized dimensions, and they aren't selected, so "
                            f"unique cannot be applied (input shape {tuple(a.shape)}, dim {axis})")

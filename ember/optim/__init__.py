@@ -13,7 +13,16 @@ from ember.optim.adam import Adam, AdamW
 from ember.optim.rmsprop import RMSprop
 from ember.optim.adagrad import Adagrad
 from ember.optim.adadelta import Adadelta
+from ember.optim.nadam import NAdam
+from ember.optim.radam import RAdam
+from ember.optim.adamax import Adamax
+from ember.optim.asgd import ASGD
+from ember.optim.rprop import Rprop
+from ember.optim.lbfgs import LBFGS
+from ember.optim.adafactor import Adafactor
+from ember.optim.muon import Muon
 from ember.optim import lr_scheduler
+from ember.optim import swa_utils
 
 # The names ``Model.compile(optimizer=...)`` takes, with Keras 3's defaults (a Keras user who
 # writes "rmsprop" gets Keras' lr 0.001, not PyTorch's 0.01): name -> (class name in
@@ -71,4 +80,5 @@ def get(identifier: Any, parameters: Iterable) -> Optimizer:
 
 
 __all__ = ["Optimizer", "required", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
-           "lr_scheduler", "get", "NAMES", "available"]
+           "lr_scheduler", "get", "NAMES", "available",
+           "NAdam", "RAdam", "Adamax", "ASGD", "Rprop", "LBFGS", "Adafactor", "Muon", "swa_utils"]

@@ -14,6 +14,9 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ember import backend
+from ember.optim import _optimizer_hooks as _hooks
+from ember.optim._optimizer_hooks import (  # noqa: F401  (PyTorch's names in this module)
+    register_optimizer_step_post_hook, register_optimizer_step_pre_hook)
 from ember.tensor import Tensor
 
 
@@ -51,6 +54,18 @@ class Optimizer:
             ``param_groups[i]["lr"]`` to change a group's learning rate (schedulers do exactly that).
         state: dict mapping a parameter tensor to a dict of its running buffers.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:  # every step method runs the step hooks
+            cls.step = _hooks.with_step_hooks(cls.__dict__["step"])
+
+    register_step_pre_hook = _hooks.register_step_pre_hook
+    register_step_post_hook = _hooks.register_step_post_hook
+    register_state_dict_pre_hook = _hooks.register_state_dict_pre_hook
+    register_state_dict_post_hook = _hooks.register_state_dict_post_hook
+    register_load_state_dict_pre_hook = _hooks.register_load_state_dict_pre_hook
+    register_load_state_dict_post_hook = _hooks.register_load_state_dict_post_hook
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any]):
         self.defaults = dict(defaults)
@@ -261,6 +276,11 @@ class Optimizer:
                     lines.append(f"    {k}: {group[k]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+Optimizer.step = _hooks.with_step_hooks(Optimizer.step)
+Optimizer.state_dict = _hooks.with_state_dict_hooks(Optimizer.state_dict)
+Optimizer.load_state_dict = _hooks.with_load_state_dict_hooks(Optimizer.load_state_dict)
 
 
 def _plain(v, current):
