@@ -1,26 +1,29 @@
 """Convolution and pooling: conv1d/2d, their transposes, max/avg/adaptive pooling, unfold/fold.
 
-Every op here is a linear (or piecewise-linear) map computed as one large matrix product over a
-strided im2col view, or as a handful of strided slices (one per kernel position). Each op and its
-adjoint are written as a pair of recorded ops that call each other in their backward, so gradients
-of any order come from the same code:
+Every op here is a linear (or piecewise-linear) map computed as one large matrix product over an
+im2col copy of a strided window view, or as a handful of strided slices (one per kernel position).
+Each op and its adjoint are written as a pair of recorded ops that call each other in their
+backward, so gradients of any order come from the same code:
 
 * ``conv`` (input-gradient) -> ``conv_transpose`` and ``conv`` (weight-gradient) -> ``_weight_grad``;
 * ``_weight_grad`` differentiates to ``conv_transpose`` and ``conv``;
 * pooling ``_gather`` (a window reduction) <-> ``_scatter`` (its adjoint).
 
-Memory layout. The GEMM is ``weight (O, C*KH*KW) @ cols (C*KH*KW, N*OH*OW)``: both operands are
-contiguous and the result comes out as ``(O, N, OH, OW)``; ops return it as an ``(N, O, OH, OW)``
-transposed *view* rather than paying for a copy. Following layers accept any strides, and the next
-convolution's im2col and backward read this "channel-major" layout faster than plain NCHW, so a
-CNN keeps it end to end. Values and shapes are exactly PyTorch's; only the strides differ.
+Memory layout. Convolutions compute in "channels-last" order: the GEMM is
+``patches (N*OH*OW, K) @ weight (K, O)``, so the result comes out as (N, OH, OW, O) and is returned
+as an (N, O, OH, OW) transposed *view* (PyTorch's ``channels_last`` memory format) rather than
+paying for a copy. Element-wise layers keep that layout, pooling keeps it, and the next
+convolution reads its patches from it with long contiguous runs (the kernel's width times the
+channels), so a CNN stays channels-last end to end. Values and shapes are exactly PyTorch's; only
+the strides differ. Each gradient is one more product: the weight gradient
+``grad (O, N*OH*OW) @ patches``, the input gradient ``grad @ weight`` followed by col2im, which adds
+one strided slice per kernel offset.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ember.autograd import graph
 from ember.ops.common import Tensor, get_array_module, record
 
 # ------------------------------------------------------------------------------ argument helpers
@@ -52,17 +55,21 @@ def _from4(a, nd: int):
     return a[:, :, 0, :] if nd == 1 else a
 
 
-def _channel_major(a) -> bool:
-    """True when a 4-D array is laid out (C, N, H, W) in memory (what our convolutions return)."""
-    return a.ndim == 4 and a.shape[0] > 1 and a.shape[1] > 1 and a.strides[1] > a.strides[0]
+def _channels_last(a) -> bool:
+    """True when a 4-D (N, C, H, W) array is stored as (N, H, W, C) (what convolutions return)."""
+    return a.transpose(0, 2, 3, 1).flags.c_contiguous
 
 
-def _zeros4(xp, shape, dtype, channel_major: bool):
-    """Zeros of logical shape (N, C, H, W), stored channel-major when asked."""
-    if channel_major:
-        n, c, h, w = shape
-        return xp.zeros((c, n, h, w), dtype=dtype).transpose(1, 0, 2, 3)
-    return xp.zeros(shape, dtype=dtype)
+def _axis_order(a) -> tuple:
+    """``a``'s axes from the outermost in memory to the innermost."""
+    return tuple(sorted(range(a.ndim), key=lambda i: -a.strides[i]))
+
+
+def _zeros_laid_out(xp, shape, dtype, like):
+    """Zeros of logical ``shape`` whose axes are stored in the same order as ``like``'s."""
+    order = _axis_order(like)
+    buf = xp.zeros(tuple(shape[i] for i in order), dtype=dtype)
+    return buf.transpose(tuple(order.index(i) for i in range(len(shape))))
 
 
 def _pad4(xp, a, pad, value=0.0):
@@ -71,7 +78,7 @@ def _pad4(xp, a, pad, value=0.0):
     if not (t or b or l or r):
         return a
     n, c, h, w = a.shape
-    out = _zeros4(xp, (n, c, h + t + b, w + l + r), a.dtype, _channel_major(a))
+    out = _zeros_laid_out(xp, (n, c, h + t + b, w + l + r), a.dtype, a)
     if value != 0.0:
         out.fill(value)
     out[:, :, t:t + h, l:l + w] = a
@@ -108,29 +115,60 @@ class _Geom:
 
 
 # ------------------------------------------------------------------------- array-level kernels
+#
+# Patches ("cols") come in one of two forms, chosen by the input's layout:
+# * rows (2-D): (N*OH*OW, KH*KW*C), one patch per row, taps in (kh, kw, c) order. Copied from a
+#   channels-last input, each row is KH runs of KW*C contiguous values. Used when groups == 1.
+# * channels (3-D): (G, Cg*KH*KW, N*OH*OW), taps in (c, kh, kw) order: copied from a channels-first
+#   input in runs of OW values. Used for groups > 1 and single-channel (first layer) inputs.
+
+
+def _rows_layout(x4, groups: int) -> bool:
+    return groups == 1 and x4.shape[1] > 1 and _channels_last(x4)
 
 
 def _im2col(x4, geom: _Geom, out_hw):
-    """Columns (G, Cg*KH*KW, N*OH*OW) of a (N, C, H, W) array: one contiguous copy."""
+    """The patches of a (N, C, H, W) array in the form its layout suits (see above): one copy."""
     xp = get_array_module(x4)
     xpad = _pad4(xp, x4, geom.pad)
     v = _window_view(xpad, geom.k, geom.stride, geom.dil, out_hw)  # (N, C, KH, KW, OH, OW)
     n, c = x4.shape[:2]
+    p = n * out_hw[0] * out_hw[1]
+    if _rows_layout(x4, geom.groups):
+        return v.transpose(0, 4, 5, 2, 3, 1).reshape(p, -1)
     g = geom.groups
-    rows = (c // g) * geom.k[0] * geom.k[1]
-    return v.transpose(1, 2, 3, 0, 4, 5).reshape(g, rows, n * out_hw[0] * out_hw[1])
+    return v.transpose(1, 2, 3, 0, 4, 5).reshape(g, -1, p)
+
+
+def _weight_rows(w4):
+    """A conv weight (O, C, KH, KW) as (O, KH*KW*C): the tap order of row-form patches."""
+    return w4.transpose(0, 2, 3, 1).reshape(w4.shape[0], -1)
+
+
+def _grad_rows(g4):
+    """An (N, O, OH, OW) array as (N*OH*OW, O): free for channels-last arrays, else one copy."""
+    n, o, oh, ow = g4.shape
+    return g4.transpose(0, 2, 3, 1).reshape(n * oh * ow, o)
+
+
+def _nchw_view(rows, n, oh, ow):
+    """(N*OH*OW, O) rows as the (N, O, OH, OW) view that convolutions return."""
+    return rows.reshape(n, oh, ow, rows.shape[1]).transpose(0, 3, 1, 2)
+
+
+def _padded_extent(in_hw, out_hw, geom: _Geom):
+    (kh, kw), (sh, sw), (t, b, l, r), (dh, dw) = geom.k, geom.stride, geom.pad, geom.dil
+    # The padded buffer must hold every tap even when the caller crops (output_padding < 0 cases).
+    return (max(in_hw[0] + t + b, dh * (kh - 1) + sh * (out_hw[0] - 1) + 1),
+            max(in_hw[1] + l + r, dw * (kw - 1) + sw * (out_hw[1] - 1) + 1))
 
 
 def _col2im(cols, n, c, in_hw, out_hw, geom: _Geom, dtype):
-    """Adjoint of :func:`_im2col`: sum columns (C, KH, KW, N, OH, OW) back into (N, C, H, W)."""
+    """Adjoint of channel-form :func:`_im2col`: sum (C, KH, KW, N, OH, OW) into (N, C, H, W)."""
     xp = get_array_module(cols)
-    (kh, kw), (sh, sw), (t, b, l, r), (dh, dw) = geom.k, geom.stride, geom.pad, geom.dil
+    (kh, kw), (sh, sw), (t, _, l, _), (dh, dw) = geom.k, geom.stride, geom.pad, geom.dil
     cols = cols.reshape(c, kh, kw, n, out_hw[0], out_hw[1])
-    hp, wp = in_hw[0] + t + b, in_hw[1] + l + r
-    # The padded buffer must hold every tap even when the caller crops (output_padding < 0 cases).
-    hp = max(hp, dh * (kh - 1) + sh * (out_hw[0] - 1) + 1)
-    wp = max(wp, dw * (kw - 1) + sw * (out_hw[1] - 1) + 1)
-    buf = xp.zeros((c, n, hp, wp), dtype=dtype)
+    buf = xp.zeros((c, n) + _padded_extent(in_hw, out_hw, geom), dtype=dtype)
     for i in range(kh):
         rs = _tap(i, dh, sh, out_hw[0])
         for j in range(kw):
@@ -138,92 +176,115 @@ def _col2im(cols, n, c, in_hw, out_hw, geom: _Geom, dtype):
     return buf[:, :, t:t + in_hw[0], l:l + in_hw[1]].transpose(1, 0, 2, 3)
 
 
-def _grouped_matmul(a, b):
-    """``a @ b`` for (G, m, k) @ (G, k, n) stacks; a plain 2-D GEMM when G == 1."""
-    if a.shape[0] == 1:
-        return (a[0] @ b[0])[None]
-    return get_array_module(a).matmul(a, b)
+def _col2im_rows(cols, n, c, in_hw, out_hw, geom: _Geom, dtype):
+    """Adjoint of row-form :func:`_im2col`: sum (N, OH, OW, KH, KW, C) into a channels-last
+    (N, C, H, W), one strided slice added per kernel offset."""
+    xp = get_array_module(cols)
+    (kh, kw), (sh, sw), (t, _, l, _), (dh, dw) = geom.k, geom.stride, geom.pad, geom.dil
+    cols = cols.reshape(n, out_hw[0], out_hw[1], kh, kw, c)
+    hp, wp = _padded_extent(in_hw, out_hw, geom)
+    buf = xp.zeros((n, hp, wp, c), dtype=dtype)
+    for i in range(kh):
+        rs = _tap(i, dh, sh, out_hw[0])
+        for j in range(kw):
+            buf[:, rs, _tap(j, dw, sw, out_hw[1])] += cols[:, :, :, i, j]
+    return buf[:, t:t + in_hw[0], l:l + in_hw[1]].transpose(0, 3, 1, 2)
 
 
-def _out_by_channel(x4, g):
-    """A (N, O, OH, OW) array as (G, O/G, N*OH*OW) (free for our channel-major outputs)."""
-    n, o, oh, ow = x4.shape
-    return x4.transpose(1, 0, 2, 3).reshape(g, o // g, n * oh * ow)
-
-
-def _conv_forward(x4, w4, b, geom: _Geom, out_hw=None, keep_cols=False):
-    """conv2d on 4-D arrays; returns (output (N, O, OH, OW) channel-major view, cols or None)."""
+def _conv_forward(x4, w4, b, geom: _Geom, out_hw=None):
+    """conv2d on 4-D arrays: (output (N, O, OH, OW) stored channels-last, the patches)."""
     n, _, h, w = x4.shape
     o = w4.shape[0]
     if out_hw is None:
         out_hw = geom.out_hw(h, w)
     cols = _im2col(x4, geom, out_hw)
     g = geom.groups
-    out = _grouped_matmul(w4.reshape(g, o // g, -1), cols).reshape(o, n, out_hw[0], out_hw[1])
+    if cols.ndim == 2:
+        out = cols @ _weight_rows(w4).T
+    elif g == 1:
+        out = cols[0].T @ w4.reshape(o, -1).T
+    else:
+        xp = get_array_module(x4)
+        wg = w4.reshape(g, o // g, -1).transpose(0, 2, 1)  # (G, Cg*KH*KW, O/G)
+        out = xp.matmul(cols.transpose(0, 2, 1), wg).transpose(1, 0, 2).reshape(-1, o)
     if b is not None:
-        out += b[:, None, None, None]
-    return out.transpose(1, 0, 2, 3), (cols if keep_cols else None)
+        out += b
+    return _nchw_view(out, n, out_hw[0], out_hw[1]), cols
 
 
-def _conv_transpose_forward(x4, w4, b, geom: _Geom, out_hw):
-    """Adjoint of conv2d in its input: (N, Cin, H, W) with weight (Cin, Cout/G, KH, KW)."""
-    n, cin, h, w = x4.shape
+def _conv_input_grad(g4, w4, b, geom: _Geom, in_hw):
+    """The input gradient of conv2d with weight (O, C/G, KH, KW) for output gradient ``g4``
+    (N, O, OH, OW), which is also conv_transpose2d of ``g4`` with that weight (plus bias ``b``)."""
+    n, o, oh, ow = g4.shape
     g = geom.groups
-    cout = w4.shape[1] * g
-    wm = w4.reshape(g, cin // g, -1).transpose(0, 2, 1)  # (G, Cg_out*KH*KW, Cin/G)
-    cols = _grouped_matmul(wm, _out_by_channel(x4, g))
-    out = _col2im(cols, n, cout, out_hw, (h, w), geom, x4.dtype)
+    c = w4.shape[1] * g
+    gm = _grad_rows(g4)  # (N*OH*OW, O)
+    if g == 1 and c > 1:
+        out = _col2im_rows(gm @ _weight_rows(w4), n, c, in_hw, (oh, ow), geom, g4.dtype)
+    else:
+        xp = get_array_module(g4)
+        wg = w4.reshape(g, o // g, -1).transpose(0, 2, 1)  # (G, Cg*KH*KW, O/G)
+        cols = xp.matmul(wg, gm.T.reshape(g, o // g, -1))  # (G, Cg*KH*KW, N*OH*OW)
+        out = _col2im(cols, n, c, in_hw, (oh, ow), geom, g4.dtype)
     if b is not None:
-        out = out + b[None, :, None, None]
+        out += b[:, None, None]  # ``out`` is a fresh buffer
     return out
 
 
 def _weight_grad_array(x4, g4, geom: _Geom, wshape, cols=None):
-    """d(conv)/d(weight): (G, O/G, N*P) @ (G, N*P, Cg*KH*KW), reshaped to the weight's shape."""
+    """d(conv)/d(weight): ``grad (O, N*OH*OW) @ patches``, shaped like the weight."""
     if cols is None:
         cols = _im2col(x4, geom, g4.shape[2:])
-    gm = _out_by_channel(g4, geom.groups)
-    return _grouped_matmul(gm, cols.transpose(0, 2, 1)).reshape(wshape)
+    gm = _grad_rows(g4)
+    o = gm.shape[1]
+    if cols.ndim == 2:
+        c, kh, kw = wshape[1:]
+        return (gm.T @ cols).reshape(o, kh, kw, c).transpose(0, 3, 1, 2).copy()
+    g = geom.groups
+    if g == 1:
+        return (gm.T @ cols[0].T).reshape(wshape)
+    xp = get_array_module(x4)
+    return xp.matmul(gm.T.reshape(g, o // g, -1), cols.transpose(0, 2, 1)).reshape(wshape)
 
 
 # ------------------------------------------------------------------------------ recorded ops
 
 
+def _bias_grad(g: Tensor, nd: int) -> Tensor:
+    return g.sum((0, 2) if nd == 1 else (0, 2, 3))
+
+
 def _conv(x: Tensor, w: Tensor, b: Tensor | None, geom: _Geom, out_hw=None, name="Convolution"):
     nd = geom.nd
-    need_w = graph.GRAD_ENABLED and w.requires_grad
-    out, cols = _conv_forward(_to4(x._data, nd), _to4(w._data, nd),
-                              None if b is None else b._data, geom, out_hw, keep_cols=need_w)
-    out = _from4(out, nd)
-    need_x = x.requires_grad
-    in_hw = _to4(x._data, nd).shape[2:]
+    x4 = _to4(x._data, nd)
+    out, cols = _conv_forward(x4, _to4(w._data, nd), None if b is None else b._data, geom, out_hw)
+    in_hw = x4.shape[2:]
     inputs = (x, w) if b is None else (x, w, b)
 
-    def backward(g):
-        gx = _conv_transpose(g, w, None, geom, in_hw) if need_x else None
-        gw = _weight_grad(x, g, geom, w.shape, cols) if w.requires_grad else None
+    def backward(g, needs):
+        gx = _conv_transpose(g, w, None, geom, in_hw) if needs[0] else None
+        gw = _weight_grad(x, g, geom, w.shape, cols) if needs[1] else None
         if b is None:
             return gx, gw
-        return gx, gw, g.sum((0, 2) if nd == 1 else (0, 2, 3))
+        return gx, gw, (_bias_grad(g, nd) if needs[2] else None)
 
-    return record(name, out, inputs, backward, saved=(x, w))
+    return record(name, _from4(out, nd), inputs, backward, saved=(x, w))
 
 
 def _conv_transpose(x: Tensor, w: Tensor, b: Tensor | None, geom: _Geom, out_hw,
                     name="ConvolutionTranspose"):
     nd = geom.nd
-    out = _from4(_conv_transpose_forward(_to4(x._data, nd), _to4(w._data, nd),
-                                         None if b is None else b._data, geom, out_hw), nd)
+    out = _from4(_conv_input_grad(_to4(x._data, nd), _to4(w._data, nd),
+                                  None if b is None else b._data, geom, out_hw), nd)
     in_hw = _to4(x._data, nd).shape[2:]
-    need_x = x.requires_grad
     inputs = (x, w) if b is None else (x, w, b)
 
-    def backward(g):
-        gx = _conv(g, w, None, geom, in_hw) if need_x else None
-        gw = _weight_grad(g, x, geom, w.shape) if w.requires_grad else None
+    def backward(g, needs):
+        gx = _conv(g, w, None, geom, in_hw) if needs[0] else None
+        gw = _weight_grad(g, x, geom, w.shape) if needs[1] else None
         if b is None:
             return gx, gw
-        return gx, gw, g.sum((0, 2) if nd == 1 else (0, 2, 3))
+        return gx, gw, (_bias_grad(g, nd) if needs[2] else None)
 
     return record(name, out, inputs, backward, saved=(x, w))
 
@@ -238,9 +299,9 @@ def _weight_grad(x: Tensor, g: Tensor, geom: _Geom, wshape, cols=None) -> Tensor
     in_hw = _to4(x._data, nd).shape[2:]
     out_hw = _to4(g._data, nd).shape[2:]
 
-    def backward(gw):
-        gx = _conv_transpose(g, gw, None, geom, in_hw) if x.requires_grad else None
-        gg = _conv(x, gw, None, geom, out_hw) if g.requires_grad else None
+    def backward(gw, needs):
+        gx = _conv_transpose(g, gw, None, geom, in_hw) if needs[0] else None
+        gg = _conv(x, gw, None, geom, out_hw) if needs[1] else None
         return gx, gg
 
     return record("ConvolutionWeightBackward", out, (x, g), backward, saved=(x, g))
@@ -491,10 +552,10 @@ class _Pool:
             return out.astype(g4.dtype, copy=False).reshape(n, c, h, w)
         t, b, l, r = self.pad
         like = self.code if self.code is not None else g4  # the input's layout, where known
-        buf = _zeros4(xp, (n, c, h + t + b, w + l + r), g4.dtype, _channel_major(like))
-        if like is not g4 and _channel_major(like) != _channel_major(g4):
+        buf = _zeros_laid_out(xp, (n, c, h + t + b, w + l + r), g4.dtype, like)
+        if like is not g4 and _axis_order(like) != _axis_order(g4):
             # One copy into the input's layout beats k*k passes that each mix two layouts.
-            g4 = _zeros4(xp, g4.shape, g4.dtype, _channel_major(like)).__iadd__(g4)
+            g4 = _zeros_laid_out(xp, g4.shape, g4.dtype, like).__iadd__(g4)
         if self.kind == "avg":
             g4 = g4 / self.div
         for j, sl in self.taps():
