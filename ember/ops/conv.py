@@ -177,17 +177,17 @@ def _col2im(cols, n, c, in_hw, out_hw, geom: _Geom, dtype):
 
 
 def _col2im_rows(cols, n, c, in_hw, out_hw, geom: _Geom, dtype):
-    """Adjoint of row-form :func:`_im2col`: sum (N, OH, OW, KH, KW, C) into a channels-last
-    (N, C, H, W), one strided slice added per kernel offset."""
+    """Adjoint of row-form :func:`_im2col` for patch gradients laid out (KH*KW, N*OH*OW, C): sum
+    them into a channels-last (N, C, H, W), adding one contiguous block per kernel offset."""
     xp = get_array_module(cols)
     (kh, kw), (sh, sw), (t, _, l, _), (dh, dw) = geom.k, geom.stride, geom.pad, geom.dil
-    cols = cols.reshape(n, out_hw[0], out_hw[1], kh, kw, c)
+    cols = cols.reshape(kh, kw, n, out_hw[0], out_hw[1], c)
     hp, wp = _padded_extent(in_hw, out_hw, geom)
     buf = xp.zeros((n, hp, wp, c), dtype=dtype)
     for i in range(kh):
         rs = _tap(i, dh, sh, out_hw[0])
         for j in range(kw):
-            buf[:, rs, _tap(j, dw, sw, out_hw[1])] += cols[:, :, :, i, j]
+            buf[:, rs, _tap(j, dw, sw, out_hw[1])] += cols[i, j]
     return buf[:, t:t + in_hw[0], l:l + in_hw[1]].transpose(0, 3, 1, 2)
 
 
@@ -220,7 +220,11 @@ def _conv_input_grad(g4, w4, b, geom: _Geom, in_hw):
     c = w4.shape[1] * g
     gm = _grad_rows(g4)  # (N*OH*OW, O)
     if g == 1 and c > 1:
-        out = _col2im_rows(gm @ _weight_rows(w4), n, c, in_hw, (oh, ow), geom, g4.dtype)
+        # One product per kernel offset, (N*OH*OW, O) @ (O, C), so that each offset's patch
+        # gradients are contiguous: col2im then adds long runs instead of C-long pieces.
+        xp = get_array_module(g4)
+        w_taps = w4.transpose(2, 3, 0, 1).reshape(-1, o, c)  # (KH*KW, O, C)
+        out = _col2im_rows(xp.matmul(gm, w_taps), n, c, in_hw, (oh, ow), geom, g4.dtype)
     else:
         xp = get_array_module(g4)
         wg = w4.reshape(g, o // g, -1).transpose(0, 2, 1)  # (G, Cg*KH*KW, O/G)
@@ -251,7 +255,25 @@ def _weight_grad_array(x4, g4, geom: _Geom, wshape, cols=None):
 
 
 def _bias_grad(g: Tensor, nd: int) -> Tensor:
-    return g.sum((0, 2) if nd == 1 else (0, 2, 3))
+    """The bias gradient: ``g`` summed over all axes but the channels, as a matrix-vector product
+    (over the channels-last rows, or the rows of a contiguous NCHW gradient) rather than a
+    reduction's strided passes. A gradient op: its own backward spreads ``gb`` back over ``g``."""
+    g4 = _to4(g._data, nd)
+    xp = get_array_module(g4)
+    n, c, h, w = g4.shape
+    if _channels_last(g4):
+        out = xp.ones(n * h * w, dtype=g4.dtype) @ _grad_rows(g4)
+    elif g4.flags.c_contiguous:
+        out = (g4.reshape(n * c, h * w) @ xp.ones(h * w, dtype=g4.dtype)).reshape(n, c).sum(0)
+    else:
+        out = g4.sum((0, 2, 3))
+    shape = tuple(g.shape)
+    ones = (1,) * (len(shape) - 2)
+
+    def backward(gb, needs):
+        return (gb.reshape((1, c) + ones).expand(shape),)
+
+    return record("ConvolutionBiasBackward", out, (g,), backward)
 
 
 def _conv(x: Tensor, w: Tensor, b: Tensor | None, geom: _Geom, out_hw=None, name="Convolution"):
