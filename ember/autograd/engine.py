@@ -120,13 +120,22 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 for t, v in zip(saved, node.versions):
                     if t._version != v or t._base is not None:
                         _check_saved(node)
-            grads = backward(g)
+            producers = node.inputs
+            defaults = backward.__defaults__
+            if backward.__code__.co_argcount - (len(defaults) if defaults else 0) == 1:
+                grads = backward(g)  # a closure of the old one-argument contract (transition)
+            else:
+                grads = backward(g, _ONE_NEEDED if len(producers) == 1
+                                 else tuple([p is not None for p in producers]))
             if not retain_graph:
                 node.backward = None
                 node.saved = None
-            for producer, gi in zip(node.inputs, grads):
+            for producer, gi, meta in zip(producers, grads, node.metas):
                 if gi is None or producer is None:
                     continue
+                data = gi._data
+                if data.shape != meta[0] or data.dtype is not meta[1]:
+                    gi = _fit(gi, meta[0], meta[1], node, producers, producer)
                 if type(producer) is Node:
                     prev = producer.grad
                     if prev is None:
@@ -168,6 +177,34 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             )
         result.append(g)
     return tuple(result)
+
+
+_ONE_NEEDED = (True,)  # ``needs`` of every one-input node: it exists because its input needs one
+
+
+def _fit(g, shape, dtype, node, producers, producer):
+    """``g`` summed over the dimensions it was broadcast along to reach ``shape``, then cast to
+    ``dtype``: the gradient of an input of that shape and dtype. Done with ember ops, so that
+    it is recorded when ``create_graph`` is set. Refuses a gradient ``shape`` cannot expand to,
+    with PyTorch's message."""
+    gshape = g._data.shape
+    if gshape != shape:
+        lead = len(gshape) - len(shape)
+        if lead < 0 or any(s != 1 and s != n for s, n in zip(shape, gshape[lead:])):
+            index = next(i for i, p in enumerate(producers) if p is producer)
+            raise RuntimeError(
+                f"Function {node.name}Backward returned an invalid gradient at index {index} - "
+                f"got {list(gshape)} but expected shape compatible with {list(shape)}"
+            )
+        axes = tuple(range(lead)) + tuple(
+            i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+        if axes:
+            g = g.sum(axes, keepdim=True)
+        if g._data.shape != shape:
+            g = g.reshape(shape)
+    if g._data.dtype != dtype:
+        g = g.type(dtype)
+    return g
 
 
 def _add_arrays(a, b):

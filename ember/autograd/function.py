@@ -87,11 +87,13 @@ class Function:
                 )
             for i in positions:
                 gi, x = grads[i], args[i]
-                if gi is not None and tuple(gi.shape) != tuple(x.shape):
+                # As PyTorch: a gradient the input's shape broadcasts to is summed back to it
+                # (and one of another dtype cast to the input's) by the engine; others are refused.
+                if gi is not None and gi.shape != x.shape and not _expandable(x.shape, gi.shape):
                     raise RuntimeError(
                         f"Function {cls.__name__}Backward returned an invalid gradient at index "
-                        f"{i} - got {tuple(gi.shape)} but expected shape compatible with "
-                        f"{tuple(x.shape)}"
+                        f"{i} - got {list(gi.shape)} but expected shape compatible with "
+                        f"{list(x.shape)}"
                     )
             return tuple(grads[i] for i in positions)
 
@@ -105,6 +107,12 @@ class Function:
         saved = tuple(t for t in ctx.saved_tensors if isinstance(t, Tensor) and t is not out)
         return graph.record(cls.__name__, out._data, tensor_args, lambda g: user_backward((g,)),
                             saved)
+
+
+def _expandable(shape: tuple, to: tuple) -> bool:
+    """Whether a tensor of ``shape`` broadcasts to ``to`` (PyTorch's ``is_expandable_to``)."""
+    lead = len(to) - len(shape)
+    return lead >= 0 and all(s == 1 or s == n for s, n in zip(shape, to[lead:]))
 
 
 def _is_float(t: Tensor) -> bool:

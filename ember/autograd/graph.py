@@ -37,8 +37,10 @@ class Node:
     # ``seq`` orders nodes by creation (a node always comes after the producers of its inputs);
     # ``grad`` is engine scratch space: the gradient summed so far while a backward pass runs
     # (kept on the node instead of in a dict keyed by id(), which is cheaper per edge).
-    __slots__ = ("name", "backward", "inputs", "saved", "versions", "hooks", "grad", "seq",
-                 "__weakref__")
+    # ``metas`` holds ``(shape, dtype)`` of each input at record time: the engine fits every
+    # gradient a backward returns to it (sums over broadcast dimensions, casts), so ops need not.
+    __slots__ = ("name", "backward", "inputs", "metas", "saved", "versions", "hooks", "grad",
+                 "seq", "__weakref__")
 
     def __init__(self, name, backward, inputs, saved):
         self.name = name
@@ -103,8 +105,11 @@ def record(name, out, inputs, backward, saved=(), save_output=False):
     """Wrap array ``out`` in a Tensor and, if needed, record how to differentiate it.
 
     ``inputs`` are the op's Tensor inputs (in the order ``backward`` returns gradients); anything
-    that is not a Tensor is skipped by the caller. ``backward(grad)`` receives the gradient of the
-    result as a Tensor and returns a tuple with one Tensor or ``None`` per input. ``saved`` lists
+    that is not a Tensor is skipped by the caller. ``backward(grad, needs)`` receives the gradient
+    of the result as a Tensor and ``needs``, a tuple of bools (whether input ``i`` needs a
+    gradient), and returns one Tensor or ``None`` per input; the engine sums each over the
+    dimensions the input was broadcast along and casts it to the input's dtype. (A one-argument
+    ``backward(grad)`` of the old contract is still called that way during the transition.) ``saved`` lists
     input tensors the closure reads; ``save_output=True`` says it reads the result too (assign
     ``result = record(...)`` and use ``result`` in the closure), so in-place changes to it are caught.
     """
@@ -128,7 +133,14 @@ def record(name, out, inputs, backward, saved=(), save_output=False):
                 node = _new_node(Node)
                 node.name = name
                 node.backward = backward
-                node.inputs = tuple([i._node or (i if i.requires_grad else None) for i in inputs])
+                if len(inputs) == 1:  # x is the only input: it requires a gradient
+                    d = x._data
+                    node.inputs = (x._node or x,)
+                    node.metas = ((d.shape, d.dtype),)
+                else:
+                    node.inputs = tuple([i._node or (i if i.requires_grad else None)
+                                         for i in inputs])
+                    node.metas = tuple([(i._data.shape, i._data.dtype) for i in inputs])
                 node.hooks = None
                 node.grad = None
                 node.seq = _next_seq()

@@ -1,8 +1,10 @@
 """What every op module shares: operand handling, gradient un-broadcasting, in-place application.
 
 How to write an op (see ARCHITECTURE.md): compute the result on raw arrays (``x._data``), then
-``return record(name, out, inputs, backward, saved)`` where ``backward(g)`` returns one gradient
-per input, written with ember ops on Tensors so that it is itself differentiable.
+``return record(name, out, inputs, backward, saved)`` where ``backward(g, needs)`` returns one
+gradient per input (``needs[i]``: whether input ``i`` wants one), written with ember ops on Tensors
+so that it is itself differentiable. The engine sums each gradient back to its input's shape and
+casts it to its dtype.
 """
 
 from __future__ import annotations
