@@ -609,12 +609,12 @@ def _pool_gather(x: Tensor, plan: _Pool, name: str = "PoolGather", out=None) -> 
     """Record a window reduction (``out`` when the forward already computed it)."""
     if out is None:
         out = plan.gather(_to4(x._data, plan.nd))
-    return record(name, _from4(out, plan.nd), (x,), lambda g: (_pool_scatter(g, plan),))
+    return record(name, _from4(out, plan.nd), (x,), lambda g, needs: (_pool_scatter(g, plan),))
 
 
 def _pool_scatter(g: Tensor, plan: _Pool) -> Tensor:
     out = plan.scatter(_to4(g._data, plan.nd))
-    return record("PoolScatter", _from4(out, plan.nd), (g,), lambda gg: (_pool_gather(gg, plan),))
+    return record("PoolScatter", _from4(out, plan.nd), (g,), lambda gg, needs: (_pool_gather(gg, plan),))
 
 
 def _batched(op, x, nd):
@@ -785,7 +785,7 @@ def _sandwich(x: Tensor, a, b, nd: int) -> Tensor:
         out = xp.tensordot(out, a, axes=([2], [1])).transpose(0, 1, 3, 2)
     at = None if a is None else a.T
     bt = None if b is None else b.T
-    return record("AdaptiveAvgPool", _from4(out, nd), (x,), lambda g: (_sandwich(g, at, bt, nd),))
+    return record("AdaptiveAvgPool", _from4(out, nd), (x,), lambda g, needs: (_sandwich(g, at, bt, nd),))
 
 
 def _adaptive_avg(op, nd, x, output_size):
@@ -874,7 +874,7 @@ def _unfold(x: Tensor, geom: _Geom) -> Tensor:
     xpad = _pad4(get_array_module(arr), arr, geom.pad)
     v = _window_view(xpad, geom.k, geom.stride, geom.dil, out_hw)
     out = v.reshape(n, c * geom.k[0] * geom.k[1], out_hw[0] * out_hw[1])
-    return record("Im2Col", out, (x,), lambda g: (_fold(g, geom, (h, w), out_hw),))
+    return record("Im2Col", out, (x,), lambda g, needs: (_fold(g, geom, (h, w), out_hw),))
 
 
 def _fold(x: Tensor, geom: _Geom, in_hw, out_hw) -> Tensor:
@@ -884,7 +884,7 @@ def _fold(x: Tensor, geom: _Geom, in_hw, out_hw) -> Tensor:
     c = ck // (kh * kw)
     cols = arr.reshape(n, c, kh, kw, out_hw[0], out_hw[1]).transpose(1, 2, 3, 0, 4, 5)
     out = _col2im(cols, n, c, in_hw, out_hw, geom, arr.dtype)
-    return record("Col2Im", out, (x,), lambda g: (_unfold(g, geom),))
+    return record("Col2Im", out, (x,), lambda g, needs: (_unfold(g, geom),))
 
 
 def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
