@@ -45,18 +45,16 @@ def add(a, b, *, alpha=1) -> Tensor:
         raise broadcast_error("add", x.shape, y.shape) from None
 
     if tb is None or ta is None:  # tensor and number: the gradient passes through unchanged
-        t, operand = (ta, x) if tb is None else (tb, y)
+        return record("Add", out, (ta if tb is None else tb,), _pass_gradient)
+    return record("Add", out, (ta, tb), _add_backward)
 
-        def backward1(g):
-            return (_grad_for(t, unbroadcast(g, t.shape), operand),)
 
-        return record("Add", out, (t,), backward1)
+def _pass_gradient(g, needs):
+    return (g,)
 
-    def backward(g):
-        return (_grad_for(ta, unbroadcast(g, ta.shape), x) if ta.requires_grad else None,
-                _grad_for(tb, unbroadcast(g, tb.shape), y) if tb.requires_grad else None)
 
-    return record("Add", out, (ta, tb), backward)
+def _add_backward(g, needs):
+    return g, g
 
 
 def sub(a, b, *, alpha=1) -> Tensor:
@@ -88,17 +86,12 @@ def mul(a, b) -> Tensor:
     except ValueError:
         raise broadcast_error("mul", x.shape, y.shape) from None
 
-    if tb is None or ta is None:  # tensor times number: nothing to save, nothing to unbroadcast
-        t, operand, k = (ta, x, y) if tb is None else (tb, y, x)
+    if tb is None or ta is None:  # tensor times number: nothing to save
+        t, k = (ta, y) if tb is None else (tb, x)
+        return record("Mul", out, (t,), lambda g, needs: (g * k,))
 
-        def backward1(g):
-            return (_grad_for(t, g * k, operand),)
-
-        return record("Mul", out, (t,), backward1)
-
-    def backward(g):
-        return (_grad_for(ta, unbroadcast(g * tb, ta.shape), x) if ta.requires_grad else None,
-                _grad_for(tb, unbroadcast(g * ta, tb.shape), y) if tb.requires_grad else None)
+    def backward(g, needs):
+        return g * tb if needs[0] else None, g * ta if needs[1] else None
 
     return record("Mul", out, (ta, tb), backward, (ta, tb))
 

@@ -122,10 +122,10 @@ def sum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     data = _int_accumulate(x._data, dtype)
     axes = _axes(dim, data.ndim)
     out = data.sum(axis=axes, keepdims=keepdim)
-    shape, src = x.shape, x.dtype
+    shape = x.shape
 
-    def backward(g):
-        return (_cast_back(_expand_back(g, shape, axes, keepdim), src),)
+    def backward(g, needs):
+        return (_expand_back(g, shape, axes, keepdim),)
 
     return record("Sum", out, (x,), backward)
 

@@ -58,7 +58,7 @@ def exp(input: Tensor) -> Tensor:
     """``e ** input``, elementwise."""
     a = _fdata(input, "exp")
 
-    def backward(g):
+    def backward(g, needs):
         return (g * result,)
 
     result = record("Exp", get_array_module(a).exp(a), (input,), backward, save_output=True)
@@ -244,7 +244,7 @@ def tanh(input: Tensor) -> Tensor:
     """Hyperbolic tangent."""
     a = _fdata(input, "tanh")
 
-    def backward(g):
+    def backward(g, needs):
         return (tanh_backward(g, result),)
 
     result = record("Tanh", get_array_module(a).tanh(a), (input,), backward, save_output=True)
@@ -261,8 +261,8 @@ def tanh_backward(g: Tensor, y: Tensor) -> Tensor:
     get_array_module(out).subtract(1, out, out=out)
     out *= gd
 
-    def backward(gg):
-        return gg * (1 - y * y), gg * g * y * -2
+    def backward(gg, needs):
+        return gg * (1 - y * y) if needs[0] else None, gg * g * y * -2 if needs[1] else None
 
     return record("TanhBackward", out, (g, y), backward, (g, y))
 
