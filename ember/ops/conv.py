@@ -122,23 +122,36 @@ class _Geom:
 #   channels-last input, each row is KH runs of KW*C contiguous values. Used when groups == 1.
 # * channels (3-D): (G, Cg*KH*KW, N*OH*OW), taps in (c, kh, kw) order: copied from a channels-first
 #   input in runs of OW values. Used for groups > 1 and single-channel (first layer) inputs.
+#
+# The products run over blocks of whole images whose patches take about _BLOCK_BYTES, so that a
+# block's patches are still in the cache when the GEMM reads them (and col2im's sums when it adds
+# them up): measured ~35% faster than one product over all the patches, which are then never held
+# whole. The weight gradient copies the patches again, block by block, rather than keeping them
+# from the forward pass: that costs less than reading them back from memory.
+_BLOCK_BYTES = 1 << 19
+
+
+def _image_blocks(n: int, bytes_per_image: int, xp) -> list:
+    """``(start, stop)`` ranges of images covering ``range(n)``; one block off the CPU."""
+    if xp is not np:
+        return [(0, n)]
+    step = max(1, _BLOCK_BYTES // max(1, bytes_per_image))
+    return [(start, min(start + step, n)) for start in range(0, n, step)]
 
 
 def _rows_layout(x4, groups: int) -> bool:
     return groups == 1 and x4.shape[1] > 1 and _channels_last(x4)
 
 
-def _im2col(x4, geom: _Geom, out_hw):
-    """The patches of a (N, C, H, W) array in the form its layout suits (see above): one copy."""
+def _im2col(x4, geom: _Geom, out_hw, rows: bool):
+    """The patches of a (N, C, H, W) array, in row form or channel form (see above): one copy."""
     xp = get_array_module(x4)
     xpad = _pad4(xp, x4, geom.pad)
     v = _window_view(xpad, geom.k, geom.stride, geom.dil, out_hw)  # (N, C, KH, KW, OH, OW)
-    n, c = x4.shape[:2]
-    p = n * out_hw[0] * out_hw[1]
-    if _rows_layout(x4, geom.groups):
+    p = x4.shape[0] * out_hw[0] * out_hw[1]
+    if rows:
         return v.transpose(0, 4, 5, 2, 3, 1).reshape(p, -1)
-    g = geom.groups
-    return v.transpose(1, 2, 3, 0, 4, 5).reshape(g, -1, p)
+    return v.transpose(1, 2, 3, 0, 4, 5).reshape(geom.groups, -1, p)
 
 
 def _weight_rows(w4):
@@ -177,79 +190,99 @@ def _col2im(cols, n, c, in_hw, out_hw, geom: _Geom, dtype):
     return buf[:, :, t:t + in_hw[0], l:l + in_hw[1]].transpose(1, 0, 2, 3)
 
 
-def _col2im_rows(cols, n, c, in_hw, out_hw, geom: _Geom, dtype):
-    """Adjoint of row-form :func:`_im2col` for patch gradients laid out (KH*KW, N*OH*OW, C): sum
-    them into a channels-last (N, C, H, W), adding one contiguous block per kernel offset."""
-    xp = get_array_module(cols)
-    (kh, kw), (sh, sw), (t, _, l, _), (dh, dw) = geom.k, geom.stride, geom.pad, geom.dil
-    cols = cols.reshape(kh, kw, n, out_hw[0], out_hw[1], c)
-    hp, wp = _padded_extent(in_hw, out_hw, geom)
-    buf = xp.zeros((n, hp, wp, c), dtype=dtype)
+def _col2im_rows_add(buf, cols, out_hw, geom: _Geom):
+    """Adjoint of row-form :func:`_im2col`: add patch gradients laid out (KH*KW, n*OH*OW, C) into
+    the padded channels-last ``buf`` (n, HP, WP, C), one contiguous block per kernel offset."""
+    (kh, kw), (sh, sw), (dh, dw) = geom.k, geom.stride, geom.dil
+    cols = cols.reshape((kh, kw, buf.shape[0]) + tuple(out_hw) + (buf.shape[3],))
     for i in range(kh):
         rs = _tap(i, dh, sh, out_hw[0])
         for j in range(kw):
             buf[:, rs, _tap(j, dw, sw, out_hw[1])] += cols[i, j]
-    return buf[:, t:t + in_hw[0], l:l + in_hw[1]].transpose(0, 3, 1, 2)
 
 
 def _conv_forward(x4, w4, b, geom: _Geom, out_hw=None):
-    """conv2d on 4-D arrays: (output (N, O, OH, OW) stored channels-last, the patches)."""
+    """conv2d on 4-D arrays: the output (N, O, OH, OW), stored channels-last."""
+    xp = get_array_module(x4)
     n, _, h, w = x4.shape
     o = w4.shape[0]
     if out_hw is None:
         out_hw = geom.out_hw(h, w)
-    cols = _im2col(x4, geom, out_hw)
+    per_image = out_hw[0] * out_hw[1]
     g = geom.groups
-    if cols.ndim == 2:
-        out = cols @ _weight_rows(w4).T
+    rows = _rows_layout(x4, g)
+    if rows:
+        wm = _weight_rows(w4).T  # (KH*KW*C, O)
     elif g == 1:
-        out = cols[0].T @ w4.reshape(o, -1).T
+        wm = w4.reshape(o, -1).T  # (C*KH*KW, O)
     else:
-        xp = get_array_module(x4)
-        wg = w4.reshape(g, o // g, -1).transpose(0, 2, 1)  # (G, Cg*KH*KW, O/G)
-        out = xp.matmul(cols.transpose(0, 2, 1), wg).transpose(1, 0, 2).reshape(-1, o)
+        wm = w4.reshape(g, o // g, -1).transpose(0, 2, 1)  # (G, Cg*KH*KW, O/G)
+    out = xp.empty((n * per_image, o), dtype=x4.dtype)
+    for start, stop in _image_blocks(n, per_image * w4.size // o * g * x4.itemsize, xp):
+        cols = _im2col(x4[start:stop], geom, out_hw, rows)
+        dst = out[start * per_image:stop * per_image]
+        if rows:
+            xp.matmul(cols, wm, out=dst)
+        elif g == 1:
+            xp.matmul(cols[0].T, wm, out=dst)
+        else:
+            dst[...] = xp.matmul(cols.transpose(0, 2, 1), wm).transpose(1, 0, 2).reshape(-1, o)
     if b is not None:
         out += b
-    return _nchw_view(out, n, out_hw[0], out_hw[1]), cols
+    return _nchw_view(out, n, out_hw[0], out_hw[1])
 
 
 def _conv_input_grad(g4, w4, b, geom: _Geom, in_hw):
     """The input gradient of conv2d with weight (O, C/G, KH, KW) for output gradient ``g4``
     (N, O, OH, OW), which is also conv_transpose2d of ``g4`` with that weight (plus bias ``b``)."""
+    xp = get_array_module(g4)
     n, o, oh, ow = g4.shape
     g = geom.groups
     c = w4.shape[1] * g
-    gm = _grad_rows(g4)  # (N*OH*OW, O)
     if g == 1 and c > 1:
-        # One product per kernel offset, (N*OH*OW, O) @ (O, C), so that each offset's patch
+        # One product per kernel offset, (n*OH*OW, O) @ (O, C), so that each offset's patch
         # gradients are contiguous: col2im then adds long runs instead of C-long pieces.
-        xp = get_array_module(g4)
         w_taps = w4.transpose(2, 3, 0, 1).reshape(-1, o, c)  # (KH*KW, O, C)
-        out = _col2im_rows(xp.matmul(gm, w_taps), n, c, in_hw, (oh, ow), geom, g4.dtype)
+        t, _, l, _ = geom.pad
+        buf = xp.zeros((n,) + _padded_extent(in_hw, (oh, ow), geom) + (c,), dtype=g4.dtype)
+        for start, stop in _image_blocks(n, oh * ow * w4.size // o * g4.itemsize, xp):
+            cols = xp.matmul(_grad_rows(g4[start:stop]), w_taps)
+            _col2im_rows_add(buf[start:stop], cols, (oh, ow), geom)
+        out = buf[:, t:t + in_hw[0], l:l + in_hw[1]].transpose(0, 3, 1, 2)
     else:
-        xp = get_array_module(g4)
         wg = w4.reshape(g, o // g, -1).transpose(0, 2, 1)  # (G, Cg*KH*KW, O/G)
-        cols = xp.matmul(wg, gm.T.reshape(g, o // g, -1))  # (G, Cg*KH*KW, N*OH*OW)
+        cols = xp.matmul(wg, _grad_rows(g4).T.reshape(g, o // g, -1))  # (G, Cg*KH*KW, N*OH*OW)
         out = _col2im(cols, n, c, in_hw, (oh, ow), geom, g4.dtype)
     if b is not None:
         out += b[:, None, None]  # ``out`` is a fresh buffer
     return out
 
 
-def _weight_grad_array(x4, g4, geom: _Geom, wshape, cols=None):
-    """d(conv)/d(weight): ``grad (O, N*OH*OW) @ patches``, shaped like the weight."""
-    if cols is None:
-        cols = _im2col(x4, geom, g4.shape[2:])
-    gm = _grad_rows(g4)
-    o = gm.shape[1]
-    if cols.ndim == 2:
-        c, kh, kw = wshape[1:]
-        return (gm.T @ cols).reshape(o, kh, kw, c).transpose(0, 3, 1, 2).copy()
-    g = geom.groups
-    if g == 1:
-        return (gm.T @ cols[0].T).reshape(wshape)
+def _weight_grad_array(x4, g4, geom: _Geom, wshape):
+    """d(conv)/d(weight): ``grad (O, N*OH*OW) @ patches``, summed over blocks of images and
+    shaped like the weight."""
     xp = get_array_module(x4)
-    return xp.matmul(gm.T.reshape(g, o // g, -1), cols.transpose(0, 2, 1)).reshape(wshape)
+    n, o, oh, ow = g4.shape
+    g = geom.groups
+    if n == 0:
+        return xp.zeros(wshape, dtype=x4.dtype)
+    rows = _rows_layout(x4, g)
+    per_image = oh * ow * int(np.prod(wshape[1:])) * g * x4.itemsize
+    acc = None
+    for start, stop in _image_blocks(n, per_image, xp):
+        cols = _im2col(x4[start:stop], geom, (oh, ow), rows)
+        gm = _grad_rows(g4[start:stop])
+        if rows:
+            part = gm.T @ cols
+        elif g == 1:
+            part = gm.T @ cols[0].T
+        else:
+            part = xp.matmul(gm.T.reshape(g, o // g, -1), cols.transpose(0, 2, 1))
+        acc = part if acc is None else acc.__iadd__(part)
+    if rows:
+        c, kh, kw = wshape[1:]
+        return acc.reshape(o, kh, kw, c).transpose(0, 3, 1, 2).copy()
+    return acc.reshape(wshape)
 
 
 # ------------------------------------------------------------------------------ recorded ops
@@ -280,13 +313,13 @@ def _bias_grad(g: Tensor, nd: int) -> Tensor:
 def _conv(x: Tensor, w: Tensor, b: Tensor | None, geom: _Geom, out_hw=None, name="Convolution"):
     nd = geom.nd
     x4 = _to4(x._data, nd)
-    out, cols = _conv_forward(x4, _to4(w._data, nd), None if b is None else b._data, geom, out_hw)
+    out = _conv_forward(x4, _to4(w._data, nd), None if b is None else b._data, geom, out_hw)
     in_hw = x4.shape[2:]
     inputs = (x, w) if b is None else (x, w, b)
 
     def backward(g, needs):
         gx = _conv_transpose(g, w, None, geom, in_hw) if needs[0] else None
-        gw = _weight_grad(x, g, geom, w.shape, cols) if needs[1] else None
+        gw = _weight_grad(x, g, geom, w.shape) if needs[1] else None
         if b is None:
             return gx, gw
         return gx, gw, (_bias_grad(g, nd) if needs[2] else None)
@@ -312,11 +345,11 @@ def _conv_transpose(x: Tensor, w: Tensor, b: Tensor | None, geom: _Geom, out_hw,
     return record(name, out, inputs, backward, saved=(x, w))
 
 
-def _weight_grad(x: Tensor, g: Tensor, geom: _Geom, wshape, cols=None) -> Tensor:
+def _weight_grad(x: Tensor, g: Tensor, geom: _Geom, wshape) -> Tensor:
     """The weight gradient of conv(x, .) for output gradient ``g``: bilinear in (x, g)."""
     nd = geom.nd
     w4shape = wshape if nd == 2 else (wshape[0], wshape[1], 1, wshape[2])
-    out = _weight_grad_array(_to4(x._data, nd), _to4(g._data, nd), geom, w4shape, cols)
+    out = _weight_grad_array(_to4(x._data, nd), _to4(g._data, nd), geom, w4shape)
     if nd == 1:
         out = out.reshape(wshape)
     in_hw = _to4(x._data, nd).shape[2:]
