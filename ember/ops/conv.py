@@ -143,12 +143,11 @@ def _rows_layout(x4, groups: int) -> bool:
     return groups == 1 and x4.shape[1] > 1 and _channels_last(x4)
 
 
-def _im2col(x4, geom: _Geom, out_hw, rows: bool):
-    """The patches of a (N, C, H, W) array, in row form or channel form (see above): one copy."""
-    xp = get_array_module(x4)
-    xpad = _pad4(xp, x4, geom.pad)
+def _im2col(xpad, geom: _Geom, out_hw, rows: bool):
+    """The patches of an already padded (N, C, H, W) array, in row form or channel form (see
+    above): one copy."""
     v = _window_view(xpad, geom.k, geom.stride, geom.dil, out_hw)  # (N, C, KH, KW, OH, OW)
-    p = x4.shape[0] * out_hw[0] * out_hw[1]
+    p = xpad.shape[0] * out_hw[0] * out_hw[1]
     if rows:
         return v.transpose(0, 4, 5, 2, 3, 1).reshape(p, -1)
     return v.transpose(1, 2, 3, 0, 4, 5).reshape(geom.groups, -1, p)
@@ -218,8 +217,9 @@ def _conv_forward(x4, w4, b, geom: _Geom, out_hw=None):
     else:
         wm = w4.reshape(g, o // g, -1).transpose(0, 2, 1)  # (G, Cg*KH*KW, O/G)
     out = xp.empty((n * per_image, o), dtype=x4.dtype)
+    xpad = _pad4(xp, x4, geom.pad)
     for start, stop in _image_blocks(n, per_image * w4.size // o * g * x4.itemsize, xp):
-        cols = _im2col(x4[start:stop], geom, out_hw, rows)
+        cols = _im2col(xpad[start:stop], geom, out_hw, rows)
         dst = out[start * per_image:stop * per_image]
         if rows:
             xp.matmul(cols, wm, out=dst)
@@ -269,8 +269,9 @@ def _weight_grad_array(x4, g4, geom: _Geom, wshape):
     rows = _rows_layout(x4, g)
     per_image = oh * ow * int(np.prod(wshape[1:])) * g * x4.itemsize
     acc = None
+    xpad = _pad4(xp, x4, geom.pad)
     for start, stop in _image_blocks(n, per_image, xp):
-        cols = _im2col(x4[start:stop], geom, (oh, ow), rows)
+        cols = _im2col(xpad[start:stop], geom, (oh, ow), rows)
         gm = _grad_rows(g4[start:stop])
         if rows:
             part = gm.T @ cols
