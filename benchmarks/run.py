@@ -33,6 +33,10 @@ def _parse(argv):
     p.add_argument("--repeats", type=int, default=None, help="alternating repetitions per benchmark")
     p.add_argument("--only", nargs="+", metavar="NAME", default=None,
                    help=f"run only these benchmarks ({', '.join(ALL)})")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="time the in-process benchmarks by wall clock (default) or by this "
+                        "process's CPU time: steadier on a machine shared with busy processes, "
+                        "and meaningful with --threads 1 only")
     p.add_argument("--json", metavar="PATH", default=None, help="also write the results as JSON")
     p.add_argument("--markdown", metavar="PATH", default=None,
                    help="also update the generated table in this Markdown file (BENCHMARKS.md); "
@@ -69,6 +73,7 @@ def main(argv=None) -> int:
     # Only now may NumPy and PyTorch be imported.
     from benchmarks import suite
 
+    suite.set_clock(args.clock)
     results = suite.run_all(only, threads=threads, quick=args.quick, repeats=args.repeats)
     print(suite.format_table(results, threads=threads, quick=args.quick))
     if args.json:

@@ -35,12 +35,26 @@ def _setup_torch(threads: int) -> None:
 # ------------------------------------------------------------------------------------- timing
 
 
+# The clock of the in-process timings: wall clock, or with ``--clock cpu`` this process's CPU time
+# (``time.process_time``), which other busy processes disturb far less; meaningful with one thread
+# only (with more, it adds up the threads' time instead of measuring how long a step takes).
+CLOCK = {"name": "wall", "now": time.perf_counter}
+
+
+def set_clock(name: str) -> None:
+    """Time the in-process benchmarks with ``"wall"`` clock or ``"cpu"`` (process CPU) time."""
+    if name not in ("wall", "cpu"):
+        raise ValueError(f"clock must be 'wall' or 'cpu', got {name!r}")
+    CLOCK.update(name=name, now=time.perf_counter if name == "wall" else time.process_time)
+
+
 def _time_once(step, inner: int) -> float:
     """Seconds per call of ``step``, over ``inner`` calls."""
-    t0 = time.perf_counter()
+    now = CLOCK["now"]
+    t0 = now()
     for _ in range(inner):
         step()
-    return (time.perf_counter() - t0) / inner
+    return (now() - t0) / inner
 
 
 def alternate(steps: dict, repeats: int, target_s: float, warmup: int = 3) -> dict:
@@ -327,6 +341,8 @@ def format_table(results, threads: int, quick: bool) -> str:
     notes = [f"- {r['name']}: {r['note']}" for r in results if r.get("note")]
     head = (f"ember vs PyTorch {torch.__version__} (CPU), {threads} thread(s), "
             f"medians of alternating repetitions{' [QUICK: not a measurement]' if quick else ''}")
+    if CLOCK["name"] == "cpu":
+        head += "; in-process timings in CPU time (--clock cpu), not wall clock"
     if any_busy(results):
         head += ("\n\nWARNING: other processes used the CPU during the rows marked BUSY; their "
                  "ratios are unreliable and must not be quoted (rerun on an idle machine).")
@@ -374,7 +390,7 @@ def machine_info(threads: int) -> dict:
     kernels = [f"{p['internal_api']} {p['version'] or ''} ({p['architecture']} kernels, "
                f"{p['num_threads']} threads, {os.path.basename(p['filepath'] or '')})".replace("  ", " ")
                for p in pools if p["user_api"] == "blas"]
-    return {"cpu": cpu, "cores": os.cpu_count(), "threads": threads,
+    return {"cpu": cpu, "cores": os.cpu_count(), "threads": threads, "clock": CLOCK["name"],
             "blas_kernels": "; ".join(kernels) or "unknown", "thread_pools": pools,
             "loadavg_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
             "python": platform.python_version(),
