@@ -146,10 +146,17 @@ def record(name: str, out, inputs: Sequence[Tensor], backward: Callable[..., tup
                 node = _new_node(Node)
                 node.name = name
                 node.backward = backward
-                if len(inputs) == 1:  # x is the only input: it requires a gradient
+                n = len(inputs)
+                if n == 1:  # x is the only input: it requires a gradient
                     d = x._data
                     node.inputs = (x._node or x,)
                     node.metas = ((d.shape, d.dtype),)
+                elif n == 2:  # spelled out: cheaper than the comprehensions below
+                    a, b = inputs
+                    da, db = a._data, b._data
+                    node.inputs = (a._node or (a if a.requires_grad else None),
+                                   b._node or (b if b.requires_grad else None))
+                    node.metas = ((da.shape, da.dtype), (db.shape, db.dtype))
                 else:
                     node.inputs = tuple([i._node or (i if i.requires_grad else None)
                                          for i in inputs])
@@ -158,7 +165,9 @@ def record(name: str, out, inputs: Sequence[Tensor], backward: Callable[..., tup
                 node.grad = None
                 node.seq = _next_seq()
                 if output is not None:
-                    output._vc = t._vc = VersionCounter(0)
+                    vc = _new_counter(VersionCounter)
+                    vc.value = 0
+                    output._vc = t._vc = vc
                     node.output = output
                     saved = saved + (output,)
                 elif save_output:
@@ -183,3 +192,4 @@ from ember.tensor import Tensor, VersionCounter  # noqa: E402  (graph.py and ten
 
 _new_tensor = Tensor.__new__
 _new_node = Node.__new__
+_new_counter = VersionCounter.__new__
