@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import sys
+import weakref
 
 import numpy as np
 
@@ -24,8 +25,10 @@ class Tensor:
     """
 
     # ``_base`` is ``(base, view_fn, base's node when this view's history was set)`` on views
-    # (see ember.ops.common.mark_view), else None.
-    __slots__ = ("_data", "requires_grad", "grad", "_node", "_version", "_hooks", "_base",
+    # (see ember.ops.common.mark_view), else None. ``_vc`` is the in-place version counter,
+    # shared by every alias of the same memory (views, detach()); ``None`` stands for a counter at
+    # 0 that nothing shares yet, so creating a tensor costs no counter object.
+    __slots__ = ("_data", "requires_grad", "grad", "_node", "_vc", "_hooks", "_base",
                  "__weakref__")
     __array_priority__ = 1000  # numpy_scalar * tensor must call Tensor.__rmul__
 
@@ -37,7 +40,7 @@ class Tensor:
         self._data = data
         self.grad = None
         self._node = None
-        self._version = 0
+        self._vc = None
         self._hooks = None
         self._base = None
         self.requires_grad = False
@@ -54,10 +57,35 @@ class Tensor:
         t.requires_grad = False
         t.grad = None
         t._node = None
-        t._version = 0
+        t._vc = None
         t._hooks = None
         t._base = None
         return t
+
+    # ------------------------------------------------------------------------- version counter
+
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's memory was changed in place, through any alias (views
+        and ``detach()`` share one counter, as in PyTorch). Writes go to the shared counter, so
+        ``t._version += 1`` after changing ``t._data`` in place is seen by every alias."""
+        vc = self._vc
+        return 0 if vc is None else vc.value
+
+    @_version.setter
+    def _version(self, value: int) -> None:
+        vc = self._vc
+        if vc is None:
+            self._vc = VersionCounter(value)
+        else:
+            vc.value = value
+
+    def _shared_version_counter(self) -> VersionCounter:
+        """This tensor's counter, created if none exists yet, for an alias to share."""
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = VersionCounter(0)
+        return vc
 
     # ------------------------------------------------------------------------------ properties
 
@@ -248,6 +276,7 @@ class Tensor:
         t = Tensor._wrap(self._data)
         b = self._base
         t._base = ((b[0] if b is not None else self), None, None)
+        t._vc = self._shared_version_counter()
         return t
 
     def detach_(self) -> Tensor:
@@ -293,10 +322,13 @@ class Tensor:
         """Keep the gradient of this non-leaf tensor in ``.grad`` after backward."""
         if self._node is None:
             return
-        target = self
+        # a weak reference: the hook lives on this tensor's node, which the tensor holds
+        target_ref = weakref.ref(self)
 
         def keep(g):
-            target.grad = g if target.grad is None else target.grad + g
+            target = target_ref()
+            if target is not None:
+                target.grad = g if target.grad is None else target.grad + g
 
         self.register_hook(keep)
 
@@ -365,6 +397,15 @@ class Tensor:
         from ember.ops.elementwise import cast
 
         return cast(self, dtype)
+
+
+class VersionCounter:
+    """The in-place version of one piece of memory, shared by all tensors that alias it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: int = 0):
+        self.value = value
 
 
 class _HookHandle:

@@ -105,8 +105,13 @@ class Function:
         if id(out) in ctx._non_differentiable:
             return out
         saved = tuple(t for t in ctx.saved_tensors if isinstance(t, Tensor) and t is not out)
-        return graph.record(cls.__name__, out._data, tensor_args, lambda g: user_backward((g,)),
-                            saved)
+        fresh = (out._node is None and not out.requires_grad and out._base is None
+                 and all(out is not a for a in tensor_args))
+        # A fresh result that backward reads (saved for backward) goes to record as the Tensor
+        # the closure sees: checked for in-place changes, and no reference cycle through ctx.
+        result = out if fresh and any(t is out for t in ctx.saved_tensors) else out._data
+        return graph.record(cls.__name__, result, tensor_args,
+                            lambda g, needs: user_backward((g,)), saved)
 
 
 def _expandable(shape: tuple, to: tuple) -> bool:
@@ -137,7 +142,7 @@ def _record_outputs(name, ctx, outs, tensor_args, user_backward):
     offsets = [sum(sizes[:k]) for k in range(len(diff))]
     total = sum(sizes)
 
-    def backward_hidden(flat):
+    def backward_hidden(flat, needs):
         grads = [None] * len(outs)
         for i, off, size in zip(diff, offsets, sizes):
             grads[i] = _segment(flat, off, size, outs[i])
@@ -153,7 +158,7 @@ def _record_outputs(name, ctx, outs, tensor_args, user_backward):
     results = list(outs)
     for i, off in zip(diff, offsets):
         results[i] = graph.record(f"{name}Output{i}", outs[i]._data, (hidden,),
-                                  lambda g, off=off: (_place(g, off, hidden),))
+                                  lambda g, needs, off=off: (_place(g, off, hidden),))
     return tuple(results)
 
 
@@ -162,10 +167,10 @@ def _place(g: Tensor, offset: int, like: Tensor) -> Tensor:
     flat = get_array_module(like._data).zeros_like(like._data)
     flat[offset:offset + g._data.size] = g._data.reshape(-1)
     return graph.record("PlaceSegment", flat, (g,),
-                        lambda gg: (_segment(gg, offset, g._data.size, g),))
+                        lambda gg, needs: (_segment(gg, offset, g._data.size, g),))
 
 
 def _segment(flat: Tensor, offset: int, size: int, like: Tensor) -> Tensor:
     """The part of ``flat`` at ``offset``, shaped and typed like ``like`` (differentiable)."""
     part = flat._data[offset:offset + size].reshape(like._data.shape).astype(like._data.dtype)
-    return graph.record("Segment", part, (flat,), lambda gg: (_place(gg, offset, flat),))
+    return graph.record("Segment", part, (flat,), lambda gg, needs: (_place(gg, offset, flat),))

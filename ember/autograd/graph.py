@@ -12,9 +12,11 @@ gradients of gradients work with a single definition of each op.
 
 from __future__ import annotations
 
-from numpy import asarray, generic, ndarray
-
+from collections.abc import Callable, Sequence
 from itertools import count
+from typing import Any
+
+from numpy import asarray, generic, ndarray
 
 GRAD_ENABLED = True  # read by record(); changed by ember.no_grad() and friends
 # Set once any recorded in-place op has changed a tensor's history: only then can a view be
@@ -28,40 +30,45 @@ _next_seq = count().__next__
 class Node:
     """One recorded op: how to send the gradient of its output back to its inputs.
 
-    ``inputs`` holds, per op input, the producer of that input's gradient: another ``Node``, a
-    leaf ``Tensor`` that requires a gradient (the gradient is accumulated into it), or ``None``.
-    ``saved`` are tensors the backward closure reads; ``versions`` their in-place counters at
-    record time, so that an in-place change made later is caught instead of giving wrong numbers.
+    Nodes are made only by :func:`record`. ``inputs`` holds, per op input, the producer of that
+    input's gradient: another ``Node``, a leaf ``Tensor`` that requires a gradient (the gradient
+    is accumulated into it), or ``None``. ``metas`` holds each input's ``(shape, dtype)`` at
+    record time: the engine fits every gradient ``backward`` returns to it (sums over broadcast
+    dimensions, casts), so ops need not. ``saved`` are tensors the backward closure reads;
+    ``versions`` their in-place counters at record time, so that an in-place change made later is
+    caught instead of giving wrong numbers. ``output`` (set only on nodes of ops that save their
+    result) is the history-free alias of the result their closure reads: the engine gives it this
+    node as history while the closure runs with ``create_graph``.
+
+    Nothing here points back at the op's output tensor, so a graph that is never differentiated
+    is freed by reference counting alone.
     """
 
     # ``seq`` orders nodes by creation (a node always comes after the producers of its inputs);
     # ``grad`` is engine scratch space: the gradient summed so far while a backward pass runs
     # (kept on the node instead of in a dict keyed by id(), which is cheaper per edge).
-    # ``metas`` holds ``(shape, dtype)`` of each input at record time: the engine fits every
-    # gradient a backward returns to it (sums over broadcast dimensions, casts), so ops need not.
-    __slots__ = ("name", "backward", "inputs", "metas", "saved", "versions", "hooks", "grad",
-                 "seq", "__weakref__")
+    __slots__ = ("name", "backward", "inputs", "metas", "saved", "versions", "output", "hooks",
+                 "grad", "seq", "__weakref__")
 
-    def __init__(self, name, backward, inputs, saved):
-        self.name = name
-        self.backward = backward
-        self.inputs = inputs
-        self.saved = saved
-        self.versions = tuple([version_of(t) for t in saved]) if saved else ()
-        self.hooks = None
-        self.grad = None
-        self.seq = _next_seq()
+    name: str
+    backward: Callable[..., tuple] | None
+    inputs: tuple[Node | Tensor | None, ...]
+    metas: tuple[tuple[tuple[int, ...], Any], ...]
+    saved: tuple[Tensor, ...] | None
+    versions: tuple[int, ...]
+    output: Tensor | None
+    hooks: list[Callable] | None
+    grad: Tensor | None
+    seq: int
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{self.name}Backward>"
 
 
-def version_of(t) -> int:
-    """The in-place version a saved tensor is checked against: its own counter, plus its base's
-    when it is a view (in PyTorch a view and its base share one counter; a sum changes whenever
-    either changes, since counters only grow)."""
-    base = getattr(t, "_base", None)
-    return t._version if base is None else t._version + base[0]._version
+def version_of(t: Tensor) -> int:
+    """The in-place version of ``t``'s memory (its counter is shared with every alias)."""
+    vc = t._vc
+    return 0 if vc is None else vc.value
 
 
 def refresh_if_stale(tensors) -> None:
@@ -93,32 +100,39 @@ def refresh_view(t) -> None:
     t._base = (base, view_fn, base._node)
 
 
-def _producer(t):
-    """The gradient producer of a tensor used as an op input (see :attr:`Node.inputs`)."""
-    node = t._node
-    if node is not None:
-        return node
-    return t if t.requires_grad else None
+def record(name: str, out, inputs: Sequence[Tensor], backward: Callable[..., tuple],
+           saved: tuple = (), save_output: bool = False) -> Tensor:
+    """The result of an op as a Tensor and, if needed, how to differentiate it.
 
+    ``out`` is the result array. ``inputs`` are the op's Tensor inputs (in the order
+    ``backward`` returns gradients); anything that is not a Tensor is skipped by the caller.
+    ``backward(grad, needs)`` receives the gradient of the result as a Tensor and ``needs``, a
+    tuple of bools (whether input ``i`` needs a gradient), and returns one Tensor or ``None`` per
+    input; the engine sums each over the dimensions the input was broadcast along and casts it
+    to the input's dtype. (A one-argument ``backward(grad)`` of the old contract is still called
+    that way during the transition.) ``saved`` lists input tensors the closure reads, so that
+    changing them in place later raises PyTorch's error instead of giving wrong gradients.
 
-def record(name, out, inputs, backward, saved=(), save_output=False):
-    """Wrap array ``out`` in a Tensor and, if needed, record how to differentiate it.
-
-    ``inputs`` are the op's Tensor inputs (in the order ``backward`` returns gradients); anything
-    that is not a Tensor is skipped by the caller. ``backward(grad, needs)`` receives the gradient
-    of the result as a Tensor and ``needs``, a tuple of bools (whether input ``i`` needs a
-    gradient), and returns one Tensor or ``None`` per input; the engine sums each over the
-    dimensions the input was broadcast along and casts it to the input's dtype. (A one-argument
-    ``backward(grad)`` of the old contract is still called that way during the transition.) ``saved`` lists
-    input tensors the closure reads; ``save_output=True`` says it reads the result too (assign
-    ``result = record(...)`` and use ``result`` in the closure), so in-place changes to it are caught.
+    An op whose closure reads its own result passes that result as a history-free Tensor
+    (``y = Tensor._wrap(array)``, captured by the closure) instead of the array: it is then saved
+    too, shares its version counter with the returned tensor, and gets the node as history only
+    while the closure runs with ``create_graph``; the closure never holds the returned tensor,
+    so no reference cycle keeps a graph alive. (``save_output=True`` with an array ``out`` and a
+    closure that reads the returned tensor is the older form: it works, but makes such a cycle.)
     """
-    if type(out) is not ndarray and isinstance(out, generic):
-        out = asarray(out)  # NumPy returns scalars from 0-d ufuncs and full reductions
+    if type(out) is Tensor:  # the op's history-free alias of its result, read by its closure
+        output = out
+        out = output._data
+        if not GRAD_ENABLED:
+            return output
+    else:
+        output = None
+        if type(out) is not ndarray and isinstance(out, generic):
+            out = asarray(out)  # NumPy returns scalars from 0-d ufuncs and full reductions
     t = _new_tensor(Tensor)
     t._data = out
     t.grad = None
-    t._version = 0
+    t._vc = None
     t._hooks = None
     t._base = None
     if GRAD_ENABLED:
@@ -129,14 +143,20 @@ def record(name, out, inputs, backward, saved=(), save_output=False):
                     refresh_view(x)
         for x in inputs:
             if x.requires_grad:
-                # Node.__init__, inlined: this runs once per recorded op
                 node = _new_node(Node)
                 node.name = name
                 node.backward = backward
-                if len(inputs) == 1:  # x is the only input: it requires a gradient
+                n = len(inputs)
+                if n == 1:  # x is the only input: it requires a gradient
                     d = x._data
                     node.inputs = (x._node or x,)
                     node.metas = ((d.shape, d.dtype),)
+                elif n == 2:  # spelled out: cheaper than the comprehensions below
+                    a, b = inputs
+                    da, db = a._data, b._data
+                    node.inputs = (a._node or (a if a.requires_grad else None),
+                                   b._node or (b if b.requires_grad else None))
+                    node.metas = ((da.shape, da.dtype), (db.shape, db.dtype))
                 else:
                     node.inputs = tuple([i._node or (i if i.requires_grad else None)
                                          for i in inputs])
@@ -144,23 +164,32 @@ def record(name, out, inputs, backward, saved=(), save_output=False):
                 node.hooks = None
                 node.grad = None
                 node.seq = _next_seq()
-                if save_output:
+                if output is not None:
+                    vc = _new_counter(VersionCounter)
+                    vc.value = 0
+                    output._vc = t._vc = vc
+                    node.output = output
+                    saved = saved + (output,)
+                elif save_output:
                     saved = saved + (t,)
                 if saved:
-                    node.versions = tuple([s._version if s._base is None else version_of(s)
-                                           for s in saved])
+                    # version_of, inlined: this runs once per saved tensor of every recorded op
+                    node.versions = tuple([0 if s._vc is None else s._vc.value for s in saved])
                 else:
                     node.versions = ()
                 node.saved = saved
                 t.requires_grad = True
                 t._node = node
                 return t
+    if output is not None:
+        return output
     t.requires_grad = False
     t._node = None
     return t
 
 
-from ember.tensor import Tensor  # noqa: E402  (graph.py and tensor.py refer to each other)
+from ember.tensor import Tensor, VersionCounter  # noqa: E402  (graph.py and tensor.py refer to each other)
 
 _new_tensor = Tensor.__new__
 _new_node = Node.__new__
+_new_counter = VersionCounter.__new__

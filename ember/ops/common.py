@@ -136,7 +136,15 @@ def mark_view(out: Tensor, base: Tensor, view_fn) -> Tensor:
     PyTorch does for views. Views of views point at the outermost base. ``view_fn`` maps a Tensor
     shaped like ``base`` to the view, with ember ops (so it can also cut gradients).
     """
+    out._vc = base._shared_version_counter()  # one counter for all aliases of this memory
     root = getattr(base, "_base", None)
+    if not graph.GRAD_ENABLED and base.requires_grad:
+        # As PyTorch: a view taken under no_grad of a tensor that requires grad is a leaf that
+        # requires grad, with no history link (like a detach() alias); changing it in place with
+        # grad mode on is refused (prepare_inplace).
+        out._base = (base if root is None else root[0], None, None)
+        out.requires_grad = True
+        return out
     if root is None or root[1] is None:  # no base, or a detach() alias (its own autograd root)
         out._base = (base, view_fn, base._node)
     else:
@@ -168,6 +176,12 @@ def prepare_inplace(self: Tensor, name: str) -> Tensor:
                 "view first."
             )
         if self.requires_grad:
+            if self._node is None and view is not None:
+                raise RuntimeError(
+                    f"{name}: a view was created in no_grad mode and is being modified inplace "
+                    "with grad mode enabled. Move both the view and the in-place op inside the "
+                    "no_grad block, or both outside it, or clone() the view."
+                )
             if self._node is None:
                 raise RuntimeError(
                     f"a leaf Variable that requires grad is being used in an in-place operation "
@@ -208,10 +222,9 @@ def commit_inplace(self: Tensor, out: Tensor, name: str) -> Tensor:
                 "refers to a single memory location (it comes from expand/broadcast_to). "
                 "clone() the tensor before writing into it."
             ) from None
-    self._version += 1
+    self._version += 1  # the counter is shared: the base and every other alias see it
     view = _view_base(self)
     if view is not None:
-        view[0]._version += 1  # the base's memory changed too
         if out._node is not None and view[1] is not None:
             _rebase_view_history(self, view[0], view[1], out)
             return self
@@ -241,8 +254,8 @@ def _rebase_view_history(view: Tensor, base: Tensor, view_fn, new_part: Tensor) 
     old._node = base._node
     old.requires_grad = base.requires_grad
 
-    def backward(g):
-        return (g * keep if old.requires_grad else None), view_fn(g)
+    def backward(g, needs):
+        return (g * keep if needs[0] else None), view_fn(g)
 
     new = graph.record("CopySlices", base._data, (old, new_part), backward)
     graph.HISTORY_REWRITTEN = True

@@ -12,23 +12,25 @@ import numpy as np
 
 from ember import backend
 from ember.autograd import graph
-from ember.ops.common import Tensor, attach
+from ember.ops.common import Tensor, attach, commit_inplace, prepare_inplace, record
 from ember.random import get_rng
 
 
 def _fill(t: Tensor, values: np.ndarray, name: str) -> Tensor:
-    if graph.GRAD_ENABLED and t.requires_grad and t._node is None:
-        raise RuntimeError(
-            f"a leaf Variable that requires grad is being used in an in-place operation ({name}). "
-            "Wrap it in `with ember.no_grad():` (as ember.nn.init does)."
-        )
-    t._data[...] = backend.move_array(values.astype(t._data.dtype, copy=False), t.device)
-    t._version += 1
-    if t._node is not None:  # new values do not depend on the old ones
-        graph.HISTORY_REWRITTEN = True  # views of t must notice (see graph.record)
-        t._node = None
-        t.requires_grad = False
+    values = backend.move_array(values.astype(t._data.dtype, copy=False), t.device)
+    if graph.GRAD_ENABLED and t.requires_grad:
+        # recorded like fill_ (the new values do not depend on the old ones: a zero gradient), so
+        # a view's base gets the change in its history; leaves and views of leaves are refused
+        src = prepare_inplace(t, name)
+        filled = record(name.rstrip("_").capitalize(), values, (src,), _zero_gradient)
+        return commit_inplace(t, filled, name)
+    t._data[...] = values
+    t._version += 1  # shared with every alias of t's memory
     return t
+
+
+def _zero_gradient(g, needs):
+    return (Tensor._wrap(backend.get_array_module(g._data).zeros_like(g._data)),)
 
 
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:

@@ -57,12 +57,12 @@ def _zero_backward(g):
 def exp(input: Tensor) -> Tensor:
     """``e ** input``, elementwise."""
     a = _fdata(input, "exp")
+    result = Tensor._wrap(get_array_module(a).exp(a))  # what the closure reads (no cycle)
 
     def backward(g, needs):
         return (g * result,)
 
-    result = record("Exp", get_array_module(a).exp(a), (input,), backward, save_output=True)
-    return result
+    return record("Exp", result, (input,), backward)
 
 
 def exp2(input: Tensor) -> Tensor:
@@ -243,12 +243,12 @@ def cosh(input: Tensor) -> Tensor:
 def tanh(input: Tensor) -> Tensor:
     """Hyperbolic tangent."""
     a = _fdata(input, "tanh")
+    result = Tensor._wrap(get_array_module(a).tanh(a))  # what the closure reads (no cycle)
 
     def backward(g, needs):
         return (tanh_backward(g, result),)
 
-    result = record("Tanh", get_array_module(a).tanh(a), (input,), backward, save_output=True)
-    return result
+    return record("Tanh", result, (input,), backward)
 
 
 def tanh_backward(g: Tensor, y: Tensor) -> Tensor:
