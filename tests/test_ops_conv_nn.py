@@ -120,6 +120,30 @@ def test_conv2d_blocked_channels_last_chain_matches_torch(cin, cout, groups, kw)
         np.testing.assert_allclose(e, t, rtol=2e-3, atol=2e-3 * max(1.0, float(np.abs(t).max())))
 
 
+@pytest.mark.parametrize("pool, kw", [
+    ("max_pool2d", dict(kernel_size=2)),
+    ("max_pool2d", dict(kernel_size=3, stride=2, padding=1)),
+    ("max_pool2d", dict(kernel_size=2, ceil_mode=True)),
+    ("avg_pool2d", dict(kernel_size=2)),
+])
+def test_pooling_blocked_channels_last_matches_torch(pool, kw):
+    """Pooling of a convolution's channels-last, relu'd output (ties at 0 included) over a batch
+    that spans several blocks of images: values and input gradients against PyTorch."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((48, 3, 27, 27)).astype(np.float32)
+    w = (rng.standard_normal((16, 3, 3, 3)) / 3).astype(np.float32)
+    outs = {}
+    for m in (ember, torch):
+        xs, ws = m.tensor(x), m.tensor(w, requires_grad=True)
+        h = F(m).relu(F(m).conv2d(xs, ws))
+        y = getattr(F(m), pool)(h, **kw)
+        (y * y).sum().backward()
+        outs[m] = [np.asarray(t.detach().numpy()) for t in (y, ws.grad)]
+    assert 48 * 16 * 25 * 25 * 4 > 1 << 19  # the pooled input spans more than one block
+    for e, t in zip(outs[ember], outs[torch]):
+        np.testing.assert_allclose(e, t, rtol=2e-3, atol=2e-3 * max(1.0, float(np.abs(t).max())))
+
+
 def test_conv2d_double_backward():
     rng = np.random.default_rng(1)
     x = ember.tensor(rng.standard_normal((1, 2, 4, 4)), requires_grad=True)

@@ -563,24 +563,31 @@ class _Pool:
         return _pad4(xp, a, self.pad, value)
 
     def max_forward(self, x4):
-        """Window maxima and, in ``self.code``, which tap held each one (the first on ties)."""
+        """Window maxima and, in ``self.code``, which tap held each one (the first on ties).
+
+        Runs over blocks of images (as the convolutions do) so that the passes over each tap
+        find the running maxima still in the cache."""
         xp = get_array_module(x4)
         fill = -xp.inf if x4.dtype.kind == "f" else xp.iinfo(x4.dtype).min
         xpad = self.padded(xp, x4, fill)
-        taps = self.taps()
-        _, first = next(taps)
-        # order="K" keeps the input's (often channel-major) layout: mixing layouts in the
+        taps = list(self.taps())
+        n, c = x4.shape[:2]
+        # Outputs keep the input's (often channels-last) layout: mixing layouts in the
         # elementwise passes below costs several times more than the passes themselves.
-        best = xpad[first].copy(order="K")
+        first = xpad[taps[0][1]]
+        best = _zeros_laid_out(xp, first.shape, x4.dtype, first, zero=False)
         wide = self.k[0] * self.k[1] >= 128
-        code = xp.zeros_like(best, dtype=np.int32 if wide else np.int8)
-        for j, sl in taps:
-            v = xpad[sl]
-            won = v > best
-            # The last tap that beat the running maximum is the argmax (the first one on ties).
-            xp.maximum(code, won.astype(np.int32) * j if wide else won.view(np.int8) * np.int8(j),
-                       out=code)
-            xp.maximum(best, v, out=best)
+        code = _zeros_laid_out(xp, first.shape, np.int32 if wide else np.int8, first)
+        for start, stop in _image_blocks(n, x4[:1].size * x4.itemsize, xp):
+            b, cb, xb = best[start:stop], code[start:stop], xpad[start:stop]
+            b[...] = xb[taps[0][1]]
+            for j, sl in taps[1:]:
+                v = xb[sl]
+                won = v > b
+                # The last tap that beat the running maximum is the argmax (the first on ties).
+                xp.maximum(cb, won.astype(np.int32) * j if wide else won.view(np.int8) * np.int8(j),
+                           out=cb)
+                xp.maximum(b, v, out=b)
         self.code = code
         return best
 
@@ -621,13 +628,17 @@ class _Pool:
             g4 = g4 / self.div
         won = xp.empty_like(self.code, dtype=bool) if self.disjoint and self.code is not None \
             else None
-        for j, sl in self.taps():
-            if self.kind == "avg":
-                buf[sl] += g4
-            elif won is not None:
-                xp.multiply(g4, xp.equal(self.code, j, out=won), out=buf[sl])
-            else:
-                buf[sl] += g4 * (self.code == j)
+        taps = list(self.taps())
+        for start, stop in _image_blocks(n, buf[:1].size * buf.itemsize, xp):
+            bb, gb = buf[start:stop], g4[start:stop]
+            code = None if self.code is None else self.code[start:stop]
+            for j, sl in taps:
+                if self.kind == "avg":
+                    bb[sl] += gb
+                elif won is not None:
+                    xp.multiply(gb, xp.equal(code, j, out=won[start:stop]), out=bb[sl])
+                else:
+                    bb[sl] += gb * (code == j)
         return buf[:, :, t:t + h, l:l + w]
 
     def flat_indices(self):
