@@ -136,15 +136,18 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
                     output._node = node
                     output.requires_grad = True
             producers = node.inputs
+            # Transition shim: a closure of the old contract, backward(g) (``lambda g, k=k:``
+            # included), is called with one argument. Remove once every op takes (g, needs).
             defaults = backward.__defaults__
             if backward.__code__.co_argcount - (len(defaults) if defaults else 0) == 1:
-                grads = backward(g)  # a closure of the old one-argument contract (transition)
+                grads = backward(g)
             else:
                 n = len(producers)
                 if n == 1:
                     needs = _ONE_NEEDED
-                elif n == 2:
-                    needs = (producers[0] is not None, producers[1] is not None)
+                elif n == 2:  # shared constant tuples: no allocation per node
+                    needs = (_BOTH_NEEDED if producers[1] is not None else _FIRST_NEEDED) \
+                        if producers[0] is not None else _SECOND_NEEDED
                 else:
                     needs = tuple([p is not None for p in producers])
                 grads = backward(g, needs)
@@ -153,12 +156,15 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
                 node.saved = None
                 if create_graph:
                     node.output = None  # it may hold this node now: drop that cycle too
-            for producer, gi, meta in zip(producers, grads, node.metas):
+            metas = node.metas
+            k = -2  # metas[k], metas[k + 1]: this input's shape and dtype
+            for producer, gi in zip(producers, grads):
+                k += 2
                 if gi is None or producer is None:
                     continue
                 data = gi._data
-                if data.shape != meta[0] or data.dtype is not meta[1]:
-                    gi = _fit(gi, meta[0], meta[1], node, producers, producer)
+                if data.shape != metas[k] or data.dtype is not metas[k + 1]:
+                    gi = _fit(gi, metas[k], metas[k + 1], node, k // 2)
                 if type(producer) is Node:
                     prev = producer.grad
                     if prev is None:
@@ -203,10 +209,10 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
 
 
 _ONE_NEEDED = (True,)  # ``needs`` of every one-input node: it exists because its input needs one
+_BOTH_NEEDED, _FIRST_NEEDED, _SECOND_NEEDED = (True, True), (True, False), (False, True)
 
 
-def _fit(g: Tensor, shape: tuple[int, ...], dtype, node: Node, producers: tuple,
-         producer) -> Tensor:
+def _fit(g: Tensor, shape: tuple[int, ...], dtype, node: Node, index: int) -> Tensor:
     """``g`` summed over the dimensions it was broadcast along to reach ``shape``, then cast to
     ``dtype``: the gradient of an input of that shape and dtype. Done with ember ops, so that
     it is recorded when ``create_graph`` is set. Refuses a gradient ``shape`` cannot expand to,
@@ -215,7 +221,6 @@ def _fit(g: Tensor, shape: tuple[int, ...], dtype, node: Node, producers: tuple,
     if gshape != shape:
         lead = len(gshape) - len(shape)
         if lead < 0 or any(s != 1 and s != n for s, n in zip(shape, gshape[lead:])):
-            index = next(i for i, p in enumerate(producers) if p is producer)
             raise RuntimeError(
                 f"Function {node.name}Backward returned an invalid gradient at index {index} - "
                 f"got {list(gshape)} but expected shape compatible with {list(shape)}"
