@@ -7,6 +7,7 @@ import tempfile
 
 from ember.callbacks.callback import Callback
 from ember.callbacks.monitor import check_state, is_better, monitored_value, resolve_mode
+from ember.serialization import check_suffix
 
 
 class ModelCheckpoint(Callback):
@@ -42,6 +43,7 @@ class ModelCheckpoint(Callback):
                  initial_value_threshold: float | None = None):
         super().__init__()
         self.filepath = os.fspath(filepath)
+        check_suffix(self.filepath, "ModelCheckpoint")
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = save_best_only
