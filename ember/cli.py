@@ -19,7 +19,8 @@ examples:
   ember lab --dataset mnist           MNIST, single-layer, MLP and CNN (needs the MNIST files)
   ember lab --quick --out /tmp/lab    a fast smoke run of everything
 
-MNIST files are read from --data, else $EMBER_DATA, else ~/.cache/ember (folder mnist/ inside).
+MNIST files are read from --data, else $EMBER_DATA, else ~/.cache/ember (folder mnist/ inside),
+and downloaded into the first of those when missing.
 """
 
 EPILOG_TRAIN = """\

@@ -197,12 +197,13 @@ def mnist_data(dataset: str = "mnist", root: str | None = None, quick: bool = Fa
                validation: int = MNIST_VALIDATION) -> Split:
     """MNIST (or Fashion-MNIST) as normalised float32 ``(N, 1, 28, 28)`` arrays: the first
     ``60000 - validation`` training images to train on, the last ``validation`` to validate,
-    and the 10,000 test images. ``quick`` keeps small slices of each. Missing files raise
-    :class:`ember.datasets.DatasetFileError` (no download is attempted: the lab must not hang on
-    a network that is not there; ``ember.datasets.MNIST(download=True)`` fetches them)."""
+    and the 10,000 test images. ``quick`` keeps small slices of each. The files are looked for
+    in ``root`` (``--data``), ``EMBER_DATA``, then the cache, and downloaded when missing;
+    offline, :class:`ember.datasets.DatasetFileError` names every missing file in one line."""
     cls = ember.datasets.FashionMNIST if dataset == "fashion-mnist" else ember.datasets.MNIST
-    train = cls(root=root, train=True, download=False)
-    test = cls(root=root, train=False, download=False)
+    root = cls.fetch(root, option="--data DIR")
+    train = cls(root=root, train=True)
+    test = cls(root=root, train=False)
     x, y = (np.array(t) for t in train.tensors())
     xt, yt = (np.array(t) for t in test.tensors())
     # Normalising with MNIST's statistics for Fashion-MNIST too keeps one code path; the scale is

@@ -7,7 +7,8 @@
 With far more parameters than images and no regularisation, training loss keeps falling while
 validation loss turns up after a few epochs. EarlyStopping watches ``val_loss``, stops
 ``patience`` epochs after its minimum and restores that epoch's weights; ``history.diagnose()``
-names the problem and suggests what to do. Needs the MNIST files (``--data`` or ``$EMBER_DATA``).
+names the problem and suggests what to do. Reads MNIST from ``--data``, ``$EMBER_DATA`` or the
+cache, downloading it (checksummed) when missing; offline, it stops with one line saying so.
 """
 
 import argparse
@@ -37,7 +38,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        mnist = MNIST(root=args.data, train=True, download=False)
+        mnist = MNIST(root=MNIST.fetch(args.data, option="--data DIR"), train=True)
     except DatasetFileError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

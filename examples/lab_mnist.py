@@ -3,8 +3,9 @@
     python examples/lab_mnist.py                # full settings (tens of minutes on a laptop CPU)
     python examples/lab_mnist.py --quick        # seconds: 1,000 training images, 1-2 epochs
 
-Needs the four MNIST files in ``<data>/mnist/`` (``--data``, else ``$EMBER_DATA``, else
-``~/.cache/ember``; ``ember.datasets.MNIST(download=True)`` fetches them). The networks::
+Reads the four MNIST files from ``<data>/mnist/`` (``--data``, else ``$EMBER_DATA``, else
+``~/.cache/ember``), downloading them (checksummed) when missing; offline, the first line of
+output says which files to put where. The networks::
 
     single layer: Flatten, Linear(784, 10)
     MLP:          Flatten, Linear(784, 512), ReLU, Dropout(0.2), Linear(512, 256), ReLU,
@@ -24,7 +25,7 @@ import sys
 from _common import report_lab  # first: makes `import ember` work from a checkout
 
 from ember import lab
-from ember.datasets import DatasetFileError
+from ember.datasets import MNIST, DatasetFileError
 
 
 def main(argv=None) -> int:
@@ -38,9 +39,14 @@ def main(argv=None) -> int:
                         help="comma-separated subset of linear,mlp,cnn")
     args = parser.parse_args(argv)
 
+    try:
+        root = MNIST.fetch(args.data, option="--data DIR")  # finds (or fetches) the files first
+    except DatasetFileError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     print(lab.MNIST_PROTOCOL)
     try:
-        results = lab.run_mnist(quick=args.quick, seed=args.seed, root=args.data,
+        results = lab.run_mnist(quick=args.quick, seed=args.seed, root=root,
                                 verbose=0 if args.quick else 2,
                                 models=tuple(args.models.split(",")))
     except DatasetFileError as e:

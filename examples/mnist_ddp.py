@@ -7,7 +7,9 @@
     mpiexec -n 2 python examples/mnist_ddp.py --backend nccl --device cuda   # 2 GPUs
 
 Reads the MNIST files from ``<data>/mnist/`` (``--data``, else ``$EMBER_DATA``, else
-``~/.cache/ember``). ``--batch-size`` is per process: the global batch is that times the number
+``~/.cache/ember``), downloading them (checksummed) when they are missing. Validates after
+every epoch on 5,000 training images held out from training; the test set is evaluated once,
+at the end. ``--batch-size`` is per process: the global batch is that times the number
 of processes, as with PyTorch's DistributedDataParallel. ``Model.fit`` does the distributed work
 itself once the process group exists: each rank trains on its shard of the data, gradients are
 averaged after every backward, validation metrics are combined over all ranks, and only rank 0
@@ -41,26 +43,43 @@ def build(kind: str) -> ember.models.Sequential:
 
 
 def load(args):
-    """(x_train, y_train, x_test, y_test) as NumPy arrays; the same on every rank (each rank's
-    ``fit`` takes its own shard)."""
+    """``(x_train, y_train), (x_val, y_val), (x_test, y_test)`` as NumPy arrays, the same on
+    every rank (each rank's ``fit`` takes its own shard). The validation images are held out
+    from the training set (its last 5,000, as the lab does); the test set is used once, at
+    the end."""
     flat = args.model == "mlp"
     if args.synthetic:
         rng = np.random.default_rng(0)
         n = args.limit or 8192
         shape = (784,) if flat else (1, 28, 28)
-        x = rng.random((n + 1000,) + shape, dtype=np.float32)
-        y = rng.integers(0, 10, n + 1000)
-        return x[:n], y[:n], x[n:], y[n:]
+        x = rng.random((n + 2000,) + shape, dtype=np.float32)
+        y = rng.integers(0, 10, n + 2000)
+        return (x[:n], y[:n]), (x[n:n + 1000], y[n:n + 1000]), (x[n + 1000:], y[n + 1000:])
     from ember.datasets import MNIST
 
-    train = MNIST(root=args.data, train=True)
-    test = MNIST(root=args.data, train=False)
-    xt, yt = (np.asarray(t) for t in train.tensors(flatten=flat))
-    xv, yv = (np.asarray(t) for t in test.tensors(flatten=flat))
+    # --data, then $EMBER_DATA, then the cache; downloaded (checksummed) when missing. Rank 0
+    # alone fetches (two ranks must not download the same file) and tells the others where
+    # the files are, or why there are none, so that every rank stops alike.
+    found = [None]
+    if dist.get_rank() == 0:
+        try:
+            found[0] = ("ok", str(MNIST.fetch(args.data, option="--data DIR")))
+        except ember.datasets.DatasetFileError as e:
+            found[0] = ("error", str(e))
+    dist.broadcast_object_list(found, src=0)
+    status, root = found[0]
+    if status == "error":
+        raise ember.datasets.DatasetFileError(root)
+    x, y = (np.asarray(t) for t in MNIST(root=root, train=True).tensors(flatten=flat))
+    xt, yt = (np.asarray(t) for t in MNIST(root=root, train=False).tensors(flatten=flat))
+    held_out = 5000
     if args.limit:
-        xt, yt = xt[:args.limit], yt[:args.limit]
-        xv, yv = xv[:max(args.limit // 6, 1)], yv[:max(args.limit // 6, 1)]
-    return xt, yt, xv, yv
+        held_out = max(args.limit // 6, 1)
+        x, y = np.concatenate([x[:args.limit], x[-held_out:]]), np.concatenate(
+            [y[:args.limit], y[-held_out:]])
+        xt, yt = xt[:held_out], yt[:held_out]
+    cut = len(x) - held_out
+    return (x[:cut], y[:cut]), (x[cut:], y[cut:]), (xt, yt)
 
 
 def main(argv=None) -> int:
@@ -83,14 +102,18 @@ def main(argv=None) -> int:
     if args.quick:
         args.limit, args.epochs = args.limit or 4000, 1
 
-    dist.init_process_group(args.backend)
+    try:
+        dist.init_process_group(args.backend)
+    except ImportError as e:  # no mpi4py: the one thing this example needs
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     rank, world = dist.get_rank(), dist.get_world_size()
     ember.manual_seed(args.seed)  # rank 0's initial weights are broadcast by fit anyway
     try:
-        xt, yt, xv, yv = load(args)
+        (xt, yt), (xv, yv), (x_test, y_test) = load(args)
     except ember.datasets.DatasetFileError as e:
         if rank == 0:
-            print(f"error: {e}\n(or run with --synthetic)", file=sys.stderr)
+            print(f"error: {e} (or run with --synthetic)", file=sys.stderr)
         dist.destroy_process_group()
         return 2
 
@@ -104,7 +127,8 @@ def main(argv=None) -> int:
                                                  monitor="val_loss", save_best_only=True)]
     if rank == 0:
         print(f"{world} process(es), backend {args.backend}, {args.model}, "
-              f"{len(xt)} training images, batch {args.batch_size} per process "
+              f"{len(xt)} training / {len(xv)} held-out validation / {len(x_test)} test images, "
+              f"batch {args.batch_size} per process "
               f"(global {args.batch_size * world})")
     dist.barrier()
     start = time.perf_counter()
@@ -112,7 +136,7 @@ def main(argv=None) -> int:
               validation_data=(xv, yv), callbacks=callbacks, verbose=2)
     dist.barrier()
     elapsed = time.perf_counter() - start
-    result = model.evaluate(xv, yv, batch_size=256, verbose=0, return_dict=True)
+    result = model.evaluate(x_test, y_test, batch_size=256, verbose=0, return_dict=True)
     if rank == 0:
         print(f"test loss {result['loss']:.4f}, accuracy {result['accuracy']:.4f}")
         if args.bench:

@@ -132,7 +132,8 @@ def test_train_rejects_cnn_on_iris(tmp_path, capsys):
 
 def test_missing_mnist_is_a_clear_error_without_traceback(tmp_path):
     env = dict(os.environ, EMBER_DATA=str(tmp_path / "nothing"), XDG_CACHE_HOME=str(tmp_path),
-               PYTHONPATH=str(ROOT))
+               PYTHONPATH=str(ROOT), https_proxy="http://127.0.0.1:9", http_proxy="http://127.0.0.1:9")
+    env.pop("no_proxy", None)  # offline: the download is refused at once, never the network
     proc = subprocess.run([sys.executable, "-m", "ember", "train", "--dataset", "mnist",
                            "--epochs", "1", "--out", str(tmp_path / "out")],
                           capture_output=True, text=True, env=env, timeout=120)
@@ -177,9 +178,16 @@ def test_train_on_a_missing_gpu_is_a_clear_error(tmp_path, capsys):
     assert "CUDA is not available" in err and "Traceback" not in err
 
 
+def _offline(url, timeout=None):
+    import urllib.error
+
+    raise urllib.error.URLError("offline (test)")
+
+
 def test_lab_all_without_mnist_reports_iris_then_fails(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("EMBER_DATA", str(tmp_path / "nothing"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(ember.datasets.mnist, "_urlopen", _offline)  # never the network
     monkeypatch.setattr(lab, "QUICK", {**lab.QUICK, ("iris", "linear"): lab.TrainConfig(3, 16, 0.05),
                                        ("iris", "mlp"): lab.TrainConfig(3, 16, 0.01)})
     code = cli.main(["lab", "--dataset", "all", "--quick", "--out", str(tmp_path / "out")])

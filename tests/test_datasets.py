@@ -204,16 +204,222 @@ def test_download_verifies_checksum_and_writes_atomically(tmp_path, monkeypatch)
     with pytest.raises(DatasetFileError, match="sha256") as info:
         MNIST(root=other, train=True, download=True)
     assert NAMES[0] in str(info.value)
-    assert list((other / "mnist").iterdir()) == []
+    assert not other.exists(), "a failed download must not leave an empty folder behind"
 
 
 def test_download_goes_to_cache_without_root(tmp_path, monkeypatch):
     monkeypatch.delenv("EMBER_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(mnist_mod, "_urlopen", _FakeURL({}, fail_hosts=("http",)))
-    with pytest.raises(DatasetFileError, match="could not download") as info:
-        MNIST(train=False)
+    with pytest.raises(DatasetFileError, match="no network") as info:
+        MNIST(train=False, download=True)
     assert str(tmp_path / "cache" / "ember" / "mnist") in str(info.value)
+    assert not (tmp_path / "cache").exists()
+
+
+# ------------------------------------------------------------------ finding the files (13.6)
+
+def _no_network(calls):
+    def urlopen(url, timeout=None):
+        calls.append(url)
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+    return urlopen
+
+
+def test_constructor_does_not_download_by_default(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(mnist_mod, "_urlopen", _no_network(calls))
+    wrong = tmp_path / "wrong"
+    with pytest.raises(DatasetFileError) as info:
+        MNIST(root=wrong)
+    msg = str(info.value)
+    assert "\n" not in msg and str(wrong / "mnist") in msg and "download=True" in msg
+    assert calls == [] and not wrong.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_offline_load_data_one_line_every_file_nothing_created(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(mnist_mod, "_urlopen", _no_network(calls))
+    monkeypatch.setenv("EMBER_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    for load in (ember.datasets.mnist.load_data, ember.datasets.fashion_mnist.load_data):
+        with pytest.raises(DatasetFileError) as info:
+            load(tmp_path / "given")
+        msg = str(info.value)
+        assert "\n" not in msg, msg
+        for name in NAMES:
+            assert name in msg
+        for folder in ("given", "env", "cache"):
+            assert str(tmp_path / folder) in msg
+        assert "EMBER_DATA" in msg and "no network" in msg
+    # one failed connection per mirror, then no more tries: the network is not there
+    assert len(calls) == len(MNIST.mirrors) + len(FashionMNIST.mirrors)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_command_line_offline_names_data_option_and_every_file(tmp_path, monkeypatch, capsys):
+    from ember import cli
+
+    monkeypatch.setattr(mnist_mod, "_urlopen", _no_network([]))
+    monkeypatch.delenv("EMBER_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    code = cli.main(["lab", "--dataset", "mnist", "--quick", "--data", str(tmp_path / "d"),
+                     "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1, err
+    assert "--data DIR" in err and "EMBER_DATA" in err
+    for name in NAMES:
+        assert name in err
+    # no data folder, no cache folder (the --out folder is the lab's business)
+    assert not (tmp_path / "d").exists() and not (tmp_path / "cache").exists()
+
+
+def _served_fake_dataset(tmp_path, monkeypatch, n=6):
+    """Small valid MNIST files served by a fake downloader, with their checksums as the
+    expected ones."""
+    import hashlib
+
+    src = tmp_path / "src"
+    folder = src / "mnist"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    arrays = {}
+    for name in NAMES:
+        count = n if name.startswith("train") else n - 2
+        arr = (rng.integers(0, 256, (count, 28, 28)) if "images" in name
+               else rng.integers(0, 10, count)).astype(np.uint8)
+        _write_idx(folder / name, arr)
+        arrays[name] = arr
+    served = {name: (folder / name).read_bytes() for name in NAMES}
+    monkeypatch.setattr(MNIST, "files", {k: hashlib.sha256(v).hexdigest()
+                                         for k, v in served.items()})
+    fake = _FakeURL(served)
+    monkeypatch.setattr(mnist_mod, "_urlopen", fake)
+    return arrays, fake
+
+
+def test_load_data_searches_then_downloads_into_the_first_folder(tmp_path, monkeypatch):
+    arrays, fake = _served_fake_dataset(tmp_path, monkeypatch)
+    monkeypatch.delenv("EMBER_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (x, y), (xt, yt) = ember.datasets.mnist.load_data()
+    assert len(fake.calls) == 4  # one per file, into the cache
+    cached = tmp_path / "cache" / "ember" / "mnist"
+    assert sorted(p.name for p in cached.iterdir()) == sorted(NAMES)  # no temporary left
+    for got, name in ((x, NAMES[0]), (y, NAMES[1]), (xt, NAMES[2]), (yt, NAMES[3])):
+        assert got.dtype == np.uint8
+        np.testing.assert_array_equal(got, arrays[name])
+    # found in the cache now: no download
+    ember.datasets.mnist.load_data()
+    assert len(fake.calls) == 4
+    # EMBER_DATA comes before the cache, the argument before EMBER_DATA
+    env = tmp_path / "env"
+    _fake_mnist(env, n=3)
+    _write_idx(env / "mnist" / NAMES[0], np.zeros((2, 28, 28), np.uint8))
+    _write_idx(env / "mnist" / NAMES[1], np.zeros(2, np.uint8))
+    monkeypatch.setenv("EMBER_DATA", str(env))
+    (x, _), (xt, _) = ember.datasets.mnist.load_data()
+    assert len(x) == 2 and len(xt) == 3
+    (x, _), _ = ember.datasets.mnist.load_data(tmp_path / "src")
+    assert len(x) == 6
+    assert len(fake.calls) == 4
+
+
+@needs_mnist
+def test_load_data_keras_shapes_and_dtypes():
+    (x, y), (xt, yt) = ember.datasets.mnist.load_data()
+    assert (x.shape, y.shape, xt.shape, yt.shape) == ((60000, 28, 28), (60000,), (10000, 28, 28),
+                                                      (10000,))
+    assert x.dtype == y.dtype == xt.dtype == yt.dtype == np.uint8
+    assert np.bincount(y).tolist() == MNIST_TRAIN_COUNTS
+    assert x.flags.writeable  # the caller's own copy, as Keras returns
+
+
+# -------------------------------------------------------------------- hostile files (11.5)
+
+def test_impossible_dimensions_and_counts_are_refused(tmp_path):
+    folder, _, _ = _fake_mnist(tmp_path)
+    _write_idx(folder / NAMES[2], np.zeros((5, 56, 14), np.uint8))
+    with pytest.raises(DatasetFileError, match=r"shape \(5, 56, 14\), expected \(N, 28, 28\)") as info:
+        MNIST(root=tmp_path, train=False)
+    assert str(folder / NAMES[2]) in str(info.value)
+    _write_idx(folder / NAMES[2], np.zeros((5, 28, 28), np.uint8))
+    # a header announcing more items than the test set has, before any data is read
+    header = bytes([0, 0, 8, 1]) + (10001).to_bytes(4, "big")
+    (folder / NAMES[3]).write_bytes(gzip.compress(header + bytes(10001)))
+    with pytest.raises(DatasetFileError, match="10001 items, more than the 10000"):
+        MNIST(root=tmp_path, train=False)
+    # an uncompressed file whose size disagrees with its header is refused before reading
+    plain = tmp_path / "plain-idx1"
+    plain.write_bytes(bytes([0, 0, 8, 1]) + (7).to_bytes(4, "big") + bytes(9))
+    with pytest.raises(DatasetFileError, match="7 bytes of data.*9 bytes") as info:
+        read_idx(plain)
+    assert str(plain) in str(info.value)
+
+
+# VmHWM (this process' peak resident memory): unlike ru_maxrss it is not inherited from the
+# parent that forked it (pytest, with torch loaded)
+_BOMB_READER = """
+import sys
+from ember.datasets import MNIST, DatasetFileError
+
+def peak_mb():
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmHWM")) / 1024
+
+before = peak_mb()
+try:
+    MNIST(root=sys.argv[1], train=sys.argv[2] == "train")
+    print("ACCEPTED")
+except DatasetFileError as e:
+    print("REFUSED", e)
+print("PEAK_MB", peak_mb(), "AT_START_MB", before)
+"""
+
+
+def _gzip_bomb(path, header: bytes, payload: bytes, zero_mib: int):
+    """A gzip file of several members: the header and payload, then ``zero_mib`` MiB of zeros
+    (each member 1 MiB; gzip readers concatenate members), so it inflates to about
+    ``zero_mib`` MiB while staying about a thousand times smaller."""
+    member = gzip.compress(bytes(1 << 20), compresslevel=9)
+    with open(path, "wb") as f:
+        f.write(gzip.compress(header + payload))
+        for _ in range(zero_mib):
+            f.write(member)
+
+
+@pytest.mark.parametrize("kind", ["huge_count", "trailing_data"])
+def test_gzip_bomb_refused_with_bounded_memory(tmp_path, kind):
+    """A ~2 MB .gz that inflates to 2 GiB: refused, naming the file, with the reading process'
+    peak memory at most 300 MB (ru_maxrss of a fresh subprocess)."""
+    import subprocess
+    import sys
+
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("peak memory is read from /proc/self/status (Linux)")
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    labels = np.zeros(60000, np.uint8)
+    _write_idx(folder / NAMES[1], labels)
+    images = folder / NAMES[0]
+    if kind == "huge_count":  # the header itself announces 2 GiB of 28x28 images
+        count = (2 << 30) // 784
+        _gzip_bomb(images, bytes([0, 0, 8, 3]) + b"".join(
+            d.to_bytes(4, "big") for d in (count, 28, 28)), b"", 2048)
+    else:  # a plausible header, then 2 GiB where 47 MB were promised
+        _gzip_bomb(images, bytes([0, 0, 8, 3]) + b"".join(
+            d.to_bytes(4, "big") for d in (60000, 28, 28)), b"", 2048)
+    assert images.stat().st_size < 2.5e6
+    env = dict(os.environ, PYTHONPATH=str(Path(ember.__file__).parent.parent))
+    proc = subprocess.run([sys.executable, "-c", _BOMB_READER, str(tmp_path), "train"],
+                          capture_output=True, text=True, timeout=300, env=env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "REFUSED" in out and str(images) in out, out
+    peak = float(out.split("PEAK_MB")[1].split()[0])
+    assert peak <= 300, out
 
 
 # -------------------------------------------------------------------------------------- Iris
@@ -305,3 +511,23 @@ def test_compose_lambda_flatten():
     assert "ToTensor" in repr(pipeline)
     with pytest.raises(TypeError, match="callable"):
         T.Lambda(3)
+
+
+def test_download_shows_a_progress_bar_on_a_terminal(tmp_path, monkeypatch):
+    pytest.importorskip("tqdm")
+    import sys
+
+    arrays, fake = _served_fake_dataset(tmp_path, monkeypatch)
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    monkeypatch.delenv("EMBER_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    ember.datasets.mnist.load_data()
+    shown = screen.getvalue()
+    for name in NAMES:
+        assert name in shown, shown

@@ -78,7 +78,7 @@ def test_missing_mpi4py_names_the_extra(monkeypatch):
     import ember.distributed as dist
 
     monkeypatch.setitem(sys.modules, "mpi4py", None)  # `from mpi4py import MPI` fails
-    with pytest.raises(ImportError, match=r'pip install "ember\[mpi\]"'):
+    with pytest.raises(ImportError, match=r'pip install -e "\.\[mpi\]"'):
         dist.init_process_group("mpi")
     assert not dist.is_initialized()
     with pytest.raises(ValueError, match="backend"):
@@ -94,7 +94,7 @@ def _launcher() -> tuple[list[str] | None, str]:
     import importlib.util
 
     if importlib.util.find_spec("mpi4py") is None:
-        return None, 'mpi4py is not installed (pip install "ember[mpi]")'
+        return None, 'mpi4py is not installed (pip install -e ".[mpi]")'
     # the MPICH wheel puts mpiexec next to the interpreter, which may not be on PATH
     beside = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     exe = (shutil.which("mpiexec") or (beside if os.access(beside, os.X_OK) else None)
@@ -184,6 +184,62 @@ def test_watchdog_ends_a_collective_nobody_joins(tmp_path):
     assert elapsed < 40, elapsed
 
 
+def _ended_after_leaving(proc, ended_at: float) -> float:
+    """Seconds from the moment the worker said a rank left (LEFT_AT) to the job's end."""
+    for line in proc.stdout.splitlines():
+        if line.startswith("LEFT_AT "):
+            return ended_at - float(line.split()[1])
+    raise AssertionError("the worker never reached the point where a rank leaves:\n"
+                         + proc.stdout + proc.stderr)
+
+
+@pytest.mark.parametrize("case,message", [
+    ("exit_in_fit", r"rank 0 of 2 (was waiting in|cannot run) \S+: rank 1 exited \(sys.exit\(\) "
+                    r"or the end of its script\) without destroy_process_group after \d+ "
+                    r"collective\(s\)"),
+    ("interrupt_in_fit", r"rank 1 of 2 was interrupted \(Ctrl-C, SIGINT\)"),
+    ("sigint_in_collective", r"rank 0 of 2 was interrupted \(Ctrl-C, SIGINT\) while waiting in "
+                             r"all_reduce"),
+], ids=["exit_in_fit", "interrupt_in_fit", "sigint_in_collective"])
+def test_a_rank_that_leaves_ends_the_job(tmp_path, case, message):
+    """sys.exit(), Ctrl-C in fit, Ctrl-C while blocked in a collective: the job ends within
+    30 s of the rank leaving (the collective timeout is 120 s here, so it is not what ends it),
+    non-zero, with a message naming the rank and what happened."""
+    import re
+
+    proc, _ = _run(case, tmp_path, timeout=240, watchdog=120)
+    ended_at = time.time()
+    out = f"rc={proc.returncode}\n" + proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert re.search(message, out), out
+    assert _ended_after_leaving(proc, ended_at) < 30, out
+
+
+def test_a_rank_that_vanishes_is_reported(tmp_path):
+    """os._exit on rank 1 (no exception, no atexit, no MPI_Finalize): MPICH's launcher ends the
+    job at once, but silently and with exit code 0; the rank's monitor names it. The rank named
+    is the first one whose end was noticed: rank 1, unless the launcher's kill of rank 0 was
+    seen first (then rank 0 is named, with the same explanation)."""
+    import re
+
+    proc, _ = _run("os_exit_in_fit", tmp_path, timeout=240, watchdog=120)
+    ended_at = time.time()
+    out = f"rc={proc.returncode}\n" + proc.stdout + proc.stderr
+    assert re.search(r"rank [01] of 2 \(pid \d+\) ended without leaving the process group: "
+                     r"os._exit\(\), a signal such as SIGKILL, or a crash", out), out
+    assert _ended_after_leaving(proc, ended_at) < 30, out
+
+
+def test_ranks_ending_without_destroy_is_not_an_error(tmp_path):
+    """Every rank ends its script after the same collectives, without destroy_process_group:
+    the departure notices must not abort a job that finished."""
+    proc, elapsed = _run("no_destroy", tmp_path, timeout=240, watchdog=120)
+    out = f"rc={proc.returncode} after {elapsed:.1f} s\n" + proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "aborting" not in out, out
+    assert proc.stdout.count("no_destroy OK") == 2, out
+
+
 def test_mnist_ddp_example_runs(tmp_path):
     cmd, why = _launcher()
     if cmd is None:
@@ -194,4 +250,24 @@ def test_mnist_ddp_example_runs(tmp_path):
         capture_output=True, text=True, timeout=120, env=_env())
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("test loss") == 1  # printed by rank 0 only
+    assert "held-out validation" in proc.stdout
     assert sorted(os.listdir(tmp_path)) == ["best.safetensors", "history.csv"]
+
+
+def test_mnist_ddp_validates_on_held_out_training_images(tmp_path):
+    """The example validates on training images held out from training, and evaluates the
+    test set once at the end."""
+    data = os.environ.get("EMBER_DATA", "")
+    if not os.path.isfile(os.path.join(data, "mnist", "train-images-idx3-ubyte.gz")):
+        pytest.skip("MNIST files not available")
+    cmd, why = _launcher()
+    if cmd is None:
+        pytest.skip(why)
+    proc = subprocess.run(
+        cmd + [sys.executable, os.path.join(ROOT, "examples", "mnist_ddp.py"), "--quick",
+               "--limit", "1200", "--data", data, "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, env=_env())
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "1200 training / 200 held-out validation / 200 test images" in out, out
+    assert out.count("test loss") == 1

@@ -82,3 +82,52 @@ def test_custom_loop():
     assert len(losses) >= 2 and losses[-1] < losses[0]
     acc = float(re.search(r"test accuracy ([\d.]+)%", out).group(1))
     assert acc > 60
+
+
+def _offline_env(tmp_path) -> dict:
+    """A fresh clone's environment: no EMBER_DATA, an empty cache, and no network (every
+    download goes to a proxy on a closed local port, refused at once)."""
+    env = {k: v for k, v in os.environ.items() if k != "EMBER_DATA"}
+    env.update(PYTHONPATH=str(ROOT), XDG_CACHE_HOME=str(tmp_path / "cache"),
+               http_proxy="http://127.0.0.1:9", https_proxy="http://127.0.0.1:9",
+               HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9",
+               OPENBLAS_NUM_THREADS="1")
+    env.pop("no_proxy", None)
+    env.pop("NO_PROXY", None)
+    return env
+
+
+@pytest.mark.parametrize("name", ["lab_mnist.py", "early_stopping.py", "mnist_ddp.py"])
+def test_data_examples_offline_say_the_one_thing_they_need(tmp_path, name):
+    """From a fresh clone without the MNIST files and without a network, the example's first
+    line of output names every missing file and how to point at them, and nothing is created."""
+    work = tmp_path / "work"
+    work.mkdir()
+    proc = subprocess.run([sys.executable, str(EXAMPLES / name)], capture_output=True, text=True,
+                          env=_offline_env(tmp_path), timeout=180, cwd=work)
+    out = (proc.stdout + proc.stderr).strip()
+    assert proc.returncode == 2, out
+    first = out.splitlines()[0]
+    if name == "mnist_ddp.py" and "mpi4py" in first:
+        assert 'pip install -e ".[mpi]"' in first  # the one thing it needs first
+        return
+    assert first.startswith("error: MNIST files not found:"), out
+    for file in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                 "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        assert file in first
+    assert "--data DIR" in first and "EMBER_DATA" in first
+    assert list(work.iterdir()) == [] and not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize("name", ["lab_iris.py", "overfitting.py", "custom_layer.py",
+                                  "custom_loop.py"])
+def test_examples_without_data_files_run_with_no_argument_offline(tmp_path, name):
+    """The examples that need no download start and run from a fresh clone with no argument
+    (EMBER_QUICK keeps the lab short; the others are short already)."""
+    env = _offline_env(tmp_path)
+    env["EMBER_QUICK"] = "1"
+    work = tmp_path / "work"
+    work.mkdir()
+    proc = subprocess.run([sys.executable, str(EXAMPLES / name)], capture_output=True, text=True,
+                          env=env, timeout=600, cwd=work)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -187,3 +187,132 @@ def test_loading_bad_files_gives_clear_errors(tmp_path):
     safetensors.torch.save_file({"w": torch.zeros(2, dtype=torch.bfloat16)}, str(bf16))
     with pytest.raises(FileFormatError, match="bfloat16"):
         ember.load(bf16)
+
+
+# ------------------------------------------------------------------ hostile headers (11.5)
+
+def _raw_file(path, header, payload=b"", length=None):
+    import json
+
+    text = header if isinstance(header, bytes) else json.dumps(header).encode()
+    n = len(text) if length is None else length
+    path.write_bytes(n.to_bytes(8, "little") + text + payload)
+    return path
+
+
+@pytest.mark.parametrize("case,header,payload,pattern", [
+    ("string_offsets", {"w": {"dtype": "F32", "shape": [2], "data_offsets": ["0", "8"]}},
+     bytes(8), r"tensor 'w' has data_offsets \['0', '8'\]; expected two integers"),
+    ("float_offsets", {"w": {"dtype": "F32", "shape": [2], "data_offsets": [0.0, 8.0]}},
+     bytes(8), "tensor 'w' has data_offsets"),
+    ("out_of_range", {"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}},
+     bytes(8), r"truncated or corrupt: tensor 'w' has data_offsets \[0, 16\] but the file holds "
+               "only 8 bytes"),
+    ("overlap", {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                 "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}},
+     bytes(12), "tensor 'b'|tensors 'a' and 'b' overlap"),
+    ("span", {"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}},
+     bytes(8), r"tensor 'w' of shape \[3\] and dtype F32 needs 12 bytes"),
+    ("negative_shape", {"w": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}},
+     bytes(8), r"tensor 'w' has shape \[-2\]"),
+    ("u16", {"w": {"dtype": "U16", "shape": [2], "data_offsets": [0, 4]}},
+     bytes(4), "tensor 'w' has dtype U16"),
+    ("c64", {"w": {"dtype": "C64", "shape": [2], "data_offsets": [0, 16]}},
+     bytes(16), "tensor 'w' has dtype C64"),
+    ("f8", {"w": {"dtype": "F8_E4M3", "shape": [2], "data_offsets": [0, 2]}},
+     bytes(2), "tensor 'w' has dtype F8_E4M3"),
+    ("unknown_dtype", {"w": {"dtype": "Q9", "shape": [2], "data_offsets": [0, 2]}},
+     bytes(2), "tensor 'w' has dtype Q9 .not a safetensors dtype"),
+    ("deep", b'{"__metadata__":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+     b"", "nests 100001 levels deep"),
+    ("metadata_not_strings", {"__metadata__": {"a": {"b": 1}}}, b"", "__metadata__"),
+])
+def test_hostile_headers_name_the_file_and_tensor(tmp_path, case, header, payload, pattern):
+    path = _raw_file(tmp_path / f"{case}.safetensors", header, payload)
+    with pytest.raises(FileFormatError, match=pattern) as info:
+        ember.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_deeply_nested_structure_metadata_is_refused(tmp_path):
+    import json
+
+    deep = "[" * 5000 + "]" * 5000
+    header = {"__metadata__": {"format": "pt", "ember.structure": deep}}
+    path = _raw_file(tmp_path / "deep_structure.safetensors", json.dumps(header).encode())
+    with pytest.raises(FileFormatError, match="nests 5000 levels deep") as info:
+        ember.load(path)
+    assert str(path) in str(info.value)
+    nested = {"a": None}
+    for _ in range(20):  # deeper than any ember checkpoint, well inside the limit
+        nested = {"a": nested, "t": ember.ones(1)}
+    ember.save(nested, tmp_path / "ok.safetensors")
+    back = ember.load(tmp_path / "ok.safetensors")
+    assert back["a"]["a"]["t"].tolist() == [1.0]
+
+
+def test_truncated_file_with_header_length_byte_0x80_is_not_called_a_pickle(tmp_path):
+    good = tmp_path / "good.safetensors"
+    # pad the key until the header length's first (lowest) byte is 0x80, as in a pickle
+    for pad in range(300):
+        ember.save({"w" + "x" * pad: ember.zeros(3)}, good)
+        if good.read_bytes()[0] == 0x80:
+            break
+    data = good.read_bytes()
+    assert data[0] == 0x80
+    for cut in (1, 8, 9, 60, len(data) // 2, len(data) - 1):
+        bad = tmp_path / f"cut{cut}.safetensors"
+        bad.write_bytes(data[:cut])
+        with pytest.raises(FileFormatError) as info:
+            ember.load(bad)
+        msg = str(info.value)
+        assert "pickle" not in msg and str(bad) in msg, msg
+        assert "truncated" in msg or f"only {cut} bytes long" in msg, msg
+
+
+_KILLED_WRITER = """
+import os, sys, time
+import ember
+real_fsync = os.fsync
+def stuck_fsync(fd):
+    print("WRITING", flush=True)
+    time.sleep(120)  # killed here: the temporary is written, the rename never happens
+os.fsync = stuck_fsync
+ember.save({"w": ember.ones(1000)}, sys.argv[1])
+"""
+
+
+def test_temporaries_of_killed_writers_are_cleaned(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    path = tmp_path / "w.safetensors"
+    ember.save({"w": ember.zeros(2)}, path)
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(ember.__file__)))
+    writer = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(path)],
+                              stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert writer.stdout.readline().strip() == "WRITING"
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=30)
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.wait()
+    stale = tmp_path / f".w.safetensors.{writer.pid}.tmp"
+    assert stale.exists(), os.listdir(tmp_path)
+    # a temporary of a writer that still runs must survive
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        live = tmp_path / f".w.safetensors.{alive.pid}.tmp"
+        live.write_bytes(b"being written")
+        ember.save({"w": ember.ones(3)}, path)
+        assert not stale.exists()
+        assert live.exists()
+    finally:
+        alive.kill()
+        alive.wait()
+    assert ember.load(path)["w"].tolist() == [1.0, 1.0, 1.0]
+    ember.save({"w": ember.ones(1)}, path)  # its writer is gone now
+    assert os.listdir(tmp_path) == ["w.safetensors"]

@@ -11,11 +11,13 @@ backends carry the data:
 
 Every collective works in place on the tensor's array (``t._data``) and records no autograd
 history, as in PyTorch. mpi4py (and CuPy for NCCL) are imported only when a process group is
-created: ``pip install "ember[mpi]"``.
+created: ``pip install -e ".[mpi]"`` from a checkout.
 
-A rank that dies with an exception takes the whole job down (``MPI_Abort``) instead of leaving
-the others blocked in a collective, and a collective that waits longer than ``timeout`` aborts
-the job with a message naming the operation; see :func:`init_process_group`.
+A rank that leaves ends the whole job instead of leaving the others blocked in a collective,
+with a message naming the rank and what happened: an uncaught exception, ``sys.exit()``,
+Ctrl-C, or an abrupt end (``os._exit``, SIGKILL). A collective that waits longer than
+``timeout`` (default 1800 s) aborts the job as a last resort; see :func:`init_process_group`
+and docs/distributed.md.
 """
 
 from ember.distributed.process_group import (  # noqa: F401

@@ -23,8 +23,9 @@ from ember.distributed.reduce_op import ReduceOp
 from ember.tensor import Tensor
 
 MPI_MISSING = (
-    'ember.distributed needs mpi4py and an MPI library: pip install "ember[mpi]" (mpi4py and the '
-    "MPICH wheel), then start the processes with an MPI launcher: mpiexec -n 2 python train.py"
+    'ember.distributed needs mpi4py and an MPI library: pip install -e ".[mpi]" in the ember '
+    "checkout (mpi4py and the MPICH wheel), then start the processes with an MPI launcher: "
+    "mpiexec -n 2 python train.py"
 )
 
 # seconds between an aborting rank's last message and MPI_Abort (see _flush_before_abort)
@@ -60,11 +61,28 @@ class _Group:
         # CUDA-aware MPI can read GPU memory directly; we cannot detect that portably, so the
         # user says so (Open MPI built with CUDA, MVAPICH2-GDR, Cray MPICH with GPU support).
         self.cuda_aware = os.environ.get("EMBER_MPI_CUDA_AWARE", "") == "1"
+        # a second communicator for out-of-band notices ("rank 1 left"), so they never mix
+        # with the data of a collective
+        self.ctrl = comm.Dup() if self.world_size > 1 else None
+        # the watchdog thread may call MPI beside the main thread only at this thread level
+        # (mpi4py asks for it by default; a user may have lowered it through mpi4py.rc)
+        self.threads_ok = MPI.Query_thread() >= MPI.THREAD_MULTIPLE
+        self.collectives = 0      # collectives started so far (the same sequence on every rank)
+        self.departed: dict[int, tuple[int, str]] = {}  # rank -> (its collectives, how it left)
         self.watchdog = _Watchdog(self)
         self.prev_excepthook = None
+        self.interrupt_fd: int | None = None  # read end of the SIGINT wakeup pipe, when ours
+        self.interrupt_write_fd: int | None = None
+        self.prev_sigint = None  # the SIGINT handler to restore at destroy_process_group
+        self.monitor = None       # the process that reports this rank's abrupt end
+        self.marker = ""          # file the first report (or an abort) of the job creates
 
 
 _GROUP: _Group | None = None
+_EXIT_HOOK_REGISTERED: list = []  # atexit.register once per process, whatever the groups
+
+# tag of the "this rank leaves" notice on the control communicator
+_TAG_LEFT = 17
 
 
 # -------------------------------------------------------------------------------- availability
@@ -179,9 +197,12 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
             the same machine, modulo the number of visible GPUs. It becomes the current device,
             so ``model.to("cuda")`` lands on it.
 
-    Also installs an exception hook: an uncaught exception on any rank prints its traceback,
-    names the rank and calls ``MPI_Abort``, which ends every process of the job, so no rank is
-    left waiting forever in a collective for a peer that has died.
+    Also makes every way a rank can leave end the whole job with a message naming the rank, so
+    no rank is left waiting in a collective for one that has gone: an exception hook (uncaught
+    exception: traceback, then ``MPI_Abort``); departure notices at exit and at
+    :func:`destroy_process_group` (a rank waiting in a collective the leaver never joins
+    aborts); a SIGINT handler (Ctrl-C aborts the job, also while blocked in a collective); and a
+    monitor process that reports a rank that vanished (``os._exit``, SIGKILL, a crash).
 
     Raises:
         ImportError: mpi4py is missing (the message says what to install).
@@ -204,17 +225,32 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
                            f"{group.world_size} process(es)")
     if rank not in (-1, None) and rank != group.rank:
         raise RuntimeError(f"rank={rank} was given but MPI says this process is rank {group.rank}")
+    if group.world_size > 1:
+        _start_monitor(group)
+        group.watchdog.start()  # before NCCL's start-up, which may wait for the other ranks
     if name == "nccl":
-        _init_nccl(group, device_id)
+        try:
+            _init_nccl(group, device_id)
+        except BaseException:
+            group.watchdog.stop()
+            _release_monitor(group)
+            raise
     group.prev_excepthook = sys.excepthook
     sys.excepthook = _abort_on_uncaught
     _GROUP = group
+    if group.world_size > 1:
+        import atexit
+
+        _watch_interrupts(group)
+        if not _EXIT_HOOK_REGISTERED:
+            atexit.register(_leave_at_exit)
+            _EXIT_HOOK_REGISTERED.append(True)
 
 
 def _init_nccl(group: _Group, device_id: int | None) -> None:
     if not is_nccl_available():
         raise RuntimeError(
-            "backend='nccl' needs CuPy built with NCCL and a GPU (pip install \"ember[cuda]\"); "
+            "backend='nccl' needs CuPy built with NCCL and a GPU (pip install -e \".[cuda]\"); "
             "use backend='mpi' on CPUs"
         )
     import cupy
@@ -245,14 +281,111 @@ def destroy_process_group(group=None) -> None:
     """
     global _GROUP
     g = _require(group)
+    _announce_departure(g, "called destroy_process_group")
     g.watchdog.stop()
+    _unwatch_interrupts(g)
+    _release_monitor(g)
     if g.nccl is not None:
         g.nccl.destroy()
         g.nccl = None
     if sys.excepthook is _abort_on_uncaught:
         sys.excepthook = g.prev_excepthook or sys.__excepthook__
+    if g.ctrl is not None:
+        g.ctrl.Free()
     g.comm.Free()
     _GROUP = None
+
+
+def _announce_departure(g: _Group, how: str) -> None:
+    """Tell every other rank that this one leaves after ``g.collectives`` collectives, so that
+    one waiting (or about to wait) in a later collective, which can never complete, ends the
+    job at once instead of at the timeout."""
+    if g.ctrl is None:
+        return
+    requests = [g.ctrl.isend((g.collectives, how), dest=r, tag=_TAG_LEFT)
+                for r in range(g.world_size) if r != g.rank]
+    deadline = time.monotonic() + 2.0  # small messages go at once; never hang the exit on them
+    while requests and time.monotonic() < deadline:
+        requests = [r for r in requests if not r.Test()]
+        if requests:
+            time.sleep(0.01)
+
+
+def _leave_at_exit() -> None:
+    """``atexit``: the process ends (``sys.exit()``, the end of the script) with the group
+    still alive. The others learn it, and end the job if they wait for this rank; then the
+    watchdog stops before MPI is finalised."""
+    g = _GROUP
+    if g is None or g.world_size == 1:
+        return
+    _announce_departure(g, "exited (sys.exit() or the end of its script) without "
+                           "destroy_process_group")
+    g.watchdog.stop()
+    _unwatch_interrupts(g)
+    _release_monitor(g)
+
+
+def _watch_interrupts(g: _Group) -> None:
+    """Make Ctrl-C (SIGINT) on any rank end the whole job, with a message naming the rank.
+
+    A rank cannot stop alone: ``fit`` would return early on that rank while the others wait
+    for it in their next collective. So, while the group exists, SIGINT aborts the job from
+    Python's signal handler; and since that handler cannot run while the main thread is blocked
+    inside a collective, the signal also reaches the watchdog through Python's wakeup file
+    descriptor (when no one else, such as asyncio, uses it). Only when SIGINT still has
+    Python's default handler."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return
+    g.prev_sigint = signal.signal(signal.SIGINT, _interrupted)
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    os.set_blocking(write_fd, False)
+    try:
+        previous = signal.set_wakeup_fd(write_fd)
+    except ValueError:
+        previous = None
+    if previous != -1:  # someone else's: put it back and do without
+        if previous is not None:
+            signal.set_wakeup_fd(previous)
+        os.close(read_fd)
+        os.close(write_fd)
+        return
+    g.interrupt_fd = read_fd
+    g.interrupt_write_fd = write_fd
+
+
+def _interrupted(signum, frame) -> None:
+    """SIGINT handler while a group of several ranks exists: end the job, naming this rank."""
+    g = _GROUP
+    if g is None or g.world_size == 1:
+        raise KeyboardInterrupt
+    _abort(g, f"rank {g.rank} of {g.world_size} was interrupted (Ctrl-C, SIGINT)")
+
+
+def _unwatch_interrupts(g: _Group) -> None:
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if g.prev_sigint is not None and signal.getsignal(signal.SIGINT) is _interrupted:
+        signal.signal(signal.SIGINT, g.prev_sigint)
+    g.prev_sigint = None
+    if g.interrupt_fd is None:
+        return
+    try:
+        signal.set_wakeup_fd(-1)
+    except ValueError:
+        pass
+    for fd in (g.interrupt_fd, g.interrupt_write_fd):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    g.interrupt_fd = None
 
 
 def _abort_on_uncaught(exc_type, exc, tb) -> None:
@@ -269,13 +402,15 @@ def _abort_on_uncaught(exc_type, exc, tb) -> None:
     try:
         # the summary line first: if the launcher drops output in flight at the abort, it is
         # the line that matters
+        what = ("was interrupted (KeyboardInterrupt, Ctrl-C)" if issubclass(exc_type, KeyboardInterrupt)
+                else f"failed with {exc_type.__name__}: {exc}")
         sys.stderr.write(
-            f"ember.distributed: rank {g.rank} of {g.world_size} failed with "
-            f"{exc_type.__name__}: {exc}; aborting all ranks (MPI_Abort) so that none waits "
-            "forever for it (traceback below)\n"
+            f"ember.distributed: rank {g.rank} of {g.world_size} {what}; aborting all ranks "
+            "(MPI_Abort) so that none waits forever for it (traceback below)\n"
         )
         sys.stderr.flush()
         prev(exc_type, exc, tb)
+        _job_reported(g)
         _flush_before_abort()
     finally:
         g.MPI.COMM_WORLD.Abort(1)
@@ -290,57 +425,226 @@ def _flush_before_abort() -> None:
     time.sleep(ABORT_GRACE_S)
 
 
+# ------------------------------------------------------------------------------------- monitor
+
+# Runs beside each rank (a separate interpreter, its own session so the launcher's kill does not
+# reach it) holding the read end of a pipe from the rank. A rank that leaves properly writes
+# "ok" first; end of file without it means the rank vanished (os._exit, SIGKILL, a crash), which
+# no code in the rank can report. The first such report (or an abort's own message) of the job
+# creates the marker file; later ones stay quiet, since the ranks the launcher then kills are
+# only collateral.
+_MONITOR = r"""
+import os, sys, time
+rank, world, pid, marker = sys.argv[1:5]
+seen = b""
+while True:
+    try:
+        chunk = os.read(0, 64)
+    except InterruptedError:
+        continue
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+if b"ok" not in seen:
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        first = True
+    except OSError:
+        first = False
+    if first:
+        os.write(2, (f"ember.distributed: rank {rank} of {world} (pid {pid}) ended without "
+                     "leaving the process group: os._exit(), a signal such as SIGKILL, or a crash "
+                     "(its exit code, which the launcher reports, may even be 0); the MPI launcher "
+                     "ends the other ranks\n").encode())
+if b"ok" not in seen or b"reported" in seen:  # a marker may exist: remove it once all saw it
+    os.close(2)
+    os.close(1)
+    time.sleep(5)
+    try:
+        os.unlink(marker)
+    except OSError:
+        pass
+"""
+
+
+def _start_monitor(g: _Group) -> None:
+    """Start the process that reports this rank if it ends without a word (see _MONITOR)."""
+    import secrets
+    import subprocess
+    import tempfile
+
+    # a name shared by the job's ranks (on one machine) and by no other job
+    token = g.comm.bcast(secrets.token_hex(8) if g.rank == 0 else None, root=0)
+    g.marker = os.path.join(tempfile.gettempdir(), f"ember-dist-{token}.reported")
+    try:
+        g.monitor = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _MONITOR, str(g.rank), str(g.world_size),
+             str(os.getpid()), g.marker],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, close_fds=True,
+            start_new_session=True)
+    except OSError:
+        g.monitor = None  # no report of an abrupt end; everything else still works
+
+
+def _release_monitor(g: _Group, note: bytes = b"") -> None:
+    """This rank leaves properly: its monitor ends without a report (``note`` b"reported":
+    after removing the job's marker, a few seconds later)."""
+    mon, g.monitor = g.monitor, None
+    if mon is None:
+        return
+    try:
+        mon.stdin.write(b"ok" + note)
+        mon.stdin.close()
+    except OSError:
+        pass
+
+
+def _job_reported(g: _Group) -> None:
+    """An abort's own message was printed: the monitors of the ranks it kills stay quiet."""
+    if g.marker:
+        try:
+            os.close(os.open(g.marker, os.O_CREAT | os.O_WRONLY, 0o600))
+        except OSError:
+            pass
+    _release_monitor(g, b" reported")
+
+
 # ------------------------------------------------------------------------------------ watchdog
 
 
-class _Watchdog:
-    """Aborts the job when a collective blocks longer than the group's timeout.
+# how often the watchdog looks at the running collective, the notices and Ctrl-C
+WATCH_INTERVAL_S = 0.2
 
-    Collectives mark their start and end; a daemon thread (started on first use) checks the
-    running one every ``min(1 s, timeout / 4)``. mpi4py releases the GIL inside MPI calls, so the
-    thread runs while the main thread is blocked.
+
+def _abort(g: _Group, message: str) -> None:
+    sys.stderr.write(f"ember.distributed: {message}; aborting all ranks (MPI_Abort)\n")
+    _job_reported(g)
+    _flush_before_abort()
+    g.MPI.COMM_WORLD.Abort(1)
+
+
+class _Watchdog:
+    """Ends the job when a collective can no longer complete, or takes too long.
+
+    A daemon thread, started with the group, checks every :data:`WATCH_INTERVAL_S`:
+
+    * the notices other ranks send when they leave (see :func:`_announce_departure`): a rank
+      that left after ``k`` collectives can never join collective ``k + 1`` or later, so a rank
+      waiting in one ends the job at once, with a message naming who left and how;
+    * Ctrl-C (SIGINT) while the main thread is blocked inside a collective, where Python cannot
+      raise KeyboardInterrupt;
+    * the collective timeout, the last resort (a rank that hangs, or skips a collective).
+
+    mpi4py releases the GIL inside MPI calls, so the thread runs while the main thread waits.
     """
 
     def __init__(self, group: _Group):
         self.group = group
         self.op: str | None = None
+        self.index = 0        # which collective (1, 2, ...) ``op`` is
         self.since = 0.0
         self.thread: threading.Thread | None = None
         self.stopped = threading.Event()
 
-    @contextmanager
-    def watch(self, op: str):
-        if self.group.timeout is None or self.group.world_size == 1:
-            yield
-            return
+    def start(self) -> None:
         if self.thread is None:
             self.thread = threading.Thread(target=self._run, name="ember-dist-watchdog",
                                            daemon=True)
             self.thread.start()
+
+    @contextmanager
+    def watch(self, op: str):
+        g = self.group
+        if g.world_size == 1:
+            yield
+            return
+        g.collectives += 1
+        index = g.collectives
+        gone = self._unreachable(index)
+        if gone:
+            _abort(g, f"rank {g.rank} of {g.world_size} cannot run {op}: {gone}")
         self.since = time.monotonic()
+        self.index = index
         self.op = op
         try:
             yield
         finally:
             self.op = None
 
+    def _unreachable(self, index: int) -> str:
+        """Why collective number ``index`` can never complete ('' when it can)."""
+        for rank, (done, how) in sorted(self.group.departed.items()):
+            if index > done:
+                return (f"rank {rank} {how} after {done} collective(s), so it will never join "
+                        f"this one (number {index})")
+        return ""
+
+    def _receive_notices(self) -> None:
+        g = self.group
+        if not g.threads_ok:
+            return
+        status = g.MPI.Status()
+        while g.ctrl.Iprobe(source=g.MPI.ANY_SOURCE, tag=_TAG_LEFT, status=status):
+            source = status.Get_source()
+            g.departed[source] = g.ctrl.recv(source=source, tag=_TAG_LEFT)
+
+    def _sigint_arrived(self) -> bool:
+        """Whether SIGINT was delivered since the last look (drains the wakeup pipe)."""
+        fd = self.group.interrupt_fd
+        if fd is None:
+            return False
+        import signal
+
+        seen = False
+        while True:
+            try:
+                data = os.read(fd, 64)
+            except OSError:  # BlockingIOError: empty
+                return seen
+            if not data:
+                return seen
+            seen = seen or int(signal.SIGINT) in data
+
     def _run(self) -> None:
         g = self.group
-        interval = min(1.0, g.timeout / 4)
+        interval = WATCH_INTERVAL_S if g.timeout is None else min(WATCH_INTERVAL_S, g.timeout / 4)
+        interrupted = None  # when SIGINT arrived
         while not self.stopped.wait(interval):
-            op = self.op
-            if op is not None and time.monotonic() - self.since > g.timeout:
-                sys.stderr.write(
-                    f"ember.distributed: rank {g.rank} of {g.world_size}: {op} waited more than "
-                    f"{g.timeout:g} s for the other ranks (one of them has probably failed, "
-                    "hung, or skipped this collective); aborting all ranks (MPI_Abort)\n"
-                )
-                _flush_before_abort()
-                g.MPI.COMM_WORLD.Abort(1)
+            op, index = self.op, self.index
+            try:
+                self._receive_notices()
+            except Exception:  # MPI being finalised under us: the process is ending anyway
+                return
+            sigint = self._sigint_arrived()
+            if op is None:
+                interrupted = None  # the main thread raises KeyboardInterrupt itself
+                continue
+            gone = self._unreachable(index)
+            if gone:
+                _abort(g, f"rank {g.rank} of {g.world_size} was waiting in {op}: {gone}")
+                return
+            if sigint and (interrupted is None or interrupted[0] != index):
+                interrupted = (index, time.monotonic())
+            # a moment's grace: if the collective completes, Python raises KeyboardInterrupt in
+            # the main thread as usual and the exception hook reports it
+            if (interrupted is not None and interrupted[0] == index
+                    and time.monotonic() - interrupted[1] > 1.0):
+                _abort(g, f"rank {g.rank} of {g.world_size} was interrupted (Ctrl-C, SIGINT) while "
+                          f"waiting in {op}")
+                return
+            if g.timeout is not None and time.monotonic() - self.since > g.timeout:
+                _abort(g, f"rank {g.rank} of {g.world_size}: {op} waited more than {g.timeout:g} s "
+                          "for the other ranks (one of them has probably failed, hung, or "
+                          "skipped this collective)")
                 return
 
     def stop(self) -> None:
         self.stopped.set()
+        thread = self.thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
 
 
 # ---------------------------------------------------------------------------- array plumbing

@@ -1,11 +1,11 @@
 """``ember.nn.functional`` (import as ``F``): the layers and losses as functions, with
 ``torch.nn.functional``'s names and signatures.
 
-Convolutions, pooling, softmax, dropout, cross-entropy and NLL are ops of their own
-(:mod:`ember.ops`); this module forwards to them, looked up when called so that it imports even
-while an op family is still missing. Everything else is composed from ops here, so it needs no
-hand-written gradient, except :func:`linear` and :func:`embedding`, the hot paths, which are
-single recorded ops.
+A face over :mod:`ember.ops`: activations, convolutions, pooling, linear, embedding, softmax,
+dropout, cross-entropy and NLL are the ops themselves, imported from their families. What is
+defined here is either PyTorch's calling convention around an op (``padding='same'``, the legacy
+``size_average``/``reduce`` arguments, softmax's implicit dim) or composed from ops (the
+normalisations and the remaining losses), so it needs no hand-written gradient.
 """
 
 from __future__ import annotations
@@ -15,11 +15,60 @@ import warnings
 
 import numpy as np
 
-import ember.ops as _ops
 from ember import backend
-from ember.autograd import graph
 from ember.backend import get_array_module
-from ember.ops.common import record
+from ember.ops import conv as _conv_ops
+from ember.ops import nn_ops as _nn_ops
+from ember.ops.activation import (  # noqa: F401  (re-exported: torch.nn.functional's activations)
+    celu,
+    celu_,
+    elu,
+    elu_,
+    gelu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    leaky_relu,
+    leaky_relu_,
+    logsigmoid,
+    mish,
+    prelu,
+    relu,
+    relu6,
+    relu_,
+    selu,
+    selu_,
+    sigmoid,
+    silu,
+    softplus,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
+from ember.ops.compare import where
+from ember.ops.conv import (  # noqa: F401  (re-exported)
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    fold,
+    max_pool1d,
+    max_pool2d,
+    unfold,
+)
+from ember.ops.indexing import one_hot  # noqa: F401  (re-exported)
+from ember.ops.linalg import einsum
+from ember.ops.nn_ops import alpha_dropout, dropout3d, embedding, linear  # noqa: F401
+from ember.ops.shape import pad
+from ember.ops.unary import tanh  # noqa: F401  (re-exported)
 from ember.tensor import Tensor
 
 # --------------------------------------------------------------------------------- helpers
@@ -33,32 +82,6 @@ def _pair(v, n: int = 2, name: str = "argument") -> tuple:
     return (int(v),) * n
 
 
-_FAMILIES = ("shape", "indexing", "nn_ops", "conv", "activation", "unary", "compare", "reduce",
-             "linalg")
-
-
-_OP_CACHE: dict = {}
-
-
-def _op(name: str):
-    """The op ``name`` from :mod:`ember.ops` (or the family module defining it), looked up once."""
-    fn = _OP_CACHE.get(name)
-    if fn is not None:
-        return fn
-    fn = getattr(_ops, name, None)
-    if fn is None:
-        import importlib
-
-        for fam in _FAMILIES:
-            fn = getattr(importlib.import_module(f"ember.ops.{fam}"), name, None)
-            if fn is not None:
-                break
-        else:
-            raise NotImplementedError(f"ember.ops has no op {name!r} yet")
-    _OP_CACHE[name] = fn
-    return fn
-
-
 def _wrap_like(array, like: Tensor) -> Tensor:
     return Tensor._wrap(backend.move_array(np.asarray(array), like.device))
 
@@ -66,57 +89,9 @@ def _wrap_like(array, like: Tensor) -> Tensor:
 # ----------------------------------------------------------------------------------- linear
 
 
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``input @ weight.T + bias``, one recorded op (no transposed copy, bias added in place).
-
-    ``input`` is ``(*, in_features)``, ``weight`` ``(out_features, in_features)``.
-    """
-    x, w = input._data, weight._data
-    if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1]:
-        raise RuntimeError(
-            f"linear: mat1 and mat2 shapes cannot be multiplied: input of shape {tuple(x.shape)} "
-            f"and weight.T of shape {tuple(w.shape[::-1])} (expected input's last dimension "
-            f"{w.shape[1] if w.ndim == 2 else '?'})"
-        )
-    if type(x) is not type(w):
-        from ember.ops.common import device_error
-
-        raise device_error("linear", x, w)
-    out = x @ w.T
-    if bias is not None:
-        out += bias._data
-    need_x, need_w = input.requires_grad, weight.requires_grad
-    need_b = bias is not None and bias.requires_grad
-    in_f, out_f = w.shape[1], w.shape[0]
-
-    def backward(g):
-        gx = gw = gb = None
-        if not graph.GRAD_ENABLED:  # the usual case: plain arrays, nothing recorded
-            gd = g._data
-            g2 = gd.reshape(-1, out_f)
-            if need_x:
-                gx = Tensor._wrap(gd @ weight._data)
-            if need_w:
-                gw = Tensor._wrap(g2.T @ input._data.reshape(-1, in_f))
-            if need_b:
-                gb = Tensor._wrap(g2.sum(0))
-        else:  # create_graph: the same maths with ops, so it can be differentiated again
-            g2 = g.reshape(-1, out_f)
-            if need_x:
-                gx = g.matmul(weight)
-            if need_w:
-                gw = g2.transpose(0, 1).matmul(input.reshape(-1, in_f))
-            if need_b:
-                gb = g2.sum(0)
-        return (gx, gw, gb) if bias is not None else (gx, gw)
-
-    inputs = (input, weight, bias) if bias is not None else (input, weight)
-    return record("Linear", out, inputs, backward, (input, weight))
-
-
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``y_k = x1ᵀ W_k x2 + b_k`` for weight ``(out, in1, in2)``."""
-    out = _op("einsum")("...i,kij,...j->...k", input1, weight, input2)
+    out = einsum("...i,kij,...j->...k", input1, weight, input2)
     return out + bias if bias is not None else out
 
 
@@ -148,7 +123,7 @@ def _conv_padding(padding, kernel: tuple, dilation: tuple):
     return _pair(padding, n, "padding"), None
 
 
-def _conv(n: int, name: str, input, weight, bias, stride, padding, dilation, groups):
+def _conv(n: int, op, input, weight, bias, stride, padding, dilation, groups):
     kernel = tuple(weight.shape[2:])
     dil = _pair(dilation, n, "dilation")
     if isinstance(padding, str) and padding == "same" and _pair(stride, n) != (1,) * n:
@@ -156,135 +131,20 @@ def _conv(n: int, name: str, input, weight, bias, stride, padding, dilation, gro
     numeric, extra = _conv_padding(padding, kernel, dil)
     if extra is not None:
         input = pad(input, extra)
-    return _op(name)(input, weight, bias, stride, numeric, dilation, groups)
+    return op(input, weight, bias, stride, numeric, dilation, groups)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """1-D convolution over ``(N, C_in, L)`` (``padding`` may be ``'same'`` or ``'valid'``)."""
-    return _conv(1, "conv1d", input, weight, bias, stride, padding, dilation, groups)
+    return _conv(1, _conv_ops.conv1d, input, weight, bias, stride, padding, dilation, groups)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """2-D convolution over ``(N, C_in, H, W)`` (``padding`` may be ``'same'`` or ``'valid'``)."""
-    return _conv(2, "conv2d", input, weight, bias, stride, padding, dilation, groups)
+    return _conv(2, _conv_ops.conv2d, input, weight, bias, stride, padding, dilation, groups)
 
 
-def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
-                     dilation=1) -> Tensor:
-    """Transposed 1-D convolution (the gradient of :func:`conv1d` with respect to its input)."""
-    return _op("conv_transpose1d")(input, weight, bias, stride, padding, output_padding, groups,
-                                 dilation)
-
-
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
-                     dilation=1) -> Tensor:
-    """Transposed 2-D convolution (the gradient of :func:`conv2d` with respect to its input)."""
-    return _op("conv_transpose2d")(input, weight, bias, stride, padding, output_padding, groups,
-                                 dilation)
-
-
-# ---------------------------------------------------------------------------------- pooling
-
-
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
-    """Maximum over sliding windows of ``(N, C, L)``; ``stride`` defaults to ``kernel_size``."""
-    return _op("max_pool1d")(input, kernel_size, stride, padding, dilation, ceil_mode,
-                           return_indices)
-
-
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
-    """Maximum over sliding windows of ``(N, C, H, W)``; ``stride`` defaults to ``kernel_size``."""
-    return _op("max_pool2d")(input, kernel_size, stride, padding, dilation, ceil_mode,
-                           return_indices)
-
-
-def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True):
-    """Mean over sliding windows of ``(N, C, L)``; ``stride`` defaults to ``kernel_size``."""
-    return _op("avg_pool1d")(input, kernel_size, stride, padding, ceil_mode, count_include_pad)
-
-
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None):
-    """Mean over sliding windows of ``(N, C, H, W)``; ``stride`` defaults to ``kernel_size``."""
-    return _op("avg_pool2d")(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                           divisor_override)
-
-
-def adaptive_avg_pool1d(input, output_size):
-    """Mean pooling of ``(N, C, L)`` to length ``output_size``."""
-    return _op("adaptive_avg_pool1d")(input, output_size)
-
-
-def adaptive_avg_pool2d(input, output_size):
-    """Mean pooling of ``(N, C, H, W)`` to ``output_size`` (``None`` keeps a size)."""
-    return _op("adaptive_avg_pool2d")(input, output_size)
-
-
-def adaptive_max_pool2d(input, output_size, return_indices=False):
-    """Max pooling of ``(N, C, H, W)`` to ``output_size``."""
-    return _op("adaptive_max_pool2d")(input, output_size, return_indices)
-
-
-# -------------------------------------------------------------------------------- activations
-
-
-def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``max(x, 0)``."""
-    return _op("relu")(input, inplace)
-
-
-def relu6(input: Tensor, inplace: bool = False) -> Tensor:
-    """``min(max(x, 0), 6)``."""
-    return _op("relu6")(input, inplace)
-
-
-def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
-             inplace: bool = False) -> Tensor:
-    """Clamp to ``[min_val, max_val]``."""
-    return _op("hardtanh")(input, min_val, max_val, inplace)
-
-
-def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    """``x`` for positive ``x``, ``negative_slope * x`` otherwise."""
-    return _op("leaky_relu")(input, negative_slope, inplace)
-
-
-def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    """Gaussian error linear unit (``approximate='tanh'`` for the tanh formula)."""
-    return _op("gelu")(input, approximate=approximate)
-
-
-def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``x * sigmoid(x)`` (swish)."""
-    return _op("silu")(input, inplace)
-
-
-def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """``x`` for positive ``x``, ``alpha * (exp(x) - 1)`` otherwise."""
-    return _op("elu")(input, alpha, inplace)
-
-
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold``."""
-    return _op("softplus")(input, beta, threshold)
-
-
-def sigmoid(input: Tensor) -> Tensor:
-    """``1 / (1 + exp(-x))``."""
-    return _op("sigmoid")(input)
-
-
-def tanh(input: Tensor) -> Tensor:
-    """Hyperbolic tangent."""
-    return _op("tanh")(input)
-
-
-def mish(input: Tensor, inplace: bool = False) -> Tensor:
-    """``x * tanh(softplus(x))``."""
-    return _op("mish")(input, inplace)
+# -------------------------------------------------------------------------------- softmax
 
 
 def _softmax_dim(ndim: int, stacklevel: int) -> int:
@@ -301,7 +161,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
         dim = _softmax_dim(input.ndim, _stacklevel - 1)
     if dtype is not None:
         input = input.to(dtype)
-    return _op("softmax")(input, dim)
+    return _nn_ops.softmax(input, dim)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
@@ -310,7 +170,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
         dim = _softmax_dim(input.ndim, _stacklevel - 1)
     if dtype is not None:
         input = input.to(dtype)
-    return _op("log_softmax")(input, dim)
+    return _nn_ops.log_softmax(input, dim)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
@@ -327,7 +187,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    return _op("dropout")(input, p, training, inplace)
+    return _nn_ops.dropout(input, p, training, inplace)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -336,14 +196,14 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    return _op("dropout2d")(input, p, training, inplace)
+    return _nn_ops.dropout2d(input, p, training, inplace)
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of ``(N, C, L)`` with probability ``p`` (training only)."""
     if not training or p == 0.0:
         return input
-    return _op("dropout1d")(input, p, training, inplace)
+    return _nn_ops.dropout1d(input, p, training, inplace)
 
 
 # ----------------------------------------------------------------------------- normalisation
@@ -510,74 +370,6 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     return input / n.clamp(min=eps)
 
 
-# -------------------------------------------------------------------------------- embedding
-
-
-def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
-              max_norm: float | None = None, norm_type: float = 2.0,
-              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
-    """Rows of ``weight`` at the integer positions ``input``; the ``padding_idx`` row gets no
-    gradient. With ``max_norm``, looked-up rows longer than it are rescaled in place first."""
-    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
-    if idx.dtype.kind not in "iu":
-        raise RuntimeError(
-            "Expected tensor for argument #1 'indices' to have one of the following scalar types: "
-            f"Long, Int; but got {backend.dtype_of(idx)} instead (while checking arguments for "
-            "embedding)"
-        )
-    w = weight._data
-    num = w.shape[0]
-    if idx.size and (int(idx.min()) < -num or int(idx.max()) >= num):
-        raise IndexError(
-            f"embedding: index out of range in self (indices must be in [0, {num}), got values "
-            f"from {int(idx.min())} to {int(idx.max())})"
-        )
-    if padding_idx is not None and padding_idx < 0:
-        padding_idx += num
-    xp = get_array_module(w)
-    flat = idx.reshape(-1)
-    if max_norm is not None:
-        rows = xp.unique(flat)
-        norms = xp.linalg.norm(w[rows], ord=norm_type, axis=1) if norm_type != 2 else \
-            xp.sqrt((w[rows] ** 2).sum(1))
-        scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
-        w[rows] *= scale[:, None]
-        weight._version += 1
-    out = xp.take(w, flat, axis=0).reshape(tuple(idx.shape) + (w.shape[1],))
-    shape = w.shape
-    if scale_grad_by_freq:
-        counts = xp.bincount(flat % num, minlength=num)[flat].astype(w.dtype)
-    else:
-        counts = None
-
-    def backward(g):
-        g2 = g.reshape(-1, shape[1])
-        if padding_idx is not None or counts is not None:
-            keep = xp.ones(flat.shape[0], dtype=g._data.dtype)
-            if padding_idx is not None:
-                keep[flat == padding_idx] = 0
-            if counts is not None:
-                keep /= counts
-            g2 = g2 * Tensor._wrap(keep[:, None])
-        z = Tensor._wrap(xp.zeros(shape, g._data.dtype))
-        return (_op("index_add")(z, 0, Tensor._wrap(flat), g2),)
-
-    return record("Embedding", out, (weight,), backward)
-
-
-def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
-    """Class indices to int64 one-hot rows (``shape + (num_classes,)``)."""
-    return _op("one_hot")(tensor, num_classes)
-
-
-def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
-    """Pad the last dimensions: ``pad = (left_last, right_last, left_prev, right_prev, ...)``."""
-    if value is None:
-        return _op("pad")(input, pad, mode)
-    return _op("pad")(input, pad, mode, value)
-
-
-
 # ------------------------------------------------------------------------------------ losses
 
 
@@ -646,7 +438,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     _check_sizes("huber_loss", input, target)
     d = input - target
     a = d.abs()
-    loss = _op("where")(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    loss = where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -664,7 +456,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     if beta == 0:
         loss = a
     else:
-        loss = _op("where")(a < beta, (0.5 / beta) * d * d, a - 0.5 * beta)
+        loss = where(a < beta, (0.5 / beta) * d * d, a - 0.5 * beta)
     return _reduce(loss, _legacy_reduction(size_average, reduce, reduction))
 
 
@@ -729,7 +521,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     else:
         xp = get_array_module(target._data)
         pos = Tensor._wrap(target._data > 0)
-        safe = _op("where")(pos, target, Tensor._wrap(xp.ones((), target._data.dtype)))
+        safe = where(pos, target, Tensor._wrap(xp.ones((), target._data.dtype)))
         loss = target * (safe.log() - input)
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
@@ -747,16 +539,16 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Softmax + negative log-likelihood over classes (dim 1), with class-index or probability
     targets, class weights, ``ignore_index`` and label smoothing (one fused op)."""
-    return _op("cross_entropy")(input, target, weight, ignore_index=ignore_index,
-                              reduction=_legacy_reduction(size_average, reduce, reduction),
-                              label_smoothing=label_smoothing)
+    return _nn_ops.cross_entropy(input, target, weight, ignore_index=ignore_index,
+                                 reduction=_legacy_reduction(size_average, reduce, reduction),
+                                 label_smoothing=label_smoothing)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices given log-probabilities (dim 1)."""
-    return _op("nll_loss")(input, target, weight, ignore_index=ignore_index,
-                         reduction=_legacy_reduction(size_average, reduce, reduction))
+    return _nn_ops.nll_loss(input, target, weight, ignore_index=ignore_index,
+                            reduction=_legacy_reduction(size_average, reduce, reduction))
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
@@ -797,24 +589,17 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     return attn.matmul(value)
 
 
-# --------------------------------------------------------------------------------- re-exports
-
-
-def __getattr__(name):
-    # Ops with no wrapper here (hardswish, logsigmoid, ...) are served from ember.ops directly.
-    if not name.startswith("_") and name in getattr(_ops, "__all__", ()):
-        return getattr(_ops, name)
-    raise AttributeError(f"module 'ember.nn.functional' has no attribute {name!r}")
-
-
 __all__ = [
-    "linear", "bilinear", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
-    "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
-    "adaptive_avg_pool2d", "adaptive_max_pool2d", "relu", "relu6", "hardtanh", "leaky_relu",
-    "gelu", "silu", "elu", "softplus", "sigmoid", "tanh", "mish", "softmax", "log_softmax",
-    "softmin", "dropout", "dropout1d", "dropout2d", "batch_norm", "instance_norm", "layer_norm",
-    "group_norm", "normalize", "embedding", "one_hot", "pad", "mse_loss", "l1_loss",
-    "huber_loss", "smooth_l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "kl_div", "cross_entropy", "nll_loss", "soft_margin_loss", "cosine_similarity",
-    "scaled_dot_product_attention",
+    "linear", "bilinear", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold",
+    "fold", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "relu", "relu_", "relu6", "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "gelu",
+    "silu", "elu", "elu_", "selu", "selu_", "celu", "celu_", "softplus", "sigmoid", "logsigmoid",
+    "tanh", "mish", "hardsigmoid", "hardswish", "softsign", "softshrink", "hardshrink",
+    "tanhshrink", "threshold", "threshold_", "prelu", "softmax", "log_softmax", "softmin",
+    "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "batch_norm",
+    "instance_norm", "layer_norm", "group_norm", "normalize", "embedding", "one_hot", "pad",
+    "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "kl_div", "cross_entropy", "nll_loss",
+    "soft_margin_loss", "cosine_similarity", "scaled_dot_product_attention",
 ]

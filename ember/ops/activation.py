@@ -20,7 +20,7 @@ from ember.backend import get_array_module
 from ember.ops.common import Tensor, attach, inplace_method, record
 from ember.ops.compare import clamp_max, where
 from ember.ops.elementwise import scale_grad, where_grad, writable
-from ember.ops.unary import _fdata, erf, exp, tanh
+from ember.ops.unary import _data, _fdata, erf, exp, tanh
 
 # Largest argument whose exp is finite, per dtype (float16 overflows past 11.09).
 _EXP_LIMIT = {np.dtype(np.float16): 11.0, np.dtype(np.float32): 88.0,
@@ -31,13 +31,6 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_C = 0.044715
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
-
-
-def _data(x, name: str):
-    try:
-        return x._data
-    except AttributeError:
-        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}") from None
 
 
 # ------------------------------------------------------------------------------------ sigmoid
@@ -54,11 +47,11 @@ def sigmoid(input: Tensor) -> Tensor:
     t += 1
     xp.reciprocal(t, out=t)
 
-    def backward(g):
+    def backward(g, needs):
         return (sigmoid_backward(g, result),)
 
-    result = record("Sigmoid", t, (input,), backward, save_output=True)
-    return result
+    result = Tensor._wrap(t)  # what the closure reads (no cycle)
+    return record("Sigmoid", result, (input,), backward)
 
 
 def sigmoid_backward(g: Tensor, y: Tensor) -> Tensor:
@@ -68,7 +61,7 @@ def sigmoid_backward(g: Tensor, y: Tensor) -> Tensor:
     out *= yd
     out *= g._data
 
-    def backward(gg):
+    def backward(gg, needs):
         return gg * y * (1 - y), gg * g * (1 - y * 2)
 
     return record("SigmoidBackward", out, (g, y), backward, (g, y))
@@ -80,7 +73,7 @@ def logsigmoid(input: Tensor) -> Tensor:
     xp = get_array_module(a)
     out = writable(xp.logaddexp(0, -a))
     xp.negative(out, out=out)
-    return record("LogSigmoid", out, (input,), lambda g: (g * sigmoid(-input),), (input,))
+    return record("LogSigmoid", out, (input,), lambda g, needs: (g * sigmoid(-input),), (input,))
 
 
 # ------------------------------------------------------------------------ relu and its kin
@@ -92,12 +85,11 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
         return relu_(input)
     a = _data(input, "relu")
 
-    def backward(g):
+    def backward(g, needs):
         return (where_grad(g, result._data > 0),)
 
-    result = record("Relu", get_array_module(a).maximum(a, 0), (input,), backward,
-                    save_output=True)
-    return result
+    result = Tensor._wrap(get_array_module(a).maximum(a, 0))  # what the closure reads (no cycle)
+    return record("Relu", result, (input,), backward)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -109,7 +101,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     pos = a > 0
     out = xp.where(pos, a, a * negative_slope)
 
-    def backward(g):
+    def backward(g, needs):
         factor = xp.where(pos, 1.0, negative_slope).astype(g._data.dtype, copy=False)
         return (scale_grad(g, factor),)
 
@@ -128,7 +120,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     out = writable(xp.maximum(a, min_val))
     xp.minimum(out, max_val, out=out)
 
-    def backward(g):
+    def backward(g, needs):
         d = input._data
         return (where_grad(g, (d > min_val) & (d < max_val)),)
 
@@ -148,7 +140,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     xp = get_array_module(a)
     keep = a > threshold
     out = xp.where(keep, a, xp.asarray(value, dtype=a.dtype))
-    return record("Threshold", out, (input,), lambda g: (where_grad(g, keep),))
+    return record("Threshold", out, (input,), lambda g, needs: (where_grad(g, keep),))
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -157,7 +149,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     xp = get_array_module(a)
     keep = (a > lambd) | (a < -lambd)
     out = xp.where(keep, a, xp.zeros((), dtype=a.dtype))
-    return record("Hardshrink", out, (input,), lambda g: (where_grad(g, keep),))
+    return record("Hardshrink", out, (input,), lambda g, needs: (where_grad(g, keep),))
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -168,7 +160,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     xp = get_array_module(a)
     keep = (a > lambd) | (a < -lambd)
     out = xp.where(a > lambd, a - lambd, xp.where(a < -lambd, a + lambd, xp.zeros((), a.dtype)))
-    return record("Softshrink", out, (input,), lambda g: (where_grad(g, keep),))
+    return record("Softshrink", out, (input,), lambda g, needs: (where_grad(g, keep),))
 
 
 # ------------------------------------------------------------------- exponential linear units
@@ -185,7 +177,7 @@ def _elu(name: str, input: Tensor, alpha: float, scale: float, input_scale: floa
     neg *= scale * alpha
     out = xp.where(pos, a * scale if scale != 1 else a, neg)
 
-    def backward(g):
+    def backward(g, needs):
         inner = clamp_max(input, 0) * input_scale if input_scale != 1 else clamp_max(input, 0)
         slope = exp(inner) * (scale * alpha * input_scale)
         gpos = g * scale if scale != 1 else g
@@ -233,7 +225,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         out *= a
         out *= 0.5
 
-        def backward(g):
+        def backward(g, needs):
             x = input
             cdf = (erf(x * _SQRT_HALF) + 1) * 0.5
             pdf = exp(x * x * -0.5) * _INV_SQRT_2PI
@@ -244,7 +236,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         out = t * a
         out *= 0.5
 
-        def backward(g):
+        def backward(g, needs):
             x = input
             x2 = x * x
             th = tanh((x + x2 * x * _GELU_C) * _SQRT_2_OVER_PI)
@@ -264,7 +256,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     out = sigmoid(Tensor._wrap(a))._data
     out *= a
 
-    def backward(g):
+    def backward(g, needs):
         s = sigmoid(input)
         return (g * s * (input * (1 - s) + 1),)
 
@@ -283,7 +275,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
         soft /= beta
     out = xp.where(linear, a, soft)
 
-    def backward(g):
+    def backward(g, needs):
         s = sigmoid(input * beta if beta != 1 else input)
         return (where(Tensor._wrap(linear), g, g * s),)
 
@@ -299,7 +291,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     out = xp.tanh(xp.logaddexp(0, a))
     out *= a
 
-    def backward(g):
+    def backward(g, needs):
         t = tanh(softplus(input))
         s = sigmoid(input)
         return (g * (t + input * s * (1 - t * t)),)
@@ -317,7 +309,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     xp.clip(out, 0, 6, out=out)
     out /= 6
 
-    def backward(g):
+    def backward(g, needs):
         d = input._data
         factor = ((d > -3) & (d < 3)).astype(g._data.dtype)
         factor /= 6
@@ -337,7 +329,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     out *= a
     out /= 6
 
-    def backward(g):
+    def backward(g, needs):
         # PyTorch's pieces: 0 up to -3, x/3 + 1/2 between, 1 from 3 on
         d = input._data
         middle = g * (input / 3 + 0.5)

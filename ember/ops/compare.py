@@ -25,9 +25,8 @@ from ember.ops.common import (
     check_same_device,
     inplace_method,
     record,
-    unbroadcast,
 )
-from ember.ops.elementwise import _grad_for, _keep, _needs, _present, scale_grad, where_grad, writable
+from ember.ops.elementwise import scale_grad, where_grad, writable
 
 # ------------------------------------------------------------------------------ comparisons
 
@@ -201,7 +200,7 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
     a = input._data
     xp = get_array_module(a)
     out = xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
-    return record("NanToNum", out, (input,), lambda g: (where_grad(g, xp.isfinite(a)),))
+    return record("NanToNum", out, (input,), lambda g, needs: (where_grad(g, xp.isfinite(a)),))
 
 
 # -------------------------------------------------------------------------------------- where
@@ -241,11 +240,12 @@ def where(condition, input=None, other=None) -> Tensor:
             out = out.astype(backend.get_default_dtype().np)
         return Tensor._wrap(out)
 
-    def backward(g):
-        return (_grad_for(ta, unbroadcast(where_grad(g, c), ta.shape), x) if _needs(ta) else None,
-                _grad_for(tb, unbroadcast(where_grad(g, ~c), tb.shape), y) if _needs(tb) else None)
-
-    return record("Where", out, _present(ta, tb), _keep(backward, ta, tb))
+    if tb is None:
+        return record("Where", out, (ta,), lambda g, needs: (where_grad(g, c),))
+    if ta is None:
+        return record("Where", out, (tb,), lambda g, needs: (where_grad(g, ~c),))
+    return record("Where", out, (ta, tb), lambda g, needs: (
+        where_grad(g, c) if needs[0] else None, where_grad(g, ~c) if needs[1] else None))
 
 
 def _tensor_where(self, condition, other) -> Tensor:
@@ -286,7 +286,7 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:
     else:
         out = xp.minimum(a, hi)
 
-    def backward(g):
+    def backward(g, needs):
         d = input._data
         if lo is None:
             mask = d <= hi
@@ -333,26 +333,18 @@ def _clamp_tensors(input: Tensor, min, max) -> Tensor:
     thi = max if isinstance(max, Tensor) else None
     inputs = tuple(t for t in (input, tlo, thi) if t is not None)
 
-    def backward(g):
+    def backward(g, needs):
         # PyTorch's rule: the input gets the gradient inside [min, max]; min only when it won
         # and min < max; max when it won or max < min
-        gx = glo = ghi = None
         if lo is not None and hi is not None:
-            inside = (a >= lo) & (a <= hi)
-            lo_mask = (a < lo) & (lo < hi)
-            hi_mask = (a > hi) | (hi < lo)
+            inside, lo_won, hi_won = (a >= lo) & (a <= hi), (a < lo) & (lo < hi), (a > hi) | (hi < lo)
         elif lo is not None:
-            inside, lo_mask, hi_mask = a >= lo, a < lo, None
+            inside, lo_won, hi_won = a >= lo, a < lo, None
         else:
-            inside, lo_mask, hi_mask = a <= hi, None, a > hi
-        if input.requires_grad:
-            gx = _grad_for(input, unbroadcast(where_grad(g, inside), input.shape), a)
-        if tlo is not None and tlo.requires_grad:
-            glo = _grad_for(tlo, unbroadcast(where_grad(g, lo_mask), tlo.shape), lo)
-        if thi is not None and thi.requires_grad:
-            ghi = _grad_for(thi, unbroadcast(where_grad(g, hi_mask), thi.shape), hi)
-        grads = (gx, glo, ghi)
-        return tuple(gr for gr, t in zip(grads, (input, tlo, thi)) if t is not None)
+            inside, lo_won, hi_won = a <= hi, None, a > hi
+        # one mask per recorded input: the input's, then each tensor bound's
+        masks = [inside] + [m for m, t in ((lo_won, tlo), (hi_won, thi)) if t is not None]
+        return tuple(where_grad(g, m) if n else None for m, n in zip(masks, needs))
 
     return record("Clamp", out, inputs, backward, inputs)
 
@@ -379,30 +371,24 @@ def _extreme(name: str, a, b) -> Tensor:
     except ValueError:
         raise broadcast_error(name, x.shape, y.shape) from None
 
-    def backward(g):
-        dt = g._data.dtype
+    def grad_of(g, first: bool):
+        """The gradient of the first side (``first``) or of the second."""
         if name in ("maximum", "minimum"):
             # PyTorch: equal elements share the gradient half and half; NaN sends it to both
-            loses_a = (x < y) if name == "maximum" else (x > y)
-            loses_b = (x > y) if name == "maximum" else (x < y)
-            tie = xp.where(x == y, 0.5, 1.0)
-            fa = xp.where(loses_a, 0.0, tie).astype(dt, copy=False)
-            fb = xp.where(loses_b, 0.0, tie).astype(dt, copy=False)
-            ga = scale_grad(g, fa) if _needs(ta) else None
-            gb = scale_grad(g, fb) if _needs(tb) else None
-        else:
-            # fmax/fmin: ties go to the first input; a NaN input loses to the other one
-            wins_a = ((x >= y) if name == "fmax" else (x <= y)) | xp.isnan(y)
-            ga = where_grad(g, wins_a) if _needs(ta) else None
-            gb = where_grad(g, ~wins_a) if _needs(tb) else None
-        if ga is not None:
-            ga = _grad_for(ta, unbroadcast(ga, ta.shape), x)
-        if gb is not None:
-            gb = _grad_for(tb, unbroadcast(gb, tb.shape), y)
-        return ga, gb
+            loses = (x < y) if (name == "maximum") == first else (x > y)
+            share = xp.where(loses, 0.0, xp.where(x == y, 0.5, 1.0))
+            return scale_grad(g, share.astype(g._data.dtype, copy=False))
+        # fmax/fmin: ties go to the first input; a NaN input loses to the other one
+        wins_a = ((x >= y) if name == "fmax" else (x <= y)) | xp.isnan(y)
+        return where_grad(g, wins_a if first else ~wins_a)
 
-    return record(name.capitalize(), out, _present(ta, tb), _keep(backward, ta, tb),
-                  _present(ta, tb))
+    op = name.capitalize()
+    if tb is None:
+        return record(op, out, (ta,), lambda g, needs: (grad_of(g, True),), (ta,))
+    if ta is None:
+        return record(op, out, (tb,), lambda g, needs: (grad_of(g, False),), (tb,))
+    return record(op, out, (ta, tb), lambda g, needs: (
+        grad_of(g, True) if needs[0] else None, grad_of(g, False) if needs[1] else None), (ta, tb))
 
 
 def maximum(input, other) -> Tensor:
@@ -466,7 +452,7 @@ def signbit(input: Tensor) -> Tensor:
     return Tensor._wrap(xp.zeros(a.shape, dtype=bool))  # bool and unsigned: never
 
 
-def _heaviside_backward(g):
+def _heaviside_backward(g, needs):
     raise RuntimeError("the derivative for 'heaviside' is not implemented (it is 0 almost "
                        "everywhere; detach() the inputs, or use a smooth step such as sigmoid)")
 

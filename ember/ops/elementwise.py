@@ -2,7 +2,8 @@
 fused updates, and the in-place fills ``zero_``, ``fill_``, ``copy_``.
 
 Each op's forward and gradient read as one thought. Mixed dtypes follow PyTorch's promotion (see
-``binary_operands``); an input's gradient is converted back to that input's dtype.
+``binary_operands``); the engine sums each gradient back over broadcast dimensions and converts it
+to its input's dtype. A number operand is not an input: only the Tensor sides are recorded.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import numbers
 import numpy as np
 
 from ember import backend
-from ember.autograd import graph
 from ember.ops.common import (
     _CATEGORY,
     _broadcast_shape,
@@ -26,7 +26,6 @@ from ember.ops.common import (
     prepare_inplace,
     record,
     result_dtype,
-    unbroadcast,
 )
 
 # ------------------------------------------------------------------------------------ arithmetic
@@ -71,11 +70,19 @@ def sub(a, b, *, alpha=1) -> Tensor:
     except ValueError:
         raise broadcast_error("sub", x.shape, y.shape) from None
 
-    def backward(g):
-        return (_grad_for(ta, unbroadcast(g, ta.shape), x) if _needs(ta) else None,
-                _grad_for(tb, unbroadcast(-g, tb.shape), y) if _needs(tb) else None)
+    if tb is None:
+        return record("Sub", out, (ta,), _pass_gradient)
+    if ta is None:
+        return record("Sub", out, (tb,), _negate_gradient)
+    return record("Sub", out, (ta, tb), _sub_backward)
 
-    return record("Sub", out, _present(ta, tb), _keep(backward, ta, tb))
+
+def _negate_gradient(g, needs):
+    return (-g,)
+
+
+def _sub_backward(g, needs):
+    return g, -g if needs[1] else None
 
 
 def mul(a, b) -> Tensor:
@@ -93,7 +100,13 @@ def mul(a, b) -> Tensor:
     def backward(g, needs):
         return g * tb if needs[0] else None, g * ta if needs[1] else None
 
-    return record("Mul", out, (ta, tb), backward, (ta, tb))
+    # as PyTorch, save only what a needed gradient reads (b for a's, a for b's): changing the
+    # other operand in place later is no error
+    if ta.requires_grad:
+        saved = (ta, tb) if tb.requires_grad else (tb,)
+    else:
+        saved = (ta,)
+    return record("Mul", out, (ta, tb), backward, saved)
 
 
 def div(a, b, *, rounding_mode=None) -> Tensor:
@@ -122,16 +135,15 @@ def div(a, b, *, rounding_mode=None) -> Tensor:
     except ValueError:
         raise broadcast_error("div", x.shape, y.shape) from None
 
-    def backward(g):
-        yy = tb if tb is not None else y
-        ga = _grad_for(ta, unbroadcast(g / yy, ta.shape), x) if _needs(ta) else None
-        gb = None
-        if _needs(tb):
-            xx = ta if ta is not None else x
-            gb = _grad_for(tb, unbroadcast(-g * xx / (yy * yy), tb.shape), y)
-        return ga, gb
+    if tb is None:
+        return record("Div", out, (ta,), lambda g, needs: (g / y,))
+    if ta is None:
+        return record("Div", out, (tb,), lambda g, needs: (-g * x / (tb * tb),), (tb,))
 
-    return record("Div", out, _present(ta, tb), _keep(backward, ta, tb), _present(ta, tb))
+    def backward(g, needs):
+        return (g / tb if needs[0] else None, -g * ta / (tb * tb) if needs[1] else None)
+
+    return record("Div", out, (ta, tb), backward, (ta, tb))
 
 
 def neg(a: Tensor) -> Tensor:
@@ -140,7 +152,7 @@ def neg(a: Tensor) -> Tensor:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
-    return record("Neg", -a._data, (a,), lambda g: (-g,))
+    return record("Neg", -a._data, (a,), _negate_gradient)
 
 
 def pow(a, b) -> Tensor:
@@ -158,31 +170,32 @@ def pow(a, b) -> Tensor:
     except ValueError:
         raise broadcast_error("pow", x.shape, y.shape) from None
 
-    def backward(g):
+    if tb is None:
+        return record("Pow", out, (ta,),
+                      lambda g, needs: (g * 0.0 if y == 0 else g * ta ** (y - 1) * y,), (ta,))
+    if ta is None:
+        result = Tensor._wrap(out)  # what the closure reads (no cycle)
+        return record("Pow", result, (tb,), lambda g, needs: (_number_pow_grad(g, x, tb, result),), (tb,))
+
+    def backward(g, needs):
         from ember.ops.compare import where
 
-        ga = gb = None
-        if _needs(ta):
-            if tb is None:
-                ga = g * 0.0 if y == 0 else g * (ta ** (y - 1)) * y
-            else:
-                ga = where(tb == 0, 0.0, g * tb * ta ** (tb - 1))
-                ga = _grad_for(ta, unbroadcast(ga, ta.shape), x)
-        if _needs(tb):
-            if ta is not None:
-                gb = where((ta == 0) & (tb >= 0), 0.0, g * result * ta.log())
-            elif x > 0:
-                gb = g * result * math.log(x)
-            elif x == 0:  # d/dy 0**y is 0 for y >= 0 (PyTorch's choice at the kink)
-                gb = where(tb >= 0, 0.0, g * result * -math.inf)
-            else:
-                gb = g * result * math.nan
-            gb = _grad_for(tb, unbroadcast(gb, tb.shape), y)
-        return ga, gb
+        return (where(tb == 0, 0.0, g * tb * ta ** (tb - 1)) if needs[0] else None,
+                where((ta == 0) & (tb >= 0), 0.0, g * result * ta.log()) if needs[1] else None)
 
-    result = record("Pow", out, _present(ta, tb), _keep(backward, ta, tb), _present(ta, tb),
-                    save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("Pow", result, (ta, tb), backward, (ta, tb))
+
+
+def _number_pow_grad(g: Tensor, base: float, exponent: Tensor, result: Tensor) -> Tensor:
+    """The gradient of ``base ** exponent`` for a number ``base`` with respect to ``exponent``."""
+    from ember.ops.compare import where
+
+    if base > 0:
+        return g * result * math.log(base)
+    if base == 0:  # d/dy 0**y is 0 for y >= 0 (PyTorch's choice at the kink)
+        return where(exponent >= 0, 0.0, g * result * -math.inf)
+    return g * result * math.nan
 
 
 def rsub(a, b) -> Tensor:
@@ -213,24 +226,10 @@ def cast(a: Tensor, dtype) -> Tensor:
     d = backend.to_dtype(dtype).np
     if a._data.dtype == d:
         return a
-    src = a.dtype
     out = a._data.astype(d)
     if d.kind != "f":
         return Tensor._wrap(out)
-    return record("ToCopy", out, (a,), lambda g: (cast(g, src),))
-
-
-def _needs(t) -> bool:
-    """Whether input ``t`` of a binary op (a Tensor or ``None`` for a number) wants a gradient."""
-    return t is not None and t.requires_grad
-
-
-def _grad_for(t: Tensor, g: Tensor, operand) -> Tensor:
-    """Convert gradient ``g`` to the dtype of input ``t`` when the op promoted ``t`` (``operand``
-    is the array the op computed on; it differs from ``t._data`` only after promotion)."""
-    if operand is t._data or g._data.dtype == t._data.dtype:
-        return g
-    return cast(g, t.dtype)
+    return record("ToCopy", out, (a,), lambda g, needs: (g,))
 
 
 def writable(a):
@@ -244,7 +243,7 @@ def where_grad(g: Tensor, mask) -> Tensor:
     The backward of ops whose derivative is piecewise 0/1 (relu, clamp, hardtanh ...): one fused
     op rather than a comparison, a conversion and a product.
     """
-    return record("WhereGrad", _masked(g._data, mask), (g,), lambda gg: (where_grad(gg, mask),))
+    return record("WhereGrad", _masked(g._data, mask), (g,), lambda gg, needs: (where_grad(gg, mask),))
 
 
 _INT_OF_SIZE = {2: np.dtype(np.int16), 4: np.dtype(np.int32), 8: np.dtype(np.int64)}
@@ -268,26 +267,12 @@ def _masked(gd, mask):
 
 
 def scale_grad(g: Tensor, factor) -> Tensor:
-    """``g * factor`` for a constant array ``factor`` of ``g``'s dtype; differentiable in ``g``."""
-    return record("ScaleGrad", g._data * factor, (g,), lambda gg: (scale_grad(gg, factor),))
+    """``g * factor`` for a constant array ``factor`` of ``g``'s dtype; differentiable in ``g``.
 
-
-def _present(ta, tb):
-    """The Tensor inputs of a binary op, in order (numbers are not inputs)."""
-    if ta is None:
-        return (tb,)
-    if tb is None:
-        return (ta,)
-    return (ta, tb)
-
-
-def _keep(backward, ta, tb):
-    """Adapt a two-sided backward to the inputs actually recorded by :func:`_present`."""
-    if ta is None:
-        return lambda g: (backward(g)[1],)
-    if tb is None:
-        return lambda g: (backward(g)[0],)
-    return backward
+    ``factor`` may broadcast ``g`` to a larger shape (a per-position gradient times a per-class
+    mask): the engine sums ``ScaleGrad``'s own gradient back to ``g``'s shape.
+    """
+    return record("ScaleGrad", g._data * factor, (g,), lambda gg, needs: (scale_grad(gg, factor),))
 
 
 # ------------------------------------------------------------------ division and remainders
@@ -320,16 +305,17 @@ def _modulo(name: str, rounding: str, a, b) -> Tensor:
     except ValueError:
         raise broadcast_error(name, x.shape, y.shape) from None
 
-    def backward(g):
-        ga = _grad_for(ta, unbroadcast(g, ta.shape), x) if _needs(ta) else None
-        gb = None
-        if _needs(tb):
-            q = div(ta if ta is not None else x, tb, rounding_mode=rounding)
-            gb = _grad_for(tb, unbroadcast(-g * q, tb.shape), y)
-        return ga, gb
+    op = name.capitalize()
+    if tb is None:
+        return record(op, out, (ta,), lambda g, needs: (g,))
 
-    return record(name.capitalize(), out, _present(ta, tb), _keep(backward, ta, tb),
-                  _present(ta, tb))
+    def divisor_grad(g):  # the result is a - q * b with q the rounded quotient, a constant
+        return -g * div(ta if ta is not None else x, tb, rounding_mode=rounding)
+
+    if ta is None:
+        return record(op, out, (tb,), lambda g, needs: (divisor_grad(g),), (tb,))
+    return record(op, out, (ta, tb), lambda g, needs: (g, divisor_grad(g) if needs[1] else None),
+                  (ta, tb))
 
 
 def rfloordiv(a, b) -> Tensor:
@@ -407,14 +393,11 @@ def atan2(input: Tensor, other: Tensor) -> Tensor:
     ta, tb, x, y = _tensor_pair("atan2", input, other, integers=True)
     out = _apply("atan2", backend.get_array_module(x).arctan2, x, y)
 
-    def backward(g):
+    def backward(g, needs):
         r2 = ta * ta + tb * tb
         # 0 at the origin instead of 0/0 = nan, as PyTorch (atan2(0, 0) is common for zero vectors)
         recip = r2.reciprocal().masked_fill(r2 == 0, 0)
-        return (_grad_for(ta, unbroadcast(g * tb * recip, ta.shape), x) if ta.requires_grad
-                else None,
-                _grad_for(tb, unbroadcast(-g * ta * recip, tb.shape), y) if tb.requires_grad
-                else None)
+        return (g * tb * recip if needs[0] else None, -g * ta * recip if needs[1] else None)
 
     return record("Atan2", out, (ta, tb), backward, (ta, tb))
 
@@ -424,15 +407,12 @@ def hypot(input: Tensor, other: Tensor) -> Tensor:
     ta, tb, x, y = _tensor_pair("hypot", input, other, integers=False)
     out = _apply("hypot", backend.get_array_module(x).hypot, x, y)
 
-    def backward(g):
+    def backward(g, needs):
         # PyTorch's formula: 0/0 = nan at the origin, which it does not special-case either
-        return (_grad_for(ta, unbroadcast(g * ta / result, ta.shape), x) if ta.requires_grad
-                else None,
-                _grad_for(tb, unbroadcast(g * tb / result, tb.shape), y) if tb.requires_grad
-                else None)
+        return (g * ta / result if needs[0] else None, g * tb / result if needs[1] else None)
 
-    result = record("Hypot", out, (ta, tb), backward, (ta, tb), save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("Hypot", result, (ta, tb), backward, (ta, tb))
 
 
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
@@ -440,12 +420,10 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     ta, tb, x, y = _tensor_pair("logaddexp", input, other, integers=False)
     out = _apply("logaddexp", backend.get_array_module(x).logaddexp, x, y)
 
-    def backward(g):
+    def backward(g, needs):
         # each side's share is a logistic of the difference; exp overflowing to inf gives 0
-        return (_grad_for(ta, unbroadcast(g / ((tb - ta).exp() + 1), ta.shape), x)
-                if ta.requires_grad else None,
-                _grad_for(tb, unbroadcast(g / ((ta - tb).exp() + 1), tb.shape), y)
-                if tb.requires_grad else None)
+        return (g / ((tb - ta).exp() + 1) if needs[0] else None,
+                g / ((ta - tb).exp() + 1) if needs[1] else None)
 
     return record("Logaddexp", out, (ta, tb), backward, (ta, tb))
 
@@ -455,11 +433,9 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     ta, tb, x, y = _tensor_pair("logaddexp2", input, other, integers=False)
     out = _apply("logaddexp2", backend.get_array_module(x).logaddexp2, x, y)
 
-    def backward(g):
-        return (_grad_for(ta, unbroadcast(g / (pow(2.0, tb - ta) + 1), ta.shape), x)
-                if ta.requires_grad else None,
-                _grad_for(tb, unbroadcast(g / (pow(2.0, ta - tb) + 1), tb.shape), y)
-                if tb.requires_grad else None)
+    def backward(g, needs):
+        return (g / (pow(2.0, tb - ta) + 1) if needs[0] else None,
+                g / (pow(2.0, ta - tb) + 1) if needs[1] else None)
 
     return record("Logaddexp2", out, (ta, tb), backward, (ta, tb))
 
@@ -478,16 +454,14 @@ def copysign(input: Tensor, other) -> Tensor:
     out = _apply("copysign", xp.copysign, x, y)
     other_sign = xp.copysign(xp.ones((), dtype=x.dtype), y)
 
-    def backward(g):
+    def backward(g, needs):
         from ember.ops.unary import sign, zero_grad_like
 
-        ga = None
-        if ta.requires_grad:
-            ga = _grad_for(ta, unbroadcast(scale_grad(g, other_sign) * sign(ta), ta.shape), x)
-        gb = zero_grad_like(tb) if _needs(tb) else None
-        return ga, gb
+        return (scale_grad(g, other_sign) * sign(ta) if needs[0] else None,
+                zero_grad_like(tb) if len(needs) > 1 and needs[1] else None)
 
-    return record("Copysign", out, _present(ta, tb), _keep(backward, ta, tb), (ta,))
+    inputs = (ta,) if tb is None else (ta, tb)
+    return record("Copysign", out, inputs, backward, (ta,))
 
 
 def xlogy(input, other) -> Tensor:
@@ -508,20 +482,20 @@ def xlogy(input, other) -> Tensor:
     if out.dtype != dt:  # a float64 number must not widen a float32 tensor
         out = out.astype(dt)
 
-    def backward(g):
-        ga = gb = None
-        if _needs(ta):
-            # PyTorch: xlogy(g, other), but 0 where input == 0 and other <= 0 (log would be
-            # -inf or nan there; the product was 0 in the forward)
-            keep = ~((x == 0) & (y <= 0))
-            ga = _grad_for(ta, unbroadcast(where_grad(xlogy(g, tb if tb is not None else y),
-                                                      keep), ta.shape), x)
-        if _needs(tb):
-            gb = _grad_for(tb, unbroadcast(g * (ta if ta is not None else x) / tb, tb.shape), y)
-        return ga, gb
+    # PyTorch: input's gradient is xlogy(g, other), but 0 where input == 0 and other <= 0 (log
+    # would be -inf or nan there; the product was 0 in the forward)
+    keep = ~((x == 0) & (y <= 0)) if ta is not None else None
+    if tb is None:
+        return record("Xlogy", writable(out), (ta,),
+                      lambda g, needs: (where_grad(xlogy(g, y), keep),))
+    if ta is None:
+        return record("Xlogy", writable(out), (tb,), lambda g, needs: (g * x / tb,), (tb,))
 
-    return record("Xlogy", writable(out), _present(ta, tb), _keep(backward, ta, tb),
-                  _present(ta, tb))
+    def backward(g, needs):
+        return (where_grad(xlogy(g, tb), keep) if needs[0] else None,
+                g * ta / tb if needs[1] else None)
+
+    return record("Xlogy", writable(out), (ta, tb), backward, (ta, tb))
 
 
 def float_power(input, exponent) -> Tensor:
@@ -557,23 +531,20 @@ def fill_(self: Tensor, value) -> Tensor:
     if vt is not None and vt.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{vt.ndim} dimensions (shape {tuple(vt.shape)}).")
-    tracked = graph.GRAD_ENABLED and self._data.dtype.kind == "f" and (
-        self.requires_grad or (vt is not None and vt.requires_grad))
-    if not tracked:
-        self._data.fill(vt._data.item() if vt is not None else value)
+    if self._data.dtype.kind != "f" or not (self.requires_grad or (vt is not None
+                                                                   and vt.requires_grad)):
+        self._data.fill(vt._data.item() if vt is not None else value)  # no history to keep
         self._version += 1
         return self
     base = prepare_inplace(self, "fill_")
     xp = backend.get_array_module(self._data)
     out = xp.full(self._data.shape, vt._data if vt is not None else value, dtype=self._data.dtype)
 
-    def backward(g):
+    def backward(g, needs):
         from ember.ops.unary import zero_grad_like
 
-        gv = None
-        if vt is not None and vt.requires_grad:
-            gv = cast(g.sum(), vt.dtype)
-        return (zero_grad_like(g), gv)
+        old = zero_grad_like(g) if needs[0] else None  # the old values are overwritten
+        return (old, g) if vt is not None else (old,)
 
     inputs = (base, vt) if vt is not None else (base,)
     return commit_inplace(self, record("Fill", out, inputs, backward), "fill_")
@@ -600,26 +571,19 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     if s.shape != dst.shape and _broadcast_shape(s.shape, dst.shape) != dst.shape:
         raise RuntimeError(f"copy_: the source shape {tuple(s.shape)} can't be broadcast to "
                            f"the destination shape {tuple(dst.shape)}")
-    tracked = graph.GRAD_ENABLED and dst.dtype.kind == "f" and (
-        self.requires_grad or src.requires_grad)
-    if not tracked:
-        dst[...] = s
+    if dst.dtype.kind != "f" or not (self.requires_grad or src.requires_grad):
+        dst[...] = s  # no history to keep
         self._version += 1
         return self
     base = prepare_inplace(self, "copy_")
     xp = backend.get_array_module(dst)
     out = xp.broadcast_to(s, dst.shape).astype(dst.dtype)
-    src_shape, src_dtype, src_dev = src.shape, src.dtype, src.device
+    src_dev = src.device
 
-    def backward(g):
+    def backward(g, needs):
         from ember.ops.unary import zero_grad_like
 
-        gs = None
-        if src.requires_grad:
-            gs = cast(unbroadcast(g, src_shape), src_dtype)
-            if gs.device != src_dev:
-                gs = gs.to(src_dev)
-        return (zero_grad_like(g), gs)
+        return (zero_grad_like(g) if needs[0] else None, g.to(src_dev) if needs[1] else None)
 
     return commit_inplace(self, record("Copy", out, (base, src), backward), "copy_")
 

@@ -1,21 +1,31 @@
-"""The fused neural-network ops: softmax, log_softmax, dropout and the classification losses.
+"""The fused neural-network ops: linear, embedding, softmax, log_softmax, dropout and the
+classification losses.
 
 Each is one recorded op whose forward is computed stably on arrays in one pass (the max is
 subtracted before ``exp``; losses work from the log-softmax, never from ``log(softmax)``).
 
-Backward closures have two paths. When grad mode is off in backward (plain ``.backward()``, the
-training hot path) they compute the gradient directly on arrays from what the forward saved. With
-``create_graph=True`` they express the same gradient with recorded ember ops (``softmax`` of the
-input, ``mul``, ``sum`` ...), so gradients of gradients are exact.
+Their gradients are gradient ops of their own (``linear_grad_input``, ``softmax_backward``, ...),
+as Chainer's ``LinearGradData``: each computes on arrays, so plain ``.backward()`` stays fast, and
+records its own backward, written with these same ops, so gradients of gradients are exact.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ember import backend
 from ember import random as _random
-from ember.autograd import graph
-from ember.ops.common import Tensor, attach, commit_inplace, get_array_module, prepare_inplace, record
+from ember.ops.common import (
+    Tensor,
+    attach,
+    commit_inplace,
+    device_error,
+    get_array_module,
+    prepare_inplace,
+    record,
+)
+from ember.ops.elementwise import scale_grad
+from ember.ops.indexing import index_add
 
 # ------------------------------------------------------------------------------------- helpers
 
@@ -53,6 +63,111 @@ def _log_softmax_array(xp, a, axis):
     return z
 
 
+# ------------------------------------------------------------------------------ linear, embedding
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias``, one recorded op (no transposed copy, bias added in place).
+
+    ``input`` is ``(*, in_features)``, ``weight`` ``(out_features, in_features)``.
+    """
+    x, w = input._data, weight._data
+    if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1]:
+        raise RuntimeError(
+            f"linear: mat1 and mat2 shapes cannot be multiplied: input of shape {tuple(x.shape)} "
+            f"and weight.T of shape {tuple(w.shape[::-1])} (expected input's last dimension "
+            f"{w.shape[1] if w.ndim == 2 else '?'})"
+        )
+    if type(x) is not type(w):
+        raise device_error("linear", x, w)
+    out = x @ w.T
+    if bias is not None:
+        out += bias._data
+
+    def backward(g, needs):
+        gx = linear_grad_input(g, weight) if needs[0] else None
+        gw = linear_grad_weight(g, input) if needs[1] else None
+        return (gx, gw) if bias is None else (gx, gw, g)  # the engine sums g over the batch dims
+
+    inputs = (input, weight) if bias is None else (input, weight, bias)
+    return record("Linear", out, inputs, backward, (input, weight))
+
+
+def linear_grad_input(g: Tensor, weight: Tensor) -> Tensor:
+    """``g @ weight``: the gradient of :func:`linear` with respect to its input."""
+
+    def backward(gg, needs):
+        return (linear(gg, weight) if needs[0] else None,
+                linear_grad_weight(g, gg) if needs[1] else None)
+
+    return record("LinearGradInput", g._data @ weight._data, (g, weight), backward, (g, weight))
+
+
+def linear_grad_weight(g: Tensor, input: Tensor) -> Tensor:
+    """``g.T @ input`` over every leading dim: the gradient of :func:`linear` with respect to its
+    weight."""
+    gd, x = g._data, input._data
+    out = gd.reshape(-1, gd.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+
+    def backward(gg, needs):
+        return (linear(input, gg) if needs[0] else None,
+                linear_grad_input(g, gg) if needs[1] else None)
+
+    return record("LinearGradWeight", out, (g, input), backward, (g, input))
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of ``weight`` at the integer positions ``input``; the ``padding_idx`` row gets no
+    gradient. With ``max_norm``, looked-up rows longer than it are rescaled in place first."""
+    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+            f"Long, Int; but got {backend.dtype_of(idx)} instead (while checking arguments for "
+            "embedding)"
+        )
+    w = weight._data
+    num = w.shape[0]
+    if idx.size and (int(idx.min()) < -num or int(idx.max()) >= num):
+        raise IndexError(
+            f"embedding: index out of range in self (indices must be in [0, {num}), got values "
+            f"from {int(idx.min())} to {int(idx.max())})"
+        )
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += num
+    xp = get_array_module(w)
+    flat = idx.reshape(-1)
+    if max_norm is not None:
+        rows = xp.unique(flat)
+        norms = xp.linalg.norm(w[rows], ord=norm_type, axis=1) if norm_type != 2 else \
+            xp.sqrt((w[rows] ** 2).sum(1))
+        scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
+        w[rows] *= scale[:, None]
+        weight._version += 1
+    out = xp.take(w, flat, axis=0).reshape(tuple(idx.shape) + (w.shape[1],))
+    shape = w.shape
+    if scale_grad_by_freq:
+        counts = xp.bincount(flat % num, minlength=num)[flat].astype(w.dtype)
+    else:
+        counts = None
+
+    def backward(g, needs):
+        g2 = g.reshape(-1, shape[1])
+        if padding_idx is not None or counts is not None:
+            keep = xp.ones(flat.shape[0], dtype=g._data.dtype)
+            if padding_idx is not None:
+                keep[flat == padding_idx] = 0
+            if counts is not None:
+                keep /= counts
+            g2 = scale_grad(g2, keep[:, None])
+        z = Tensor._wrap(xp.zeros(shape, g._data.dtype))
+        return (index_add(z, 0, Tensor._wrap(flat), g2),)
+
+    return record("Embedding", out, (weight,), backward)
+
+
 # ------------------------------------------------------------------------------ softmax family
 
 
@@ -67,17 +182,24 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     e = xp.exp(arr - arr.max(axis=axis, keepdims=True))
     e /= e.sum(axis=axis, keepdims=True)
     out = e.reshape(x._data.shape)
+    axis = axis if out.ndim else None  # a 0-d softmax sums over its one element
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("Softmax", result, (x,), lambda g, needs: (softmax_backward(g, result, axis),))
 
-    def backward(g):
-        if not graph.GRAD_ENABLED:
-            y, ga = result._data, g._data
-            gy = ga * y
-            return (Tensor._wrap(gy - y * gy.sum(axis=axis, keepdims=True)),)
-        gy = g * result
-        return (gy - result * gy.sum(axis, keepdim=True),)
 
-    result = record("Softmax", out, (x,), backward, save_output=True)
-    return result
+def softmax_backward(g: Tensor, y: Tensor, axis) -> Tensor:
+    """``y * (g - sum(g * y))`` along ``axis``: the gradient of softmax from its output ``y``."""
+    gd, yd = g._data, y._data
+    out = gd * yd
+    out -= yd * out.sum(axis=axis, keepdims=True)
+
+    def backward(gg, needs):
+        # linear in g with a symmetric Jacobian, so g's part is the same op again
+        return (softmax_backward(gg, y, axis) if needs[0] else None,
+                gg * (g - (g * y).sum(axis, keepdim=True)) - g * (gg * y).sum(axis, keepdim=True)
+                if needs[1] else None)
+
+    return record("SoftmaxBackward", out, (g, y), backward, (g, y))
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
@@ -87,15 +209,24 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
     xp = get_array_module(arr)
     axis = _dim("log_softmax", dim, arr.ndim)
     out = _log_softmax_array(xp, arr.reshape(1) if arr.ndim == 0 else arr, axis).reshape(arr.shape)
+    axis = axis if out.ndim else None
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("LogSoftmax", result, (x,), lambda g, needs: (log_softmax_backward(g, result, axis),))
 
-    def backward(g):
-        if not graph.GRAD_ENABLED:
-            ga = g._data
-            return (Tensor._wrap(ga - xp.exp(result._data) * ga.sum(axis=axis, keepdims=True)),)
-        return (g - result.exp() * g.sum(axis, keepdim=True),)
 
-    result = record("LogSoftmax", out, (x,), backward, save_output=True)
-    return result
+def log_softmax_backward(g: Tensor, y: Tensor, axis) -> Tensor:
+    """``g - exp(y) * sum(g)`` along ``axis``: the gradient of log_softmax from its output ``y``."""
+    gd = g._data
+    out = get_array_module(gd).exp(y._data)
+    out *= gd.sum(axis=axis, keepdims=True)
+    out = gd - out
+
+    def backward(gg, needs):
+        p = y.exp()
+        return ((gg - (gg * p).sum(axis, keepdim=True)) if needs[0] else None,
+                -gg * p * g.sum(axis, keepdim=True) if needs[1] else None)
+
+    return record("LogSoftmaxBackward", out, (g, y), backward, (g, y))
 
 
 # ------------------------------------------------------------------------------------- dropout
@@ -106,7 +237,7 @@ def _check_p(op: str, p: float) -> None:
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _keep(xp, shape, p, dtype, generator):
+def _survivors(xp, shape, p, dtype, generator):
     """A {0, 1} array, each entry 1 with probability 1-p."""
     if xp is np:
         u = _random.get_rng(generator).random(shape, dtype=np.float32)
@@ -115,11 +246,11 @@ def _keep(xp, shape, p, dtype, generator):
     return (u >= p).astype(dtype)
 
 
-def _keep_mask(xp, shape, p, dtype, generator):
+def _dropout_mask(xp, shape, p, dtype, generator):
     """A {0, 1/(1-p)} mask: each entry kept with probability 1-p, scaled to preserve the mean."""
     if p == 1.0:
         return xp.zeros(shape, dtype=dtype)
-    mask = _keep(xp, shape, p, dtype, generator)
+    mask = _survivors(xp, shape, p, dtype, generator)
     mask *= dtype.type(1.0 / (1.0 - p))
     return mask
 
@@ -128,15 +259,10 @@ def _apply_mask(op: str, x: Tensor, mask, inplace: bool, shift=None) -> Tensor:
     """``x * mask (+ shift)`` as one op whose gradient is ``g * mask``; in place when asked."""
 
     def fn(t):
-        def backward(g):
-            if not graph.GRAD_ENABLED:
-                return (Tensor._wrap(g._data * mask),)
-            return (g * Tensor._wrap(mask),)
-
         out = t._data * mask
         if shift is not None:
             out += shift
-        return record(op, out, (t,), backward)
+        return record(op, out, (t,), lambda g, needs: (scale_grad(g, mask),))
 
     if inplace:
         name = op.lower() + "_"
@@ -155,7 +281,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     x = _float_input("dropout", input)
     if not training or p == 0.0:
         return x
-    mask = _keep_mask(get_array_module(x._data), x._data.shape, p, x._data.dtype, generator)
+    mask = _dropout_mask(get_array_module(x._data), x._data.shape, p, x._data.dtype, generator)
     return _apply_mask("Dropout", x, mask, inplace)
 
 
@@ -172,7 +298,7 @@ def _feature_dropout(op, input, p, training, inplace, generator, spatial):
         # PyTorch reads a 3-D input to dropout2d as (N, C, L), not as one unbatched image.
         lead = 2
     shape = tuple(x.shape[:lead]) + (1,) * spatial
-    mask = _keep_mask(get_array_module(x._data), shape, p, x._data.dtype, generator)
+    mask = _dropout_mask(get_array_module(x._data), shape, p, x._data.dtype, generator)
     return _apply_mask("FeatureDropout", x, mask, inplace)
 
 
@@ -212,7 +338,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
         return _apply_mask("AlphaDropout", x, xp.zeros((), dtype=dt), inplace)
     alpha = -_SELU_ALPHA_PRIME
     a = 1.0 / np.sqrt((alpha * alpha * p + 1.0) * (1.0 - p))
-    keep = _keep(xp, x._data.shape, p, dt, generator)
+    keep = _survivors(xp, x._data.shape, p, dt, generator)
     shift = (keep - 1) * dt.type(alpha * a) + dt.type(alpha * a * p)
     keep *= dt.type(a)
     return _apply_mask("AlphaDropout", x, keep, inplace, shift)
@@ -363,52 +489,49 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         out = out.reshape(())
     soft_target = target._data.dtype.kind == "f"
     eps = float(label_smoothing)
+    # per-position losses (N, d1, ...) are scaled along the class dim 1 by the upstream gradient
+    upstream_shape = (per_pos.shape[0], 1) + tuple(per_pos.shape[1:]) if reduction == "none" \
+        else ()
+    w_classes = None if w is None else Tensor._wrap(w.reshape(_classes_last_shape(arr.ndim)))
 
-    def backward(g):
-        # d loss / d logits = (softmax * sum_c Q - Q) * upstream / norm, per position.
-        ga = g._data
-        if reduction == "none":
-            ga = ga.reshape(per_pos.shape)
-        scale_shape = (per_pos.shape[0], 1) + tuple(per_pos.shape[1:])
-        qs = q.sum(axis=1, keepdims=True)
-        gx = gt = None
-        if not graph.GRAD_ENABLED:
-            up = (ga / norm).reshape(scale_shape) if reduction == "none" else ga / norm
-            if x.requires_grad:
-                gx = xp.exp(logp)
-                gx *= qs
-                gx -= q
-                gx *= up
-                gx = Tensor._wrap(gx.astype(arr.dtype, copy=False))
-            if soft_target and target.requires_grad:
-                gt = Tensor._wrap(_soft_target_grad(logp, w, eps, arr.ndim) * up)
+    def backward(g, needs):
+        if soft_target and target.requires_grad:
+            # Q is then a function of the target, so the logits' gradient is one too
+            qt = target * (1.0 - eps) + eps / arr.shape[1] if eps else target
+            qt = qt * w_classes if w is not None else qt
         else:
-            up = g.reshape(scale_shape) if reduction == "none" else g
-            up = up / float(norm) if reduction == "mean" else up
-            if x.requires_grad:
-                if soft_target:  # Q depends on the target, which may itself be differentiated
-                    qt = target * (1.0 - eps) + eps / arr.shape[1] if eps else target
-                    if w is not None:
-                        qt = qt * Tensor._wrap(w.reshape(_classes_last_shape(arr.ndim)))
-                    qst = qt.sum(1, keepdim=True)
-                else:
-                    qt, qst = Tensor._wrap(q), Tensor._wrap(qs)
-                gx = (softmax(x, 1) * qst - qt) * up
-            if soft_target and target.requires_grad:
-                coef = -(1.0 - eps) * (1.0 if w is None else
-                                       Tensor._wrap(w.reshape(_classes_last_shape(arr.ndim))))
-                gt = log_softmax(x, 1) * coef * up
-        return (gx, gt) if soft_target else (gx,)
+            qt = Tensor._wrap(q)
+        gx = cross_entropy_grad(g, x, qt, logp, norm, upstream_shape) if needs[0] else None
+        if not (soft_target and needs[1]):
+            return (gx,)
+        coef = -(1.0 - eps) * (w_classes if w is not None else 1.0)
+        return gx, log_softmax(x, 1) * coef * (g.reshape(upstream_shape) / float(norm))
 
     inputs = (x, target) if soft_target else (x,)
     return record("CrossEntropyLoss", out, inputs, backward, saved=inputs)
 
 
-def _soft_target_grad(logp, w, eps, ndim):
-    g = -(1.0 - eps) * logp
-    if w is not None:
-        g = g * w.reshape(_classes_last_shape(ndim))
-    return g
+def cross_entropy_grad(g: Tensor, x: Tensor, q: Tensor, logp, norm, upstream_shape) -> Tensor:
+    """``(softmax(x) * sum_c q - q) * g / norm``: the gradient of cross-entropy with respect to
+    the logits ``x`` (N, C, ...) for the target distribution ``q`` (weights and smoothing folded
+    in), from the forward's log-softmax ``logp``; ``g`` is reshaped to ``upstream_shape``."""
+    qd = q._data
+    qs = qd.sum(axis=1, keepdims=True)
+    out = get_array_module(logp).exp(logp)
+    out *= qs
+    out -= qd
+    out *= g._data.reshape(upstream_shape) / norm
+
+    def backward(gg, needs):
+        p = softmax(x, 1)
+        qs = q.sum(1, keepdim=True)
+        n = float(norm)  # a 0-d array for class-index targets
+        up = g.reshape(upstream_shape) / n
+        return ((gg * (p * qs - q)).sum(1) / n if needs[0] else None,
+                softmax_backward(gg * qs * up, p, 1) if needs[1] else None,
+                up * ((gg * p).sum(1, keepdim=True) - gg) if needs[2] else None)
+
+    return record("CrossEntropyGrad", out, (g, x, q), backward, (g, x, q))
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -438,18 +561,12 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if unbatched and reduction == "none":
         out = out.reshape(())
 
-    def backward(g):
-        # Linear in the input: minus the target weights at the target classes, times upstream.
-        ga = g._data
-        if reduction == "none":
-            ga = ga.reshape(per_pos.shape)
+    def backward(g, needs):
+        # linear in the input: minus the target weights at the target classes, times upstream
         coef = _onehot(xp, safe, arr.shape[1], arr.ndim) * xp.expand_dims(-wt / norm, 1)
-        scale_shape = (per_pos.shape[0], 1) + tuple(per_pos.shape[1:])
-        if not graph.GRAD_ENABLED:
-            gx = Tensor._wrap(coef * (ga.reshape(scale_shape) if reduction == "none" else ga))
-        else:
-            gx = Tensor._wrap(coef) * (g.reshape(scale_shape) if reduction == "none" else g)
-        return (gx,)
+        if reduction == "none":  # one upstream value per position, spread along the class dim 1
+            g = g.reshape((per_pos.shape[0], 1) + tuple(per_pos.shape[1:]))
+        return (scale_grad(g, coef),)
 
     return record("NllLoss", out, (x,), backward)
 

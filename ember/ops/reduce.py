@@ -66,8 +66,9 @@ def _kept_shape(shape, axes):
     return tuple(1 if i in axes else s for i, s in enumerate(shape))
 
 
-def _keep(g: Tensor, shape: tuple, axes: tuple, keepdim: bool) -> Tensor:
-    """Reshape a reduced gradient so that it broadcasts against the input of shape ``shape``."""
+def _as_kept(g: Tensor, shape: tuple, axes: tuple, keepdim: bool) -> Tensor:
+    """Reshape a reduced gradient (or result) to the ``keepdim=True`` form, so that it broadcasts
+    against the input of shape ``shape``."""
     if keepdim or not axes:
         return g
     return g.reshape(_kept_shape(shape, axes))
@@ -75,7 +76,7 @@ def _keep(g: Tensor, shape: tuple, axes: tuple, keepdim: bool) -> Tensor:
 
 def _expand_back(g: Tensor, shape: tuple, axes: tuple, keepdim: bool) -> Tensor:
     """Broadcast a reduced gradient back over the reduced axes to ``shape``."""
-    return _keep(g, shape, axes, keepdim).expand(shape)
+    return _as_kept(g, shape, axes, keepdim).expand(shape)
 
 
 def _numel(shape, axes):
@@ -98,11 +99,6 @@ def _float_input(name: str, x: Tensor, dtype=None):
             f"or complex dtype. Got: {backend.dtype_of(data)}. Convert first, e.g. x.float()."
         )
     return data
-
-
-def _cast_back(g: Tensor, src) -> Tensor:
-    """Bring a gradient computed in a ``dtype=`` result type back to the input's dtype."""
-    return g if g.dtype == src else g.type(src)
 
 
 def _int_accumulate(data, dtype):
@@ -135,13 +131,9 @@ def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     data = _float_input("mean", x, dtype)
     axes = _axes(dim, data.ndim)
     out = data.mean(axis=axes, keepdims=keepdim)
-    shape, src = x.shape, x.dtype
+    shape = x.shape
     n = _numel(shape, axes)
-
-    def backward(g):
-        return (_cast_back(_expand_back(g / n, shape, axes, keepdim), src),)
-
-    return record("Mean", out, (x,), backward)
+    return record("Mean", out, (x,), lambda g, needs: (_expand_back(g / n, shape, axes, keepdim),))
 
 
 # ------------------------------------------------------------------------------------- prod
@@ -168,7 +160,7 @@ def _leave_one_out_prod(x: Tensor, axis: int) -> Tensor:
     out = left * right
     pre, post = a.shape[:axis], a.shape[axis + 1:]
 
-    def backward(g):
+    def backward(g, needs):
         # d out[i] / d x[m] = prod(x[j], j not in {i, m}) for m != i: the leave-one-out product of
         # row i of a matrix whose row i is x with x[i] replaced by 1.
         eye = xp.eye(n, dtype=a.dtype).reshape((n, n) + (1,) * len(post))
@@ -188,24 +180,24 @@ def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     else:
         axis = _one_axis("prod", dim, data.ndim)
         out = data.prod(axis=axis, keepdims=keepdim) if axis is not None else data.copy()
-    shape, src = x.shape, x.dtype
+    shape = x.shape
     axes = tuple(range(len(shape))) if axis is None else (axis,)
     kd = keepdim and dim is not None
 
-    def backward(g):
-        gk = _keep(_cast_back(g, src), shape, axes, kd)
+    def backward(g, needs):
+        gk = _as_kept(g, shape, axes, kd)
         if not axes:
             return (gk,)
         if get_array_module(x._data).all(x._data):
-            return (gk * _keep(_cast_back(result, src), shape, axes, kd) / x,)
+            return (gk * _as_kept(result, shape, axes, kd) / x,)
         if axis is None:
             loo = _leave_one_out_prod(x.reshape(-1), 0).reshape(shape)
         else:
             loo = _leave_one_out_prod(x, axis)
         return (gk * loo,)
 
-    result = record("Prod", out, (x,), backward, saved=(x,), save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("Prod", result, (x,), backward, saved=(x,))
 
 
 # ---------------------------------------------------------------------------- max, min, ...
@@ -231,16 +223,16 @@ def _amax_like(name: str, x: Tensor, fn, axes: tuple, keepdim: bool) -> Tensor:
     out = fn(a, axis=axes, keepdims=keepdim)
     shape = a.shape
 
-    def backward(g):
+    def backward(g, needs):
         xp = get_array_module(a)
         r = result._data if keepdim else result._data.reshape(_kept_shape(shape, axes))
         hit = (a == r).astype(a.dtype)
         with _quiet(xp):
             share = hit / hit.sum(axis=axes, keepdims=True)
-        return (_keep(g, shape, axes, keepdim) * _const(share),)
+        return (_as_kept(g, shape, axes, keepdim) * _const(share),)
 
-    result = record(name.capitalize(), out, (x,), backward, saved=(x,), save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record(name.capitalize(), result, (x,), backward, saved=(x,))
 
 
 def _quiet(xp):
@@ -256,7 +248,7 @@ def _extreme_with_indices(name: str, x: Tensor, axis, keepdim: bool, pick_arg, r
     xp = get_array_module(a)
     if axis is None:  # a 0-d tensor: its value, at index 0
         idx = xp.zeros((), dtype=xp.int64)
-        values = record(name.capitalize(), a.copy(), (x,), lambda g: (g,))
+        values = record(name.capitalize(), a.copy(), (x,), lambda g, needs: (g,))
         return result_type(values, Tensor._wrap(idx))
     if a.shape[axis] == 0:
         raise IndexError(
@@ -272,11 +264,11 @@ def _extreme_with_indices(name: str, x: Tensor, axis, keepdim: bool, pick_arg, r
     else:
         out_idx = idx
 
-    def backward(g):
+    def backward(g, needs):
         # the gradient goes only to the element whose index was returned
         pos = xp.arange(shape[axis]).reshape((-1,) + (1,) * (len(shape) - axis - 1))
         hit = (pos == idx).astype(a.dtype)
-        return (_keep(g, shape, (axis,), keepdim) * _const(hit),)
+        return (_as_kept(g, shape, (axis,), keepdim) * _const(hit),)
 
     values = record(name.capitalize(), vals, (x,), backward)
     return result_type(values, Tensor._wrap(out_idx))
@@ -392,9 +384,9 @@ def var(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False
     shape = data.shape
     n = _numel(shape, axes)
 
-    def backward(g):
+    def backward(g, needs):
         centred = x - x.mean(axes, keepdim=True)
-        return (_keep(g, shape, axes, keepdim) * centred * (2.0 / (n - c) if n > c else math.inf),)
+        return (_as_kept(g, shape, axes, keepdim) * centred * (2.0 / (n - c) if n > c else math.inf),)
 
     return record("Var", out, (x,), backward, saved=(x,))
 
@@ -409,14 +401,14 @@ def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False
     shape = data.shape
     n = _numel(shape, axes)
 
-    def backward(g):
+    def backward(g, needs):
         centred = x - x.mean(axes, keepdim=True)
         scale = 1.0 / (n - c) if n > c else math.inf
-        return (_keep(g, shape, axes, keepdim) / _keep(result, shape, axes, keepdim)
+        return (_as_kept(g, shape, axes, keepdim) / _as_kept(result, shape, axes, keepdim)
                 * centred * scale,)
 
-    result = record("Std", out, (x,), backward, saved=(x,), save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("Std", result, (x,), backward, saved=(x,))
 
 
 def var_mean(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
@@ -447,7 +439,7 @@ def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     if data.size == 0:
         out = xp.full(_kept_shape(shape, axes) if keepdim else
                       tuple(s for i, s in enumerate(shape) if i not in axes), -xp.inf, data.dtype)
-        return record("LogSumExp", out, (x,), lambda g: (_expand_back(g, shape, axes, keepdim) * 0,))
+        return record("LogSumExp", out, (x,), lambda g, needs: (_expand_back(g, shape, axes, keepdim) * 0,))
     m = xp.amax(data, axis=axes, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0)  # slices of -inf (or inf) must not become nan here
     with _quiet(xp):
@@ -455,12 +447,12 @@ def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     if not keepdim:
         out = out.reshape(tuple(s for i, s in enumerate(shape) if i not in axes))
 
-    def backward(g):
+    def backward(g, needs):
         # the softmax over the reduced dims
-        return (_keep(g, shape, axes, keepdim) * (x - _keep(result, shape, axes, keepdim)).exp(),)
+        return (_as_kept(g, shape, axes, keepdim) * (x - _as_kept(result, shape, axes, keepdim)).exp(),)
 
-    result = record("LogSumExp", out, (x,), backward, saved=(x,), save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("LogSumExp", result, (x,), backward, saved=(x,))
 
 
 def _safe_denominator(r: Tensor) -> Tensor:
@@ -494,7 +486,7 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
                            f"input. Got {backend.dtype_of(data)}")
     xp = get_array_module(data)
     axes = _axes(dim, data.ndim)
-    shape, src = data.shape, x.dtype
+    shape = data.shape
     p = float(ord)
     mag = xp.abs(data)
     if p == 2:
@@ -510,12 +502,12 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     else:
         out = (mag ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
 
-    def backward(g):
-        xx = _cast_back(x, backend.dtype_of(data))
-        gk = _keep(g, shape, axes, keepdim)
+    def backward(g, needs):
+        xx = x if x._data.dtype == data.dtype else x.type(backend.dtype_of(data))
+        gk = _as_kept(g, shape, axes, keepdim)
         sign = _const(xp.sign(data))
         if p == 2:
-            gx = gk * xx / _safe_denominator(_keep(result, shape, axes, keepdim))
+            gx = gk * xx / _safe_denominator(_as_kept(result, shape, axes, keepdim))
         elif p == 1:
             gx = gk * sign
         elif p == 0:
@@ -531,12 +523,12 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
             # PyTorch), instead of 0 * inf for p < 2
             zero = data == 0
             mag_x = xx * sign + _const(zero.astype(data.dtype)) if zero.any() else xx * sign
-            r = _safe_denominator(_keep(result, shape, axes, keepdim))
+            r = _safe_denominator(_as_kept(result, shape, axes, keepdim))
             gx = gk * sign * mag_x ** (p - 1) / r ** (p - 1)
-        return (_cast_back(gx, src),)
+        return (gx,)
 
-    result = record("Norm", out, (x,), backward, saved=(x,), save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("Norm", result, (x,), backward, saved=(x,))
 
 
 # ------------------------------------------------------------------------------ all, any, ...
@@ -568,7 +560,7 @@ def _reverse_cumsum(x: Tensor, axis: int) -> Tensor:
     """``out[i] = sum(x[j], j >= i)`` along ``axis``: the adjoint of :func:`cumsum`."""
     xp = get_array_module(x._data)
     out = xp.flip(xp.cumsum(xp.flip(x._data, axis), axis=axis), axis)
-    return record("ReverseCumsum", out, (x,), lambda g: (cumsum(g, axis),))
+    return record("ReverseCumsum", out, (x,), lambda g, needs: (cumsum(g, axis),))
 
 
 def cumsum(x: Tensor, dim, *, dtype=None) -> Tensor:
@@ -576,10 +568,9 @@ def cumsum(x: Tensor, dim, *, dtype=None) -> Tensor:
     data = _int_accumulate(x._data, dtype)
     axis = _one_axis("cumsum", dim, x._data.ndim)
     if axis is None:
-        return record("Cumsum", data.copy(), (x,), lambda g: (g,))
+        return record("Cumsum", data.copy(), (x,), lambda g, needs: (g,))
     out = get_array_module(data).cumsum(data, axis=axis)
-    src = x.dtype
-    return record("Cumsum", out, (x,), lambda g: (_cast_back(_reverse_cumsum(g, axis), src),))
+    return record("Cumsum", out, (x,), lambda g, needs: (_reverse_cumsum(g, axis),))
 
 
 def cumprod(x: Tensor, dim, *, dtype=None) -> Tensor:
@@ -587,15 +578,14 @@ def cumprod(x: Tensor, dim, *, dtype=None) -> Tensor:
     data = _int_accumulate(x._data, dtype)
     axis = _one_axis("cumprod", dim, x._data.ndim)
     if axis is None:
-        return record("Cumprod", data.copy(), (x,), lambda g: (g,))
+        return record("Cumprod", data.copy(), (x,), lambda g, needs: (g,))
     xp = get_array_module(data)
     out = xp.cumprod(data, axis=axis)
-    shape, src = data.shape, x.dtype
+    shape = data.shape
 
-    def backward(g):
-        g = _cast_back(g, src)
+    def backward(g, needs):
         if xp.all(x._data):
-            return (_reverse_cumsum(g * _cast_back(result, src), axis) / x,)
+            return (_reverse_cumsum(g * result, axis) / x,)
         # with zeros: d out[k] / d x[i] = prod(x[j], j <= k, j != i) for k >= i, the running
         # product of row i of a matrix whose row i is x with x[i] replaced by 1 (O(n^2) memory)
         n = shape[axis]
@@ -607,8 +597,8 @@ def cumprod(x: Tensor, dim, *, dtype=None) -> Tensor:
         running = cumprod(rows, axis + 1)
         return ((g.reshape(pre + (1, n) + post) * running * _const(upper)).sum(axis + 1),)
 
-    result = record("Cumprod", out, (x,), backward, saved=(x,), save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("Cumprod", result, (x,), backward, saved=(x,))
 
 
 # ------------------------------------------------------------- cummax, cummin, logcumsumexp
@@ -642,7 +632,7 @@ def _cum_extreme(name: str, x: Tensor, dim, ufunc: str, result_type):
     xp = get_array_module(a)
     axis = _one_axis(name, dim, a.ndim)
     if axis is None:  # a 0-d tensor: itself, at index 0
-        values = record(name.capitalize(), a.copy(), (x,), lambda g: (g,))
+        values = record(name.capitalize(), a.copy(), (x,), lambda g, needs: (g,))
         return result_type(values, Tensor._wrap(xp.zeros((), dtype=xp.int64)))
     vals = _accumulate(xp, ufunc, a, axis)
     # position j is a candidate when x[j] is the running extreme there (or NaN); the answer at i
@@ -653,7 +643,7 @@ def _cum_extreme(name: str, x: Tensor, dim, ufunc: str, result_type):
     pos = xp.arange(a.shape[axis], dtype=xp.int64).reshape((-1,) + (1,) * (a.ndim - axis - 1))
     idx = _accumulate(xp, "maximum", xp.where(hit, pos, 0), axis)
 
-    def backward(g):
+    def backward(g, needs):
         from ember.ops.indexing import scatter_add
 
         # each gradient goes to the element its value came from (PyTorch's scatter_add)
@@ -687,15 +677,15 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
                                   "convert first, e.g. x.float()")
     axis = _one_axis("logcumsumexp", dim, data.ndim)
     if axis is None:
-        return record("LogCumSumExp", data.copy(), (x,), lambda g: (g,))
+        return record("LogCumSumExp", data.copy(), (x,), lambda g, needs: (g,))
     xp = get_array_module(data)
     out = _accumulate(xp, "logaddexp", data, axis)
 
-    def backward(g):
+    def backward(g, needs):
         return (_logcumsumexp_grad(x, result, g, axis),)
 
-    result = record("LogCumSumExp", out, (x,), backward, saved=(x,), save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("LogCumSumExp", result, (x,), backward, saved=(x,))
 
 
 def _logcumsumexp_grad(x: Tensor, out: Tensor, g: Tensor, axis: int) -> Tensor:

@@ -1,10 +1,8 @@
-"""Process-wide settings PyTorch programs set: the number of BLAS threads, and the determinism
-flags.
+"""Process-wide settings PyTorch programs set: the inter-op thread count, the default device,
+the float32 matmul precision, and the determinism flags. (``set_num_threads`` /
+``get_num_threads``, the BLAS pool, live in :mod:`ember.threads`.)
 
-Threads: ember's matrix products and factorisations run in the BLAS/LAPACK library NumPy links
-(OpenBLAS or MKL); ``set_num_threads`` sizes that library's pool through ``threadpoolctl``
-(imported on first use). ember has no pool of its own between ops, so the inter-op count is only
-remembered.
+Threads: ember has no pool of its own between ops, so the inter-op count is only remembered.
 
 Determinism: on the CPU every ember op is deterministic (NumPy reduces in a fixed order and
 ember has no atomics), so ``use_deterministic_algorithms(True)`` changes nothing there; it is
@@ -17,37 +15,6 @@ import os
 
 _STATE = {"deterministic": False, "warn_only": False, "interop_threads": None,
           "float32_matmul_precision": "highest", "warn_always": False}
-
-
-def _blas_limits():
-    try:
-        import threadpoolctl
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        return None
-    return threadpoolctl
-
-
-def set_num_threads(num: int) -> None:
-    """Use ``num`` threads in the BLAS/LAPACK library behind ember's matrix ops."""
-    if isinstance(num, bool) or not isinstance(num, int):
-        raise TypeError(f"set_num_threads(): argument 'int' (position 1) must be int, not "
-                        f"{type(num).__name__}")
-    if num <= 0:
-        raise RuntimeError("set_num_threads expects a positive integer")
-    tpc = _blas_limits()
-    if tpc is not None:
-        tpc.threadpool_limits(limits=num, user_api="blas")
-    _STATE["threads"] = num
-
-
-def get_num_threads() -> int:
-    """The number of threads of the BLAS/LAPACK library behind ember's matrix ops."""
-    tpc = _blas_limits()
-    if tpc is not None:
-        pools = [p["num_threads"] for p in tpc.threadpool_info() if p.get("user_api") == "blas"]
-        if pools:
-            return int(max(pools))
-    return int(_STATE.get("threads") or os.cpu_count() or 1)
 
 
 def set_num_interop_threads(num: int) -> None:
@@ -147,7 +114,7 @@ def set_flush_denormal(mode: bool) -> bool:
 
 
 __all__ = ["get_default_device", "set_default_device", "set_flush_denormal",
-           "set_num_threads", "get_num_threads", "set_num_interop_threads",
+           "set_num_interop_threads",
            "get_num_interop_threads", "use_deterministic_algorithms",
            "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled",
            "set_deterministic_debug_mode", "get_deterministic_debug_mode",

@@ -11,16 +11,16 @@ from __future__ import annotations
 import numpy as np
 
 from ember import backend
-from ember.autograd import graph
 from ember.ops.common import Tensor, attach, commit_inplace, prepare_inplace, record
 from ember.random import get_rng
 
 
 def _fill(t: Tensor, values: np.ndarray, name: str) -> Tensor:
     values = backend.move_array(values.astype(t._data.dtype, copy=False), t.device)
-    if graph.GRAD_ENABLED and t.requires_grad:
+    if t.requires_grad:
         # recorded like fill_ (the new values do not depend on the old ones: a zero gradient), so
-        # a view's base gets the change in its history; leaves and views of leaves are refused
+        # a view's base gets the change in its history; with grad mode on, leaves and views of
+        # leaves are refused (under no_grad nothing is recorded and the history stays)
         src = prepare_inplace(t, name)
         filled = record(name.rstrip("_").capitalize(), values, (src,), _zero_gradient)
         return commit_inplace(t, filled, name)

@@ -47,7 +47,7 @@ def zero_grad_like(g: Tensor) -> Tensor:
     return Tensor._wrap(get_array_module(g._data).zeros_like(g._data))
 
 
-def _zero_backward(g):
+def _zero_backward(g, needs):
     return (zero_grad_like(g),)
 
 
@@ -69,49 +69,49 @@ def exp2(input: Tensor) -> Tensor:
     """``2 ** input``, elementwise."""
     a = _fdata(input, "exp2")
 
-    def backward(g):
+    def backward(g, needs):
         return (g * result * _LN2,)
 
-    result = record("Exp2", get_array_module(a).exp2(a), (input,), backward, save_output=True)
-    return result
+    result = Tensor._wrap(get_array_module(a).exp2(a))  # what the closure reads (no cycle)
+    return record("Exp2", result, (input,), backward)
 
 
 def expm1(input: Tensor) -> Tensor:
     """``exp(input) - 1``, accurate for small inputs."""
     a = _fdata(input, "expm1")
 
-    def backward(g):
+    def backward(g, needs):
         return (g * (result + 1),)
 
-    result = record("Expm1", get_array_module(a).expm1(a), (input,), backward, save_output=True)
-    return result
+    result = Tensor._wrap(get_array_module(a).expm1(a))  # what the closure reads (no cycle)
+    return record("Expm1", result, (input,), backward)
 
 
 def log(input: Tensor) -> Tensor:
     """Natural logarithm (``nan`` below zero, ``-inf`` at zero)."""
     a = _fdata(input, "log")
-    return record("Log", get_array_module(a).log(a), (input,), lambda g: (g / input,), (input,))
+    return record("Log", get_array_module(a).log(a), (input,), lambda g, needs: (g / input,), (input,))
 
 
 def log2(input: Tensor) -> Tensor:
     """Base-2 logarithm."""
     a = _fdata(input, "log2")
     return record("Log2", get_array_module(a).log2(a), (input,),
-                  lambda g: (g / (input * _LN2),), (input,))
+                  lambda g, needs: (g / (input * _LN2),), (input,))
 
 
 def log10(input: Tensor) -> Tensor:
     """Base-10 logarithm."""
     a = _fdata(input, "log10")
     return record("Log10", get_array_module(a).log10(a), (input,),
-                  lambda g: (g / (input * _LN10),), (input,))
+                  lambda g, needs: (g / (input * _LN10),), (input,))
 
 
 def log1p(input: Tensor) -> Tensor:
     """``log(1 + input)``, accurate for small inputs."""
     a = _fdata(input, "log1p")
     return record("Log1p", get_array_module(a).log1p(a), (input,),
-                  lambda g: (g / (input + 1),), (input,))
+                  lambda g, needs: (g / (input + 1),), (input,))
 
 
 # ----------------------------------------------------------------------------- powers, roots
@@ -121,11 +121,11 @@ def sqrt(input: Tensor) -> Tensor:
     """Square root (``nan`` below zero)."""
     a = _fdata(input, "sqrt")
 
-    def backward(g):
+    def backward(g, needs):
         return (g / (result * 2),)
 
-    result = record("Sqrt", get_array_module(a).sqrt(a), (input,), backward, save_output=True)
-    return result
+    result = Tensor._wrap(get_array_module(a).sqrt(a))  # what the closure reads (no cycle)
+    return record("Sqrt", result, (input,), backward)
 
 
 def rsqrt(input: Tensor) -> Tensor:
@@ -133,13 +133,13 @@ def rsqrt(input: Tensor) -> Tensor:
     a = _fdata(input, "rsqrt")
     xp = get_array_module(a)
 
-    def backward(g):
+    def backward(g, needs):
         return (g * (result * result * result) * -0.5,)
 
     out = writable(xp.sqrt(a))
     xp.reciprocal(out, out=out)
-    result = record("Rsqrt", out, (input,), backward, save_output=True)
-    return result
+    result = Tensor._wrap(out)  # what the closure reads (no cycle)
+    return record("Rsqrt", result, (input,), backward)
 
 
 def square(input: Tensor) -> Tensor:
@@ -147,19 +147,18 @@ def square(input: Tensor) -> Tensor:
     a = _data(input, "square")
     if a.dtype == np.bool_:
         a = a.astype(np.int64)
-    return record("Square", a * a, (input,), lambda g: (g * input * 2,), (input,))
+    return record("Square", a * a, (input,), lambda g, needs: (g * input * 2,), (input,))
 
 
 def reciprocal(input: Tensor) -> Tensor:
     """``1 / input``."""
     a = _fdata(input, "reciprocal")
 
-    def backward(g):
+    def backward(g, needs):
         return (-g * result * result,)
 
-    result = record("Reciprocal", get_array_module(a).reciprocal(a), (input,), backward,
-                    save_output=True)
-    return result
+    result = Tensor._wrap(get_array_module(a).reciprocal(a))  # what the closure reads (no cycle)
+    return record("Reciprocal", result, (input,), backward)
 
 
 def abs(input: Tensor) -> Tensor:
@@ -167,7 +166,7 @@ def abs(input: Tensor) -> Tensor:
     a = _data(input, "abs")
     xp = get_array_module(a)
     out = a.copy() if a.dtype == np.bool_ else xp.abs(a)
-    return record("Abs", out, (input,), lambda g: (g * sign(input),), (input,))
+    return record("Abs", out, (input,), lambda g, needs: (g * sign(input),), (input,))
 
 
 def sign(input: Tensor) -> Tensor:
@@ -183,14 +182,14 @@ def sign(input: Tensor) -> Tensor:
 def sin(input: Tensor) -> Tensor:
     """Sine (radians)."""
     a = _fdata(input, "sin")
-    return record("Sin", get_array_module(a).sin(a), (input,), lambda g: (g * cos(input),),
+    return record("Sin", get_array_module(a).sin(a), (input,), lambda g, needs: (g * cos(input),),
                   (input,))
 
 
 def cos(input: Tensor) -> Tensor:
     """Cosine (radians)."""
     a = _fdata(input, "cos")
-    return record("Cos", get_array_module(a).cos(a), (input,), lambda g: (g * -sin(input),),
+    return record("Cos", get_array_module(a).cos(a), (input,), lambda g, needs: (g * -sin(input),),
                   (input,))
 
 
@@ -198,45 +197,45 @@ def tan(input: Tensor) -> Tensor:
     """Tangent (radians)."""
     a = _fdata(input, "tan")
 
-    def backward(g):
+    def backward(g, needs):
         return (g * (result * result + 1),)
 
-    result = record("Tan", get_array_module(a).tan(a), (input,), backward, save_output=True)
-    return result
+    result = Tensor._wrap(get_array_module(a).tan(a))  # what the closure reads (no cycle)
+    return record("Tan", result, (input,), backward)
 
 
 def asin(input: Tensor) -> Tensor:
     """Inverse sine (``nan`` outside [-1, 1])."""
     a = _fdata(input, "asin")
     return record("Asin", get_array_module(a).arcsin(a), (input,),
-                  lambda g: (g * rsqrt(1 - input * input),), (input,))
+                  lambda g, needs: (g * rsqrt(1 - input * input),), (input,))
 
 
 def acos(input: Tensor) -> Tensor:
     """Inverse cosine (``nan`` outside [-1, 1])."""
     a = _fdata(input, "acos")
     return record("Acos", get_array_module(a).arccos(a), (input,),
-                  lambda g: (-g * rsqrt(1 - input * input),), (input,))
+                  lambda g, needs: (-g * rsqrt(1 - input * input),), (input,))
 
 
 def atan(input: Tensor) -> Tensor:
     """Inverse tangent."""
     a = _fdata(input, "atan")
     return record("Atan", get_array_module(a).arctan(a), (input,),
-                  lambda g: (g / (input * input + 1),), (input,))
+                  lambda g, needs: (g / (input * input + 1),), (input,))
 
 
 def sinh(input: Tensor) -> Tensor:
     """Hyperbolic sine."""
     a = _fdata(input, "sinh")
-    return record("Sinh", get_array_module(a).sinh(a), (input,), lambda g: (g * cosh(input),),
+    return record("Sinh", get_array_module(a).sinh(a), (input,), lambda g, needs: (g * cosh(input),),
                   (input,))
 
 
 def cosh(input: Tensor) -> Tensor:
     """Hyperbolic cosine."""
     a = _fdata(input, "cosh")
-    return record("Cosh", get_array_module(a).cosh(a), (input,), lambda g: (g * sinh(input),),
+    return record("Cosh", get_array_module(a).cosh(a), (input,), lambda g, needs: (g * sinh(input),),
                   (input,))
 
 
@@ -271,21 +270,21 @@ def asinh(input: Tensor) -> Tensor:
     """Inverse hyperbolic sine."""
     a = _fdata(input, "asinh")
     return record("Asinh", get_array_module(a).arcsinh(a), (input,),
-                  lambda g: (g * rsqrt(input * input + 1),), (input,))
+                  lambda g, needs: (g * rsqrt(input * input + 1),), (input,))
 
 
 def acosh(input: Tensor) -> Tensor:
     """Inverse hyperbolic cosine (``nan`` below 1)."""
     a = _fdata(input, "acosh")
     return record("Acosh", get_array_module(a).arccosh(a), (input,),
-                  lambda g: (g * rsqrt(input * input - 1),), (input,))
+                  lambda g, needs: (g * rsqrt(input * input - 1),), (input,))
 
 
 def atanh(input: Tensor) -> Tensor:
     """Inverse hyperbolic tangent (``nan`` outside [-1, 1])."""
     a = _fdata(input, "atanh")
     return record("Atanh", get_array_module(a).arctanh(a), (input,),
-                  lambda g: (g / (1 - input * input),), (input,))
+                  lambda g, needs: (g / (1 - input * input),), (input,))
 
 
 # --------------------------------------------------------------------------- error function
@@ -372,14 +371,14 @@ def erf(input: Tensor) -> Tensor:
     """The Gauss error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``."""
     a = _fdata(input, "erf")
     return record("Erf", _erf_and_erfc(a, False), (input,),
-                  lambda g: (g * exp(-(input * input)) * _TWO_OVER_SQRT_PI,), (input,))
+                  lambda g, needs: (g * exp(-(input * input)) * _TWO_OVER_SQRT_PI,), (input,))
 
 
 def erfc(input: Tensor) -> Tensor:
     """The complementary error function ``1 - erf(input)``, accurate in the tails."""
     a = _fdata(input, "erfc")
     return record("Erfc", _erf_and_erfc(a, True), (input,),
-                  lambda g: (g * exp(-(input * input)) * -_TWO_OVER_SQRT_PI,), (input,))
+                  lambda g, needs: (g * exp(-(input * input)) * -_TWO_OVER_SQRT_PI,), (input,))
 
 
 # -------------------------------------------------------------------------------- rounding
@@ -418,7 +417,7 @@ def frac(input: Tensor) -> Tensor:
     a = _data(input, "frac")
     if a.dtype.kind != "f":
         raise RuntimeError(f"frac: expected a floating point tensor, got {backend.dtype_of(a)}")
-    return record("Frac", a - get_array_module(a).trunc(a), (input,), lambda g: (g,))
+    return record("Frac", a - get_array_module(a).trunc(a), (input,), lambda g, needs: (g,))
 
 
 # --------------------------------------------------------------------- logit, sinc, angles
@@ -436,7 +435,7 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
     z = a if eps is None else xp.clip(a, eps, 1.0 - eps)
     out = writable(xp.log(z / (1 - z)))
 
-    def backward(g):
+    def backward(g, needs):
         from ember.ops.compare import clamp
 
         if eps is None:
@@ -459,7 +458,7 @@ def sinc(input: Tensor) -> Tensor:
     a = _fdata(input, "sinc")
     xp = get_array_module(a)
 
-    def backward(g):
+    def backward(g, needs):
         # d/dx sinc(x) = (cos(pi x) - sinc(x)) / x, and 0 at x = 0 (PyTorch's value there): with
         # the denominator made 1 at 0 the numerator 1 - 1 gives exactly that, and no 0/0 enters
         # the graph for higher derivatives
@@ -467,8 +466,8 @@ def sinc(input: Tensor) -> Tensor:
         safe = input + Tensor._wrap(zero.astype(a.dtype)) if zero.any() else input
         return (g * ((cos(input * math.pi) - result) / safe),)
 
-    result = record("Sinc", writable(xp.sinc(a)), (input,), backward, (input,), save_output=True)
-    return result
+    result = Tensor._wrap(writable(xp.sinc(a)))  # what the closure reads (no cycle)
+    return record("Sinc", result, (input,), backward, (input,))
 
 
 _DEG_TO_RAD = math.pi / 180.0
@@ -478,13 +477,13 @@ _RAD_TO_DEG = 180.0 / math.pi
 def deg2rad(input: Tensor) -> Tensor:
     """Degrees to radians (``input * pi / 180``)."""
     a = _fdata(input, "deg2rad")
-    return record("Deg2rad", a * _DEG_TO_RAD, (input,), lambda g: (g * _DEG_TO_RAD,))
+    return record("Deg2rad", a * _DEG_TO_RAD, (input,), lambda g, needs: (g * _DEG_TO_RAD,))
 
 
 def rad2deg(input: Tensor) -> Tensor:
     """Radians to degrees (``input * 180 / pi``)."""
     a = _fdata(input, "rad2deg")
-    return record("Rad2deg", a * _RAD_TO_DEG, (input,), lambda g: (g * _RAD_TO_DEG,))
+    return record("Rad2deg", a * _RAD_TO_DEG, (input,), lambda g, needs: (g * _RAD_TO_DEG,))
 
 
 # ------------------------------------------------------------------------------------ clone
@@ -493,7 +492,7 @@ def rad2deg(input: Tensor) -> Tensor:
 def clone(input: Tensor, *, memory_format=None) -> Tensor:
     """A copy of ``input`` with its own memory; gradients flow back unchanged."""
     a = _data(input, "clone")
-    return record("Clone", a.copy(), (input,), lambda g: (g,))
+    return record("Clone", a.copy(), (input,), lambda g, needs: (g,))
 
 
 __all__ = [

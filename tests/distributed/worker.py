@@ -304,8 +304,86 @@ def case_skip_collective(outdir):
     dist.all_reduce(t)
 
 
+def _left_now(how: str) -> None:
+    """Tell the test when this rank leaves (it times the job's end from here, not from a start
+    that may be slow on a loaded machine)."""
+    print(f"LEFT_AT {time.time():.3f} {how}", flush=True)
+
+
+def _fit_that_leaves(leave) -> None:
+    r = dist.get_rank()
+    x, y = data(64)
+    model = _compiled(seed=1)
+
+    class Leave(ember.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if r == 1 and batch == 2:
+                leave()
+
+    model.fit(x, y, batch_size=8, epochs=10_000, verbose=0, callbacks=[Leave()])
+
+
+def case_exit_in_fit(outdir):
+    """Rank 1 calls sys.exit(3) in the middle of fit; rank 0 goes on to its next collective."""
+    def leave():
+        _left_now("sys.exit")
+        sys.exit(3)
+    _fit_that_leaves(leave)
+
+
+def case_interrupt_in_fit(outdir):
+    """Ctrl-C (SIGINT) reaches rank 1 only, in the middle of fit, where fit alone would stop
+    that rank's training and leave the other waiting."""
+    import signal
+
+    def leave():
+        _left_now("SIGINT")
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)  # the handler runs at the next bytecode
+    _fit_that_leaves(leave)
+
+
+def case_os_exit_in_fit(outdir):
+    """Rank 1 ends with os._exit(0): no exception, no atexit, no MPI_Finalize."""
+    def leave():
+        _left_now("os._exit")
+        os._exit(0)
+    _fit_that_leaves(leave)
+
+
+def case_sigint_in_collective(outdir):
+    """Rank 0 is blocked in all_reduce (rank 1 never joins) when Ctrl-C (SIGINT) reaches it:
+    Python cannot raise KeyboardInterrupt there, the watchdog must end the job."""
+    import signal
+
+    pids = [None] * dist.get_world_size()
+    dist.all_gather_object(pids, os.getpid())
+    if dist.get_rank() == 1:
+        time.sleep(1.0)
+        _left_now("SIGINT to rank 0")
+        os.kill(pids[0], signal.SIGINT)
+        time.sleep(100)
+        sys.exit(0)
+    dist.all_reduce(ember.ones(4))
+
+
+def case_no_destroy(outdir):
+    """Every rank ends its script normally without destroy_process_group, right after a
+    collective: nothing may be aborted (the last collective is one every rank joined)."""
+    for _ in range(20):
+        t = ember.ones(3)
+        dist.all_reduce(t)
+    if dist.get_rank() == 1:
+        time.sleep(0.5)  # rank 0 leaves first, while rank 1 is still busy
+    dist.all_reduce(t)
+    print(f"no_destroy OK rank {dist.get_rank()}", flush=True)
+    sys.exit(0)
+
+
 CASES = {"collectives": case_collectives, "ddp": case_ddp, "fit": case_fit, "fail": case_fail,
-         "skip_collective": case_skip_collective}
+         "skip_collective": case_skip_collective, "exit_in_fit": case_exit_in_fit,
+         "interrupt_in_fit": case_interrupt_in_fit, "os_exit_in_fit": case_os_exit_in_fit,
+         "sigint_in_collective": case_sigint_in_collective, "no_destroy": case_no_destroy}
 
 if __name__ == "__main__":
     case, outdir = sys.argv[1], sys.argv[2]
