@@ -100,6 +100,14 @@ class Subset(Dataset):
             return [self.dataset[self.indices[i]] for i in idx]
         return self.dataset[self.indices[idx]]
 
+    def __getitems__(self, indices: list) -> list:
+        """The samples at ``indices``, through the wrapped dataset's ``__getitems__`` if it has
+        one (one call for the whole batch)."""
+        inner = getattr(self.dataset, "__getitems__", None)
+        if callable(inner):
+            return inner([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
+
     def __len__(self) -> int:
         return len(self.indices)
 
