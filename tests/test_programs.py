@@ -37,10 +37,6 @@ XFAIL: dict[str, str] = {
         "PackedSequence taken by nn.GRU) and nn.LSTMCell",
     "p22_autograd_inspection.py": "grad_fn.next_functions, grad_fn.name() and Tensor.is_cpu",
     "p23_upsampling_autoencoder.py": "nn.Upsample and F.interpolate",
-    "p24_gaussian_process.py":
-        "optim.Adam (also AdamW, RMSprop, Adagrad) on 0-d parameters: xp.sqrt of a 0-d array "
-        "is a NumPy scalar, and the update's xp.divide(..., out=denom) raises 'return arrays "
-        "must be of ArrayType' (ember/optim/adam.py _update)",
 }
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?\b(?:nan|inf)\b")
