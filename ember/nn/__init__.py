@@ -26,6 +26,10 @@ from ember.nn.modules.loss import (  # noqa: F401
 )
 from ember.nn.modules.rnn import GRU, LSTM, RNN, RNNBase  # noqa: F401
 from ember.nn.modules.attention import MultiheadAttention  # noqa: F401
+from ember.nn.modules.transformer import (  # noqa: F401
+    Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from ember.nn import functional, init, utils  # noqa: F401
 
 # `Sequential` is deliberately not bound here: module __getattr__ below serves it.
@@ -67,4 +71,8 @@ __all__ = [
     "Softmax", "LogSoftmax", "Softmin", "Flatten", "Unflatten", "MSELoss", "L1Loss", "HuberLoss",
     "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "NLLLoss", "CrossEntropyLoss",
     "RNNBase", "RNN", "LSTM", "GRU", "MultiheadAttention", "functional", "init", "utils",
+]
+__all__ += [
+    "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
+    "TransformerDecoderLayer",
 ]
