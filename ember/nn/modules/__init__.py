@@ -15,3 +15,4 @@ from ember.nn.modules.loss import *  # noqa: F401,F403
 from ember.nn.modules.rnn import *  # noqa: F401,F403
 from ember.nn.modules.attention import *  # noqa: F401,F403
 from ember.nn.modules.transformer import *  # noqa: F401,F403
+from ember.nn.modules.rnn_cell import *  # noqa: F401,F403
