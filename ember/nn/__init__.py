@@ -31,6 +31,16 @@ from ember.nn.modules.transformer import (  # noqa: F401
     TransformerEncoderLayer,
 )
 from ember.nn.modules.rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase  # noqa: F401
+from ember.nn.modules.padding import (  # noqa: F401
+    CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
+    ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
+    ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d,
+)
+from ember.nn.modules.padding import __all__ as _padding_names
+from ember.nn.modules.upsampling import (  # noqa: F401
+    ChannelShuffle, Fold, PixelShuffle, PixelUnshuffle, Unfold, Upsample, UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)
 from ember.nn import functional, init, utils  # noqa: F401
 
 # `Sequential` is deliberately not bound here: module __getattr__ below serves it.
@@ -76,4 +86,6 @@ __all__ = [
 __all__ += [
     "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
     "TransformerDecoderLayer", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
+    "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle",
+    "ChannelShuffle", "Fold", "Unfold", *_padding_names,
 ]

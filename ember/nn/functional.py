@@ -818,3 +818,15 @@ __all__ = [
     "kl_div", "cross_entropy", "nll_loss", "soft_margin_loss", "cosine_similarity",
     "scaled_dot_product_attention",
 ]
+
+
+# ------------------------------------------------------------- resampling, more layers' F forms
+# (appended as one block; the functions live in ember.ops.resample and ember.ops.nn_more)
+
+from ember.ops.resample import (  # noqa: E402
+    channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear,
+    upsample_nearest,
+)
+
+__all__ += ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
+            "pixel_unshuffle", "channel_shuffle"]

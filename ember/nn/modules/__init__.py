@@ -16,3 +16,5 @@ from ember.nn.modules.rnn import *  # noqa: F401,F403
 from ember.nn.modules.attention import *  # noqa: F401,F403
 from ember.nn.modules.transformer import *  # noqa: F401,F403
 from ember.nn.modules.rnn_cell import *  # noqa: F401,F403
+from ember.nn.modules.padding import *  # noqa: F401,F403
+from ember.nn.modules.upsampling import *  # noqa: F401,F403
