@@ -41,6 +41,20 @@ from ember.nn.modules.upsampling import (  # noqa: F401
     ChannelShuffle, Fold, PixelShuffle, PixelUnshuffle, Unfold, Upsample, UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )
+from ember.nn.modules.activation_more import (  # noqa: F401
+    CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, LogSigmoid, PReLU, RReLU, Softmax2d,
+    Softshrink, Softsign, Tanhshrink, Threshold,
+)
+from ember.nn.modules.layers_more import (  # noqa: F401
+    AlphaDropout, CosineSimilarity, Dropout3d, EmbeddingBag, FeatureAlphaDropout,
+    LocalResponseNorm, PairwiseDistance, RMSNorm,
+)
+from ember.nn.modules.loss_more import (  # noqa: F401
+    CosineEmbeddingLoss, CTCLoss, GaussianNLLLoss, HingeEmbeddingLoss, MarginRankingLoss,
+    MultiLabelMarginLoss, MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss,
+    SoftMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss,
+)
+from ember.nn.modules import activation_more as _am, layers_more as _lm, loss_more as _lsm
 from ember.nn import functional, init, utils  # noqa: F401
 
 # `Sequential` is deliberately not bound here: module __getattr__ below serves it.
@@ -87,5 +101,6 @@ __all__ += [
     "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
     "TransformerDecoderLayer", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
     "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle",
-    "ChannelShuffle", "Fold", "Unfold", *_padding_names,
+    "ChannelShuffle", "Fold", "Unfold", *_padding_names, *_am.__all__, *_lm.__all__,
+    *_lsm.__all__,
 ]

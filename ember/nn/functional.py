@@ -830,3 +830,16 @@ from ember.ops.resample import (  # noqa: E402
 
 __all__ += ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
             "pixel_unshuffle", "channel_shuffle"]
+from ember.ops.nn_more import (  # noqa: E402
+    cosine_embedding_loss, ctc_loss, embedding_bag, feature_alpha_dropout, gaussian_nll_loss, glu,
+    hinge_embedding_loss, margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
+    multilabel_soft_margin_loss, pairwise_distance, pdist, poisson_nll_loss, rms_norm, rrelu,
+    rrelu_, triplet_margin_loss, triplet_margin_with_distance_loss,
+)
+from ember.ops.nn_more import local_response_norm  # noqa: E402,F811  (replaces the stub above)
+
+__all__ += ["cosine_embedding_loss", "ctc_loss", "embedding_bag", "feature_alpha_dropout",
+            "gaussian_nll_loss", "glu", "hinge_embedding_loss", "margin_ranking_loss",
+            "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
+            "pairwise_distance", "pdist", "poisson_nll_loss", "rms_norm", "rrelu", "rrelu_",
+            "triplet_margin_loss", "triplet_margin_with_distance_loss", "local_response_norm"]

@@ -18,3 +18,6 @@ from ember.nn.modules.transformer import *  # noqa: F401,F403
 from ember.nn.modules.rnn_cell import *  # noqa: F401,F403
 from ember.nn.modules.padding import *  # noqa: F401,F403
 from ember.nn.modules.upsampling import *  # noqa: F401,F403
+from ember.nn.modules.activation_more import *  # noqa: F401,F403
+from ember.nn.modules.layers_more import *  # noqa: F401,F403
+from ember.nn.modules.loss_more import *  # noqa: F401,F403
