@@ -418,7 +418,8 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
                            f"{list(input.shape)}")
     n, c = x.shape
     is_target = np.zeros((n, c), dtype=bool)
-    pairs = np.zeros((n, c), dtype=x._data.dtype)  # for each class j: 1 if it is a target
+    # a class listed twice counts twice, as in PyTorch's loop over the target entries
+    times = np.zeros((n, c), dtype=x._data.dtype)
     for r in range(n):
         for j in t[r]:
             if j < 0:
@@ -426,11 +427,11 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
             if j >= c:
                 raise RuntimeError("multilabel_margin_loss: target index out of range")
             is_target[r, j] = True
-    pairs[is_target] = 1.0
+            times[r, j] += 1
     # hinge[r, j, i] = max(0, 1 - x[r, j] + x[r, i]) for j a target, i not a target
     hinge = (1 - x.unsqueeze(2) + x.unsqueeze(1)).clamp(min=0)
-    keep = is_target[:, :, None] & ~is_target[:, None, :]
-    loss = where(_const(keep, x), hinge, 0.0).sum((1, 2)) / c
+    pair_weight = times[:, :, None] * (~is_target)[:, None, :]
+    loss = (hinge * _const(pair_weight, x)).sum((1, 2)) / c
     if unbatched:
         loss = loss.reshape(())
     return _reduce(loss, _legacy(size_average, reduce, reduction))
