@@ -55,6 +55,11 @@ from ember.nn.modules.loss_more import (  # noqa: F401
     SoftMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss,
 )
 from ember.nn.modules import activation_more as _am, layers_more as _lm, loss_more as _lsm
+from ember.nn.modules.conv3d import (  # noqa: F401
+    AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool3d, AvgPool3d, BatchNorm3d, Conv3d,
+    ConvTranspose3d, InstanceNorm3d, MaxPool3d,
+)
+from ember.nn.modules import conv3d as _c3
 from ember.nn import functional, init, utils  # noqa: F401
 
 # `Sequential` is deliberately not bound here: module __getattr__ below serves it.
@@ -102,5 +107,5 @@ __all__ += [
     "TransformerDecoderLayer", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
     "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle",
     "ChannelShuffle", "Fold", "Unfold", *_padding_names, *_am.__all__, *_lm.__all__,
-    *_lsm.__all__,
+    *_lsm.__all__, *_c3.__all__,
 ]

@@ -843,3 +843,9 @@ __all__ += ["cosine_embedding_loss", "ctc_loss", "embedding_bag", "feature_alpha
             "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
             "pairwise_distance", "pdist", "poisson_nll_loss", "rms_norm", "rrelu", "rrelu_",
             "triplet_margin_loss", "triplet_margin_with_distance_loss", "local_response_norm"]
+from ember.ops.conv3d import (  # noqa: E402
+    adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, conv3d, conv_transpose3d, max_pool3d,
+)
+
+__all__ += ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
+            "adaptive_max_pool3d"]
