@@ -60,6 +60,13 @@ from ember.nn.modules.conv3d import (  # noqa: F401
     ConvTranspose3d, InstanceNorm3d, MaxPool3d,
 )
 from ember.nn.modules import conv3d as _c3
+from ember.nn.modules.lazy import (  # noqa: F401
+    DataParallel, LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d,
+    LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d,
+    LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear, LazyModuleMixin,
+    UninitializedBuffer, UninitializedParameter,
+)
+from ember.nn.modules import lazy as _lazy
 from ember.nn import functional, init, utils  # noqa: F401
 
 # `Sequential` is deliberately not bound here: module __getattr__ below serves it.
@@ -107,5 +114,5 @@ __all__ += [
     "TransformerDecoderLayer", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
     "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle",
     "ChannelShuffle", "Fold", "Unfold", *_padding_names, *_am.__all__, *_lm.__all__,
-    *_lsm.__all__, *_c3.__all__,
+    *_lsm.__all__, *_c3.__all__, *_lazy.__all__,
 ]

@@ -22,3 +22,4 @@ from ember.nn.modules.activation_more import *  # noqa: F401,F403
 from ember.nn.modules.layers_more import *  # noqa: F401,F403
 from ember.nn.modules.loss_more import *  # noqa: F401,F403
 from ember.nn.modules.conv3d import *  # noqa: F401,F403
+from ember.nn.modules.lazy import *  # noqa: F401,F403
