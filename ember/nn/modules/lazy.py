@@ -40,7 +40,8 @@ class UninitializedBuffer(Buffer):
 
 
 # the module state Module.__init__ would reset but a lazy layer must keep when it materialises
-_KEEP = ("training", "_forward_pre_hooks", "_forward_hooks")
+_KEEP = ("training", "_forward_pre_hooks", "_forward_hooks", "_backward_hooks",
+         "_backward_pre_hooks", "_hook_flags")
 
 
 class LazyModuleMixin:
