@@ -67,6 +67,11 @@ from ember.nn.modules.lazy import (  # noqa: F401
     UninitializedBuffer, UninitializedParameter,
 )
 from ember.nn.modules import lazy as _lazy
+from ember.nn.modules.pool_more import (  # noqa: F401
+    AdaptiveLogSoftmaxWithLoss, CrossMapLRN2d, LinearCrossEntropyLoss, LPPool1d, LPPool2d,
+    LPPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d, NLLLoss2d, SyncBatchNorm,
+)
+from ember.nn.modules import pool_more as _pm
 from ember.nn import functional, init, utils  # noqa: F401
 
 # `Sequential` is deliberately not bound here: module __getattr__ below serves it.
@@ -114,5 +119,5 @@ __all__ += [
     "TransformerDecoderLayer", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
     "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle",
     "ChannelShuffle", "Fold", "Unfold", *_padding_names, *_am.__all__, *_lm.__all__,
-    *_lsm.__all__, *_c3.__all__, *_lazy.__all__,
+    *_lsm.__all__, *_c3.__all__, *_lazy.__all__, *_pm.__all__,
 ]

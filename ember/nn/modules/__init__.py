@@ -23,3 +23,4 @@ from ember.nn.modules.layers_more import *  # noqa: F401,F403
 from ember.nn.modules.loss_more import *  # noqa: F401,F403
 from ember.nn.modules.conv3d import *  # noqa: F401,F403
 from ember.nn.modules.lazy import *  # noqa: F401,F403
+from ember.nn.modules.pool_more import *  # noqa: F401,F403

@@ -56,8 +56,10 @@ class MaxPool3d(_MaxPoolNd):
     """Max over sliding boxes of ``(N, C, D, H, W)`` (``stride`` defaults to ``kernel_size``)."""
 
     def forward(self, input: Tensor):
-        return _ops3.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                                self.ceil_mode, self.return_indices)
+        from ember.ops.pool_more import max_pool3d
+
+        return max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                          self.ceil_mode, self.return_indices)
 
 
 class AvgPool3d(Module):

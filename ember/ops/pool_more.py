@@ -1,0 +1,358 @@
+"""More pooling and sampling of ``torch.nn.functional``: power-average pooling (``lp_pool*``),
+max unpooling, the ``*_with_indices`` forms, 3-d max pooling indices, ``gumbel_softmax``,
+``affine_grid``/``grid_sample`` and ``linear_cross_entropy``; all written with differentiable
+ember ops (index plans and random draws built on the host)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ember import backend
+from ember.backend import get_array_module
+from ember.ops import conv as _conv
+from ember.ops import conv3d as _conv3d
+from ember.ops import nn_ops
+from ember.ops.activation import relu
+from ember.ops.compare import where
+from ember.ops.indexing import gather, scatter
+from ember.ops.unary import sign
+from ember.tensor import Tensor
+
+
+def _const(array, like: Tensor) -> Tensor:
+    return Tensor._wrap(backend.move_array(np.asarray(array), like.device))
+
+
+def _tuple(value, n: int) -> tuple:
+    if isinstance(value, (tuple, list)):
+        return tuple(int(v) for v in value) if len(value) == n else (int(value[0]),) * n
+    return (int(value),) * n
+
+
+# ------------------------------------------------------------------------------ power pooling
+
+
+def _lp(avg: Tensor, window: int, norm_type: float) -> Tensor:
+    # sign·relu(|x|) as PyTorch writes it, so gradients at 0 agree too
+    return (sign(avg) * relu(avg.abs()) * window) ** (1.0 / norm_type)
+
+
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    """``(Σ_window x^p)^(1/p)`` over sliding windows of ``(N, C, L)``."""
+    k = _tuple(kernel_size, 1)[0]
+    avg = _conv.avg_pool1d(input ** norm_type, k, stride if stride is not None else k, 0,
+                           ceil_mode)
+    return _lp(avg, k, norm_type)
+
+
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    """``(Σ_window x^p)^(1/p)`` over sliding windows of ``(N, C, H, W)``."""
+    kh, kw = _tuple(kernel_size, 2)
+    avg = _conv.avg_pool2d(input ** norm_type, (kh, kw), stride if stride is not None else
+                           (kh, kw), 0, ceil_mode)
+    return _lp(avg, kh * kw, norm_type)
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    """``(Σ_window x^p)^(1/p)`` over sliding boxes of ``(N, C, D, H, W)``."""
+    kd, kh, kw = _tuple(kernel_size, 3)
+    avg = _conv3d.avg_pool3d(input ** norm_type, (kd, kh, kw), stride if stride is not None
+                             else (kd, kh, kw), 0, ceil_mode)
+    return _lp(avg, kd * kh * kw, norm_type)
+
+
+# --------------------------------------------------------------------------- 3-d max indices
+
+
+def _pool_len(length, k, s, p, d, ceil_mode):
+    eff = d * (k - 1) + 1
+    num = length + 2 * p - eff
+    out = (-(-num // s) if ceil_mode else num // s) + 1
+    if ceil_mode and (out - 1) * s >= length + p:
+        out -= 1
+    return out
+
+
+def _max_indices_3d(a, k, s, p, d, out_shape):
+    """Flat ``D·H·W`` index of each window's first maximum (PyTorch's tie rule)."""
+    xp = get_array_module(a)
+    n, c, D, H, W = a.shape
+    od, oh, ow = out_shape
+    best = xp.full((n, c, od, oh, ow), -xp.inf, dtype=a.dtype)
+    idx = xp.zeros((n, c, od, oh, ow), dtype=np.int64)
+    rows = [np.arange(o) * st - pp for o, st, pp in zip(out_shape, s, p)]
+    for a_off in range(k[0]):
+        zd = rows[0] + a_off * d[0]
+        for b_off in range(k[1]):
+            zh = rows[1] + b_off * d[1]
+            for c_off in range(k[2]):
+                zw = rows[2] + c_off * d[2]
+                ok = ((zd >= 0) & (zd < D))[:, None, None] & ((zh >= 0) & (zh < H))[None, :, None] \
+                    & ((zw >= 0) & (zw < W))[None, None, :]
+                cd, ch, cw = np.clip(zd, 0, D - 1), np.clip(zh, 0, H - 1), np.clip(zw, 0, W - 1)
+                vals = a[:, :, cd][:, :, :, ch][:, :, :, :, cw]
+                flat = (cd[:, None, None] * H + ch[None, :, None]) * W + cw[None, None, :]
+                okx = xp.asarray(ok)
+                better = okx & ((vals > best) | xp.isnan(vals) & ~xp.isnan(best))
+                best = xp.where(better, vals, best)
+                idx = xp.where(better, xp.asarray(flat), idx)
+    return idx
+
+
+def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode: bool = False, return_indices: bool = True):
+    """3-D max pooling returning ``(output, indices)``, each index flat into ``D·H·W``."""
+    out = _conv3d.max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode)
+    x = input if input.ndim == 5 else input.unsqueeze(0)
+    k = _tuple(kernel_size, 3)
+    s = k if stride is None or stride == [] or stride == () else _tuple(stride, 3)
+    p, d = _tuple(padding, 3), _tuple(dilation, 3)
+    o = out if out.ndim == 5 else out.unsqueeze(0)
+    idx = _max_indices_3d(x._data, k, s, p, d, tuple(o.shape[2:]))
+    idx_t = Tensor._wrap(idx if input.ndim == 5 else idx[0])
+    return out, idx_t
+
+
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """3-D max pooling, as ``torch.nn.functional.max_pool3d`` (indices flat into ``D·H·W``)."""
+    if return_indices:
+        return max_pool3d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return _conv3d.max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def max_pool1d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode: bool = False, return_indices: bool = True):
+    """``max_pool1d(..., return_indices=True)``."""
+    return _conv.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode: bool = False, return_indices: bool = True):
+    """``max_pool2d(..., return_indices=True)``."""
+    return _conv.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size, return_indices: bool = True):
+    """``adaptive_max_pool1d(..., return_indices=True)``."""
+    return _conv.adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices: bool = True):
+    """``adaptive_max_pool2d(..., return_indices=True)``."""
+    return _conv.adaptive_max_pool2d(input, output_size, True)
+
+
+# ------------------------------------------------------------------------------- unpooling
+
+
+def _max_unpool(op: str, nd: int, input: Tensor, indices: Tensor, kernel_size, stride, padding,
+                output_size) -> Tensor:
+    k = _tuple(kernel_size, nd)
+    s = k if stride is None else _tuple(stride, nd)
+    p = _tuple(padding, nd)
+    unbatched = input.ndim == nd + 1
+    x = input.unsqueeze(0) if unbatched else input
+    idx = indices.unsqueeze(0) if unbatched else indices
+    if x.ndim != nd + 2:
+        raise RuntimeError(f"{op}: Expected {nd + 1}D or {nd + 2}D input, got input of size "
+                           f"{list(input.shape)}")
+    if tuple(idx.shape) != tuple(x.shape):
+        raise RuntimeError(f"{op}: Expected shape of indices to be same as that of the input "
+                           f"tensor ({list(input.shape)}) but got indices tensor with shape: "
+                           f"{list(indices.shape)}")
+    default = tuple((x.shape[2 + i] - 1) * s[i] - 2 * p[i] + k[i] for i in range(nd))
+    if output_size is None:
+        size = default
+    else:
+        size = tuple(int(v) for v in output_size)[-nd:]
+        for i in range(nd):
+            lo, hi = default[i] - s[i], default[i] + s[i]
+            if not lo < size[i] < hi:
+                raise ValueError(f"invalid output_size \"{list(output_size)}\" (dim {i} must be "
+                                 f"between {lo} and {hi})")
+    n, c = x.shape[0], x.shape[1]
+    total = int(np.prod(size))
+    flat_idx = idx.reshape(n, c, -1)
+    if flat_idx.numel() and (int(flat_idx._data.max()) >= total or int(flat_idx._data.min()) < 0):
+        raise RuntimeError(f"{op}: Found an invalid max index: {int(flat_idx._data.max())} "
+                           f"(output volumes are of size {'x'.join(map(str, size))})")
+    zeros = Tensor._wrap(get_array_module(x._data).zeros((n, c, total), dtype=x._data.dtype))
+    out = scatter(zeros, 2, flat_idx, x.reshape(n, c, -1)).reshape(n, c, *size)
+    return out.squeeze(0) if unbatched else out
+
+
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """The inverse of ``max_pool1d``: each value put back at its index, zeros elsewhere."""
+    return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """The inverse of ``max_pool2d``: each value put back at its index, zeros elsewhere."""
+    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """The inverse of ``max_pool3d``: each value put back at its index, zeros elsewhere."""
+    return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+# ----------------------------------------------------------------------------------- sampling
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """A differentiable sample from the categorical distribution of ``logits``:
+    ``softmax((logits + Gumbel noise) / tau)``; ``hard=True`` returns one-hot samples whose
+    gradient is the soft sample's (straight-through)."""
+    rng = nn_ops._random.get_rng(None)
+    noise = -np.log(rng.exponential(size=tuple(logits.shape)))
+    gumbels = (logits + _const(noise.astype(logits._data.dtype), logits)) / tau
+    y = nn_ops.softmax(gumbels, dim)
+    if not hard:
+        return y
+    xp = get_array_module(y._data)
+    d = dim % y.ndim
+    index = xp.argmax(y._data, axis=d)
+    one_hot = xp.zeros_like(y._data)
+    xp.put_along_axis(one_hot, xp.expand_dims(index, d), 1.0, axis=d)
+    return Tensor._wrap(one_hot) - y.detach() + y
+
+
+def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tensor:
+    """The sampling grid ``(N, H, W, 2)`` (or ``(N, D, H, W, 3)``) of the affine maps ``theta``
+    ``(N, 2, 3)`` (``(N, 3, 4)``), in the normalised ``[-1, 1]`` coordinates ``grid_sample``
+    reads."""
+    align_corners = bool(align_corners)
+    size = [int(v) for v in size]
+    spatial = size[2:]
+    nd = len(spatial)
+    if nd not in (2, 3):
+        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D "
+                                  f"affine transforms, respectively. Got size {size}.")
+    if theta.ndim != 3 or tuple(theta.shape[1:]) != (nd, nd + 1) or theta.shape[0] != size[0]:
+        raise ValueError(f"Expected a batch of {nd}D affine matrices of shape Nx{nd}x{nd + 1} for "
+                         f"size {size}. Got {list(theta.shape)}.")
+
+    def line(n):
+        if n <= 1:
+            return np.zeros(max(n, 0))
+        steps = np.linspace(-1.0, 1.0, n)
+        return steps if align_corners else steps * (n - 1) / n
+
+    axes = [line(n) for n in reversed(spatial)]  # x (width) first
+    mesh = np.meshgrid(*axes[::-1], indexing="ij")[::-1]  # coordinates as (x, y[, z])
+    base = np.stack(list(mesh) + [np.ones(tuple(spatial))], -1)
+    base_t = _const(base.reshape(1, -1, nd + 1).astype(theta._data.dtype), theta)
+    grid = base_t.matmul(theta.transpose(1, 2))
+    return grid.reshape(size[0], *spatial, nd)
+
+
+def _unnormalize(coord: Tensor, size: int, align_corners: bool) -> Tensor:
+    if align_corners:
+        return (coord + 1) / 2 * (size - 1)
+    return ((coord + 1) * size - 1) / 2
+
+
+def _reflect(coord: Tensor, twice_low: int, twice_high: int) -> Tensor:
+    if twice_low == twice_high:
+        return coord * 0
+    low = twice_low / 2
+    span = (twice_high - twice_low) / 2
+    coord = (coord - low).abs()
+    flips = Tensor._wrap(get_array_module(coord._data).floor(coord._data / span))
+    extra = coord - flips * span
+    even = Tensor._wrap((flips._data % 2) == 0)
+    return where(even, extra + low, span - extra + low)
+
+
+def _source(coord: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
+    c = _unnormalize(coord, size, align_corners)
+    if padding_mode == "border":
+        c = c.clamp(0, size - 1)
+    elif padding_mode == "reflection":
+        c = _reflect(c, 0, 2 * (size - 1)) if align_corners else _reflect(c, -1, 2 * size - 1)
+        c = c.clamp(0, size - 1)
+    return c
+
+
+def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
+                padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
+    """Sample ``input`` ``(N, C, H, W)`` at the normalised ``(x, y)`` locations of ``grid``
+    ``(N, H_out, W_out, 2)``, bilinearly or at the nearest pixel; outside it is zeros, the
+    border value or the reflection (``padding_mode``)."""
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
+                         f"'nearest' or 'bicubic', but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
+                         f"'border', or 'reflection', but got: '{padding_mode}'")
+    if input.ndim != 4 or mode == "bicubic":
+        raise NotImplementedError("grid_sample: ember supports 4-D input with 'bilinear' or "
+                                  f"'nearest' mode (got {input.ndim}-D input, mode {mode!r})")
+    if grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension and "
+                           f"the batch size of input, but got grid with sizes "
+                           f"{list(grid.shape)} for input {list(input.shape)}")
+    align_corners = bool(align_corners)
+    n, c, h, w = input.shape
+    ho, wo = grid.shape[1], grid.shape[2]
+    ix = _source(grid[..., 0], w, padding_mode, align_corners)
+    iy = _source(grid[..., 1], h, padding_mode, align_corners)
+    xp = get_array_module(input._data)
+    flat = input.reshape(n, c, h * w)
+
+    def tap(px, py):
+        """Values at integer positions (host arrays ``(N, Ho, Wo)``), zero outside."""
+        inside = (px >= 0) & (px < w) & (py >= 0) & (py < h)
+        lin = (xp.clip(py, 0, h - 1) * w + xp.clip(px, 0, w - 1)).astype(np.int64)
+        index = Tensor._wrap(xp.broadcast_to(lin.reshape(n, 1, -1), (n, c, ho * wo)).copy())
+        vals = gather(flat, 2, index).reshape(n, c, ho, wo)
+        mask = Tensor._wrap(inside[:, None].astype(input._data.dtype))
+        return vals * mask
+
+    if mode == "nearest":
+        # round half to even, as PyTorch's nearbyint
+        return tap(xp.rint(ix._data).astype(np.int64), xp.rint(iy._data).astype(np.int64))
+    x0 = xp.floor(ix._data).astype(np.int64)
+    y0 = xp.floor(iy._data).astype(np.int64)
+    fx = (ix - Tensor._wrap(x0.astype(ix._data.dtype))).unsqueeze(1)
+    fy = (iy - Tensor._wrap(y0.astype(iy._data.dtype))).unsqueeze(1)
+    return (tap(x0, y0) * (1 - fx) * (1 - fy) + tap(x0 + 1, y0) * fx * (1 - fy)
+            + tap(x0, y0 + 1) * (1 - fx) * fy + tap(x0 + 1, y0 + 1) * fx * fy)
+
+
+def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Tensor, *,
+                         linear_bias: Tensor | None = None, weight: Tensor | None = None,
+                         reduction: str = "mean", ignore_index: int | None = None,
+                         label_smoothing: float = 0.0, options=None) -> Tensor:
+    """``cross_entropy(linear(input, linear_weight, linear_bias), target, ...)`` for a
+    ``(C, in_features)`` weight (the reference form; no chunking)."""
+    if linear_weight.ndim != 2:
+        raise NotImplementedError("linear_cross_entropy: ember supports a 2-D linear_weight "
+                                  f"(C, in_features), got shape {list(linear_weight.shape)}")
+    logits = input.matmul(linear_weight.t())
+    if linear_bias is not None:
+        logits = logits + linear_bias
+    if logits.ndim > 2:  # (N, ..., C) -> (N, C, ...) as cross_entropy takes classes on dim 1
+        logits = logits.movedim(-1, 1)
+    return nn_ops.cross_entropy(logits, target, weight,
+                                ignore_index=-100 if ignore_index is None else ignore_index,
+                                reduction=reduction, label_smoothing=label_smoothing)
+
+
+__all__ = ["lp_pool1d", "lp_pool2d", "lp_pool3d", "max_pool3d", "max_pool3d_with_indices",
+           "max_pool1d_with_indices", "max_pool2d_with_indices",
+           "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+           "max_unpool1d", "max_unpool2d", "max_unpool3d", "gumbel_softmax", "affine_grid",
+           "grid_sample", "linear_cross_entropy"]
+
