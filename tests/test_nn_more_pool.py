@@ -169,3 +169,14 @@ def test_adaptive_log_softmax_with_loss():
         nn.AdaptiveLogSoftmaxWithLoss(8, 10, [4, 20])
     with pytest.raises(RuntimeError, match=r"Target values should be in \[0, 9\]"):
         e(ember.tensor(x), ember.tensor([0, 1, 2, 3, 4, 5, 10]))
+
+
+@pytest.mark.parametrize("out,shape", [((2, 3, 2), (2, 3, 5, 6, 5)), (3, (2, 4, 3, 5))])
+def test_adaptive_max_pool3d_indices(out, shape):
+    x = rand(*shape)
+    t = torch.nn.AdaptiveMaxPool3d(out, return_indices=True)(torch.tensor(x))
+    e = nn.AdaptiveMaxPool3d(out, return_indices=True)(ember.tensor(x))
+    for a, b in zip(e, t):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    e2 = F.adaptive_max_pool3d_with_indices(ember.tensor(x), out)
+    np.testing.assert_array_equal(e2[1].numpy(), t[1].numpy())

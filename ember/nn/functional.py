@@ -850,13 +850,15 @@ from ember.ops.conv3d import (  # noqa: E402
 __all__ += ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
             "adaptive_max_pool3d"]
 from ember.ops.pool_more import (  # noqa: E402,F811  (max_pool3d with indices replaces the one above)
-    adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices, affine_grid,
+    adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices, adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices, affine_grid,
     grid_sample, gumbel_softmax, linear_cross_entropy, lp_pool1d, lp_pool2d, lp_pool3d,
     max_pool1d_with_indices, max_pool2d_with_indices, max_pool3d, max_pool3d_with_indices,
     max_unpool1d, max_unpool2d, max_unpool3d,
 )
 
 __all__ += ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+            "adaptive_max_pool3d_with_indices",
             "affine_grid", "grid_sample", "gumbel_softmax", "linear_cross_entropy", "lp_pool1d",
             "lp_pool2d", "lp_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
             "max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d"]

@@ -76,30 +76,63 @@ def _pool_len(length, k, s, p, d, ceil_mode):
     return out
 
 
-def _max_indices_3d(a, k, s, p, d, out_shape):
-    """Flat ``D·H·W`` index of each window's first maximum (PyTorch's tie rule)."""
+def _window_argmax(a, starts, lengths, dilation):
+    """Flat ``D·H·W`` index of the first maximum (PyTorch's tie rule) in each window of ``a``
+    ``(N, C, D, H, W)``; window ``(i, j, l)`` covers, on each axis, ``lengths[axis][i]``
+    positions from ``starts[axis][i]`` spaced ``dilation[axis]`` apart (outside: skipped)."""
     xp = get_array_module(a)
     n, c, D, H, W = a.shape
-    od, oh, ow = out_shape
-    best = xp.full((n, c, od, oh, ow), -xp.inf, dtype=a.dtype)
-    idx = xp.zeros((n, c, od, oh, ow), dtype=np.int64)
-    rows = [np.arange(o) * st - pp for o, st, pp in zip(out_shape, s, p)]
-    for a_off in range(k[0]):
-        zd = rows[0] + a_off * d[0]
-        for b_off in range(k[1]):
-            zh = rows[1] + b_off * d[1]
-            for c_off in range(k[2]):
-                zw = rows[2] + c_off * d[2]
-                ok = ((zd >= 0) & (zd < D))[:, None, None] & ((zh >= 0) & (zh < H))[None, :, None] \
-                    & ((zw >= 0) & (zw < W))[None, None, :]
-                cd, ch, cw = np.clip(zd, 0, D - 1), np.clip(zh, 0, H - 1), np.clip(zw, 0, W - 1)
-                vals = a[:, :, cd][:, :, :, ch][:, :, :, :, cw]
-                flat = (cd[:, None, None] * H + ch[None, :, None]) * W + cw[None, None, :]
-                okx = xp.asarray(ok)
-                better = okx & ((vals > best) | xp.isnan(vals) & ~xp.isnan(best))
+    sizes = (D, H, W)
+    out_shape = tuple(len(st) for st in starts)
+    best = xp.full((n, c) + out_shape, -xp.inf, dtype=a.dtype)
+    idx = xp.zeros((n, c) + out_shape, dtype=np.int64)
+
+    def axis_taps(axis, off):
+        pos = starts[axis] + off * dilation[axis]
+        ok = (off < lengths[axis]) & (pos >= 0) & (pos < sizes[axis])
+        return np.clip(pos, 0, sizes[axis] - 1), ok
+
+    for a_off in range(int(max(lengths[0], default=0))):
+        zd, okd = axis_taps(0, a_off)
+        for b_off in range(int(max(lengths[1], default=0))):
+            zh, okh = axis_taps(1, b_off)
+            for c_off in range(int(max(lengths[2], default=0))):
+                zw, okw = axis_taps(2, c_off)
+                ok = okd[:, None, None] & okh[None, :, None] & okw[None, None, :]
+                vals = a[:, :, zd][:, :, :, zh][:, :, :, :, zw]
+                flat = (zd[:, None, None] * H + zh[None, :, None]) * W + zw[None, None, :]
+                better = xp.asarray(ok) & ((vals > best) | xp.isnan(vals) & ~xp.isnan(best))
                 best = xp.where(better, vals, best)
                 idx = xp.where(better, xp.asarray(flat), idx)
     return idx
+
+
+def _max_indices_3d(a, k, s, p, d, out_shape):
+    starts = [np.arange(o) * st - pp for o, st, pp in zip(out_shape, s, p)]
+    lengths = [np.full(o, kk) for o, kk in zip(out_shape, k)]
+    return _window_argmax(a, starts, lengths, d)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices: bool = True):
+    """``adaptive_max_pool3d`` returning ``(output, indices)``, indices flat into ``D·H·W``."""
+    out = _conv3d.adaptive_max_pool3d(input, output_size)
+    x = input if input.ndim == 5 else input.unsqueeze(0)
+    o = out if out.ndim == 5 else out.unsqueeze(0)
+    starts, lengths = [], []
+    for length, n_out in zip(x.shape[2:], o.shape[2:]):
+        i = np.arange(n_out)
+        lo, hi = (i * length) // n_out, -((-(i + 1) * length) // n_out)
+        starts.append(lo)
+        lengths.append(hi - lo)
+    idx = _window_argmax(x._data, starts, lengths, (1, 1, 1))
+    return out, Tensor._wrap(idx if input.ndim == 5 else idx[0])
+
+
+def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
+    """Maximum over PyTorch's adaptive windows to reach ``output_size`` ``(D, H, W)``."""
+    if return_indices:
+        return adaptive_max_pool3d_with_indices(input, output_size)
+    return _conv3d.adaptive_max_pool3d(input, output_size)
 
 
 def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
@@ -350,7 +383,8 @@ def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Tensor, *
                                 reduction=reduction, label_smoothing=label_smoothing)
 
 
-__all__ = ["lp_pool1d", "lp_pool2d", "lp_pool3d", "max_pool3d", "max_pool3d_with_indices",
+__all__ = ["adaptive_max_pool3d", "adaptive_max_pool3d_with_indices",
+           "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_pool3d", "max_pool3d_with_indices",
            "max_pool1d_with_indices", "max_pool2d_with_indices",
            "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
            "max_unpool1d", "max_unpool2d", "max_unpool3d", "gumbel_softmax", "affine_grid",

@@ -111,7 +111,9 @@ class AdaptiveMaxPool3d(_AdaptivePool):
     """Max pooling to a fixed output size ``(D, H, W)``."""
 
     def forward(self, input: Tensor):
-        return _ops3.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+        from ember.ops.pool_more import adaptive_max_pool3d
+
+        return adaptive_max_pool3d(input, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool1d(_AdaptivePool):
