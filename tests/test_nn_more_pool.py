@@ -180,3 +180,28 @@ def test_adaptive_max_pool3d_indices(out, shape):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     e2 = F.adaptive_max_pool3d_with_indices(ember.tensor(x), out)
     np.testing.assert_array_equal(e2[1].numpy(), t[1].numpy())
+
+
+@pytest.mark.parametrize("nd,kw,shape", [
+    (2, dict(kernel_size=2, output_size=(3, 4)), (2, 3, 7, 9)),
+    (2, dict(kernel_size=(3, 2), output_ratio=0.5), (2, 3, 8, 9)),
+    (3, dict(kernel_size=2, output_size=(2, 3, 2)), (1, 2, 5, 6, 5)),
+])
+def test_fractional_max_pool(nd, kw, shape):
+    samples = np.random.default_rng(3).random((shape[0], shape[1], nd))
+    x = rand(*shape)
+    results = []
+    for fw, mod in ((torch, torch.nn), (ember, nn)):
+        layer = getattr(mod, f"FractionalMaxPool{nd}d")(return_indices=True,
+                                                         _random_samples=fw.tensor(samples),
+                                                         **kw)
+        xt = fw.tensor(x, requires_grad=True)
+        out, idx = layer(xt)
+        (out * fw.tensor(rand(*out.shape, seed=2))).sum().backward()
+        results.append((out, idx, xt.grad))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), atol=1e-12)
+    with pytest.raises(ValueError, match="only one of output_size and output_ratio"):
+        nn.FractionalMaxPool2d(2, output_size=3, output_ratio=0.5)
+    ember.manual_seed(0)
+    assert nn.FractionalMaxPool2d(2, output_size=3)(ember.randn(1, 2, 6, 6)).shape == (1, 2, 3, 3)

@@ -68,7 +68,8 @@ from ember.nn.modules.lazy import (  # noqa: F401
 )
 from ember.nn.modules import lazy as _lazy
 from ember.nn.modules.pool_more import (  # noqa: F401
-    AdaptiveLogSoftmaxWithLoss, CrossMapLRN2d, LinearCrossEntropyLoss, LPPool1d, LPPool2d,
+    AdaptiveLogSoftmaxWithLoss, CrossMapLRN2d, FractionalMaxPool2d, FractionalMaxPool3d,
+    LinearCrossEntropyLoss, LPPool1d, LPPool2d,
     LPPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d, NLLLoss2d, SyncBatchNorm,
 )
 from ember.nn.modules import pool_more as _pm

@@ -390,3 +390,117 @@ __all__ = ["adaptive_max_pool3d", "adaptive_max_pool3d_with_indices",
            "max_unpool1d", "max_unpool2d", "max_unpool3d", "gumbel_softmax", "affine_grid",
            "grid_sample", "linear_cross_entropy"]
 
+
+
+# ------------------------------------------------------------------------ fractional pooling
+
+
+def _intervals(sample: np.ndarray, in_len: int, out_len: int, k: int) -> np.ndarray:
+    """PyTorch's pseudo-random window starts: ``floor((i + u)·a) - floor(u·a)`` with
+    ``a = (in - k) / (out - 1)``, the last window flush with the end."""
+    seq = np.zeros(sample.shape + (out_len,), dtype=np.int64)
+    if out_len > 1:
+        alpha = (in_len - k) / (out_len - 1)
+        i = np.arange(out_len - 1)
+        seq[..., :-1] = (np.floor((i + sample[..., None]) * alpha)
+                         - np.floor(sample[..., None] * alpha)).astype(np.int64)
+    seq[..., -1] = in_len - k
+    return seq
+
+
+def _fractional(op: str, nd: int, input: Tensor, kernel_size, output_size, output_ratio,
+                return_indices: bool, _random_samples):
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{op} requires specifying either an output_size or an output_ratio")
+    unbatched = input.ndim == nd + 1
+    x = input.unsqueeze(0) if unbatched else input
+    if x.ndim != nd + 2:
+        raise RuntimeError(f"{op}: Expected {nd + 1}D or {nd + 2}D tensor, but got: "
+                           f"{list(input.shape)}")
+    k = _tuple(kernel_size, nd)
+    spatial = tuple(x.shape[2:])
+    if output_size is None:
+        ratio = output_ratio if isinstance(output_ratio, (tuple, list)) else (output_ratio,) * nd
+        out = tuple(int(s * r) for s, r in zip(spatial, ratio))
+    else:
+        out = _tuple(output_size, nd)
+    for i in range(nd):
+        if out[i] + k[i] - 1 > spatial[i]:
+            raise RuntimeError(f"{op}(): pool size {k[i]} too large relative to input size "
+                               f"{spatial[i]} and output size {out[i]} in dimension {i}")
+    n, c = x.shape[0], x.shape[1]
+    if _random_samples is None:
+        samples = nn_ops._random.get_rng(None).random((n, c, nd))
+    else:
+        samples = _random_samples.detach().cpu().numpy().astype(np.float64)
+        if unbatched and samples.ndim == 2:
+            samples = samples[None]
+    # sample[..., 0] places the last axis (width), sample[..., 1] the one before, ... in 2-d;
+    # the 3-d kernel takes them in axis order
+    if nd == 2:
+        seqs = [_intervals(samples[..., 1], spatial[0], out[0], k[0]),
+                _intervals(samples[..., 0], spatial[1], out[1], k[1])]
+    else:
+        seqs = [_intervals(samples[..., i], spatial[i], out[i], k[i]) for i in range(3)]
+    strides = np.cumprod((1,) + spatial[::-1])[::-1][1:]  # flat stride of each spatial axis
+    flat = x.reshape(n, c, -1)
+    taps = []
+    for offsets in np.ndindex(*k):
+        index = np.zeros((n, c) + out, dtype=np.int64)
+        for axis in range(nd):
+            pos = seqs[axis] + offsets[axis]  # (N, C, out_axis)
+            shape = [n, c] + [1] * nd
+            shape[2 + axis] = out[axis]
+            index = index + pos.reshape(shape) * int(strides[axis])
+        taps.append(index.reshape(n, c, -1))
+    stacked_index = np.stack(taps, 0)
+    xp = get_array_module(x._data)
+    values = [gather(flat, 2, Tensor._wrap(backend.move_array(t, x.device))) for t in taps]
+    from ember.ops.shape import stack as _stack
+
+    tapped = _stack(values, 0)
+    result = tapped.amax(0).reshape(n, c, *out)
+    if unbatched:
+        result = result.squeeze(0)
+    if not return_indices:
+        return result
+    data = tapped._data
+    best = xp.argmax(xp.where(xp.isnan(data), xp.inf, data), axis=0)
+    chosen = xp.take_along_axis(xp.asarray(stacked_index), best[None], 0)[0]
+    idx = Tensor._wrap(chosen.reshape((n, c) + out))
+    return result, (idx.squeeze(0) if unbatched else idx)
+
+
+def fractional_max_pool2d(input: Tensor, kernel_size, output_size=None, output_ratio=None,
+                          return_indices: bool = False, _random_samples=None):
+    """Max over pseudo-randomly placed, overlapping ``kernel_size`` windows reaching
+    ``output_size`` (or ``output_ratio`` of the input), as PyTorch's (Graham, 2014)."""
+    return _fractional("fractional_max_pool2d", 2, input, kernel_size, output_size,
+                       output_ratio, return_indices, _random_samples)
+
+
+def fractional_max_pool2d_with_indices(input: Tensor, kernel_size, output_size=None,
+                                       output_ratio=None, return_indices: bool = True,
+                                       _random_samples=None):
+    """``fractional_max_pool2d(..., return_indices=True)``."""
+    return _fractional("fractional_max_pool2d", 2, input, kernel_size, output_size,
+                       output_ratio, True, _random_samples)
+
+
+def fractional_max_pool3d(input: Tensor, kernel_size, output_size=None, output_ratio=None,
+                          return_indices: bool = False, _random_samples=None):
+    """3-d :func:`fractional_max_pool2d`."""
+    return _fractional("fractional_max_pool3d", 3, input, kernel_size, output_size,
+                       output_ratio, return_indices, _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input: Tensor, kernel_size, output_size=None,
+                                       output_ratio=None, return_indices: bool = True,
+                                       _random_samples=None):
+    """``fractional_max_pool3d(..., return_indices=True)``."""
+    return _fractional("fractional_max_pool3d", 3, input, kernel_size, output_size,
+                       output_ratio, True, _random_samples)
+
+
+__all__ += ["fractional_max_pool2d", "fractional_max_pool2d_with_indices",
+            "fractional_max_pool3d", "fractional_max_pool3d_with_indices"]

@@ -312,3 +312,47 @@ class AdaptiveLogSoftmaxWithLoss(Module):
 __all__ = ["LPPool1d", "LPPool2d", "LPPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
            "SyncBatchNorm", "CrossMapLRN2d", "NLLLoss2d", "LinearCrossEntropyLoss",
            "AdaptiveLogSoftmaxWithLoss"]
+
+
+class _FractionalMaxPoolNd(Module):
+    _dims = 2
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None,
+                 return_indices: bool = False, _random_samples=None) -> None:
+        super().__init__()
+        name = type(self).__name__
+        n = self._dims
+        self.kernel_size = kernel_size if isinstance(kernel_size, tuple) else (kernel_size,) * n
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = output_size if output_size is None or isinstance(
+            output_size, tuple) else (output_size,) * n
+        self.output_ratio = output_ratio if output_ratio is None or isinstance(
+            output_ratio, tuple) else (output_ratio,) * n
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"{name} requires specifying either an output size, or a pooling "
+                             "ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input: Tensor):
+        fn = _pool.fractional_max_pool2d if self._dims == 2 else _pool.fractional_max_pool3d
+        return fn(input, self.kernel_size, self.output_size, self.output_ratio,
+                  self.return_indices, _random_samples=self._random_samples)
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """Fractional max pooling of ``(N, C, H, W)`` (pseudo-random overlapping windows)."""
+
+    _dims = 2
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """Fractional max pooling of ``(N, C, D, H, W)``."""
+
+    _dims = 3
+
+
+__all__ += ["FractionalMaxPool2d", "FractionalMaxPool3d"]
