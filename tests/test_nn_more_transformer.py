@@ -128,3 +128,29 @@ def test_errors():
         nn.TransformerEncoderLayer(8, 2, activation="tanh")
     with pytest.raises(RuntimeError, match=r"TransformerEncoderLayer\(d_model=8\)"):
         nn.TransformerEncoderLayer(8, 2)(ember.randn(3, 2, 5))
+
+
+@pytest.mark.parametrize("separate", [False, True])
+def test_multi_head_attention_forward(separate):
+    kw = dict(kdim=6, vdim=5) if separate else {}
+    t = torch.nn.MultiheadAttention(8, 2, add_bias_kv=True, **kw).double()
+    q = rand(4, 3, 8)
+    k, v = (rand(5, 3, 6, seed=1), rand(5, 3, 5, seed=2)) if separate else \
+        (rand(5, 3, 8, seed=1), rand(5, 3, 8, seed=2))
+    kpm = _bool_mask((3, 5), 3)
+    results = []
+    for fw in (torch, ember):
+        tensors = {name: fw.tensor(p.detach().numpy(), requires_grad=True)
+                   for name, p in t.named_parameters()}
+        xs = [fw.tensor(a, requires_grad=True) for a in (q, k, v)]
+        out, weights = fw.nn.functional.multi_head_attention_forward(
+            *xs, 8, 2, tensors.get("in_proj_weight"), tensors["in_proj_bias"],
+            tensors["bias_k"], tensors["bias_v"], False, 0.0, tensors["out_proj.weight"],
+            tensors["out_proj.bias"], key_padding_mask=fw.tensor(kpm),
+            use_separate_proj_weight=separate, q_proj_weight=tensors.get("q_proj_weight"),
+            k_proj_weight=tensors.get("k_proj_weight"), v_proj_weight=tensors.get("v_proj_weight"))
+        (out * fw.tensor(rand(*out.shape, seed=5))).sum().backward()
+        results.append([out, weights] + [x.grad for x in xs] +
+                       [tensors[n].grad for n in sorted(tensors)])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), atol=1e-10)
