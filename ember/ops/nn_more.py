@@ -17,7 +17,7 @@ from ember.backend import get_array_module
 from ember.ops import nn_ops
 from ember.ops.activation import logsigmoid
 from ember.ops.compare import where
-from ember.ops.indexing import index_select
+from ember.ops.indexing import index_add, index_select
 from ember.ops.reduce import logsumexp
 from ember.ops.shape import cat, stack
 from ember.tensor import Tensor
@@ -265,15 +265,21 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
             else:
                 outs.append(index_select(rows, 0, _const(members, rows)).amax(0))
         return stack(outs, 0) if outs else weight[:0]
-    matrix = np.zeros((bags, flat.size), dtype=weight._data.dtype)
+    # each looked-up row is scaled (1, 1/bag size, or its per-sample weight; 0 for padding) and
+    # added into its bag: linear in the number of indices
+    bag_of = np.zeros(flat.size, dtype=np.int64)
+    scale = np.zeros(flat.size, dtype=weight._data.dtype)
     for k, (s, e) in enumerate(zip(starts, ends)):
-        members = np.arange(s, e)[valid[s:e]]
-        if members.size:
-            matrix[k, members] = 1.0 / members.size if mode == "mean" else 1.0
-    m = _const(matrix, weight)
+        bag_of[s:e] = k
+        count = int(valid[s:e].sum())
+        if count:
+            scale[s:e] = valid[s:e] / count if mode == "mean" else valid[s:e]
+    factor = _const(scale.reshape(-1, 1), weight)
     if per_sample_weights is not None:
-        m = m * per_sample_weights.reshape(1, -1)
-    return m.matmul(rows)
+        factor = factor * per_sample_weights.reshape(-1, 1)
+    xp = get_array_module(weight._data)
+    zeros = Tensor._wrap(xp.zeros((bags, weight.shape[1]), dtype=weight._data.dtype))
+    return index_add(zeros, 0, _const(bag_of, weight), rows * factor)
 
 
 # ------------------------------------------------------------------------------------- losses
