@@ -348,7 +348,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         """Values at integer positions (host arrays ``(N, Ho, Wo)``), zero outside."""
         inside = (px >= 0) & (px < w) & (py >= 0) & (py < h)
         lin = (xp.clip(py, 0, h - 1) * w + xp.clip(px, 0, w - 1)).astype(np.int64)
-        index = Tensor._wrap(xp.broadcast_to(lin.reshape(n, 1, -1), (n, c, ho * wo)).copy())
+        index = Tensor._wrap(xp.broadcast_to(lin.reshape(n, 1, ho * wo), (n, c, ho * wo)).copy())
         vals = gather(flat, 2, index).reshape(n, c, ho, wo)
         mask = Tensor._wrap(inside[:, None].astype(input._data.dtype))
         return vals * mask
