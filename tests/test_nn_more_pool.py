@@ -90,6 +90,19 @@ def test_grid_sample(mode, padding_mode, align_corners):
               [(2, 3, 5, 6), (2, 3, 4, 2)], low=-1.3, high=1.3)
 
 
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+def test_grid_sample_3d(mode, padding_mode):
+    grid = rand(1, 2, 3, 2, 3, seed=1, low=-1.3, high=1.3)
+    if mode == "nearest":
+        check(lambda m, x: m.nn.functional.grid_sample(
+            x, m.tensor(grid, dtype=x.dtype, device=x.device), mode, padding_mode, True),
+            [(1, 2, 3, 4, 3)])
+    else:
+        check(lambda m, x, g: m.nn.functional.grid_sample(x, g, mode, padding_mode, False),
+              [(1, 2, 3, 4, 3), (1, 2, 3, 2, 3)], low=-1.3, high=1.3)
+
+
 def test_gumbel_softmax():
     ember.manual_seed(0)
     logits = ember.tensor(np.log(np.array([[0.1, 0.6, 0.3]] * 4000)), requires_grad=True)

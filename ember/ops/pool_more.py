@@ -321,47 +321,63 @@ def _source(coord: Tensor, size: int, padding_mode: str, align_corners: bool) ->
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
                 padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
     """Sample ``input`` ``(N, C, H, W)`` at the normalised ``(x, y)`` locations of ``grid``
-    ``(N, H_out, W_out, 2)``, bilinearly or at the nearest pixel; outside it is zeros, the
-    border value or the reflection (``padding_mode``)."""
+    ``(N, H_out, W_out, 2)`` (or ``(N, C, D, H, W)`` at ``(x, y, z)`` of ``(N, D_out, H_out,
+    W_out, 3)``), (tri)linearly or at the nearest pixel; outside it is zeros, the border value
+    or the reflection (``padding_mode``)."""
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
                          f"'nearest' or 'bicubic', but got: '{mode}'")
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
-    if input.ndim != 4 or mode == "bicubic":
-        raise NotImplementedError("grid_sample: ember supports 4-D input with 'bilinear' or "
-                                  f"'nearest' mode (got {input.ndim}-D input, mode {mode!r})")
-    if grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
-        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension and "
-                           f"the batch size of input, but got grid with sizes "
+    if input.ndim not in (4, 5) or mode == "bicubic":
+        raise NotImplementedError("grid_sample: ember supports 4-D and 5-D input with "
+                                  f"'bilinear' or 'nearest' mode (got {input.ndim}-D input, "
+                                  f"mode {mode!r})")
+    nd = input.ndim - 2
+    if grid.ndim != input.ndim or grid.shape[-1] != nd or grid.shape[0] != input.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {nd} in last dimension "
+                           f"and the batch size of input, but got grid with sizes "
                            f"{list(grid.shape)} for input {list(input.shape)}")
     align_corners = bool(align_corners)
-    n, c, h, w = input.shape
-    ho, wo = grid.shape[1], grid.shape[2]
-    ix = _source(grid[..., 0], w, padding_mode, align_corners)
-    iy = _source(grid[..., 1], h, padding_mode, align_corners)
+    n, c = input.shape[0], input.shape[1]
+    sizes = tuple(input.shape[2:])  # (H, W) or (D, H, W)
+    out_sp = tuple(grid.shape[1:-1])
+    count = int(np.prod(out_sp))
+    # grid's last axis lists x (width) first: coordinate k belongs to spatial axis nd-1-k
+    coords = [_source(grid[..., nd - 1 - axis], sizes[axis], padding_mode, align_corners)
+              for axis in range(nd)]
     xp = get_array_module(input._data)
-    flat = input.reshape(n, c, h * w)
+    flat = input.reshape(n, c, -1)
 
-    def tap(px, py):
-        """Values at integer positions (host arrays ``(N, Ho, Wo)``), zero outside."""
-        inside = (px >= 0) & (px < w) & (py >= 0) & (py < h)
-        lin = (xp.clip(py, 0, h - 1) * w + xp.clip(px, 0, w - 1)).astype(np.int64)
-        index = Tensor._wrap(xp.broadcast_to(lin.reshape(n, 1, ho * wo), (n, c, ho * wo)).copy())
-        vals = gather(flat, 2, index).reshape(n, c, ho, wo)
-        mask = Tensor._wrap(inside[:, None].astype(input._data.dtype))
+    def tap(positions):
+        """Values at integer positions (host arrays, one per spatial axis), zero outside."""
+        inside = np.ones((), dtype=bool)
+        lin = 0
+        for axis, pos in enumerate(positions):
+            inside = inside & (pos >= 0) & (pos < sizes[axis])
+            lin = lin * sizes[axis] + xp.clip(pos, 0, sizes[axis] - 1)
+        lin = lin.astype(np.int64).reshape(n, 1, count)
+        index = Tensor._wrap(xp.broadcast_to(lin, (n, c, count)).copy())
+        vals = gather(flat, 2, index).reshape(n, c, *out_sp)
+        mask = Tensor._wrap(xp.asarray(inside)[:, None].astype(input._data.dtype))
         return vals * mask
 
     if mode == "nearest":
         # round half to even, as PyTorch's nearbyint
-        return tap(xp.rint(ix._data).astype(np.int64), xp.rint(iy._data).astype(np.int64))
-    x0 = xp.floor(ix._data).astype(np.int64)
-    y0 = xp.floor(iy._data).astype(np.int64)
-    fx = (ix - Tensor._wrap(x0.astype(ix._data.dtype))).unsqueeze(1)
-    fy = (iy - Tensor._wrap(y0.astype(iy._data.dtype))).unsqueeze(1)
-    return (tap(x0, y0) * (1 - fx) * (1 - fy) + tap(x0 + 1, y0) * fx * (1 - fy)
-            + tap(x0, y0 + 1) * (1 - fx) * fy + tap(x0 + 1, y0 + 1) * fx * fy)
+        return tap([xp.rint(cd._data).astype(np.int64) for cd in coords])
+    lows = [xp.floor(cd._data).astype(np.int64) for cd in coords]
+    fracs = [(cd - Tensor._wrap(lo.astype(cd._data.dtype))).unsqueeze(1)
+             for cd, lo in zip(coords, lows)]
+    out = None
+    for corner in np.ndindex(*(2,) * nd):
+        weight = None
+        for axis, bit in enumerate(corner):
+            w = fracs[axis] if bit else 1 - fracs[axis]
+            weight = w if weight is None else weight * w
+        term = tap([lo + bit for lo, bit in zip(lows, corner)]) * weight
+        out = term if out is None else out + term
+    return out
 
 
 def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Tensor, *,
