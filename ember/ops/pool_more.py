@@ -330,10 +330,9 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
-    if input.ndim not in (4, 5) or mode == "bicubic":
-        raise NotImplementedError("grid_sample: ember supports 4-D and 5-D input with "
-                                  f"'bilinear' or 'nearest' mode (got {input.ndim}-D input, "
-                                  f"mode {mode!r})")
+    if input.ndim not in (4, 5) or mode == "bicubic" and input.ndim != 4:
+        raise NotImplementedError(f"grid_sample: ember supports 4-D and 5-D input ('bicubic' on "
+                                  f"4-D only), got {input.ndim}-D input with mode {mode!r}")
     nd = input.ndim - 2
     if grid.ndim != input.ndim or grid.shape[-1] != nd or grid.shape[0] != input.shape[0]:
         raise RuntimeError(f"grid_sampler(): expected grid to have size {nd} in last dimension "
@@ -345,6 +344,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     out_sp = tuple(grid.shape[1:-1])
     count = int(np.prod(out_sp))
     # grid's last axis lists x (width) first: coordinate k belongs to spatial axis nd-1-k
+    if mode == "bicubic":
+        return _grid_sample_bicubic(input, grid, padding_mode, align_corners)
     coords = [_source(grid[..., nd - 1 - axis], sizes[axis], padding_mode, align_corners)
               for axis in range(nd)]
     xp = get_array_module(input._data)
@@ -377,6 +378,70 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
             weight = w if weight is None else weight * w
         term = tap([lo + bit for lo, bit in zip(lows, corner)]) * weight
         out = term if out is None else out + term
+    return out
+
+
+def _host_bound(pos: np.ndarray, size: int, padding_mode: str, align_corners: bool):
+    """Integer tap positions after the padding rule (PyTorch's compute_coordinates)."""
+    pos = pos.astype(np.float64)
+    if padding_mode == "border":
+        pos = np.clip(pos, 0, size - 1)
+    elif padding_mode == "reflection":
+        low, high = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+        if low == high:
+            pos = np.zeros_like(pos)
+        else:
+            lo, span = low / 2, (high - low) / 2
+            a = np.abs(pos - lo)
+            flips = np.floor(a / span)
+            extra = a - flips * span
+            pos = np.where(flips % 2 == 0, extra + lo, span - extra + lo)
+        pos = np.clip(pos, 0, size - 1)
+    return pos.astype(np.int64)
+
+
+def _grid_sample_bicubic(input: Tensor, grid: Tensor, padding_mode: str,
+                         align_corners: bool) -> Tensor:
+    """Bicubic ``grid_sample`` of 4-D input: 16 taps weighted by the cubic convolution
+    (A = -0.75) of the fractional position, each tap placed by the padding rule."""
+    n, c, h, w = input.shape
+    ho, wo = grid.shape[1], grid.shape[2]
+    ix = _unnormalize(grid[..., 0], w, align_corners)
+    iy = _unnormalize(grid[..., 1], h, align_corners)
+    x0 = np.floor(np.asarray(ix.detach().cpu().numpy()))
+    y0 = np.floor(np.asarray(iy.detach().cpu().numpy()))
+    tx = (ix - _const(x0.astype(ix._data.dtype), ix)).unsqueeze(1)
+    ty = (iy - _const(y0.astype(iy._data.dtype), iy)).unsqueeze(1)
+    a = -0.75
+
+    def coeffs(t):
+        def near(v):
+            return ((a + 2) * v - (a + 3)) * v * v + 1
+
+        def far(v):
+            return ((a * v - 5 * a) * v + 8 * a) * v - 4 * a
+        return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+    wx, wy = coeffs(tx), coeffs(ty)
+    flat = input.reshape(n, c, h * w)
+    out = None
+    for j in range(4):
+        for i in range(4):
+            px, py = x0 - 1 + i, y0 - 1 + j
+            if padding_mode == "zeros":
+                inside = (px >= 0) & (px < w) & (py >= 0) & (py < h)
+                bx, by = np.clip(px, 0, w - 1).astype(np.int64), np.clip(py, 0, h - 1).astype(
+                    np.int64)
+            else:
+                bx = _host_bound(px, w, padding_mode, align_corners)
+                by = _host_bound(py, h, padding_mode, align_corners)
+                inside = np.ones(px.shape, dtype=bool)
+            lin = (by * w + bx).reshape(n, 1, ho * wo)
+            index = _const(np.broadcast_to(lin, (n, c, ho * wo)).copy(), input)
+            vals = gather(flat, 2, index).reshape(n, c, ho, wo)
+            mask = _const(inside[:, None].astype(input._data.dtype), input)
+            term = vals * mask * wx[i] * wy[j]
+            out = term if out is None else out + term
     return out
 
 
