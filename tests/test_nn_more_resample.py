@@ -42,6 +42,14 @@ def test_interpolate(mode, shape, kw, align_corners):
                                                    **kw), [shape])
 
 
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("kw", [dict(size=(3, 4)), dict(scale_factor=0.4), dict(size=(9, 5)),
+                                dict(size=(3, 7), align_corners=True)])
+def test_interpolate_antialias(mode, kw):
+    check(lambda m, x: m.nn.functional.interpolate(x, mode=mode, antialias=True, **kw),
+          [(1, 2, 8, 7)])
+
+
 def test_upsample_modules():
     x = rand(1, 2, 3, 4)
     for t, e in ((torch.nn.Upsample(scale_factor=2, mode="bilinear"),

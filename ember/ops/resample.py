@@ -100,6 +100,36 @@ def _cubic_matrix(out_len, in_len, scale, align_corners) -> np.ndarray:
     return m
 
 
+def _antialias_matrix(out_len, in_len, scale, align_corners, cubic: bool) -> np.ndarray:
+    """PyTorch's anti-aliased resampling: when shrinking, the triangle (bilinear) or Keys cubic
+    (a = -0.5) filter is stretched by the scale and each output's weights are normalised."""
+    if align_corners:
+        scale = (in_len - 1) / (out_len - 1) if out_len > 1 else 0.0
+    a = -0.5
+
+    def kernel(x):
+        x = np.abs(x)
+        if not cubic:
+            return np.where(x < 1.0, 1.0 - x, 0.0)
+        near = ((a + 2) * x - (a + 3)) * x * x + 1
+        far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+        return np.where(x < 1.0, near, np.where(x < 2.0, far, 0.0))
+
+    interp = 4 if cubic else 2
+    support = interp * 0.5 * scale if scale >= 1.0 else interp * 0.5
+    invscale = 1.0 / scale if scale >= 1.0 else 1.0
+    m = np.zeros((out_len, in_len))
+    for i in range(out_len):
+        center = scale * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), in_len)
+        j = np.arange(lo, hi)
+        w = kernel((j - center + 0.5) * invscale)
+        total = w.sum()
+        m[i, lo:hi] = w / total if total != 0 else w
+    return m
+
+
 def _area_matrix(out_len, in_len) -> np.ndarray:
     m = np.zeros((out_len, in_len))
     for o in range(out_len):
@@ -147,8 +177,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if mode in _SPATIAL and input.ndim - 2 != _SPATIAL[mode]:
         raise NotImplementedError(
             f"Got {input.ndim}D input, but {mode} mode needs {_SPATIAL[mode] + 2}D input")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported by ember")
+    if antialias and mode not in ("bilinear", "bicubic"):
+        raise ValueError(f"Anti-alias option is restricted to bilinear and bicubic modes and "
+                         f"requires a 4-D tensor as input, got mode {mode!r}")
     if recompute_scale_factor and size is not None:
         raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
     if input._data.dtype.kind != "f" and mode not in ("nearest", "nearest-exact"):
@@ -169,6 +200,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
             x = index_select(x, axis, Tensor._wrap(backend.move_array(idx, x.device)))
         elif mode == "area":
             x = _apply_matrix(x, axis, _area_matrix(out_len, in_len))
+        elif antialias:
+            x = _apply_matrix(x, axis, _antialias_matrix(out_len, in_len, scale, align_corners,
+                                                         mode == "bicubic"))
         elif mode == "bicubic":
             x = _apply_matrix(x, axis, _cubic_matrix(out_len, in_len, scale, align_corners))
         else:
