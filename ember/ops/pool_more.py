@@ -209,12 +209,13 @@ def _max_unpool(op: str, nd: int, input: Tensor, indices: Tensor, kernel_size, s
                                  f"between {lo} and {hi})")
     n, c = x.shape[0], x.shape[1]
     total = int(np.prod(size))
-    flat_idx = idx.reshape(n, c, -1)
+    in_count = int(np.prod(x.shape[2:]))
+    flat_idx = idx.reshape(n, c, in_count)
     if flat_idx.numel() and (int(flat_idx._data.max()) >= total or int(flat_idx._data.min()) < 0):
         raise RuntimeError(f"{op}: Found an invalid max index: {int(flat_idx._data.max())} "
                            f"(output volumes are of size {'x'.join(map(str, size))})")
     zeros = Tensor._wrap(get_array_module(x._data).zeros((n, c, total), dtype=x._data.dtype))
-    out = scatter(zeros, 2, flat_idx, x.reshape(n, c, -1)).reshape(n, c, *size)
+    out = scatter(zeros, 2, flat_idx, x.reshape(n, c, in_count)).reshape(n, c, *size)
     return out.squeeze(0) if unbatched else out
 
 
@@ -349,7 +350,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     coords = [_source(grid[..., nd - 1 - axis], sizes[axis], padding_mode, align_corners)
               for axis in range(nd)]
     xp = get_array_module(input._data)
-    flat = input.reshape(n, c, -1)
+    flat = input.reshape(n, c, int(np.prod(sizes)))
 
     def tap(positions):
         """Values at integer positions (host arrays, one per spatial axis), zero outside."""
@@ -524,7 +525,7 @@ def _fractional(op: str, nd: int, input: Tensor, kernel_size, output_size, outpu
     else:
         seqs = [_intervals(samples[..., i], spatial[i], out[i], k[i]) for i in range(3)]
     strides = np.cumprod((1,) + spatial[::-1])[::-1][1:]  # flat stride of each spatial axis
-    flat = x.reshape(n, c, -1)
+    flat = x.reshape(n, c, int(np.prod(spatial)))
     taps = []
     for offsets in np.ndindex(*k):
         index = np.zeros((n, c) + out, dtype=np.int64)
@@ -533,7 +534,7 @@ def _fractional(op: str, nd: int, input: Tensor, kernel_size, output_size, outpu
             shape = [n, c] + [1] * nd
             shape[2 + axis] = out[axis]
             index = index + pos.reshape(shape) * int(strides[axis])
-        taps.append(index.reshape(n, c, -1))
+        taps.append(index.reshape(n, c, int(np.prod(out))))
     stacked_index = np.stack(taps, 0)
     xp = get_array_module(x._data)
     values = [gather(flat, 2, Tensor._wrap(backend.move_array(t, x.device))) for t in taps]
