@@ -10,7 +10,7 @@ import torch
 
 import ember
 import ember.nn as nn
-from tests.test_nn_layers import compare_module, rand
+from tests.test_nn_layers import compare_module, copy_weights, rand
 
 
 def _bool_mask(shape, seed):
@@ -154,3 +154,51 @@ def test_multi_head_attention_forward(separate):
                        [tensors[n].grad for n in sorted(tensors)])
     for a, b in zip(*results):
         np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), atol=1e-10)
+
+
+def _seq2seq(fw):
+    mod = fw.nn
+
+    class Seq2Seq(mod.Module):
+        def __init__(self):
+            super().__init__()
+            self.src_emb = mod.Embedding(11, 8)
+            self.tgt_emb = mod.Embedding(11, 8)
+            self.transformer = mod.Transformer(8, 2, 1, 1, 16, dropout=0.0, batch_first=True)
+            self.generator = mod.Linear(8, 11)
+
+        def forward(self, src, tgt, tgt_mask, src_pad, tgt_pad):
+            out = self.transformer(self.src_emb(src), self.tgt_emb(tgt), tgt_mask=tgt_mask,
+                                   src_key_padding_mask=src_pad, tgt_key_padding_mask=tgt_pad,
+                                   memory_key_padding_mask=src_pad)
+            return self.generator(out)
+    return Seq2Seq()
+
+
+def test_transformer_seq2seq_training_steps_match_torch():
+    """The translation-tutorial pattern: embeddings, nn.Transformer with causal and padding
+    masks, cross entropy ignoring padding, Adam; the losses of several steps agree."""
+    t_model, e_model = _seq2seq(torch).double(), _seq2seq(ember).double()
+    copy_weights(t_model, e_model)
+    rng = np.random.default_rng(0)
+    src = rng.integers(1, 11, (3, 6))
+    tgt = rng.integers(1, 11, (3, 5))
+    src[0, 4:] = 0
+    tgt[1, 3:] = 0
+    losses = []
+    for fw, model in ((torch, t_model), (ember, e_model)):
+        opt = fw.optim.Adam(model.parameters(), lr=0.01)
+        mask = fw.nn.Transformer.generate_square_subsequent_mask(4, dtype=fw.float64)
+        run = []
+        for _ in range(3):
+            logits = model(fw.tensor(src), fw.tensor(tgt[:, :-1]), mask,
+                           fw.tensor(src == 0), fw.tensor(tgt[:, :-1] == 0))
+            loss = fw.nn.functional.cross_entropy(logits.reshape(-1, 11),
+                                                  fw.tensor(tgt[:, 1:].reshape(-1)),
+                                                  ignore_index=0)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            run.append(float(loss))
+        losses.append(run)
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-9)
