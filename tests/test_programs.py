@@ -31,12 +31,7 @@ XFAIL: dict[str, str] = {
         "ember.float / ember.int dtype aliases; zeros/ones(size=...); sum/mean(axis=...); "
         "Tensor.__format__ with a format spec; numpy() under no_grad on a tensor that "
         "requires grad",
-    "p20_transformer_builtin.py": "nn.TransformerEncoderLayer and nn.TransformerEncoder",
-    "p21_rnn_cells_packing.py":
-        "nn.utils.rnn (pad_sequence, pack_padded_sequence, pad_packed_sequence, a "
-        "PackedSequence taken by nn.GRU) and nn.LSTMCell",
     "p22_autograd_inspection.py": "grad_fn.next_functions, grad_fn.name() and Tensor.is_cpu",
-    "p23_upsampling_autoencoder.py": "nn.Upsample and F.interpolate",
 }
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?\b(?:nan|inf)\b")
