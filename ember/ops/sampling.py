@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember import backend
-from ember.ops.common import Tensor, attach, commit_inplace, prepare_inplace, record
-from ember.ops.unary import zero_grad_like
+from ember.ops.common import Tensor, attach, commit_inplace, prepare_inplace, record, zero_grad_like
 from ember.random import get_rng
 
 
