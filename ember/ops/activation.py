@@ -20,7 +20,7 @@ from ember.backend import get_array_module
 from ember.ops.common import Tensor, attach, inplace_method, record
 from ember.ops.compare import clamp_max, where
 from ember.ops.elementwise import scale_grad, where_grad, writable
-from ember.ops.unary import _data, _fdata, erf, exp, tanh
+from ember.ops.unary import _data, _erf_and_erfc, _fdata, erf, exp, tanh
 
 # Largest argument whose exp is finite, per dtype (float16 overflows past 11.09).
 _EXP_LIMIT = {np.dtype(np.float16): 11.0, np.dtype(np.float32): 88.0,
@@ -246,8 +246,6 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     a = _fdata(input, "gelu")
     xp = get_array_module(a)
     if approximate == "none":
-        from ember.ops.unary import _erf_and_erfc
-
         out = _erf_and_erfc(a * _SQRT_HALF, False)
         out += 1
         out *= a
