@@ -190,7 +190,7 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
         return input * 0.0
     alpha = -nn_ops._SELU_ALPHA_PRIME
     a = 1.0 / np.sqrt((alpha * alpha * p + 1.0) * (1.0 - p))
-    keep = nn_ops._keep(xp, shape, p, dt, None)
+    keep = nn_ops._survivors(xp, shape, p, dt, None)
     shift = (keep - 1) * dt.type(alpha * a) + dt.type(alpha * a * p)
     out = input * Tensor._wrap(keep * dt.type(a)) + Tensor._wrap(shift)
     if inplace:
