@@ -212,7 +212,6 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     at ``offsets``. ``per_sample_weights`` scale each looked-up row (``mode='sum'`` only); the
     ``padding_idx`` rows are left out (an empty bag gives zeros).
     """
-    from ember.nn.functional import embedding  # the lookup (with max_norm) lives in nn
 
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"mode has to be one of sum, mean or max, got {mode}")
@@ -251,7 +250,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     num = weight.shape[0]
     if padding_idx is not None and padding_idx < 0:
         padding_idx += num
-    rows = embedding(_const(flat, weight), weight, max_norm=max_norm, norm_type=norm_type,
+    rows = nn_ops.embedding(_const(flat, weight), weight, max_norm=max_norm, norm_type=norm_type,
                      scale_grad_by_freq=scale_grad_by_freq)
     valid = np.ones(flat.size, dtype=bool) if padding_idx is None else flat != padding_idx
     bags = len(starts)

@@ -10,7 +10,7 @@ one ``backward``, where the hooks see them and may replace them, as PyTorch's ``
 
 from __future__ import annotations
 
-from ember.autograd import graph
+from ember.autograd.grad_mode import is_grad_enabled
 from ember.autograd.function import Function
 from ember.tensor import Tensor
 
@@ -36,7 +36,7 @@ class _Identity(Function):
 def _wrap(values: tuple, on_grads) -> tuple:
     """``values`` with their differentiable tensors routed through one identity node."""
     positions = [i for i, v in enumerate(values) if _wants_grad(v)]
-    if not positions or not graph.GRAD_ENABLED:
+    if not positions or not is_grad_enabled():
         return values
     outs = _Identity.apply(on_grads, *(values[i] for i in positions))
     outs = outs if isinstance(outs, tuple) else (outs,)
@@ -72,7 +72,7 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
     full = module.__dict__.get("_backward_hooks") or {}
     pre = module.__dict__.get("_backward_pre_hooks") or {}
     state: dict = {}
-    if (full or pre) and graph.GRAD_ENABLED:
+    if (full or pre) and is_grad_enabled():
         n_tensors = sum(isinstance(a, Tensor) for a in args)
 
         def on_input_grads(grads):
@@ -101,7 +101,7 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
         res = hook(module, args, kwargs, out) if with_kwargs else hook(module, args, out)
         if res is not None:
             out = res
-    if (full or pre) and graph.GRAD_ENABLED:
+    if (full or pre) and is_grad_enabled():
         outs = out if isinstance(out, tuple) else (out,)
         inputs_need = any(_wants_grad(a) for a in args)
 
