@@ -15,6 +15,7 @@ import numpy as np
 
 from ember import backend
 from ember.ops.common import (
+    write_out,
     _CATEGORY,
     _broadcast_shape,
     Tensor,
@@ -33,8 +34,11 @@ from ember.ops.common import (
 _NO_DTYPE = np.dtype(np.float64)  # stands in for a Python number's missing dtype
 
 
-def add(a, b, *, alpha=1) -> Tensor:
+def add(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
     """``a + alpha * b`` with broadcasting."""
+    if out is not None:
+        return write_out("add", out, add(input, other, alpha=alpha))
+    a, b = input, other
     if alpha != 1:
         b = b * alpha
     ta, tb, x, y = binary_operands("add", a, b)
@@ -56,8 +60,11 @@ def _add_backward(g, needs):
     return g, g
 
 
-def sub(a, b, *, alpha=1) -> Tensor:
+def sub(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
     """``a - alpha * b`` with broadcasting."""
+    if out is not None:
+        return write_out("sub", out, sub(input, other, alpha=alpha))
+    a, b = input, other
     if alpha != 1:
         b = b * alpha
     ta, tb, x, y = binary_operands("sub", a, b)
@@ -85,8 +92,11 @@ def _sub_backward(g, needs):
     return g, -g if needs[1] else None
 
 
-def mul(a, b) -> Tensor:
+def mul(input, other, *, out: Tensor | None = None) -> Tensor:
     """``a * b`` with broadcasting."""
+    if out is not None:
+        return write_out("mul", out, mul(input, other))
+    a, b = input, other
     ta, tb, x, y = binary_operands("mul", a, b)
     try:
         out = x * y
@@ -103,11 +113,14 @@ def mul(a, b) -> Tensor:
     return record("Mul", out, (ta, tb), backward, (ta, tb))
 
 
-def div(a, b, *, rounding_mode=None) -> Tensor:
+def div(input, other, *, rounding_mode=None, out: Tensor | None = None) -> Tensor:
     """``a / b`` (true division; integers give the default float dtype, as in PyTorch).
 
     ``rounding_mode="floor"`` or ``"trunc"`` give integer-style division (no gradient).
     """
+    if out is not None:
+        return write_out("div", out, div(input, other, rounding_mode=rounding_mode))
+    a, b = input, other
     ta, tb, x, y = binary_operands("div", a, b)
     if rounding_mode is not None:
         if rounding_mode not in ("floor", "trunc"):
@@ -140,8 +153,11 @@ def div(a, b, *, rounding_mode=None) -> Tensor:
     return record("Div", out, (ta, tb), backward, (ta, tb))
 
 
-def neg(a: Tensor) -> Tensor:
+def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``-a``."""
+    if out is not None:
+        return write_out("neg", out, neg(input))
+    a = input
     if a._data.dtype == bool:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
@@ -149,12 +165,15 @@ def neg(a: Tensor) -> Tensor:
     return record("Neg", -a._data, (a,), _negate_gradient)
 
 
-def pow(a, b) -> Tensor:
+def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:
     """``a ** b`` with broadcasting; either side may be a number.
 
     The gradients follow PyTorch at the edges: a zero exponent sends back zero (not ``0 * inf``)
     to the base, and a zero base with a non-negative exponent sends back zero to the exponent.
     """
+    if out is not None:
+        return write_out("pow", out, pow(input, exponent))
+    a, b = input, exponent
     ta, tb, x, y = binary_operands("pow", a, b)
     xp = backend.get_array_module(x if ta is not None else y)
     if type(y) is int and ta is not None and x.dtype.kind in "iu" and y < 0:
@@ -272,18 +291,27 @@ def scale_grad(g: Tensor, factor) -> Tensor:
 # ------------------------------------------------------------------ division and remainders
 
 
-def floor_divide(a, b) -> Tensor:
+def floor_divide(input, other, *, out: Tensor | None = None) -> Tensor:
     """``a // b``: division rounded down (integers stay integers); not differentiable."""
+    if out is not None:
+        return write_out("floor_divide", out, floor_divide(input, other))
+    a, b = input, other
     return div(a, b, rounding_mode="floor")
 
 
-def remainder(a, b) -> Tensor:
+def remainder(input, other, *, out: Tensor | None = None) -> Tensor:
     """``a % b`` with the sign of the divisor (Python's ``%``)."""
+    if out is not None:
+        return write_out("remainder", out, remainder(input, other))
+    a, b = input, other
     return _modulo("remainder", "floor", a, b)
 
 
-def fmod(a, b) -> Tensor:
+def fmod(input, other, *, out: Tensor | None = None) -> Tensor:
     """C's ``fmod``: the remainder of division rounded toward zero (sign of the dividend)."""
+    if out is not None:
+        return write_out("fmod", out, fmod(input, other))
+    a, b = input, other
     return _modulo("fmod", "trunc", a, b)
 
 
@@ -323,20 +351,26 @@ def rremainder(a, b) -> Tensor:
 # ---------------------------------------------------------------------------- fused updates
 
 
-def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1, out: Tensor | None = None) -> Tensor:
     """``input + value * tensor1 * tensor2`` (the form optimizers use)."""
+    if out is not None:
+        return write_out("addcmul", out, addcmul(input, tensor1, tensor2, value=value))
     prod = mul(tensor1, tensor2)
     return add(input, prod if value == 1 else mul(prod, value))
 
 
-def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1, out: Tensor | None = None) -> Tensor:
     """``input + value * tensor1 / tensor2``."""
+    if out is not None:
+        return write_out("addcdiv", out, addcdiv(input, tensor1, tensor2, value=value))
     quot = div(tensor1, tensor2)
     return add(input, quot if value == 1 else mul(quot, value))
 
 
-def lerp(input: Tensor, end, weight) -> Tensor:
+def lerp(input: Tensor, end, weight, *, out: Tensor | None = None) -> Tensor:
     """Linear interpolation ``input + weight * (end - input)``."""
+    if out is not None:
+        return write_out("lerp", out, lerp(input, end, weight))
     return add(input, mul(weight, sub(end, input)))
 
 
@@ -382,8 +416,10 @@ def _apply(name: str, fn, x, y):
         raise broadcast_error(name, np.shape(x), np.shape(y)) from None
 
 
-def atan2(input: Tensor, other: Tensor) -> Tensor:
+def atan2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The angle of the point ``(other, input)``: ``atan(input / other)`` in the right quadrant."""
+    if out is not None:
+        return write_out("atan2", out, atan2(input, other))
     ta, tb, x, y = _tensor_pair("atan2", input, other, integers=True)
     out = _apply("atan2", backend.get_array_module(x).arctan2, x, y)
 
@@ -396,8 +432,10 @@ def atan2(input: Tensor, other: Tensor) -> Tensor:
     return record("Atan2", out, (ta, tb), backward, (ta, tb))
 
 
-def hypot(input: Tensor, other: Tensor) -> Tensor:
+def hypot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``sqrt(input**2 + other**2)`` without intermediate overflow (floating tensors only)."""
+    if out is not None:
+        return write_out("hypot", out, hypot(input, other))
     ta, tb, x, y = _tensor_pair("hypot", input, other, integers=False)
     out = _apply("hypot", backend.get_array_module(x).hypot, x, y)
 
@@ -409,8 +447,10 @@ def hypot(input: Tensor, other: Tensor) -> Tensor:
     return record("Hypot", result, (ta, tb), backward, (ta, tb))
 
 
-def logaddexp(input: Tensor, other: Tensor) -> Tensor:
+def logaddexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``log(exp(input) + exp(other))``, computed without overflow (floating tensors only)."""
+    if out is not None:
+        return write_out("logaddexp", out, logaddexp(input, other))
     ta, tb, x, y = _tensor_pair("logaddexp", input, other, integers=False)
     out = _apply("logaddexp", backend.get_array_module(x).logaddexp, x, y)
 
@@ -422,8 +462,10 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     return record("Logaddexp", out, (ta, tb), backward, (ta, tb))
 
 
-def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
+def logaddexp2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``log2(2**input + 2**other)``, computed without overflow (floating tensors only)."""
+    if out is not None:
+        return write_out("logaddexp2", out, logaddexp2(input, other))
     ta, tb, x, y = _tensor_pair("logaddexp2", input, other, integers=False)
     out = _apply("logaddexp2", backend.get_array_module(x).logaddexp2, x, y)
 
@@ -434,13 +476,15 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     return record("Logaddexp2", out, (ta, tb), backward, (ta, tb))
 
 
-def copysign(input: Tensor, other) -> Tensor:
+def copysign(input: Tensor, other, *, out: Tensor | None = None) -> Tensor:
     """``|input|`` with the sign of ``other`` (a tensor or a number); the result is floating.
 
     As in PyTorch, ``other`` gets a zero gradient and ``input`` gets ``g * result / input``,
     taken as 0 where ``input`` is 0; that ratio is ``sign(input) * copysign(1, other)``, which
     is how it is computed here (no 0/0 to mask).
     """
+    if out is not None:
+        return write_out("copysign", out, copysign(input, other))
     if not isinstance(input, Tensor):
         raise TypeError(f"copysign(): argument 'input' must be Tensor, not {type(input).__name__}")
     ta, tb, x, y = _float_operands("copysign", input, other)
@@ -458,9 +502,11 @@ def copysign(input: Tensor, other) -> Tensor:
     return record("Copysign", out, inputs, backward, (ta,))
 
 
-def xlogy(input, other) -> Tensor:
+def xlogy(input, other, *, out: Tensor | None = None) -> Tensor:
     """``input * log(other)``, with 0 wherever ``input`` is 0 (unless ``other`` is NaN); either
     side may be a number."""
+    if out is not None:
+        return write_out("xlogy", out, xlogy(input, other))
     ta, tb, x, y = _float_operands("xlogy", input, other)
     xp = backend.get_array_module(x if ta is not None else y)
 
@@ -492,9 +538,11 @@ def xlogy(input, other) -> Tensor:
     return record("Xlogy", writable(out), (ta, tb), backward, (ta, tb))
 
 
-def float_power(input, exponent) -> Tensor:
+def float_power(input, exponent, *, out: Tensor | None = None) -> Tensor:
     """``input ** exponent`` computed in float64 (the result is float64 whatever the inputs);
     gradients come back in each input's own dtype."""
+    if out is not None:
+        return write_out("float_power", out, float_power(input, exponent))
     if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
         raise TypeError(f"float_power(): expected at least one Tensor, got "
                         f"{type(input).__name__} and {type(exponent).__name__}")
@@ -597,14 +645,18 @@ def _integer_pair(name: str, input, other):
     return x, y
 
 
-def gcd(input: Tensor, other: Tensor) -> Tensor:
+def gcd(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The greatest common divisor of each pair of integers (non-negative; ``gcd(0, 0) = 0``)."""
+    if out is not None:
+        return write_out("gcd", out, gcd(input, other))
     x, y = _integer_pair("gcd", input, other)
     return Tensor._wrap(_apply("gcd", backend.get_array_module(x).gcd, x, y))
 
 
-def lcm(input: Tensor, other: Tensor) -> Tensor:
+def lcm(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The least common multiple of each pair of integers (non-negative; 0 when either is 0)."""
+    if out is not None:
+        return write_out("lcm", out, lcm(input, other))
     x, y = _integer_pair("lcm", input, other)
     return Tensor._wrap(_apply("lcm", backend.get_array_module(x).lcm, x, y))
 

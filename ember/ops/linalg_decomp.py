@@ -25,7 +25,7 @@ from ember.backend import get_array_module
 from ember.ops import linalg as _ops_linalg
 from ember.ops import reduce as _reduce
 from ember.ops import shape as _shape
-from ember.ops.common import Tensor, attach, record
+from ember.ops.common import write_out, Tensor, attach, record
 from ember.ops.compare import where
 from ember.ops.dims import const, normalize_dim
 from ember.ops.unary import zero_grad_like
@@ -787,8 +787,10 @@ def logdet(input: Tensor) -> Tensor:
     return where(const(sign._data < 0), math.nan, logabs)
 
 
-def inverse(input: Tensor) -> Tensor:
+def inverse(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The inverse of each square matrix: :func:`inv`."""
+    if out is not None:
+        return write_out("inverse", out, inverse(input))
     return inv(input)
 
 
