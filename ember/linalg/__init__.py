@@ -16,7 +16,7 @@ from ember.ops.linalg_decomp import (  # noqa: F401
     cholesky,
     cond,
     cross,
-    det,
+    linalg_det as det,
     diagonal,
     eigh,
     eigvalsh,

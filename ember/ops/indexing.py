@@ -309,8 +309,10 @@ def _check_gather_shapes(op: str, x_shape, idx_shape, dim: int, other="input"):
                                f"{dim} may differ)")
 
 
-def gather(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None = None, axis=None) -> Tensor:
-    """``out[i][j][k] = x[i][index[i][j][k]][k]`` (for ``dim=1``); its gradient scatter-adds."""
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
+           out: Tensor | None = None, axis=None) -> Tensor:
+    """``out[i][j][k] = x[i][index[i][j][k]][k]`` (for ``dim=1``); its gradient scatter-adds.
+    ``sparse_grad`` is accepted for PyTorch's sake: ember's gradients are always dense."""
     if axis is not None:
         dim = axis
     if out is not None:

@@ -285,7 +285,13 @@ def _cofactor(A: Tensor) -> Tensor:
     return flips.unsqueeze(-1).unsqueeze(-1) * matmul(U * others.unsqueeze(-2), Vh)
 
 
-def det(A: Tensor) -> Tensor:
+def det(input: Tensor) -> Tensor:
+    """``torch.det``: the determinant of each square matrix (:func:`ember.linalg.det` under
+    PyTorch's top-level argument name ``input``)."""
+    return linalg_det(input)
+
+
+def linalg_det(A: Tensor) -> Tensor:
     """The determinant of each square matrix (singular matrices included, gradient too)."""
     a = _matrix_input("det", A)
     out = get_array_module(a).linalg.det(a)

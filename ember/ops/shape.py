@@ -433,9 +433,10 @@ def vstack(tensors, *, out: Tensor | None = None) -> Tensor:
     return cat([t if t._data.ndim >= 2 else reshape(t, 1, -1) for t in tensors], 0)
 
 
-def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
-    """Views of ``x`` along ``dim``: pieces of an int size (the last may be shorter), or of the
-    listed sizes (which must add up to the dimension)."""
+def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Views of ``tensor`` along ``dim``: pieces of an int size (the last may be shorter), or of
+    the listed sizes (which must add up to the dimension)."""
+    x = tensor
     shape = x._data.shape
     d = normalize_dim(dim, len(shape))
     n = shape[d]
@@ -457,11 +458,19 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     return tuple(pieces)
 
 
-def tensor_split(input: Tensor, indices_or_sections, dim: int = 0, *, axis=None) -> tuple:
+def tensor_split(input: Tensor, indices_or_sections=None, dim: int = 0, *, sections=None,
+                 indices=None, axis=None) -> tuple:
     """Views of ``x`` along ``dim``: ``n`` pieces as equal as possible (the first ``size % n``
-    one longer), or pieces cut at the listed indices, as ``torch.tensor_split``."""
+    one longer), or pieces cut at the listed indices, as ``torch.tensor_split``.
+    ``indices_or_sections`` may also be passed by PyTorch's overload names ``sections=`` or
+    ``indices=``."""
     if axis is not None:
         dim = axis
+    if indices_or_sections is None:
+        indices_or_sections = sections if sections is not None else indices
+        if indices_or_sections is None:
+            raise TypeError("tensor_split() missing argument 'indices_or_sections' (or "
+                            "'sections' / 'indices')")
     x = input
     if x._data.ndim == 0:
         raise RuntimeError("tensor_split expects at least a 1-dimensional tensor, but got a "
@@ -494,22 +503,22 @@ def _split_along(name: str, x: Tensor, sections, dim: int, min_ndim: int) -> tup
     return tensor_split(x, sections, dim)
 
 
-def hsplit(input: Tensor, sections) -> tuple:
+def hsplit(input: Tensor, indices_or_sections) -> tuple:
     """Split along the columns (dim 1; dim 0 for a 1-d tensor)."""
     x = input
-    return _split_along("hsplit", x, sections, 1 if x._data.ndim > 1 else 0, 1)
+    return _split_along("hsplit", x, indices_or_sections, 1 if x._data.ndim > 1 else 0, 1)
 
 
-def vsplit(input: Tensor, sections) -> tuple:
+def vsplit(input: Tensor, indices_or_sections) -> tuple:
     """Split along the rows (dim 0) of a tensor with 2 or more dimensions."""
     x = input
-    return _split_along("vsplit", x, sections, 0, 2)
+    return _split_along("vsplit", x, indices_or_sections, 0, 2)
 
 
-def dsplit(input: Tensor, sections) -> tuple:
+def dsplit(input: Tensor, indices_or_sections) -> tuple:
     """Split along the depth (dim 2) of a tensor with 3 or more dimensions."""
     x = input
-    return _split_along("dsplit", x, sections, 2, 3)
+    return _split_along("dsplit", x, indices_or_sections, 2, 3)
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0, *, axis=None) -> tuple:
@@ -1093,8 +1102,23 @@ def type_as(x: Tensor, other: Tensor) -> Tensor:
     return x.type(other.dtype)
 
 
-concat = concatenate = cat
-swapaxes = swapdims = transpose
+concat = cat
+swapdims = transpose
+
+
+def concatenate(tensors, axis: int = 0, out: Tensor | None = None) -> Tensor:
+    """NumPy's name for :func:`cat` (``axis`` is ``dim``), as ``torch.concatenate``."""
+    return cat(tensors, axis, out=out)
+
+
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
+    """NumPy's name for :func:`transpose` (``axis0``/``axis1`` are ``dim0``/``dim1``)."""
+    return transpose(input, axis0, axis1)
+
+
+def _split_method(self: Tensor, split_size, dim: int = 0) -> tuple:
+    """``Tensor.split(split_size, dim)``: :func:`split` under the method's argument name."""
+    return split(self, split_size, dim)
 moveaxis = movedim
 
 __all__ = ["reshape", "broadcast_to", "broadcast_shapes", "broadcast_tensors", "squeeze",
@@ -1109,10 +1133,10 @@ attach(
     reshape=reshape, view=reshape, view_as=view_as, reshape_as=view_as,
     expand=expand, expand_as=expand_as, broadcast_to=broadcast_to,
     squeeze=squeeze, unsqueeze=unsqueeze, flatten=flatten, unflatten=unflatten,
-    transpose=transpose, swapaxes=transpose, swapdims=transpose, permute=permute, t=t,
+    transpose=transpose, swapaxes=swapaxes, swapdims=transpose, permute=permute, t=t,
     movedim=movedim, moveaxis=movedim, T=property(_T), mT=property(_mT),
     contiguous=contiguous, repeat=repeat, tile=tile,
-    split=split, chunk=chunk, unbind=unbind, narrow=narrow, select=select,
+    split=_split_method, chunk=chunk, unbind=unbind, narrow=narrow, select=select,
     flip=flip, roll=roll, tril=tril, triu=triu, diagonal=diagonal, diag=diag, type_as=type_as,
     diff=diff, rot90=rot90, take_along_dim=take_along_dim, tensor_split=tensor_split,
     hsplit=hsplit, vsplit=vsplit, dsplit=dsplit, flipud=flipud, fliplr=fliplr, ravel=ravel,
