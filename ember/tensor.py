@@ -99,12 +99,13 @@ class Tensor:
         self._data = value._data if isinstance(value, Tensor) else value
 
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
+    def shape(self) -> Size:
+        """The size of each dimension, as an :class:`ember.Size` (a tuple)."""
+        return Size(self._data.shape)
 
     def size(self, dim: int | None = None):
-        """The shape, or the length of dimension ``dim``."""
-        return self._data.shape if dim is None else self._data.shape[dim]
+        """The shape as an :class:`ember.Size`, or the length of dimension ``dim``."""
+        return Size(self._data.shape) if dim is None else self._data.shape[dim]
 
     @property
     def dtype(self):
@@ -130,7 +131,7 @@ class Tensor:
         strides = tuple(s // itemsize for s in self._data.strides)
         return strides if dim is None else strides[dim]
 
-    def is_contiguous(self) -> bool:
+    def is_contiguous(self, memory_format=None) -> bool:
         """Whether the elements lie in memory in row-major order without gaps."""
         return bool(self._data.flags.c_contiguous)
 
@@ -150,6 +151,141 @@ class Tensor:
     @property
     def is_cuda(self) -> bool:
         return device_of(self._data).type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return type(self._data) is np.ndarray
+
+    # ember has no XPU, MPS, meta, sparse, quantized, MKL-DNN or nested tensors: PyTorch's
+    # questions about them all answer False.
+    is_xpu = is_mps = is_meta = is_sparse = is_sparse_csr = is_quantized = is_mkldnn = \
+        is_nested = is_ipu = is_vulkan = is_mtia = is_maia = property(lambda self: False)
+
+    @property
+    def layout(self) -> layout:
+        """Always ``ember.strided``: ember tensors are dense."""
+        return strided
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of all elements (``numel() * itemsize``)."""
+        return self._data.size * self._data.itemsize
+
+    @property
+    def name(self) -> None:
+        """The tensor's dimension-name (always ``None``: ember has no named tensors)."""
+        return None
+
+    @property
+    def names(self) -> tuple:
+        return (None,) * self._data.ndim
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of its ``grad_fn`` this tensor is (ember's ops have one: 0)."""
+        return 0
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether :meth:`retain_grad` was called on this non-leaf tensor."""
+        node = self._node
+        return node is not None and any(getattr(h, "_retains_for", None) is not None
+                                        and h._retains_for() is self for h in node.hooks or ())
+
+    @property
+    def real(self) -> Tensor:
+        """The tensor itself (ember's dtypes are all real)."""
+        return self
+
+    @property
+    def imag(self):
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two dimensions swapped (a view)."""
+        return self.transpose(-2, -1)
+
+    @property
+    def mH(self) -> Tensor:
+        """The conjugate transpose of the last two dimensions (``mT`` for real dtypes)."""
+        return self.transpose(-2, -1)
+
+    @property
+    def H(self) -> Tensor:
+        """The conjugate transpose of a matrix (``.T`` of a 2-d real tensor)."""
+        if self._data.ndim not in (0, 2):
+            raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                               f"{self._data.ndim}-D tensor.")
+        return self if self._data.ndim == 0 else self.transpose(0, 1)
+
+    def get_device(self) -> int:
+        """The GPU index, or -1 on the CPU."""
+        dev = device_of(self._data)
+        return -1 if dev.type == "cpu" else (dev.index or 0)
+
+    def ndimension(self) -> int:
+        return self._data.ndim
+
+    def is_complex(self) -> bool:
+        return False
+
+    def is_signed(self) -> bool:
+        return self._data.dtype.kind in "fi"
+
+    def is_conj(self) -> bool:
+        return False
+
+    def is_neg(self) -> bool:
+        return False
+
+    def is_inference(self) -> bool:
+        """False: ember's inference mode records nothing but marks no tensor."""
+        return False
+
+    def is_shared(self) -> bool:
+        return False
+
+    def is_same_size(self, other: Tensor) -> bool:
+        return self._data.shape == other._data.shape
+
+    def is_nonzero(self) -> bool:
+        """The truth of a one-element tensor (an error for any other)."""
+        if self._data.size != 1:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous" if
+                               self._data.size == 0 else
+                               "Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.item())
+
+    def conj(self) -> Tensor:
+        """The tensor itself: conjugation changes nothing for real dtypes."""
+        return self
+
+    resolve_conj = resolve_neg = conj_physical = conj
+
+    def storage_offset(self) -> int:
+        """Elements between the start of the underlying memory and this tensor's first one."""
+        a = self._data
+        base = a
+        while getattr(base, "base", None) is not None:
+            base = base.base
+        if base is a or not hasattr(base, "__array_interface__"):
+            return 0
+        return (a.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // a.itemsize
+
+    def dim_order(self) -> tuple:
+        """The dims from outermost to innermost in memory (``(0, 1, ..., n-1)`` when contiguous)."""
+        strides = self.stride()
+        return tuple(sorted(range(self._data.ndim), key=lambda d: -strides[d]))
+
+    def share_memory_(self) -> Tensor:
+        """A no-op kept for PyTorch programs: ember's DataLoader workers get tensors by copy."""
+        return self
 
     @property
     def is_leaf(self) -> bool:
@@ -178,12 +314,20 @@ class Tensor:
 
     # ------------------------------------------------------------------------------ conversion
 
-    def numpy(self) -> np.ndarray:
-        """The values as a NumPy array (shares memory on the CPU, like PyTorch)."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as a NumPy array (shares memory on the CPU, like PyTorch).
+
+        As in PyTorch a tensor that requires grad is refused while grad mode is on (detach it,
+        or call this under ``no_grad``), and ``force=True`` returns a host copy of any tensor.
+        """
+        if force:
+            return np.array(backend.move_array(self._data, backend.CPU), copy=True)
         if self.requires_grad:
-            raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
-            )
+            from ember.autograd import graph
+
+            if graph.GRAD_ENABLED:
+                raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                                   "tensor.detach().numpy() instead.")
         if type(self._data) is not np.ndarray:
             raise TypeError(
                 f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy "
@@ -209,6 +353,13 @@ class Tensor:
             return a.astype(dtype, copy=bool(copy))
         # NumPy 2 passes copy=True for np.array(t) and trusts the result not to alias the tensor
         return a.copy() if copy and a is self._data else a
+
+    def __format__(self, format_spec: str) -> str:
+        """A 0-d tensor formats as its number (``f"{loss:.3f}"``); others only with an empty
+        spec (their str), as in PyTorch."""
+        if self._data.ndim == 0:
+            return self._data.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
 
     def __float__(self):
         return float(self.item())
@@ -243,7 +394,7 @@ class Tensor:
         if d not in (backend.float32, backend.int64, backend.bool_) or a.size == 0:
             extras.append(f"dtype={d}")
         if self._node is not None:
-            extras.append(f"grad_fn={self._node!r}")
+            extras.append(f"grad_fn=<{self._node.name()}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
@@ -330,6 +481,7 @@ class Tensor:
             if target is not None:
                 target.grad = g if target.grad is None else target.grad + g
 
+        keep._retains_for = target_ref  # read by the retains_grad property
         self.register_hook(keep)
 
     # -------------------------------------------------------------------------------- devices
@@ -364,39 +516,69 @@ class Tensor:
             out = to_device(out, backend.as_device(dev))
         return out
 
-    def cpu(self) -> Tensor:
+    def cpu(self, memory_format=None) -> Tensor:
         return self.to("cpu")
 
-    def cuda(self, device=None) -> Tensor:
+    def xpu(self, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
+        raise RuntimeError("ember has no XPU backend; use .cpu() or .cuda()")
+
+    def cuda(self, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
         if isinstance(device, int):
             device = f"cuda:{device}"
         return self.to("cuda" if device is None else device)
 
-    def float(self) -> Tensor:
+    def float(self, memory_format=None) -> Tensor:
         return self.type(backend.float32)
 
-    def double(self) -> Tensor:
+    def double(self, memory_format=None) -> Tensor:
         return self.type(backend.float64)
 
-    def half(self) -> Tensor:
+    def half(self, memory_format=None) -> Tensor:
         return self.type(backend.float16)
 
-    def long(self) -> Tensor:
+    def long(self, memory_format=None) -> Tensor:
         return self.type(backend.int64)
 
-    def int(self) -> Tensor:
+    def int(self, memory_format=None) -> Tensor:
         return self.type(backend.int32)
 
-    def bool(self) -> Tensor:
+    def bool(self, memory_format=None) -> Tensor:
         return self.type(backend.bool_)
 
-    def type(self, dtype=None):
+    def short(self, memory_format=None) -> Tensor:
+        return self.type(backend.int16)
+
+    def char(self, memory_format=None) -> Tensor:
+        return self.type(backend.int8)
+
+    def byte(self, memory_format=None) -> Tensor:
+        return self.type(backend.uint8)
+
+    def type(self, dtype=None, non_blocking: bool = False, **kwargs):
         """Cast to ``dtype`` (differentiable between floating types); without it, the type name."""
         if dtype is None:
             return f"ember.{self.dtype.name}"
         from ember.ops.elementwise import cast
 
         return cast(self, dtype)
+
+
+class layout:
+    """A tensor memory layout, as ``torch.layout``; ember has one, ``ember.strided``."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"ember.{self.name}"
+
+    def __reduce__(self):
+        return "strided"
+
+
+strided = layout("strided")
 
 
 class VersionCounter:

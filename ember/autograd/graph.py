@@ -48,10 +48,10 @@ class Node:
     # ``seq`` orders nodes by creation (a node always comes after the producers of its inputs);
     # ``grad`` is engine scratch space: the gradient summed so far while a backward pass runs
     # (kept on the node instead of in a dict keyed by id(), which is cheaper per edge).
-    __slots__ = ("name", "backward", "inputs", "metas", "saved", "versions", "output", "hooks",
+    __slots__ = ("op_name", "backward", "inputs", "metas", "saved", "versions", "output", "hooks",
                  "grad", "seq", "__weakref__")
 
-    name: str
+    op_name: str
     backward: Callable[..., tuple] | None
     inputs: tuple[Node | Tensor | None, ...]
     metas: tuple[tuple[tuple[int, ...], Any], ...]
@@ -63,7 +63,37 @@ class Node:
     seq: int
 
     def __repr__(self) -> str:
-        return f"<{self.name}Backward>"
+        return f"<{self.op_name}Backward0 object at {id(self):#x}>"
+
+    def name(self) -> str:
+        """PyTorch's name for this node, such as ``"MulBackward0"``."""
+        return f"{self.op_name}Backward0"
+
+    @property
+    def next_functions(self) -> tuple:
+        """``(producer, 0)`` per input, as PyTorch's: the input's node, an
+        :class:`AccumulateGrad` for a leaf that requires a gradient, or ``None``."""
+        return tuple((AccumulateGrad(i) if isinstance(i, Tensor) else i, 0) for i in self.inputs)
+
+
+class AccumulateGrad:
+    """The end of a graph path at a leaf tensor (``variable``), as PyTorch's ``AccumulateGrad``
+    nodes seen through ``grad_fn.next_functions``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Tensor):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
 
 def version_of(t: Tensor) -> int:
@@ -145,7 +175,7 @@ def record(name: str, out, inputs: Sequence[Tensor], backward: Callable[..., tup
         for x in inputs:
             if x.requires_grad:
                 node = _new_node(Node)
-                node.name = name
+                node.op_name = name
                 node.backward = backward
                 if len(inputs) == 1:  # x is the only input: it requires a gradient
                     d = x._data

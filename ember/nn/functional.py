@@ -568,9 +568,20 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
                                  dropout_p: float = 0.0, is_causal: bool = False,
-                                 scale: float | None = None) -> Tensor:
+                                 scale: float | None = None, enable_gqa: bool = False) -> Tensor:
     """``softmax(q kᵀ · scale + mask) v`` over the last two dimensions; a boolean mask keeps the
-    positions where it is True."""
+    positions where it is True. With ``enable_gqa`` (grouped-query attention) ``key`` and
+    ``value`` may have fewer heads (dim -3) than ``query``, a divisor of its count: each of their
+    heads serves that many consecutive query heads, as in PyTorch."""
+    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        q_heads, kv_heads = query.shape[-3], key.shape[-3]
+        if kv_heads == 0 or q_heads % kv_heads or value.shape[-3] != kv_heads:
+            raise RuntimeError(
+                f"scaled_dot_product_attention: enable_gqa needs the query's head count ({q_heads}) "
+                f"to be a multiple of the key's ({kv_heads}) and value's ({value.shape[-3]}), "
+                "which must be equal")
+        key = key.repeat_interleave(q_heads // kv_heads, dim=-3)
+        value = value.repeat_interleave(q_heads // kv_heads, dim=-3)
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = (query * scale).matmul(key.transpose(-2, -1))
