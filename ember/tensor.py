@@ -278,7 +278,7 @@ class Tensor:
             return 0
         return (a.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // a.itemsize
 
-    def dim_order(self) -> tuple:
+    def dim_order(self, *, ambiguity_check: bool = False) -> tuple:
         """The dims from outermost to innermost in memory (``(0, 1, ..., n-1)`` when contiguous)."""
         strides = self.stride()
         return tuple(sorted(range(self._data.ndim), key=lambda d: -strides[d]))

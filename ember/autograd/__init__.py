@@ -61,8 +61,13 @@ def _ones_like(a):
 
 
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
-             create_graph: bool = False, inputs=None) -> None:
-    """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves they depend on."""
+             create_graph: bool = False, grad_variables=None, inputs=None) -> None:
+    """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves they depend on.
+    ``grad_variables`` is PyTorch's deprecated name for ``grad_tensors``."""
+    if grad_variables is not None:
+        if grad_tensors is not None:
+            raise RuntimeError("backward(): pass grad_tensors or grad_variables, not both")
+        grad_tensors = grad_variables
     tensors = _as_list(tensors)
     grads = _default_grads(tensors, _as_list(grad_tensors), "backward()")
     if retain_graph is None:

@@ -49,6 +49,7 @@ from ember.ops.activation import (  # noqa: F401  (re-exported: torch.nn.functio
     threshold,
     threshold_,
 )
+from ember.ops.common import write_out
 from ember.ops.compare import where
 from ember.ops.conv import (  # noqa: F401  (re-exported)
     adaptive_avg_pool1d,
@@ -364,10 +365,12 @@ def local_response_norm(*args, **kwargs):
     raise NotImplementedError("local_response_norm is not part of ember")
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
-    """``input / max(||input||_p, eps)`` along ``dim``."""
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Tensor | None = None) -> Tensor:
+    """``input / max(||input||_p, eps)`` along ``dim`` (written into ``out`` when given)."""
     n = (input.abs() ** p).sum(dim, keepdim=True) ** (1.0 / p)
-    return input / n.clamp(min=eps)
+    result = input / n.clamp(min=eps)
+    return result if out is None else write_out("normalize", out, result)
 
 
 # ------------------------------------------------------------------------------------ losses
@@ -422,11 +425,19 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
-            reduction: str = "mean") -> Tensor:
-    """Mean absolute error ``|input - target|``, reduced."""
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean absolute error ``|input - target|``, reduced. With ``weight`` (input's shape) each
+    error is weighted and ``"mean"`` divides by the sum of the weights, as in PyTorch."""
     target = _as_target(target, input)
     _check_sizes("l1_loss", input, target)
-    return _reduce((input - target).abs(), _legacy_reduction(size_average, reduce, reduction))
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if weight is None:
+        return _reduce((input - target).abs(), reduction)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(f"l1_loss: weights and input must have the same size, got "
+                         f"{tuple(weight.shape)} and {tuple(input.shape)}")
+    weighted = (input - target).abs() * weight
+    return weighted.sum() / weight.sum() if reduction == "mean" else _reduce(weighted, reduction)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,

@@ -278,11 +278,11 @@ def _broadcast_shape(a, b):
 def inplace_method(fn, name: str):
     """Build the in-place Tensor method ``name`` (e.g. ``add_``) from the out-of-place op ``fn``."""
 
-    def method(self, *args, **kwargs):
-        src = prepare_inplace(self, name)
-        if src is not self and any(a is self for a in args):
-            args = tuple(src if a is self else a for a in args)  # x.mul_(x) reads the old x
-        return commit_inplace(self, fn(src, *args, **kwargs), name)
+    def method(input, *args, **kwargs):  # `input`: PyTorch's name, as in F.relu_(input)
+        src = prepare_inplace(input, name)
+        if src is not input and any(a is input for a in args):
+            args = tuple(src if a is input else a for a in args)  # x.mul_(x) reads the old x
+        return commit_inplace(input, fn(src, *args, **kwargs), name)
 
     method.__name__ = name
     method.__doc__ = f"In-place version of :func:`{fn.__name__}`."

@@ -157,12 +157,14 @@ _SINGULAR_SOLVE = "The solver failed because the input matrix is singular."
 
 
 def vector_norm(x: Tensor, ord: float = 2, dim: Dims = None, keepdim: bool = False, *,
-                dtype: DType = None) -> Tensor:
+                dtype: DType = None, out: Tensor | None = None) -> Tensor:
     """The vector ``ord``-norm of ``x`` over ``dim`` (every element when ``None``).
 
     ``ord`` is 2, 1, ``inf``, ``-inf``, 0 (the count of nonzeros) or any other number;
     ``dtype`` casts the input first. The gradient at a zero norm is 0 (PyTorch's subgradient).
     """
+    if out is not None:
+        return write_out("linalg.vector_norm", out, vector_norm(x, ord, dim, keepdim, dtype=dtype))
     _tensor_arg("vector_norm", "x", x)
     if isinstance(ord, (str, bool)) or not isinstance(ord, (int, float, np.number)):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not "
@@ -188,10 +190,12 @@ def _matrix_dims(name: str, dim, ndim: int):
 
 
 def matrix_norm(A: Tensor, ord: Ord = "fro", dim: tuple[int, int] = (-2, -1),
-                keepdim: bool = False, *, dtype: DType = None) -> Tensor:
+                keepdim: bool = False, *, dtype: DType = None, out: Tensor | None = None) -> Tensor:
     """The matrix norm of ``A`` over the two dims ``dim``: ``'fro'`` (Frobenius), ``'nuc'`` (sum
     of singular values), 2 / -2 (largest / smallest singular value), 1 / -1 (largest / smallest
     column sum of ``|A|``), ``inf`` / ``-inf`` (largest / smallest row sum)."""
+    if out is not None:
+        return write_out("linalg.matrix_norm", out, matrix_norm(A, ord, dim, keepdim, dtype=dtype))
     a = _tensor_arg("matrix_norm", "A", A)._data
     if a.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
@@ -219,11 +223,14 @@ def matrix_norm(A: Tensor, ord: Ord = "fro", dim: tuple[int, int] = (-2, -1),
     return out if keepdim else out.squeeze((d0, d1))
 
 
-def norm(A: Tensor, ord: Ord | None = None, dim: Dims = None, keepdim: bool = False, *,
-         dtype: DType = None) -> Tensor:
+def norm(input: Tensor, ord: Ord | None = None, dim: Dims = None, keepdim: bool = False, *,
+         dtype: DType = None, out: Tensor | None = None) -> Tensor:
     """A vector or matrix norm, chosen as ``torch.linalg.norm`` does: a 2-element ``dim``, a
     string ``ord``, or a 2-D input with ``ord`` given and no ``dim`` mean :func:`matrix_norm`;
     otherwise :func:`vector_norm` (``ord=None`` is the 2-norm of all the elements)."""
+    if out is not None:
+        return write_out("linalg.norm", out, norm(input, ord, dim, keepdim, dtype=dtype))
+    A = input
     a = _tensor_arg("norm", "A", A)._data
     if dim is not None:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
@@ -243,9 +250,11 @@ def norm(A: Tensor, ord: Ord | None = None, dim: Dims = None, keepdim: bool = Fa
     return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
 
 
-def cond(A: Tensor, p: Ord | None = None) -> Tensor:
+def cond(A: Tensor, p: Ord | None = None, *, out: Tensor | None = None) -> Tensor:
     """The condition number of ``A`` in the norm ``p``: for ``None``/2/-2 the ratio of extreme
     singular values (any shape), otherwise ``matrix_norm(A, p) * matrix_norm(inv(A), p)``."""
+    if out is not None:
+        return write_out("linalg.cond", out, cond(A, p))
     if p in (None, 2, -2):
         _matrix_input("cond", A, square=False)
         s = svdvals(A)
@@ -257,8 +266,10 @@ def cond(A: Tensor, p: Ord | None = None) -> Tensor:
 # --------------------------------------------------------------------------- inverse, det
 
 
-def inv(A: Tensor) -> Tensor:
+def inv(A: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The inverse of each square matrix; a singular one raises :class:`LinAlgError`."""
+    if out is not None:
+        return write_out("linalg.inv", out, inv(A))
     a = _matrix_input("inv", A)
     xp = get_array_module(a)
     out = _run_lapack("linalg.inv", _SINGULAR_INV, xp.linalg.inv, a)
@@ -291,8 +302,10 @@ def det(input: Tensor) -> Tensor:
     return linalg_det(input)
 
 
-def linalg_det(A: Tensor) -> Tensor:
+def linalg_det(A: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The determinant of each square matrix (singular matrices included, gradient too)."""
+    if out is not None:
+        return write_out("linalg.det", out, linalg_det(A))
     a = _matrix_input("det", A)
     out = get_array_module(a).linalg.det(a)
 
@@ -302,9 +315,11 @@ def linalg_det(A: Tensor) -> Tensor:
     return record("LinalgDet", out, (A,), backward, saved=(A,))
 
 
-def slogdet(A: Tensor) -> SlogdetResult:
+def slogdet(A: Tensor, *, out: Tensor | None = None) -> SlogdetResult:
     """``(sign, logabsdet)`` of each square matrix: ``det = sign * exp(logabsdet)``, without
     overflow. ``sign`` gets a zero gradient (it is piecewise constant)."""
+    if out is not None:
+        return write_out("linalg.slogdet", out, slogdet(A))
     a = _matrix_input("slogdet", A)
     sign, logabs = get_array_module(a).linalg.slogdet(a)
     sign_t = record("LinalgSlogdetSign", sign, (A,), lambda g, needs: (zero_grad_like(A),))
@@ -335,13 +350,15 @@ def _solve(A: Tensor, B: Tensor) -> Tensor:
     return record("LinalgSolve", result, (A, B), backward, saved=(A,))
 
 
-def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+def solve(A: Tensor, B: Tensor, *, left: bool = True, out: Tensor | None = None) -> Tensor:
     """The solution ``X`` of ``A X = B`` (``X A = B`` when ``left=False``).
 
     ``B`` is a batch of vectors ``(*, n)`` when it is 1-D or shaped like ``A`` without its last
     dim, else a batch of matrices ``(*, n, k)``; batch dims broadcast. A singular ``A`` raises
     :class:`LinAlgError`.
     """
+    if out is not None:
+        return write_out("linalg.solve", out, solve(A, B, left=left))
     a = _matrix_input("solve", A)
     b = _tensor_arg("solve", "B", B)._data
     if a.dtype != b.dtype:
@@ -362,10 +379,12 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
 # ------------------------------------------------------------------------------- cholesky
 
 
-def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+def cholesky(A: Tensor, *, upper: bool = False, out: Tensor | None = None) -> Tensor:
     """The Cholesky factor ``L`` (lower, ``A = L L^T``; ``U = L^T`` when ``upper``) of each
     symmetric positive-definite matrix; only the lower (``upper``: upper) triangle is read.
     A matrix that is not positive-definite raises :class:`LinAlgError`."""
+    if out is not None:
+        return write_out("linalg.cholesky", out, cholesky(A, upper=upper))
     a = _matrix_input("cholesky", A)
     xp = get_array_module(a)
     src = a.swapaxes(-1, -2) if upper else a
@@ -434,11 +453,13 @@ def _qr_square_grad(Q: Tensor, R: Tensor, gQ, gR) -> Tensor:
     return _solve(R, top.mT).mT
 
 
-def qr(A: Tensor, mode: str = "reduced") -> QRResult:
+def qr(A: Tensor, mode: str = "reduced", *, out: Tensor | None = None) -> QRResult:
     """The QR decomposition ``A = Q R`` of each matrix: ``mode`` ``'reduced'`` (Q ``(m, k)``,
     R ``(k, n)``, ``k = min(m, n)``), ``'complete'`` (Q ``(m, m)``) or ``'r'`` (R only; Q is an
     empty tensor). Differentiable except ``'r'`` and ``'complete'`` with ``m > n``, as in
     PyTorch."""
+    if out is not None:
+        return write_out("linalg.qr", out, qr(A, mode))
     a = _matrix_input("qr", A, square=False)
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
@@ -494,10 +515,12 @@ def _check_uplo(UPLO: str) -> None:
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
 
 
-def eigh(A: Tensor, UPLO: str = "L") -> EighResult:
+def eigh(A: Tensor, UPLO: str = "L", *, out: Tensor | None = None) -> EighResult:
     """Eigenvalues (ascending) and orthonormal eigenvectors (columns) of each symmetric matrix;
     only the ``UPLO`` triangle is read. The gradient assumes distinct eigenvalues (it divides by
     their gaps) and, like PyTorch's, is symmetric."""
+    if out is not None:
+        return write_out("linalg.eigh", out, eigh(A, UPLO))
     a = _matrix_input("eigh", A)
     _check_uplo(UPLO)
     w_arr, v_arr = get_array_module(a).linalg.eigh(a, UPLO=UPLO)
@@ -516,8 +539,10 @@ def eigh(A: Tensor, UPLO: str = "L") -> EighResult:
     return EighResult(w, V)
 
 
-def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
+def eigvalsh(A: Tensor, UPLO: str = "L", *, out: Tensor | None = None) -> Tensor:
     """The eigenvalues (ascending) of each symmetric matrix (gradient as :func:`eigh`)."""
+    if out is not None:
+        return write_out("linalg.eigvalsh", out, eigvalsh(A, UPLO))
     a = _matrix_input("eigvalsh", A)
     _check_uplo(UPLO)
     if A.requires_grad:  # the gradient needs the eigenvectors
@@ -528,7 +553,8 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
 # ----------------------------------------------------------------------------------- SVD
 
 
-def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> SVDResult:
+def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None,
+        out: Tensor | None = None) -> SVDResult:
     """``A = U diag(S) Vh`` for each matrix, singular values descending.
 
     ``full_matrices=False`` gives ``U (m, k)``, ``Vh (k, n)`` with ``k = min(m, n)``. The
@@ -536,6 +562,8 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> 
     gradient of the extra columns of ``U`` / rows of ``Vh`` (they are arbitrary), as PyTorch's.
     ``driver`` (a cuSOLVER choice in PyTorch) is accepted and ignored.
     """
+    if out is not None:
+        return write_out("linalg.svd", out, svd(A, full_matrices, driver=driver))
     a = _matrix_input("svd", A, square=False)
     xp = get_array_module(a)
     u_arr, s_arr, vh_arr = xp.linalg.svd(a, full_matrices=full_matrices)
@@ -580,8 +608,10 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> 
     return SVDResult(U, S, Vh)
 
 
-def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:
+def svdvals(A: Tensor, *, driver: str | None = None, out: Tensor | None = None) -> Tensor:
     """The singular values of each matrix, descending (gradient as :func:`svd`)."""
+    if out is not None:
+        return write_out("linalg.svdvals", out, svdvals(A, driver=driver))
     a = _matrix_input("svdvals", A, square=False)
     if A.requires_grad:  # the gradient needs the singular vectors
         return svd(A, full_matrices=False).S
@@ -616,13 +646,16 @@ def _tolerance(values, atol, rtol, shape):
     return xp.maximum(atol_a, rtol_a * top)[..., None]
 
 
-def pinv(A: Tensor, *, atol: Tol = None, rtol: Tol = None, hermitian: bool = False) -> Tensor:
+def pinv(A: Tensor, *, atol: Tol = None, rtol: Tol = None, hermitian: bool = False,
+         out: Tensor | None = None) -> Tensor:
     """The Moore-Penrose pseudo-inverse of each matrix, from its SVD (from ``eigh`` when
     ``hermitian``); singular values at or below ``max(atol, rtol * largest)`` count as zero.
 
     The gradient is the pseudo-inverse's own (Golub and Pereyra 1973), valid for rank-deficient
     matrices and repeated singular values, like PyTorch's.
     """
+    if out is not None:
+        return write_out("linalg.pinv", out, pinv(A, atol=atol, rtol=rtol, hermitian=hermitian))
     a = _matrix_input("pinv", A, square=hermitian)
     xp = get_array_module(a)
     if hermitian:
@@ -650,9 +683,11 @@ def pinv(A: Tensor, *, atol: Tol = None, rtol: Tol = None, hermitian: bool = Fal
 
 
 def matrix_rank(A: Tensor, *, atol: Tol = None, rtol: Tol = None,
-                hermitian: bool = False) -> Tensor:
+                hermitian: bool = False, out: Tensor | None = None) -> Tensor:
     """The number of singular values (``|eigenvalues|`` when ``hermitian``) above
     ``max(atol, rtol * largest)`` for each matrix, as int64 (no gradient)."""
+    if out is not None:
+        return write_out("linalg.matrix_rank", out, matrix_rank(A, atol=atol, rtol=rtol, hermitian=hermitian))
     a = _matrix_input("matrix_rank", A, square=hermitian)
     xp = get_array_module(a)
     if hermitian:
@@ -669,9 +704,11 @@ def matrix_rank(A: Tensor, *, atol: Tol = None, rtol: Tol = None,
 matmul = _ops_linalg.matmul
 
 
-def matrix_power(A: Tensor, n: int) -> Tensor:
+def matrix_power(A: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
     """``A`` multiplied by itself ``n`` times (the identity for 0, powers of ``inv(A)`` for a
     negative ``n``), by repeated squaring; the gradient flows through the products."""
+    if out is not None:
+        return write_out("linalg.matrix_power", out, matrix_power(A, n))
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not "
                         f"{type(n).__name__}")
@@ -702,9 +739,11 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
         base = matmul(base, base)
 
 
-def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
+def multi_dot(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """The product of a list of matrices, multiplied in the cheapest order; the first may be a
     row vector (1-D) and the last a column vector (1-D), which are removed from the result."""
+    if out is not None:
+        return write_out("linalg.multi_dot", out, multi_dot(tensors))
     ts = list(tensors)
     if len(ts) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
@@ -762,8 +801,10 @@ def _chain(ts, split, i, j):
     return matmul(_chain(ts, split, i, s), _chain(ts, split, s + 1, j))
 
 
-def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out: Tensor | None = None) -> Tensor:
     """The dot product of vectors along ``dim``; the other dims broadcast."""
+    if out is not None:
+        return write_out("linalg.vecdot", out, vecdot(x, y, dim=dim))
     xa = _tensor_arg("vecdot", "x", x)._data
     ya = _tensor_arg("vecdot", "y", y)._data
     if xa.dtype != ya.dtype:
@@ -772,9 +813,11 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     return (x * y).sum(dim)
 
 
-def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
+def cross(input: Tensor, other: Tensor, *, dim: int = -1, out: Tensor | None = None) -> Tensor:
     """The cross product of 3-vectors along ``dim``; the other dims broadcast
     (``ember.cross``)."""
+    if out is not None:
+        return write_out("linalg.cross", out, cross(input, other, dim=dim))
     return _ops_linalg.cross(input, other, dim)
 
 
