@@ -310,11 +310,9 @@ def _check_gather_shapes(op: str, x_shape, idx_shape, dim: int, other="input"):
 
 
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
-           out: Tensor | None = None, axis=None) -> Tensor:
+           out: Tensor | None = None) -> Tensor:
     """``out[i][j][k] = x[i][index[i][j][k]][k]`` (for ``dim=1``); its gradient scatter-adds.
     ``sparse_grad`` is accepted for PyTorch's sake: ember's gradients are always dense."""
-    if axis is not None:
-        dim = axis
     if out is not None:
         return write_out("gather", out, gather(input, dim, index))
     x = input
@@ -366,8 +364,6 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, red
     ``reduce="add"`` sums instead (as :func:`scatter_add`). Where an index repeats, which value
     wins is unspecified, as in PyTorch.
     """
-    if axis is not None:
-        dim = axis
     x = input
     if src is None:
         src = value
@@ -405,10 +401,8 @@ def _pad_to(t: Tensor, shape) -> Tensor:
     return _scatter_key(t, tuple(shape), tuple(slice(0, n) for n in t.shape), False)
 
 
-def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, axis=None) -> Tensor:
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``x`` with ``out[i][index[i][j]] += src[i][j]`` (for ``dim=1``); repeated indices add up."""
-    if axis is not None:
-        dim = axis
     x = input
     xd, dim, idx, key = _scatter_common("scatter_add", x, dim, index, src)
     check_same_device("scatter_add", xd, src._data)
@@ -446,7 +440,7 @@ def _no_double_backward(gg, needs):
 
 
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
-                   include_self: bool = True, axis=None) -> Tensor:
+                   include_self: bool = True) -> Tensor:
     """``x`` with every ``src[i][j]`` (for ``dim=1``) reduced into ``out[i][index[i][j]]`` by
     ``reduce`` (``"sum"``, ``"prod"``, ``"mean"``, ``"amax"``, ``"amin"``), as PyTorch.
 
@@ -455,8 +449,6 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     contributions equal to the result; ``mean`` divides by the count; ``prod`` multiplies the
     other contributions (zeros handled; not differentiable twice).
     """
-    if axis is not None:
-        dim = axis
     x = input
     if reduce not in _SCATTER_REDUCTIONS:
         raise RuntimeError(f"scatter_reduce: reduce argument must be one of "
@@ -551,10 +543,8 @@ def _vector_index(index, op, like, n, dim):
     return idx
 
 
-def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None = None, axis=None) -> Tensor:
+def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The entries of ``x`` at positions ``index`` (a vector) along ``dim``."""
-    if axis is not None:
-        dim = axis
     if out is not None:
         return write_out("index_select", out, index_select(input, dim, index))
     x = input
@@ -575,10 +565,8 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None =
 
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1,
-              out: Tensor | None = None, axis=None) -> Tensor:
+              out: Tensor | None = None) -> Tensor:
     """``x`` with ``alpha * source`` added at positions ``index`` along ``dim`` (repeats add up)."""
-    if axis is not None:
-        dim = axis
     if out is not None:
         return write_out("index_add", out, index_add(input, dim, index, source, alpha=alpha))
     x = input

@@ -698,10 +698,12 @@ def _reverse_cumsum(x: Tensor, axis: int) -> Tensor:
     return record("ReverseCumsum", out, (x,), lambda g, needs: (cumsum(g, axis),))
 
 
-def cumsum(input: Tensor, dim, *, dtype=None, out: Tensor | None = None, axis=None) -> Tensor:
+def cumsum(input: Tensor, dim=None, *, dtype=None, out: Tensor | None = None, axis=None) -> Tensor:
     """Running sum along ``dim``; integers and bools accumulate as int64."""
     if axis is not None:
         dim = axis
+    if dim is None:
+        raise TypeError("cumsum() missing required argument 'dim' (or axis=)")
     if out is not None:
         return write_out("cumsum", out, cumsum(input, dim, dtype=dtype))
     x = input
@@ -713,10 +715,12 @@ def cumsum(input: Tensor, dim, *, dtype=None, out: Tensor | None = None, axis=No
     return record("Cumsum", out, (x,), lambda g, needs: (_reverse_cumsum(g, axis),))
 
 
-def cumprod(input: Tensor, dim, *, dtype=None, out: Tensor | None = None, axis=None) -> Tensor:
+def cumprod(input: Tensor, dim=None, *, dtype=None, out: Tensor | None = None, axis=None) -> Tensor:
     """Running product along ``dim``; the gradient is exact when the input holds zeros."""
     if axis is not None:
         dim = axis
+    if dim is None:
+        raise TypeError("cumprod() missing required argument 'dim' (or axis=)")
     if out is not None:
         return write_out("cumprod", out, cumprod(input, dim, dtype=dtype))
     x = input
@@ -800,31 +804,37 @@ def _cum_extreme(name: str, x: Tensor, dim, ufunc: str, result_type):
     return result_type(values, index)
 
 
-def cummax(input: Tensor, dim: int, *, out: Tensor | None = None, axis=None):
+def cummax(input: Tensor, dim: int | None = None, *, out: Tensor | None = None, axis=None):
     """``(values, indices)``: the running maximum along ``dim`` and where each came from (the
     last of equal values; NaN propagates). The gradient goes to those positions."""
     if axis is not None:
         dim = axis
+    if dim is None:
+        raise TypeError("cummax() missing required argument 'dim' (or axis=)")
     if out is not None:
         return write_out("cummax", out, cummax(input, dim))
     return _cum_extreme("cummax", input, dim, "maximum", _CummaxResult)
 
 
-def cummin(input: Tensor, dim: int, *, out: Tensor | None = None, axis=None):
+def cummin(input: Tensor, dim: int | None = None, *, out: Tensor | None = None, axis=None):
     """``(values, indices)``: the running minimum along ``dim`` and where each came from (the
     last of equal values; NaN propagates). The gradient goes to those positions."""
     if axis is not None:
         dim = axis
+    if dim is None:
+        raise TypeError("cummin() missing required argument 'dim' (or axis=)")
     if out is not None:
         return write_out("cummin", out, cummin(input, dim))
     return _cum_extreme("cummin", input, dim, "minimum", _CumminResult)
 
 
-def logcumsumexp(input: Tensor, dim: int, *, out: Tensor | None = None, axis=None) -> Tensor:
+def logcumsumexp(input: Tensor, dim: int | None = None, *, out: Tensor | None = None, axis=None) -> Tensor:
     """``log(cumsum(exp(input)))`` along ``dim``, without overflow or underflow: a running
     ``logaddexp``, so ``[-1000, 0]`` gives ``[-1000, 0]`` (not ``-inf`` first)."""
     if axis is not None:
         dim = axis
+    if dim is None:
+        raise TypeError("logcumsumexp() missing required argument 'dim' (or axis=)")
     if out is not None:
         return write_out("logcumsumexp", out, logcumsumexp(input, dim))
     x = input
@@ -911,8 +921,6 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float, *, out: Tensor | N
            axis=None) -> Tensor:
     """Each slice ``input.select(dim, i)`` whose ``p``-norm exceeds ``maxnorm`` scaled down to
     norm ``maxnorm`` (times ``1 / (1 + 1e-7 / norm)``, as PyTorch); the others unchanged."""
-    if axis is not None:
-        dim = axis
     if out is not None:
         return write_out("renorm", out, renorm(input, p, dim, maxnorm))
     from ember.ops.compare import where

@@ -40,10 +40,11 @@ def _dims_arg(dims):
 # ------------------------------------------------------------------------------ reshaping
 
 
-def reshape(input: Tensor, *shape) -> Tensor:
-    """Same values in a new shape (one dimension may be -1)."""
+def reshape(input: Tensor, *sizes, shape=None) -> Tensor:
+    """Same values in a new shape (one dimension may be -1): ``reshape(x, 2, 3)``,
+    ``reshape(x, (2, 3))`` or PyTorch's keyword form ``reshape(x, shape=(2, 3))``."""
     x = input
-    shape = _shape_arg(shape)
+    shape = _shape_arg(sizes if shape is None else (shape,))
     src = x._data.shape
     try:
         out = x._data.reshape(shape)
@@ -97,10 +98,12 @@ def squeeze(input: Tensor, dim=None, *, axis=None) -> Tensor:
     return _reshape_to(x, new, "Squeeze")
 
 
-def unsqueeze(input: Tensor, dim: int, *, axis=None) -> Tensor:
+def unsqueeze(input: Tensor, dim: int | None = None, *, axis=None) -> Tensor:
     """Insert a size-1 dimension at position ``dim`` (``-1`` appends)."""
     if axis is not None:
         dim = axis
+    if dim is None:
+        raise TypeError("unsqueeze() missing required argument 'dim' (or axis=)")
     x = input
     shape = x._data.shape
     d = normalize_dim(dim, len(shape) + 1)
@@ -121,10 +124,8 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return _reshape_to(x, shape[:s] + (merged,) + shape[e + 1:], "Flatten")
 
 
-def unflatten(input: Tensor, dim: int, sizes, *, axis=None) -> Tensor:
+def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Split dimension ``dim`` into ``sizes`` (one of which may be -1)."""
-    if axis is not None:
-        dim = axis
     x = input
     shape = x._data.shape
     d = normalize_dim(dim, len(shape))
@@ -542,10 +543,8 @@ def unbind(input: Tensor, dim: int = 0, *, axis=None) -> tuple:
     return tuple(_gather_key(x, lead + (i,), False) for i in range(x._data.shape[d]))
 
 
-def narrow(input: Tensor, dim: int, start: int, length: int, *, axis=None) -> Tensor:
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """``length`` entries of ``x`` along ``dim`` from ``start`` (a view)."""
-    if axis is not None:
-        dim = axis
     x = input
     shape = x._data.shape
     d = normalize_dim(dim, len(shape))
@@ -560,10 +559,8 @@ def narrow(input: Tensor, dim: int, start: int, length: int, *, axis=None) -> Te
     return _gather_key(x, _slice_key(d, start, start + length), False)
 
 
-def select(input: Tensor, dim: int, index: int, *, axis=None) -> Tensor:
+def select(input: Tensor, dim: int, index: int) -> Tensor:
     """The slice ``index`` of ``x`` along ``dim``, with that dimension removed."""
-    if axis is not None:
-        dim = axis
     x = input
     shape = x._data.shape
     d = normalize_dim(dim, len(shape))
@@ -656,8 +653,6 @@ def ravel(input: Tensor) -> Tensor:
 def narrow_copy(input: Tensor, dim: int, start: int, length: int, *, out: Tensor | None = None,
                 axis=None) -> Tensor:
     """:func:`narrow`, as a copy."""
-    if axis is not None:
-        dim = axis
     if out is not None:
         return write_out("narrow_copy", out, narrow_copy(input, dim, start, length))
     x = input
