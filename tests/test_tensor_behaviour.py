@@ -374,3 +374,43 @@ def test_printing_follows_the_default_dtype():
     finally:
         torch.set_default_dtype(torch.float32)
         ember.set_default_dtype(ember.float32)
+
+
+# ----------------------------------------------------------- more Tensor method names
+
+
+@pytest.mark.parametrize("name", ["eq_", "ne_", "lt_", "le_", "gt_", "ge_", "greater_",
+                                  "greater_equal_", "less_", "less_equal_", "not_equal_"])
+def test_in_place_comparisons_write_in_the_tensor_s_dtype(name):
+    values, other = [1.0, -2.0, 3.0, 0.5], [1.0, 0.0, 4.0, 0.5]
+    t, e = torch.tensor(values), ember.tensor(values)
+    assert getattr(e, name)(ember.tensor(other)) is e
+    getattr(t, name)(torch.tensor(other))
+    assert e.tolist() == t.tolist() and e.dtype == ember.float32
+
+
+@pytest.mark.parametrize("name, shapes", [
+    ("multiply_", [(3, 4), (4,)]), ("divide_", [(3, 4), (3, 4)]), ("true_divide_", [(3,), (3,)]),
+    ("subtract_", [(3,), (3,)]), ("negative_", [(3,)]), ("tril_", [(3, 3)]), ("triu_", [(3, 3)]),
+])
+def test_in_place_aliases_as_pytorch(name, shapes):
+    check(lambda m, x, *rest: getattr(x * 1, name)(*rest), shapes)
+
+
+@pytest.mark.parametrize("fn, shapes, positive", [
+    (lambda m, x: (x + 2.5).arccosh(), [(3,)], True), (lambda m, x: x.arcsinh(), [(3,)], False),
+    (lambda m, x: (x * 0.4).arctanh(), [(3,)], False), (lambda m, x: m.arccosh(x + 2.5), [(3,)], True),
+    (lambda m, x, y: x.ger(y), [(3,), (2,)], False), (lambda m, x, y: m.ger(x, y), [(3,), (2,)], False),
+    (lambda m, x, y: x.vdot(y), [(3,), (3,)], False), (lambda m, x: x.adjoint(), [(2, 3, 4)], False),
+    (lambda m, x: x.sum_to_size(1, 4), [(3, 4)], False),
+    (lambda m, x: x.sum_to_size((3, 1)), [(3, 4)], False),
+    (lambda m, x: x.split_with_sizes([1, 3], 1)[1], [(2, 4)], False),
+])
+def test_method_aliases_as_pytorch(fn, shapes, positive):
+    check(fn, shapes, positive=positive)
+
+
+def test_isreal_and_sum_to_size_errors():
+    assert ember.ones(2).isreal().tolist() == torch.ones(2).isreal().tolist()
+    with pytest.raises(RuntimeError, match="sum_to_size"):
+        ember.ones(3, 4).sum_to_size(2, 4)

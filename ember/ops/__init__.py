@@ -15,14 +15,15 @@ from ember.ops.nn_ops import *  # noqa: F401,F403
 from ember.ops.device import *  # noqa: F401,F403
 from ember.ops.sampling import *  # noqa: F401,F403
 from ember.ops.sorting import *  # noqa: F401,F403
+from ember.ops.tensor_methods import *  # noqa: F401,F403
 
 from ember.ops import (  # noqa: E402
     activation, compare, conv, device, elementwise, indexing, linalg, linalg_decomp, nn_ops, reduce,
-    sampling, shape, sorting, unary,
+    sampling, shape, sorting, tensor_methods, unary,
 )
 
 # Only op names are public: without this, `from ember.ops import *` would also export the
 # submodules themselves (and `ember.ops.device` would shadow `ember.device`).
 __all__ = [name for mod in (elementwise, unary, activation, compare, reduce, linalg, linalg_decomp, shape,
-                            indexing, conv, nn_ops, device, sampling, sorting)
+                            indexing, conv, nn_ops, device, sampling, sorting, tensor_methods)
            for name in mod.__all__]
