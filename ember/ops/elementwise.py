@@ -110,7 +110,13 @@ def mul(input, other, *, out: Tensor | None = None) -> Tensor:
     def backward(g, needs):
         return g * tb if needs[0] else None, g * ta if needs[1] else None
 
-    return record("Mul", out, (ta, tb), backward, (ta, tb))
+    # as PyTorch, save only what a needed gradient reads (b for a's, a for b's): changing the
+    # other operand in place later is no error
+    if ta.requires_grad:
+        saved = (ta, tb) if tb.requires_grad else (tb,)
+    else:
+        saved = (ta,)
+    return record("Mul", out, (ta, tb), backward, saved)
 
 
 def div(input, other, *, rounding_mode=None, out: Tensor | None = None) -> Tensor:
