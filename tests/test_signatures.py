@@ -33,6 +33,8 @@ ALLOWED = {
         "norm",
         "normal", "true_divide", "pow")},
     ("torch", "from_numpy"): "takes its array positionally only in PyTorch (ndarray)",
+    ("torch", "set_num_threads"): "PyTorch's doc line names the type (int), not a parameter; "
+                                  "the argument is positional-only there",
     ("torch", "save"): "pickle_module/pickle_protocol: ember writes safetensors, never pickles",
 }
 # Whole families of keywords ember accepts nowhere, with why.
