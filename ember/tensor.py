@@ -560,12 +560,29 @@ class Tensor:
         return self.type(backend.uint8)
 
     def type(self, dtype=None, non_blocking: bool = False, **kwargs):
-        """Cast to ``dtype`` (differentiable between floating types); without it, the type name."""
+        """Cast to ``dtype`` (differentiable between floating types), which may also be a legacy
+        type name such as ``"torch.FloatTensor"``; without it, that name for this tensor
+        (``"ember.FloatTensor"``, ``"ember.cuda.LongTensor"``), as PyTorch's ``type()``."""
         if dtype is None:
-            return f"ember.{self.dtype.name}"
+            where = "ember." if type(self._data) is np.ndarray else "ember.cuda."
+            return where + _LEGACY_TYPE_NAMES[self._data.dtype.name]
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            by_name = {v: k for k, v in _LEGACY_TYPE_NAMES.items()}
+            legacy = dtype.rsplit(".", 1)[-1]
+            if legacy not in by_name:
+                raise ValueError(f"type(): invalid type {dtype!r}")
+            dtype = by_name[legacy]
         from ember.ops.elementwise import cast
 
         return cast(self, dtype)
+
+
+# PyTorch's legacy tensor type names, by NumPy dtype name (what ``Tensor.type()`` answers).
+_LEGACY_TYPE_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+    "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
+    "uint8": "ByteTensor", "bool": "BoolTensor",
+}
 
 
 class layout:

@@ -216,6 +216,13 @@ def test_dtype_aliases_are_pytorch_s():
         assert str(got.dtype).replace("ember.", "") == str(want.dtype).replace("torch.", "")
         assert got.tolist() == pytest.approx(want.tolist(), rel=1e-3), method
     assert ember.zeros(2, dtype=ember.long).dtype == ember.int64
+    for dtype in ("float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8",
+                  "bool"):
+        e, t = ember.zeros(2, dtype=getattr(ember, dtype)), torch.zeros(2, dtype=getattr(torch, dtype))
+        assert e.type() == t.type().replace("torch.", "ember."), dtype
+        assert e.float().type(t.type()).dtype == getattr(ember, dtype)
+    with pytest.raises(ValueError, match="invalid type"):
+        x.type("ember.NoSuchTensor")
 
 
 # --------------------------------------------------------------------------- __format__
