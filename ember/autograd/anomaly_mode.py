@@ -69,10 +69,10 @@ def check_backward(node, grads) -> None:
             continue
         if bool(get_array_module(data).isnan(data).any()):
             trace = creation_trace(node)
-            where = (f"\nTraceback of the forward call that created {node.op_name}:\n{trace}"
+            where = (f"\nTraceback of the forward call that created {node.name}:\n{trace}"
                      if trace else "\n(the op was recorded before anomaly detection was turned "
                                    "on, so where it was created is unknown)")
-            raise RuntimeError(f"Function '{node.op_name}Backward' returned nan values in its {i}th "
+            raise RuntimeError(f"Function '{node.name}Backward' returned nan values in its {i}th "
                                f"output.{where}")
 
 

@@ -36,7 +36,7 @@ def _check_saved(node: Node) -> None:
         if graph.version_of(t) != v:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: a tensor of shape {tuple(t.shape)} saved by {node.op_name} is at "
+                f"inplace operation: a tensor of shape {tuple(t.shape)} saved by {node.name} is at "
                 f"version {graph.version_of(t)}; expected version {v} instead. Use an out-of-place op "
                 "(for example x = x + 1 instead of x += 1), or .clone() the tensor before changing it."
             )
@@ -225,7 +225,7 @@ def _fit(g: Tensor, shape: tuple[int, ...], dtype, node: Node, index: int) -> Te
         lead = len(gshape) - len(shape)
         if lead < 0 or any(s != 1 and s != n for s, n in zip(shape, gshape[lead:])):
             raise RuntimeError(
-                f"Function {node.op_name}Backward returned an invalid gradient at index {index} - "
+                f"Function {node.name}Backward returned an invalid gradient at index {index} - "
                 f"got {list(gshape)} but expected shape compatible with {list(shape)}"
             )
         axes = tuple(range(lead)) + tuple(

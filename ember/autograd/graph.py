@@ -67,15 +67,40 @@ class Node:
     def __repr__(self) -> str:
         return f"<{self.op_name}Backward0 object at {id(self):#x}>"
 
-    def name(self) -> str:
-        """PyTorch's name for this node, such as ``"MulBackward0"``."""
-        return f"{self.op_name}Backward0"
+    @property
+    def name(self) -> OpName:
+        """The op's name (``"Mul"``, a string, as ember's code reads it), which is also callable
+        as PyTorch's ``grad_fn.name()``: ``node.name()`` is ``"MulBackward0"``."""
+        return _op_name(self.op_name)
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self.op_name = value
 
     @property
     def next_functions(self) -> tuple:
         """``(producer, 0)`` per input, as PyTorch's: the input's node, an
         :class:`AccumulateGrad` for a leaf that requires a gradient, or ``None``."""
         return tuple((AccumulateGrad(i) if isinstance(i, Tensor) else i, 0) for i in self.inputs)
+
+
+class OpName(str):
+    """An op's name, callable for PyTorch's node name: ``OpName("Mul")() == "MulBackward0"``."""
+
+    __slots__ = ()
+
+    def __call__(self) -> str:
+        return f"{self}Backward0"
+
+
+_OP_NAMES: dict[str, OpName] = {}
+
+
+def _op_name(name: str) -> OpName:
+    found = _OP_NAMES.get(name)
+    if found is None:
+        found = _OP_NAMES[name] = OpName(name)
+    return found
 
 
 class AccumulateGrad:
