@@ -421,3 +421,65 @@ def test_isreal_and_sum_to_size_errors():
     assert ember.ones(2).isreal().tolist() == torch.ones(2).isreal().tolist()
     with pytest.raises(RuntimeError, match="sum_to_size"):
         ember.ones(3, 4).sum_to_size(2, 4)
+
+
+@pytest.mark.parametrize("name, args", [
+    ("t_", ()), ("transpose_", (0, 1)), ("swapaxes_", (0, 1)), ("swapdims_", (1, 0)),
+    ("unsqueeze_", (1,)), ("squeeze_", ()),
+])
+def test_in_place_view_changes_as_pytorch(name, args):
+    data = np.arange(6.0).reshape(2, 3)
+    t, e = torch.tensor(data), ember.tensor(data)
+    assert getattr(e, name)(*args) is e
+    getattr(t, name)(*args)
+    assert e.shape == t.shape and e.tolist() == t.tolist()
+    # on a tensor with history the gradient flows through the change, as in PyTorch
+    (tx,), (ex,) = _pair(data, requires_grad=True)
+    ty, ey = tx * 2, ex * 2
+    getattr(ty, name)(*args)
+    getattr(ey, name)(*args)
+    upstream = np.arange(float(ey.numel())).reshape(tuple(ey.shape))
+    ty.backward(torch.tensor(upstream))
+    ey.backward(ember.tensor(upstream))
+    np.testing.assert_array_equal(ex.grad.numpy(), tx.grad.numpy())
+    with pytest.raises(RuntimeError, match="leaf"):
+        getattr(ember.ones(2, 3, requires_grad=True), name)(*args)
+
+
+@pytest.mark.parametrize("shape, wrap", [((3, 3), False), ((5, 2), True), ((5, 2), False),
+                                         ((2, 4), False), ((3, 3, 3), False)])
+def test_fill_diagonal_as_pytorch(shape, wrap):
+    t, e = torch.zeros(shape), ember.zeros(shape)
+    assert e.fill_diagonal_(7.0, wrap=wrap) is e
+    assert e.tolist() == t.fill_diagonal_(7.0, wrap=wrap).tolist()
+    check(lambda m, x: (x * 1).fill_diagonal_(2.0, wrap=wrap), [shape])
+
+
+@pytest.mark.parametrize("size", [0, 2, 5])
+def test_nonzero_static_as_pytorch(size):
+    data = [[0, 1, 0], [2, 0, 3]]
+    assert ember.tensor(data).nonzero_static(size=size).tolist() == \
+        torch.tensor(data).nonzero_static(size=size).tolist()
+    assert ember.tensor(data).nonzero_static(size=size, fill_value=9).tolist() == \
+        torch.tensor(data).nonzero_static(size=size, fill_value=9).tolist()
+
+
+def test_random_fills_have_pytorch_s_distributions():
+    ember.manual_seed(0)
+    n = 20000
+    geometric = ember.empty(n).geometric_(0.25)
+    assert float(geometric.min()) >= 1 and bool((geometric == geometric.round()).all())
+    assert float(geometric.mean()) == pytest.approx(1 / 0.25, rel=0.05)
+    log_normal = ember.empty(n, dtype=ember.float64).log_normal_(0.5, 0.3)
+    assert float(log_normal.log().mean()) == pytest.approx(0.5, abs=0.02)
+    assert float(log_normal.log().std()) == pytest.approx(0.3, rel=0.05)
+    cauchy = ember.empty(n, dtype=ember.float64).cauchy_(2.0, 0.5)
+    assert float(cauchy.median()) == pytest.approx(2.0, abs=0.05)
+    quartiles = ember.quantile(cauchy, ember.tensor([0.25, 0.75], dtype=ember.float64))
+    assert (quartiles[1] - quartiles[0]).item() == pytest.approx(1.0, rel=0.1)  # 2 * sigma
+    with pytest.raises(RuntimeError, match="geometric_"):
+        ember.empty(2).geometric_(0.0)
+    with pytest.raises(RuntimeError, match="geometric_"):
+        torch.empty(2).geometric_(0.0)
+    with pytest.raises(RuntimeError, match="leaf"):
+        ember.ones(2, requires_grad=True).cauchy_()
