@@ -62,7 +62,8 @@ _threads.apply_default()
 # Subpackages load on first use, so `import ember` stays fast (it is benchmarked against torch).
 _LAZY_MODULES = {
     "nn", "optim", "utils", "datasets", "autograd", "cuda", "distributed", "callbacks",
-    "metrics", "models", "transforms", "serialization", "linalg", "losses",
+    "metrics", "models", "transforms", "serialization", "linalg", "losses", "special",
+    "backends",
 }
 _LAZY_NAMES = {
     "save": ("ember.serialization", "save"),

@@ -1,11 +1,11 @@
 """Tensor methods PyTorch offers under more than one name, or in place, built from the ops that
 already exist (so each is defined once): the in-place comparisons (``x.gt_(0)`` writes 1/0 in
 ``x``'s dtype), in-place aliases (``multiply_``, ``divide_``, ...), the NumPy names of the
-inverse hyperbolic functions, and small methods defined by other ops (``ger`` is ``outer``,
-``vdot`` of real vectors is ``dot``, ``adjoint`` is ``mH``, ``split_with_sizes`` is ``split``,
-``sum_to_size`` sums broadcast dimensions away), the in-place view changes (``t_``,
-``transpose_``, ``squeeze_``, ``unsqueeze_``, ...), ``fill_diagonal_``, ``nonzero_static`` and
-the random fills ``cauchy_``, ``geometric_`` and ``log_normal_``.
+inverse hyperbolic functions, and small methods defined by other ops (``adjoint`` is ``mH``,
+``split_with_sizes`` is ``split``, ``sum_to_size`` sums broadcast dimensions away), the
+in-place view changes (``t_``, ``transpose_``, ``squeeze_``, ``unsqueeze_``, ...),
+``fill_diagonal_``, ``nonzero_static`` and the random fills ``cauchy_``, ``geometric_`` and
+``log_normal_``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from ember.ops.compare import (
 from ember.ops.indexing import nonzero
 from ember.ops.sampling import _fill
 from ember.ops.elementwise import div, mul, neg, sub
-from ember.ops.linalg import dot, outer
 from ember.ops.shape import cat, split, squeeze, t, transpose, tril, triu, unsqueeze
 from ember.random import get_rng
 from ember.ops.unary import acosh, asinh, atanh
@@ -41,11 +40,6 @@ def _sum_to_size(self: Tensor, *size) -> Tensor:
         raise RuntimeError(f"sum_to_size: size {list(size)} is not expandable to size "
                            f"{list(shape)}")
     return unbroadcast(self, tuple(size))
-
-
-def _vdot(self: Tensor, other: Tensor) -> Tensor:
-    """The dot product of two 1-D tensors (no conjugation needed: ember's dtypes are real)."""
-    return dot(self, other)
 
 
 def _adjoint(self: Tensor) -> Tensor:
@@ -141,7 +135,7 @@ attach(
     arccosh=acosh, arcsinh=asinh, arctanh=atanh,
     arccosh_=inplace_method(acosh, "arccosh_"), arcsinh_=inplace_method(asinh, "arcsinh_"),
     arctanh_=inplace_method(atanh, "arctanh_"),
-    ger=outer, vdot=_vdot, adjoint=_adjoint, isreal=_isreal,
+    adjoint=_adjoint, isreal=_isreal,
     split_with_sizes=_split_with_sizes, sum_to_size=_sum_to_size,
     t_=_view_in_place(t, "t_"), transpose_=_view_in_place(transpose, "transpose_"),
     swapaxes_=_view_in_place(transpose, "swapaxes_"), swapdims_=_view_in_place(transpose, "swapdims_"),
@@ -150,6 +144,6 @@ attach(
     cauchy_=_cauchy_, geometric_=_geometric_, log_normal_=_log_normal_,
 )
 
-arccosh, arcsinh, arctanh, ger = acosh, asinh, atanh, outer
+arccosh, arcsinh, arctanh = acosh, asinh, atanh
 
-__all__ = ["arccosh", "arcsinh", "arctanh", "ger"]
+__all__ = ["arccosh", "arcsinh", "arctanh"]
