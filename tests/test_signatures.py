@@ -27,7 +27,9 @@ ALLOWED = {
     **{("Tensor", n): ONE_FUNCTION_FOR_TWO_NAMES for n in (
         "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "fmod", "remainder",
         "dot", "matmul", "bmm", "type_as", "take", "where", "hsplit", "vsplit", "dsplit",
-        "narrow", "narrow_copy", "uniform_", "random_")},
+        "narrow", "narrow_copy", "uniform_", "random_", "index_copy", "orgqr", "ormqr")},
+    **{("Tensor", n): "PyTorch's method docstring repeats the function's line (with input)"
+       for n in ("frexp", "histogram")},
     **{("torch", n): OVERLOADS for n in (
         "max", "min", "tensor_split", "searchsorted", "repeat_interleave", "result_type",
         "norm",
@@ -35,6 +37,8 @@ ALLOWED = {
     ("torch", "from_numpy"): "takes its array positionally only in PyTorch (ndarray)",
     ("torch", "set_num_threads"): "PyTorch's doc line names the type (int), not a parameter; "
                                   "the argument is positional-only there",
+    ("torch", "set_num_interop_threads"): "PyTorch's doc line names the type (int), not a "
+                                          "parameter; the argument is positional-only there",
     ("torch", "save"): "pickle_module/pickle_protocol: ember writes safetensors, never pickles",
 }
 # Whole families of keywords ember accepts nowhere, with why.

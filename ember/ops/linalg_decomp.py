@@ -903,10 +903,13 @@ def _solve_triangular_left(A: Tensor, B: Tensor, upper: bool, unitriangular: boo
 
 
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
-                     unitriangular: bool = False) -> Tensor:
+                     unitriangular: bool = False, out: Tensor | None = None) -> Tensor:
     """The solution ``X`` of ``A X = B`` (``X A = B`` when ``left=False``) for triangular ``A``:
     only its upper (``upper=True``) or lower triangle is read, and with ``unitriangular`` its
     diagonal is taken to be ones. Batch dims broadcast."""
+    if out is not None:
+        return write_out("linalg.solve_triangular", out, solve_triangular(A, B, upper=upper, left=left,
+                         unitriangular=unitriangular))
     a = _matrix_input("solve_triangular", A)
     b = _tensor_arg("solve_triangular", "B", B)._data
     if b.ndim < 2:
@@ -943,10 +946,12 @@ def _cholesky_solve(B: Tensor, L: Tensor, upper: bool) -> Tensor:
     return record("CholeskySolve", result, (B, L), backward, saved=(L,))
 
 
-def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
     """The solution of ``A X = B`` given the Cholesky factor of ``A`` (``L`` lower with
     ``A = L L^T``, or upper with ``A = U^T U`` when ``upper``); only that triangle of ``L`` is
     read. Batch dims broadcast."""
+    if out is not None:
+        return write_out("cholesky_solve", out, cholesky_solve(B, L, upper))
     lo = _matrix_input("cholesky_solve", L, arg="L")
     b = _tensor_arg("cholesky_solve", "B", B)._data
     if b.ndim < 2:
@@ -959,10 +964,13 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     return _cholesky_solve(B, L, upper)
 
 
-def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyExResult:
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False,
+                out: Tensor | None = None) -> CholeskyExResult:
     """``(L, info)``: :func:`cholesky`, with ``info`` 0 on success and the order of the first
     leading minor that is not positive-definite otherwise (an error only with
     ``check_errors``)."""
+    if out is not None:
+        return write_out("linalg.cholesky_ex", out, cholesky_ex(A, upper=upper, check_errors=check_errors))
     try:
         L = cholesky(A, upper=upper)
         info = np.zeros(A.shape[:-2], dtype=np.int32)
@@ -984,9 +992,11 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
     return CholeskyExResult(L, Tensor._wrap(info))
 
 
-def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
+def inv_ex(A: Tensor, *, check_errors: bool = False, out: Tensor | None = None) -> InvExResult:
     """``(inverse, info)``: :func:`inv`, with ``info`` 0 for an invertible matrix (a singular
     one gives a nonzero ``info``, and an error only with ``check_errors``)."""
+    if out is not None:
+        return write_out("linalg.inv_ex", out, inv_ex(A, check_errors=check_errors))
     try:
         return InvExResult(inv(A), Tensor._wrap(np.zeros(A.shape[:-2], dtype=np.int32)))
     except LinAlgError:
@@ -999,8 +1009,10 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
 
 
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True,
-             check_errors: bool = False) -> SolveExResult:
+             check_errors: bool = False, out: Tensor | None = None) -> SolveExResult:
     """``(result, info)``: :func:`solve`, with ``info`` 0 when ``A`` is invertible."""
+    if out is not None:
+        return write_out("linalg.solve_ex", out, solve_ex(A, B, left=left, check_errors=check_errors))
     try:
         return SolveExResult(solve(A, B, left=left),
                              Tensor._wrap(np.zeros(A.shape[:-2], dtype=np.int32)))
@@ -1090,10 +1102,12 @@ def _lu_grad(P: Tensor, L: Tensor, U: Tensor, gL, gU) -> Tensor:
     return matmul(P, _shape.cat([g1, g2], -2))  # P permutes the stacked rows
 
 
-def lu(A: Tensor, *, pivot: bool = True) -> LUResult:
+def lu(A: Tensor, *, pivot: bool = True, out: Tensor | None = None) -> LUResult:
     """The LU decomposition with partial pivoting ``A = P L U`` of each matrix: ``P`` a
     permutation, ``L`` unit lower triangular ``(m, k)``, ``U`` upper triangular ``(k, n)``,
     ``k = min(m, n)``. Differentiable in ``L`` and ``U`` (``P`` is piecewise constant)."""
+    if out is not None:
+        return write_out("linalg.lu", out, lu(A, pivot=pivot))
     a = _matrix_input("lu", A, square=False)
     if not pivot:
         raise RuntimeError("linalg.lu: LU without pivoting is not implemented on the CPU")
@@ -1112,9 +1126,11 @@ def lu(A: Tensor, *, pivot: bool = True) -> LUResult:
     return LUResult(P, L, U)
 
 
-def lu_factor(A: Tensor, *, pivot: bool = True) -> LUFactorResult:
+def lu_factor(A: Tensor, *, pivot: bool = True, out: Tensor | None = None) -> LUFactorResult:
     """``(LU, pivots)``: ``L`` (without its unit diagonal) and ``U`` packed in one matrix, and
     LAPACK's 1-based row swaps (int32), as ``torch.linalg.lu_factor``. Differentiable."""
+    if out is not None:
+        return write_out("linalg.lu_factor", out, lu_factor(A, pivot=pivot))
     P, L, U = lu(A, pivot=pivot)
     m, n = A.shape[-2:]
     k = min(m, n)
@@ -1124,9 +1140,12 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> LUFactorResult:
     return LUFactorResult(packed, Tensor._wrap(pivots))
 
 
-def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -> LUFactorExResult:
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False,
+                 out: Tensor | None = None) -> LUFactorExResult:
     """``(LU, pivots, info)``: :func:`lu_factor`, with ``info`` the 1-based index of the first
     zero on ``U``'s diagonal (0 when there is none)."""
+    if out is not None:
+        return write_out("linalg.lu_factor_ex", out, lu_factor_ex(A, pivot=pivot, check_errors=check_errors))
     LU, pivots = lu_factor(A, pivot=pivot)
     d = LU._data.diagonal(0, -2, -1)
     xp = get_array_module(d)
@@ -1138,8 +1157,10 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -
 
 
 def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
-              unpack_pivots: bool = True) -> LUResult:
+              unpack_pivots: bool = True, *, out: Tensor | None = None) -> LUResult:
     """``(P, L, U)`` from the packed output of :func:`lu_factor` (differentiable in ``LU``)."""
+    if out is not None:
+        return write_out("lu_unpack", out, lu_unpack(LU_data, LU_pivots, unpack_data, unpack_pivots))
     m, n = LU_data.shape[-2:]
     k = min(m, n)
     xp = get_array_module(LU_data._data)
@@ -1155,9 +1176,11 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
 
 
 def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
-             adjoint: bool = False) -> Tensor:
+             adjoint: bool = False, out: Tensor | None = None) -> Tensor:
     """The solution of ``A X = B`` (``X A = B`` when ``left=False``; with ``A^T`` when
     ``adjoint``) from ``A``'s :func:`lu_factor`. Differentiable in ``LU`` and ``B``."""
+    if out is not None:
+        return write_out("linalg.lu_solve", out, lu_solve(LU, pivots, B, left=left, adjoint=adjoint))
     _matrix_input("lu_solve", LU, arg="LU")
     P, L, U = lu_unpack(LU, pivots)
     if not left:  # X A = B  <=>  A^T X^T = B^T
@@ -1261,10 +1284,12 @@ def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:
     return _shape.stack(cols[:n], -1)
 
 
-def householder_product(A: Tensor, tau: Tensor) -> Tensor:
+def householder_product(A: Tensor, tau: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The first ``n`` columns of ``H_1 ... H_k`` with ``H_i = I - tau_i v_i v_i^T`` and ``v_i``
     column ``i`` of ``A`` below the diagonal with an implicit 1 on it (LAPACK's orgqr).
     Differentiable, as a product of the reflections."""
+    if out is not None:
+        return write_out("linalg.householder_product", out, householder_product(A, tau))
     a = _matrix_input("householder_product", A, square=False)
     m, n = a.shape[-2:]
     k = tau.shape[-1]
@@ -1288,9 +1313,11 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
     return Q[..., :, :n]
 
 
-def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+def tensorinv(A: Tensor, ind: int = 2, *, out: Tensor | None = None) -> Tensor:
     """The inverse of ``A`` seen as a linear map from its last dims (from ``ind`` on) to its
     first ``ind`` dims: shaped ``A.shape[ind:] + A.shape[:ind]``."""
+    if out is not None:
+        return write_out("linalg.tensorinv", out, tensorinv(A, ind))
     if ind <= 0:
         raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
     rows, cols = tuple(A.shape[:ind]), tuple(A.shape[ind:])
@@ -1301,9 +1328,11 @@ def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
     return inv(A.reshape(math.prod(rows), math.prod(cols))).reshape(cols + rows)
 
 
-def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:
+def tensorsolve(A: Tensor, B: Tensor, dims=None, *, out: Tensor | None = None) -> Tensor:
     """The ``X`` with ``tensordot(A, X, X.ndim) = B``; ``dims`` of ``A`` are moved to the end
     first."""
+    if out is not None:
+        return write_out("linalg.tensorsolve", out, tensorsolve(A, B, dims))
     if dims is not None:
         dims = [normalize_dim(d, A.ndim) for d in dims]
         A = _shape.movedim(A, dims, list(range(A.ndim - len(dims), A.ndim)))
