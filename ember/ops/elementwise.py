@@ -34,11 +34,8 @@ from ember.ops.common import (
 _NO_DTYPE = np.dtype(np.float64)  # stands in for a Python number's missing dtype
 
 
-def add(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
+def _add(a, b, *, alpha=1) -> Tensor:
     """``a + alpha * b`` with broadcasting."""
-    if out is not None:
-        return write_out("add", out, add(input, other, alpha=alpha))
-    a, b = input, other
     if alpha != 1:
         b = b * alpha
     ta, tb, x, y = binary_operands("add", a, b)
@@ -60,11 +57,8 @@ def _add_backward(g, needs):
     return g, g
 
 
-def sub(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
+def _sub(a, b, *, alpha=1) -> Tensor:
     """``a - alpha * b`` with broadcasting."""
-    if out is not None:
-        return write_out("sub", out, sub(input, other, alpha=alpha))
-    a, b = input, other
     if alpha != 1:
         b = b * alpha
     ta, tb, x, y = binary_operands("sub", a, b)
@@ -92,11 +86,8 @@ def _sub_backward(g, needs):
     return g, -g if needs[1] else None
 
 
-def mul(input, other, *, out: Tensor | None = None) -> Tensor:
+def _mul(a, b) -> Tensor:
     """``a * b`` with broadcasting."""
-    if out is not None:
-        return write_out("mul", out, mul(input, other))
-    a, b = input, other
     ta, tb, x, y = binary_operands("mul", a, b)
     try:
         out = x * y
@@ -119,14 +110,11 @@ def mul(input, other, *, out: Tensor | None = None) -> Tensor:
     return record("Mul", out, (ta, tb), backward, saved)
 
 
-def div(input, other, *, rounding_mode=None, out: Tensor | None = None) -> Tensor:
+def _div(a, b, *, rounding_mode=None) -> Tensor:
     """``a / b`` (true division; integers give the default float dtype, as in PyTorch).
 
     ``rounding_mode="floor"`` or ``"trunc"`` give integer-style division (no gradient).
     """
-    if out is not None:
-        return write_out("div", out, div(input, other, rounding_mode=rounding_mode))
-    a, b = input, other
     ta, tb, x, y = binary_operands("div", a, b)
     if rounding_mode is not None:
         if rounding_mode not in ("floor", "trunc"):
@@ -159,11 +147,8 @@ def div(input, other, *, rounding_mode=None, out: Tensor | None = None) -> Tenso
     return record("Div", out, (ta, tb), backward, (ta, tb))
 
 
-def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+def _neg(a: Tensor) -> Tensor:
     """``-a``."""
-    if out is not None:
-        return write_out("neg", out, neg(input))
-    a = input
     if a._data.dtype == bool:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
@@ -171,15 +156,12 @@ def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     return record("Neg", -a._data, (a,), _negate_gradient)
 
 
-def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:
+def _pow(a, b) -> Tensor:
     """``a ** b`` with broadcasting; either side may be a number.
 
     The gradients follow PyTorch at the edges: a zero exponent sends back zero (not ``0 * inf``)
     to the base, and a zero base with a non-negative exponent sends back zero to the exponent.
     """
-    if out is not None:
-        return write_out("pow", out, pow(input, exponent))
-    a, b = input, exponent
     ta, tb, x, y = binary_operands("pow", a, b)
     xp = backend.get_array_module(x if ta is not None else y)
     if type(y) is int and ta is not None and x.dtype.kind in "iu" and y < 0:
@@ -206,6 +188,47 @@ def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:
     return record("Pow", result, (ta, tb), backward, (ta, tb))
 
 
+# The public ops under PyTorch's parameter names, with out=. The operators (``a * b``, which the
+# backward formulas use too) call the private ops directly: no out= check on the hottest path.
+
+
+def add(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
+    """``input + alpha * other`` with broadcasting (written into ``out`` when given)."""
+    result = _add(input, other, alpha=alpha)
+    return result if out is None else write_out("add", out, result)
+
+
+def sub(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
+    """``input - alpha * other`` with broadcasting (written into ``out`` when given)."""
+    result = _sub(input, other, alpha=alpha)
+    return result if out is None else write_out("sub", out, result)
+
+
+def mul(input, other, *, out: Tensor | None = None) -> Tensor:
+    """``input * other`` with broadcasting (written into ``out`` when given)."""
+    result = _mul(input, other)
+    return result if out is None else write_out("mul", out, result)
+
+
+def div(input, other, *, rounding_mode=None, out: Tensor | None = None) -> Tensor:
+    """``input / other`` (see :func:`_div` for ``rounding_mode``; written into ``out`` when given)."""
+    result = _div(input, other, rounding_mode=rounding_mode)
+    return result if out is None else write_out("div", out, result)
+
+
+def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """``-input`` (written into ``out`` when given)."""
+    result = _neg(input)
+    return result if out is None else write_out("neg", out, result)
+
+
+def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:
+    """``input ** exponent`` with broadcasting; either may be a number (see :func:`_pow`;
+    written into ``out`` when given)."""
+    result = _pow(input, exponent)
+    return result if out is None else write_out("pow", out, result)
+
+
 def _number_pow_grad(g: Tensor, base: float, exponent: Tensor, result: Tensor) -> Tensor:
     """The gradient of ``base ** exponent`` for a number ``base`` with respect to ``exponent``."""
     from ember.ops.compare import where
@@ -219,25 +242,25 @@ def _number_pow_grad(g: Tensor, base: float, exponent: Tensor, result: Tensor) -
 
 def rsub(a, b) -> Tensor:
     """``b - a`` (the reflected ``-``)."""
-    return sub(b, a)
+    return _sub(b, a)
 
 
 def rdiv(a, b) -> Tensor:
     """``b / a`` (the reflected ``/``)."""
-    return div(b, a)
+    return _div(b, a)
 
 
 def rpow(a, b) -> Tensor:
     """``b ** a`` (the reflected ``**``)."""
-    return pow(b, a)
+    return _pow(b, a)
 
 
 def radd(a, b) -> Tensor:
-    return add(b, a)
+    return _add(b, a)
 
 
 def rmul(a, b) -> Tensor:
-    return mul(b, a)
+    return _mul(b, a)
 
 
 def cast(a: Tensor, dtype) -> Tensor:
@@ -716,8 +739,8 @@ attach(
     add=add, sub=sub, mul=mul, div=div, neg=neg, pow=pow, true_divide=div, multiply=mul,
     subtract=sub, divide=div, negative=neg, floor_divide=floor_divide, remainder=remainder,
     fmod=fmod, addcmul=addcmul, addcdiv=addcdiv, lerp=lerp,
-    __add__=add, __radd__=radd, __sub__=sub, __rsub__=rsub, __mul__=mul, __rmul__=rmul,
-    __truediv__=div, __rtruediv__=rdiv, __neg__=neg, __pow__=pow, __rpow__=rpow,
+    __add__=_add, __radd__=radd, __sub__=_sub, __rsub__=rsub, __mul__=_mul, __rmul__=rmul,
+    __truediv__=_div, __rtruediv__=rdiv, __neg__=_neg, __pow__=_pow, __rpow__=rpow,
     __floordiv__=floor_divide, __rfloordiv__=rfloordiv, __mod__=remainder,
     __rmod__=rremainder, __pos__=lambda a: a,
     add_=inplace_method(add, "add_"), sub_=inplace_method(sub, "sub_"),
@@ -727,9 +750,9 @@ attach(
     remainder_=inplace_method(remainder, "remainder_"), fmod_=inplace_method(fmod, "fmod_"),
     addcmul_=inplace_method(addcmul, "addcmul_"), addcdiv_=inplace_method(addcdiv, "addcdiv_"),
     lerp_=inplace_method(lerp, "lerp_"),
-    __iadd__=inplace_method(add, "__iadd__"), __isub__=inplace_method(sub, "__isub__"),
-    __imul__=inplace_method(mul, "__imul__"), __itruediv__=inplace_method(div, "__itruediv__"),
-    __ipow__=inplace_method(pow, "__ipow__"),
+    __iadd__=inplace_method(_add, "__iadd__"), __isub__=inplace_method(_sub, "__isub__"),
+    __imul__=inplace_method(_mul, "__imul__"), __itruediv__=inplace_method(_div, "__itruediv__"),
+    __ipow__=inplace_method(_pow, "__ipow__"),
     __ifloordiv__=inplace_method(floor_divide, "__ifloordiv__"),
     __imod__=inplace_method(remainder, "__imod__"),
     fill_=fill_, zero_=zero_, copy_=copy_,
