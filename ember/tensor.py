@@ -509,18 +509,6 @@ class Tensor:
                 dt = a
         return dev, dt
 
-    def to(self, *args, **kwargs) -> Tensor:
-        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
-        dev, dt = Tensor._parse_to_args(args, kwargs)
-        out = self
-        if dt is not None and backend.to_dtype(dt).np != self._data.dtype:
-            out = out.type(dt)
-        if dev is not None and backend.as_device(dev) != out.device:
-            from ember.ops.device import to_device
-
-            out = to_device(out, backend.as_device(dev))
-        return out
-
     def cpu(self, memory_format=None) -> Tensor:
         return self.to("cpu")
 
@@ -558,32 +546,6 @@ class Tensor:
 
     def byte(self, memory_format=None) -> Tensor:
         return self.type(backend.uint8)
-
-    def type(self, dtype=None, non_blocking: bool = False, **kwargs):
-        """Cast to ``dtype`` (differentiable between floating types), which may also be a legacy
-        type name such as ``"torch.FloatTensor"``; without it, that name for this tensor
-        (``"ember.FloatTensor"``, ``"ember.cuda.LongTensor"``), as PyTorch's ``type()``."""
-        if dtype is None:
-            where = "ember." if type(self._data) is np.ndarray else "ember.cuda."
-            return where + _LEGACY_TYPE_NAMES[self._data.dtype.name]
-        if isinstance(dtype, str) and dtype.endswith("Tensor"):
-            by_name = {v: k for k, v in _LEGACY_TYPE_NAMES.items()}
-            legacy = dtype.rsplit(".", 1)[-1]
-            if legacy not in by_name:
-                raise ValueError(f"type(): invalid type {dtype!r}")
-            dtype = by_name[legacy]
-        from ember.ops.elementwise import cast
-
-        return cast(self, dtype)
-
-
-# PyTorch's legacy tensor type names, by NumPy dtype name (what ``Tensor.type()`` answers).
-_LEGACY_TYPE_NAMES = {
-    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-    "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
-    "uint8": "ByteTensor", "bool": "BoolTensor",
-}
-
 
 class layout:
     """A tensor memory layout, as ``torch.layout``; ember has one, ``ember.strided``."""

@@ -27,18 +27,9 @@ PROGRAMS = sorted(p.name for p in PROGRAMS_DIR.glob("p[0-9]*.py"))
 # program -> what ember lacks (strict: the mark must go when ember gains it). All of these are
 # names and behaviours in files other tasks of issue 12 own (12.1-12.3).
 XFAIL: dict[str, str] = {
-    "p20_transformer_builtin.py": "nn.TransformerEncoderLayer and nn.TransformerEncoder",
-    "p21_rnn_cells_packing.py":
-        "nn.utils.rnn (pad_sequence, pack_padded_sequence, pad_packed_sequence, a "
-        "PackedSequence taken by nn.GRU) and nn.LSTMCell",
     "p22_autograd_inspection.py":
         "type(grad_fn).__name__ (PyTorch has a class per op, SumBackward0; ember's nodes are "
         "one class, which the engine checks with `type(p) is Node`)",
-    "p23_upsampling_autoencoder.py": "nn.Upsample and F.interpolate",
-    "p24_gaussian_process.py":
-        "optim.Adam (also AdamW, RMSprop, Adagrad) on 0-d parameters: xp.sqrt of a 0-d array "
-        "is a NumPy scalar, and the update's xp.divide(..., out=denom) raises 'return arrays "
-        "must be of ArrayType' (ember/optim/adam.py _update)",
 }
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?\b(?:nan|inf)\b")

@@ -114,7 +114,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     result = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs_list,
                           allow_unused=allow_unused)
     if materialize_grads:
-        from ember.ops.unary import zero_grad_like
+        from ember.ops.common import zero_grad_like
 
         result = tuple(zero_grad_like(t) if g is None else g for t, g in zip(inputs_list, result))
     return result
@@ -125,7 +125,7 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
     """``grad(..., is_grads_batched=True)``: one vector-Jacobian product per row of the batched
     ``grad_outputs``, stacked along a new dim 0 (a loop where PyTorch uses vmap)."""
     from ember.ops.shape import stack
-    from ember.ops.unary import zero_grad_like
+    from ember.ops.common import zero_grad_like
 
     outputs, inputs_list = _as_list(outputs), _as_list(inputs)
     batched = _as_list(grad_outputs)

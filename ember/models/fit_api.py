@@ -24,7 +24,7 @@ class FitAPI:
             steps_per_epoch: int | None = None, validation_steps: int | None = None,
             validation_batch_size: int | None = None,
             validation_freq: int | Iterable[int] = 1):
-        """Train for ``epochs`` epochs; returns a :class:`~ember.models.history.History`.
+        """Train for ``epochs`` epochs; returns a :class:`~ember.callbacks.history.History`.
 
         Args:
             x: inputs as a NumPy array or Tensor (with ``y``), a ``Dataset`` yielding

@@ -12,14 +12,13 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 
-from ember import optim
+from ember import losses, optim
 from ember.autograd.grad_mode import enable_grad
 from ember.metrics import registry as metrics_registry
 from ember.models.fit_api import FitAPI
 from ember.models.keras_api import KerasAPI
 from ember.models.saving import WeightsIO
 from ember.nn import Module
-from ember.nn.modules import loss as losses
 from ember.tensor import Tensor
 
 
@@ -79,7 +78,7 @@ class Model(KerasAPI, FitAPI, WeightsIO, Module):
                 class (built here with its defaults), or a Keras name with Keras' defaults
                 (``"adam"``, ``"rmsprop"``, ``"sgd"``, ... see ``ember.optim.NAMES``).
             loss: a loss module (``nn.CrossEntropyLoss()``), a function ``loss(y_pred, y_true)``,
-                or a Keras name (see ``ember.nn.modules.loss.NAMES``):
+                or a Keras name (see ``ember.losses.NAMES``):
                 ``"sparse_categorical_crossentropy"`` (integer labels),
                 ``"categorical_crossentropy"`` (one-hot rows), ``"binary_crossentropy"`` (0/1),
                 the focal cross-entropies, ``"mse"``, ``"mae"``, ``"huber"``, ``"hinge"``,
@@ -102,7 +101,7 @@ class Model(KerasAPI, FitAPI, WeightsIO, Module):
                 "class labels or loss='mse' for regression"
             )
         opt = optim.get(optimizer, self.parameters())
-        loss_fn, kind = losses.get(loss)
+        loss_fn, kind = losses.compile_loss(loss)
         if isinstance(metrics, (str, dict)) or callable(metrics):
             metrics = [metrics]
         compiled = [metrics_registry.get(m, kind) for m in (metrics or [])]

@@ -26,7 +26,7 @@ from ember.models import data_adapter as da
 from ember.models import data_parallel as dp
 from ember.models import epoch_iterator as feed
 from ember.models.epoch_logs import EpochLogs, as_scalars, checked_logs
-from ember.models.history import History, run_settings
+from ember.callbacks.history import History, run_settings
 from ember.models.prepare import device_for, prepare, validation_batches
 from ember.models.split_check import warn_if_sorted_split
 from ember.tensor import Tensor

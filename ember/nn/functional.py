@@ -625,3 +625,98 @@ __all__ = [
     "binary_cross_entropy_with_logits", "kl_div", "cross_entropy", "nll_loss",
     "soft_margin_loss", "cosine_similarity", "scaled_dot_product_attention",
 ]
+
+
+# ------------------------------------------------------------- resampling, more layers' F forms
+# (appended as one block; the functions live in ember.ops.resample and ember.ops.nn_more)
+
+from ember.ops.resample import (  # noqa: E402
+    channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear,
+    upsample_nearest,
+)
+
+__all__ += ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
+            "pixel_unshuffle", "channel_shuffle"]
+from ember.ops.nn_more import (  # noqa: E402
+    cosine_embedding_loss, ctc_loss, embedding_bag, feature_alpha_dropout, gaussian_nll_loss, glu,
+    hinge_embedding_loss, margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
+    multilabel_soft_margin_loss, pairwise_distance, pdist, poisson_nll_loss, rms_norm, rrelu,
+    rrelu_, triplet_margin_loss, triplet_margin_with_distance_loss,
+)
+from ember.ops.nn_more import local_response_norm  # noqa: E402,F811  (replaces the stub above)
+
+__all__ += ["cosine_embedding_loss", "ctc_loss", "embedding_bag", "feature_alpha_dropout",
+            "gaussian_nll_loss", "glu", "hinge_embedding_loss", "margin_ranking_loss",
+            "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
+            "pairwise_distance", "pdist", "poisson_nll_loss", "rms_norm", "rrelu", "rrelu_",
+            "triplet_margin_loss", "triplet_margin_with_distance_loss", "local_response_norm"]
+from ember.ops.conv3d import (  # noqa: E402
+    adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, conv3d, conv_transpose3d, max_pool3d,
+)
+
+__all__ += ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
+            "adaptive_max_pool3d"]
+from ember.ops.pool_more import (  # noqa: E402,F811  (max_pool3d with indices replaces the one above)
+    adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices, adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices, affine_grid,
+    grid_sample, gumbel_softmax, linear_cross_entropy, lp_pool1d, lp_pool2d, lp_pool3d,
+    max_pool1d_with_indices, max_pool2d_with_indices, max_pool3d, max_pool3d_with_indices,
+    max_unpool1d, max_unpool2d, max_unpool3d,
+)
+
+__all__ += ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+            "adaptive_max_pool3d_with_indices",
+            "affine_grid", "grid_sample", "gumbel_softmax", "linear_cross_entropy", "lp_pool1d",
+            "lp_pool2d", "lp_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+            "max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d"]
+from ember.ops.pool_more import (  # noqa: E402
+    fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+)
+
+__all__ += ["fractional_max_pool2d", "fractional_max_pool2d_with_indices",
+            "fractional_max_pool3d", "fractional_max_pool3d_with_indices"]
+
+
+def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor,
+                                 embed_dim_to_check: int, num_heads: int, in_proj_weight,
+                                 in_proj_bias, bias_k, bias_v, add_zero_attn: bool,
+                                 dropout_p: float, out_proj_weight: Tensor, out_proj_bias,
+                                 training: bool = True, key_padding_mask=None,
+                                 need_weights: bool = True, attn_mask=None,
+                                 use_separate_proj_weight: bool = False, q_proj_weight=None,
+                                 k_proj_weight=None, v_proj_weight=None, static_k=None,
+                                 static_v=None, average_attn_weights: bool = True,
+                                 is_causal: bool = False):
+    """The computation of ``nn.MultiheadAttention`` with the weights passed in: inputs
+    ``(L, N, E)`` (or unbatched ``(L, E)``); returns ``(output, weights or None)``."""
+    from types import SimpleNamespace
+
+    from ember.nn.modules.attention import MultiheadAttention
+    from ember.nn.modules.module import Module
+
+    if static_k is not None or static_v is not None:
+        raise NotImplementedError("multi_head_attention_forward: static_k/static_v are not "
+                                  "supported by ember")
+    if query.shape[-1] != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but "
+                             f"got {query.shape[-1]}")
+    head_dim = embed_dim_to_check // num_heads
+    if head_dim * num_heads != embed_dim_to_check:
+        raise AssertionError(f"embed_dim {embed_dim_to_check} not divisible by num_heads "
+                             f"{num_heads}")
+    attention = MultiheadAttention.__new__(MultiheadAttention)
+    Module.__init__(attention)
+    attention.__dict__.update(
+        embed_dim=embed_dim_to_check, num_heads=num_heads, head_dim=head_dim,
+        kdim=key.shape[-1], vdim=value.shape[-1], dropout=dropout_p, batch_first=False,
+        _qkv_same_embed_dim=not use_separate_proj_weight, add_zero_attn=add_zero_attn,
+        training=training, in_proj_weight=in_proj_weight, in_proj_bias=in_proj_bias,
+        q_proj_weight=q_proj_weight, k_proj_weight=k_proj_weight, v_proj_weight=v_proj_weight,
+        bias_k=bias_k, bias_v=bias_v,
+        out_proj=SimpleNamespace(weight=out_proj_weight, bias=out_proj_bias))
+    return MultiheadAttention.forward(attention, query, key, value, key_padding_mask,
+                                      need_weights, attn_mask, average_attn_weights, is_causal)
+
+
+__all__ += ["multi_head_attention_forward"]

@@ -1,9 +1,13 @@
-"""Moving tensors between devices, differentiably: the gradient goes back to where the input was."""
+"""Moving tensors between devices and dtypes, differentiably: the gradient goes back to where
+the input was (``Tensor.to`` and ``Tensor.type`` are bound here)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from ember import backend
-from ember.ops.common import Tensor, record
+from ember.ops.common import Tensor, attach, record
+from ember.ops.elementwise import cast
 
 
 def to_device(x: Tensor, device) -> Tensor:
@@ -21,5 +25,42 @@ def to_device(x: Tensor, device) -> Tensor:
     out = backend.move_array(x._data, dev)
     return record("ToCopy", out, (x,), lambda g, needs: (to_device(g, src),))
 
+
+def to(self: Tensor, *args, **kwargs) -> Tensor:
+    """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
+    dev, dt = Tensor._parse_to_args(args, kwargs)
+    out = self
+    if dt is not None and backend.to_dtype(dt).np != self._data.dtype:
+        out = out.type(dt)
+    if dev is not None and backend.as_device(dev) != out.device:
+        out = to_device(out, backend.as_device(dev))
+    return out
+
+
+# PyTorch's legacy tensor type names, by NumPy dtype name (what ``Tensor.type()`` answers).
+_LEGACY_TYPE_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+    "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
+    "uint8": "ByteTensor", "bool": "BoolTensor",
+}
+
+
+def type_(self: Tensor, dtype=None, non_blocking: bool = False, **kwargs):
+    """Cast to ``dtype`` (differentiable between floating types), which may also be a legacy
+    type name such as ``"torch.FloatTensor"``; without it, that name for this tensor
+    (``"ember.FloatTensor"``, ``"ember.cuda.LongTensor"``), as PyTorch's ``type()``."""
+    if dtype is None:
+        where = "ember." if type(self._data) is np.ndarray else "ember.cuda."
+        return where + _LEGACY_TYPE_NAMES[self._data.dtype.name]
+    if isinstance(dtype, str) and dtype.endswith("Tensor"):
+        by_name = {v: k for k, v in _LEGACY_TYPE_NAMES.items()}
+        legacy = dtype.rsplit(".", 1)[-1]
+        if legacy not in by_name:
+            raise ValueError(f"type(): invalid type {dtype!r}")
+        dtype = by_name[legacy]
+    return cast(self, dtype)
+
+
+attach(to=to, type=type_)
 
 __all__ = []

@@ -25,10 +25,10 @@ from ember.ops.common import (
     inplace_method,
     record,
     result_dtype,
+    zero_grad_like,
 )
 from ember.ops.dims import normalize_dim
 from ember.ops.elementwise import where_grad
-from ember.ops.unary import zero_grad_like
 
 # ---------------------------------------------------------------------------------- matmul
 

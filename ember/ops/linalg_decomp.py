@@ -25,10 +25,9 @@ from ember.backend import get_array_module
 from ember.ops import linalg as _ops_linalg
 from ember.ops import reduce as _reduce
 from ember.ops import shape as _shape
-from ember.ops.common import write_out, Tensor, attach, record
+from ember.ops.common import write_out, Tensor, attach, record, zero_grad_like
 from ember.ops.compare import where
 from ember.ops.dims import const, normalize_dim
-from ember.ops.unary import zero_grad_like
 
 
 

@@ -19,6 +19,9 @@ import numpy as np
 from ember import backend
 from ember.backend import get_array_module
 from ember.ops.common import write_out, Tensor, attach, inplace_method, record
+from ember.ops.compare import maximum, minimum, where
+from ember.ops.elementwise import sub
+from ember.ops.indexing import scatter_add
 
 # ------------------------------------------------------------------------------------ helpers
 
@@ -310,8 +313,6 @@ def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None, out: Tens
         return write_out("max", out, max(input, dim, keepdim, other=other))
     x = input
     if isinstance(dim, Tensor) or other is not None:
-        from ember.ops.compare import maximum
-
         return maximum(x, other if other is not None else dim)
     if dim is None:
         return _full_extreme("max", x, get_array_module(x._data).amax)
@@ -332,8 +333,6 @@ def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None, out: Tens
         return write_out("min", out, min(input, dim, keepdim, other=other))
     x = input
     if isinstance(dim, Tensor) or other is not None:
-        from ember.ops.compare import minimum
-
         return minimum(x, other if other is not None else dim)
     if dim is None:
         return _full_extreme("min", x, get_array_module(x._data).amin)
@@ -793,8 +792,6 @@ def _cum_extreme(name: str, x: Tensor, dim, ufunc: str, result_type):
     idx = _accumulate(xp, "maximum", xp.where(hit, pos, 0), axis)
 
     def backward(g, needs):
-        from ember.ops.indexing import scatter_add
-
         # each gradient goes to the element its value came from (PyTorch's scatter_add)
         zeros = Tensor._wrap(xp.zeros(a.shape, dtype=g._data.dtype))
         return (scatter_add(zeros, axis, index, g),)
@@ -859,8 +856,6 @@ def _logcumsumexp_grad(x: Tensor, out: Tensor, g: Tensor, axis: int) -> Tensor:
     """``gx[i] = sum(g[k] * exp(x[i] - out[k]), k >= i)``, in log space so that it neither
     overflows nor underflows: the positive and negative parts of ``g`` are each a reversed
     logcumsumexp of ``log|g| - out``. Written with ember ops, so it differentiates again."""
-    from ember.ops.compare import where
-
     gd = g._data
     # log|g| with exact zeros moved to 1, so no -inf (or nan in its own gradient) appears; those
     # places are then replaced by the lowest float, whose exp is 0
@@ -910,8 +905,6 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False, out
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     """The ``p``-norm of ``input - other`` (broadcast) over every element, a 0-d tensor."""
-    from ember.ops.elementwise import sub
-
     if not isinstance(other, Tensor):
         raise TypeError(f"dist(): argument 'other' must be Tensor, not {type(other).__name__}")
     return vector_norm(sub(input, other), p)
@@ -923,8 +916,6 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float, *, out: Tensor | N
     norm ``maxnorm`` (times ``1 / (1 + 1e-7 / norm)``, as PyTorch); the others unchanged."""
     if out is not None:
         return write_out("renorm", out, renorm(input, p, dim, maxnorm))
-    from ember.ops.compare import where
-
     nd = input._data.ndim
     if nd < 2:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {nd} dimensions "
