@@ -25,8 +25,10 @@ from ember.tensor import (  # noqa: F401
     get_printoptions,
     is_floating_point,
     is_tensor,
+    layout,
     numel,
     set_printoptions,
+    strided,
 )
 from ember.autograd import (  # noqa: F401
     enable_grad,
@@ -47,7 +49,9 @@ from ember.random import (  # noqa: F401
     set_rng_state,
 )
 
-half, double, long, short = float16, float64, int64, int16
+# PyTorch's other names for the dtypes (``ember.float`` is float32, ``ember.int`` int32, ...)
+half, float, double = float16, float32, float64
+short, int, long = int16, int32, int64
 __version__ = "0.1.0"
 
 # Fewer BLAS threads than cores when other processes are busy (ember/threads.py says why).

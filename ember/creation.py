@@ -11,10 +11,31 @@ from __future__ import annotations
 import numpy as np
 
 from ember import backend
-from ember.ops.common import check_same_device
+from ember.ops.common import check_same_device, write_out
 from ember.ops.shape import _tensor_list, cat, expand, pad, reshape, stack
 from ember.random import get_rng
 from ember.tensor import Tensor
+
+
+def _check_layout(name: str, layout) -> None:
+    """ember tensors are dense and strided: any other ``layout=`` is refused by name."""
+    if layout is not None and str(layout) not in ("strided", "torch.strided", "ember.strided"):
+        raise NotImplementedError(f"{name}: layout={layout} is not supported; ember tensors are "
+                                  "dense (layout=ember.strided)")
+
+
+def _shape_arg(name: str, sizes: tuple, size):
+    """The shape given as varargs (``zeros(2, 3)``, ``zeros((2, 3))``) or as ``size=``."""
+    if size is not None:
+        if sizes:
+            raise TypeError(f"{name}() got the size both as positional arguments and as size=")
+        return (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+    return sizes
+
+
+def _deliver(name: str, t: Tensor, out) -> Tensor:
+    """``t``, or ``t`` written into ``out`` when the caller passed ``out=``."""
+    return t if out is None else write_out(name, out, t)
 
 
 def _finish(array, dtype, device, requires_grad) -> Tensor:
@@ -72,7 +93,8 @@ def _to_nested(data):
     return data
 
 
-def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def tensor(data, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False
+           ) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested list, array or tensor)."""
     arr = _infer_array(data, None if isinstance(data, Tensor) else dtype)
     if device is None and (isinstance(data, Tensor) or type(arr) is not np.ndarray):
@@ -128,28 +150,41 @@ def _filled(fill, size, dtype, device, requires_grad):
     return _finish(arr, None, None, requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A tensor of zeros of the given size."""
-    return _filled(0, size, dtype, device, requires_grad)
+def zeros(*sizes, size=None, out: Tensor | None = None, dtype=None, layout=None, device=None,
+          requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """A tensor of zeros of the given size (``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``)."""
+    _check_layout("zeros", layout)
+    t = _filled(0, _shape_arg("zeros", sizes, size), dtype, device, requires_grad)
+    return _deliver("zeros", t, out)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A tensor of ones of the given size."""
-    return _filled(1, size, dtype, device, requires_grad)
+def ones(*sizes, size=None, out: Tensor | None = None, dtype=None, layout=None, device=None,
+         requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """A tensor of ones of the given size (``ones(2, 3)``, ``ones((2, 3))`` or ``ones(size=(2, 3))``)."""
+    _check_layout("ones", layout)
+    t = _filled(1, _shape_arg("ones", sizes, size), dtype, device, requires_grad)
+    return _deliver("ones", t, out)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """An uninitialised tensor of the given size."""
-    return _filled(None, size, dtype, device, requires_grad)
+def empty(*sizes, size=None, out: Tensor | None = None, dtype=None, layout=None, device=None,
+          requires_grad: bool = False, pin_memory: bool = False, memory_format=None) -> Tensor:
+    """An uninitialised tensor of the given size (``empty(2, 3)``, ``empty((2, 3))`` or
+    ``empty(size=(2, 3))``)."""
+    _check_layout("empty", layout)
+    t = _filled(None, _shape_arg("empty", sizes, size), dtype, device, requires_grad)
+    return _deliver("empty", t, out)
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+def full(size, fill_value, *, out: Tensor | None = None, dtype=None, layout=None, device=None,
+         requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype inferred from the value, as in PyTorch)."""
     if dtype is None:
         dtype = (backend.bool_ if isinstance(fill_value, bool) else
                  backend.int64 if isinstance(fill_value, int) else backend.get_default_dtype())
-    return _filled(fill_value, (size,) if isinstance(size, int) else tuple(size), dtype, device,
-                   requires_grad)
+    _check_layout("full", layout)
+    t = _filled(fill_value, (size,) if isinstance(size, int) else tuple(size), dtype, device,
+                requires_grad)
+    return _deliver("full", t, out)
 
 
 def _like(fn, t, dtype, device, requires_grad, *args):
@@ -157,25 +192,42 @@ def _like(fn, t, dtype, device, requires_grad, *args):
               requires_grad=requires_grad)
 
 
-def zeros_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _like(zeros, t, dtype, device, requires_grad)
+def zeros_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
+    """A tensor shaped like ``input`` (its dtype and device unless given), as ``torch.zeros_like``."""
+    _check_layout("zeros_like", layout)
+    return _like(zeros, input, dtype, device, requires_grad)
 
 
-def ones_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _like(ones, t, dtype, device, requires_grad)
+def ones_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
+    """A tensor shaped like ``input`` (its dtype and device unless given), as ``torch.ones_like``."""
+    _check_layout("ones_like", layout)
+    return _like(ones, input, dtype, device, requires_grad)
 
 
-def empty_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _like(empty, t, dtype, device, requires_grad)
+def empty_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
+    """A tensor shaped like ``input`` (its dtype and device unless given), as ``torch.empty_like``."""
+    _check_layout("empty_like", layout)
+    return _like(empty, input, dtype, device, requires_grad)
 
 
-def full_like(t: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return full(tuple(t.shape), fill_value, dtype=dtype or t.dtype, device=device or t.device,
-                requires_grad=requires_grad)
+def full_like(input: Tensor, fill_value, *, dtype=None, layout=None, device=None,
+              requires_grad: bool = False, memory_format=None) -> Tensor:
+    """A tensor shaped like ``input`` filled with ``fill_value`` (its dtype and device unless
+    given), as ``torch.full_like``."""
+    return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype,
+                device=device or input.device, layout=layout, requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+def arange(start=0, end=None, step=1, *, out: Tensor | None = None, dtype=None, layout=None,
+           device=None, requires_grad: bool = False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; integer if all bounds are."""
+    if out is not None:
+        return write_out("arange", out, arange(start, end, step, dtype=dtype, layout=layout,
+                                               device=device))
+    _check_layout("arange", layout)
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -185,48 +237,71 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     return _finish(arr, None, device, requires_grad)
 
 
-def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
+def linspace(start, end, steps: int, *, out: Tensor | None = None, dtype=None, layout=None,
+             device=None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if out is not None:
+        return write_out("linspace", out, linspace(start, end, steps, dtype=dtype, device=device))
+    _check_layout("linspace", layout)
     arr = np.linspace(start, end, steps, dtype=np.float64).astype(_float(dtype))
     return _finish(arr, None, device, requires_grad)
 
 
-def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None,
-             requires_grad: bool = False) -> Tensor:
+def logspace(start, end, steps: int, base: float = 10.0, *, out: Tensor | None = None, dtype=None,
+             layout=None, device=None, requires_grad: bool = False) -> Tensor:
     """``steps`` values from ``base ** start`` to ``base ** end`` whose logarithms are evenly
     spaced (computed in float64, then converted to ``dtype``, the default float unless given)."""
+    if out is not None:
+        return write_out("logspace", out, logspace(start, end, steps, base, dtype=dtype,
+                                                   device=device))
+    _check_layout("logspace", layout)
     exps = np.linspace(float(start), float(end), int(steps), dtype=np.float64)
     arr = np.power(np.float64(base), exps)
     return _finish(arr.astype(_float(dtype)), None, device, requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def eye(n: int, m: int | None = None, *, out: Tensor | None = None, dtype=None, layout=None,
+        device=None, requires_grad: bool = False) -> Tensor:
     """The identity matrix (``n`` x ``m``)."""
-    return _finish(np.eye(n, m, dtype=_float(dtype)), None, device, requires_grad)
+    _check_layout("eye", layout)
+    t = _finish(np.eye(n, m, dtype=_float(dtype)), None, device, requires_grad)
+    return _deliver("eye", t, out)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uniform samples in [0, 1)."""
-    arr = get_rng(generator).random(_size(size), dtype=np.float64).astype(_float(dtype))
-    return _finish(arr, None, device, requires_grad)
+def rand(*sizes, size=None, generator=None, out: Tensor | None = None, dtype=None, layout=None,
+         device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """Uniform samples in [0, 1) (``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``)."""
+    _check_layout("rand", layout)
+    shape = _size(_shape_arg("rand", sizes, size))
+    arr = get_rng(generator).random(shape, dtype=np.float64).astype(_float(dtype))
+    return _deliver("rand", _finish(arr, None, device, requires_grad), out)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Standard normal samples."""
-    arr = get_rng(generator).standard_normal(_size(size)).astype(_float(dtype))
-    return _finish(arr, None, device, requires_grad)
+def randn(*sizes, size=None, generator=None, out: Tensor | None = None, dtype=None, layout=None,
+          device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """Standard normal samples (``randn(2, 3)``, ``randn((2, 3))`` or ``randn(size=(2, 3))``)."""
+    _check_layout("randn", layout)
+    shape = _size(_shape_arg("randn", sizes, size))
+    arr = get_rng(generator).standard_normal(shape).astype(_float(dtype))
+    return _deliver("randn", _finish(arr, None, device, requires_grad), out)
 
 
-def randint(low, high=None, size=None, generator=None, dtype=None, device=None) -> Tensor:
+def randint(low=0, high=None, size=None, *, generator=None, out: Tensor | None = None, dtype=None,
+            layout=None, device=None, requires_grad: bool = False) -> Tensor:
     """Integers uniform in [low, high) (``randint(high, size)`` as in PyTorch too)."""
+    if out is not None:
+        return write_out("randint", out, randint(low, high, size, generator=generator, dtype=dtype,
+                                                 device=device))
+    _check_layout("randint", layout)
     if size is None:
         if high is None or not isinstance(high, (tuple, list)):
             raise TypeError("randint() needs a size tuple: randint(low, high, size) or randint(high, size)")
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
-    arr = get_rng(generator).integers(low, high, size=tuple(size), dtype=np.int64)
-    return _finish(arr, dtype, device, False)
+    size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+    arr = get_rng(generator).integers(low, high, size=size, dtype=np.int64)
+    return _finish(arr, dtype, device, requires_grad)
 
 
 def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, generator=None,
@@ -239,19 +314,26 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, genera
     return _finish(arr, dtype or input.dtype, device or input.device, requires_grad)
 
 
-def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
+def randperm(n: int, *, generator=None, out: Tensor | None = None, dtype=None, layout=None,
+             device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A random permutation of ``0 .. n-1``."""
-    return _finish(get_rng(generator).permutation(n).astype(np.int64), dtype, device, False)
+    _check_layout("randperm", layout)
+    t = _finish(get_rng(generator).permutation(n).astype(np.int64), dtype, device, requires_grad)
+    return _deliver("randperm", t, out)
 
 
-def rand_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return rand(tuple(t.shape), dtype=dtype or t.dtype, device=device or t.device,
-                requires_grad=requires_grad)
+def rand_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None,
+          requires_grad: bool = False, memory_format=None) -> Tensor:
+    """``rand`` shaped like ``input`` (its dtype and device unless given)."""
+    return rand(tuple(input.shape), generator=generator, dtype=dtype or input.dtype,
+                device=device or input.device, layout=layout, requires_grad=requires_grad)
 
 
-def randn_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return randn(tuple(t.shape), dtype=dtype or t.dtype, device=device or t.device,
-                 requires_grad=requires_grad)
+def randn_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None,
+           requires_grad: bool = False, memory_format=None) -> Tensor:
+    """``randn`` shaped like ``input`` (its dtype and device unless given)."""
+    return randn(tuple(input.shape), generator=generator, dtype=dtype or input.dtype,
+                 device=device or input.device, layout=layout, requires_grad=requires_grad)
 
 
 def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None) -> Tensor:
@@ -272,21 +354,23 @@ def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None
 
 
 def _new_filled(fn):
-    def method(self: Tensor, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-        return fn(*size, dtype=dtype or self.dtype, device=device or self.device,
-                  requires_grad=requires_grad)
+    def method(self: Tensor, *sizes, size=None, dtype=None, device=None, requires_grad: bool = False,
+               layout=None, pin_memory: bool = False) -> Tensor:
+        return fn(*sizes, size=size, dtype=dtype or self.dtype, device=device or self.device,
+                  requires_grad=requires_grad, layout=layout)
 
     return method
 
 
-def _new_full(self: Tensor, size, fill_value, dtype=None, device=None,
-              requires_grad: bool = False) -> Tensor:
+def _new_full(self: Tensor, size, fill_value, *, dtype=None, device=None,
+              requires_grad: bool = False, layout=None, pin_memory: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value``, with this tensor's dtype and device."""
     return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
-                requires_grad=requires_grad)
+                requires_grad=requires_grad, layout=layout)
 
 
-def _new_tensor(self: Tensor, data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def _new_tensor(self: Tensor, data, *, dtype=None, device=None, requires_grad: bool = False,
+                layout=None, pin_memory: bool = False) -> Tensor:
     """A copy of ``data`` with this tensor's dtype and device (unless given), as PyTorch."""
     if isinstance(data, Tensor):
         data = data.detach()

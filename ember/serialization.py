@@ -382,8 +382,14 @@ def _describe_layout_error(header: dict, payload: int, name: str, library_messag
     return library_message
 
 
-def load(f: str | os.PathLike | io.IOBase, map_location=None, extra: str | None = None) -> Any:
+def load(f: str | os.PathLike | io.IOBase, map_location=None, pickle_module=None, *,
+         weights_only: bool | None = None, mmap: bool | None = None, extra: str | None = None,
+         **pickle_load_args) -> Any:
     """Load what :func:`save` wrote (or any safetensors file) back into ember tensors.
+
+    ``pickle_module``, ``weights_only``, ``mmap`` and ``pickle_load_args`` are accepted so that
+    PyTorch programs run unchanged; ember's files hold no pickle and never run code when loaded
+    (what ``weights_only=True`` asks for), and they are read whole (``mmap`` changes nothing).
 
     ``map_location`` is a device (``"cpu"``, ``"cuda"``, ``ember.device(...)``) to place the
     tensors on; by default they land on the CPU. A file without ember's structure metadata (one

@@ -8,7 +8,6 @@ class as a method and operator, so every op is defined in exactly one place.
 from __future__ import annotations
 
 import math
-import sys
 import weakref
 
 import numpy as np
@@ -99,12 +98,13 @@ class Tensor:
         self._data = value._data if isinstance(value, Tensor) else value
 
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
+    def shape(self) -> Size:
+        """The size of each dimension, as an :class:`ember.Size` (a tuple)."""
+        return Size(self._data.shape)
 
     def size(self, dim: int | None = None):
-        """The shape, or the length of dimension ``dim``."""
-        return self._data.shape if dim is None else self._data.shape[dim]
+        """The shape as an :class:`ember.Size`, or the length of dimension ``dim``."""
+        return Size(self._data.shape) if dim is None else self._data.shape[dim]
 
     @property
     def dtype(self):
@@ -130,7 +130,7 @@ class Tensor:
         strides = tuple(s // itemsize for s in self._data.strides)
         return strides if dim is None else strides[dim]
 
-    def is_contiguous(self) -> bool:
+    def is_contiguous(self, memory_format=None) -> bool:
         """Whether the elements lie in memory in row-major order without gaps."""
         return bool(self._data.flags.c_contiguous)
 
@@ -150,6 +150,141 @@ class Tensor:
     @property
     def is_cuda(self) -> bool:
         return device_of(self._data).type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return type(self._data) is np.ndarray
+
+    # ember has no XPU, MPS, meta, sparse, quantized, MKL-DNN or nested tensors: PyTorch's
+    # questions about them all answer False.
+    is_xpu = is_mps = is_meta = is_sparse = is_sparse_csr = is_quantized = is_mkldnn = \
+        is_nested = is_ipu = is_vulkan = is_mtia = is_maia = property(lambda self: False)
+
+    @property
+    def layout(self) -> layout:
+        """Always ``ember.strided``: ember tensors are dense."""
+        return strided
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of all elements (``numel() * itemsize``)."""
+        return self._data.size * self._data.itemsize
+
+    @property
+    def name(self) -> None:
+        """The tensor's dimension-name (always ``None``: ember has no named tensors)."""
+        return None
+
+    @property
+    def names(self) -> tuple:
+        return (None,) * self._data.ndim
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of its ``grad_fn`` this tensor is (ember's ops have one: 0)."""
+        return 0
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether :meth:`retain_grad` was called on this non-leaf tensor."""
+        node = self._node
+        return node is not None and any(getattr(h, "_retains_for", None) is not None
+                                        and h._retains_for() is self for h in node.hooks or ())
+
+    @property
+    def real(self) -> Tensor:
+        """The tensor itself (ember's dtypes are all real)."""
+        return self
+
+    @property
+    def imag(self):
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two dimensions swapped (a view)."""
+        return self.transpose(-2, -1)
+
+    @property
+    def mH(self) -> Tensor:
+        """The conjugate transpose of the last two dimensions (``mT`` for real dtypes)."""
+        return self.transpose(-2, -1)
+
+    @property
+    def H(self) -> Tensor:
+        """The conjugate transpose of a matrix (``.T`` of a 2-d real tensor)."""
+        if self._data.ndim not in (0, 2):
+            raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                               f"{self._data.ndim}-D tensor.")
+        return self if self._data.ndim == 0 else self.transpose(0, 1)
+
+    def get_device(self) -> int:
+        """The GPU index, or -1 on the CPU."""
+        dev = device_of(self._data)
+        return -1 if dev.type == "cpu" else (dev.index or 0)
+
+    def ndimension(self) -> int:
+        return self._data.ndim
+
+    def is_complex(self) -> bool:
+        return False
+
+    def is_signed(self) -> bool:
+        return self._data.dtype.kind in "fi"
+
+    def is_conj(self) -> bool:
+        return False
+
+    def is_neg(self) -> bool:
+        return False
+
+    def is_inference(self) -> bool:
+        """False: ember's inference mode records nothing but marks no tensor."""
+        return False
+
+    def is_shared(self) -> bool:
+        return False
+
+    def is_same_size(self, other: Tensor) -> bool:
+        return self._data.shape == other._data.shape
+
+    def is_nonzero(self) -> bool:
+        """The truth of a one-element tensor (an error for any other)."""
+        if self._data.size != 1:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous" if
+                               self._data.size == 0 else
+                               "Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.item())
+
+    def conj(self) -> Tensor:
+        """The tensor itself: conjugation changes nothing for real dtypes."""
+        return self
+
+    resolve_conj = resolve_neg = conj_physical = conj
+
+    def storage_offset(self) -> int:
+        """Elements between the start of the underlying memory and this tensor's first one."""
+        a = self._data
+        base = a
+        while getattr(base, "base", None) is not None:
+            base = base.base
+        if base is a or not hasattr(base, "__array_interface__"):
+            return 0
+        return (a.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // a.itemsize
+
+    def dim_order(self, *, ambiguity_check: bool = False) -> tuple:
+        """The dims from outermost to innermost in memory (``(0, 1, ..., n-1)`` when contiguous)."""
+        strides = self.stride()
+        return tuple(sorted(range(self._data.ndim), key=lambda d: -strides[d]))
+
+    def share_memory_(self) -> Tensor:
+        """A no-op kept for PyTorch programs: ember's DataLoader workers get tensors by copy."""
+        return self
 
     @property
     def is_leaf(self) -> bool:
@@ -178,12 +313,20 @@ class Tensor:
 
     # ------------------------------------------------------------------------------ conversion
 
-    def numpy(self) -> np.ndarray:
-        """The values as a NumPy array (shares memory on the CPU, like PyTorch)."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as a NumPy array (shares memory on the CPU, like PyTorch).
+
+        As in PyTorch a tensor that requires grad is refused while grad mode is on (detach it,
+        or call this under ``no_grad``), and ``force=True`` returns a host copy of any tensor.
+        """
+        if force:
+            return np.array(backend.move_array(self._data, backend.CPU), copy=True)
         if self.requires_grad:
-            raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
-            )
+            from ember.autograd import graph
+
+            if graph.GRAD_ENABLED:
+                raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                                   "tensor.detach().numpy() instead.")
         if type(self._data) is not np.ndarray:
             raise TypeError(
                 f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy "
@@ -210,6 +353,13 @@ class Tensor:
         # NumPy 2 passes copy=True for np.array(t) and trusts the result not to alias the tensor
         return a.copy() if copy and a is self._data else a
 
+    def __format__(self, format_spec: str) -> str:
+        """A 0-d tensor formats as its number (``f"{loss:.3f}"``); others only with an empty
+        spec (their str), as in PyTorch."""
+        if self._data.ndim == 0:
+            return self._data.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
+
     def __float__(self):
         return float(self.item())
 
@@ -235,18 +385,24 @@ class Tensor:
 
     def __repr__(self):
         a = backend.move_array(self._data, backend.CPU)
-        body = _format_array(a)
-        extras = []
+        prefix = "tensor("
+        suffixes = []
         if self.device.type != "cpu":
-            extras.append(f"device='{self.device}'")
+            suffixes.append(f"device='{self.device}'")
         d = self.dtype
-        if d not in (backend.float32, backend.int64, backend.bool_) or a.size == 0:
-            extras.append(f"dtype={d}")
+        default = backend.get_default_dtype()
+        if a.size == 0:
+            if a.ndim != 1:  # as NumPy, the shape of an empty tensor shows unless it is (0,)
+                suffixes.append(f"size={tuple(a.shape)}")
+            if d != default:  # no element to tell an integer tensor by
+                suffixes.append(f"dtype={d}")
+        elif d not in (default, backend.int64, backend.bool_):
+            suffixes.append(f"dtype={d}")
         if self._node is not None:
-            extras.append(f"grad_fn={self._node!r}")
+            suffixes.append(f"grad_fn=<{self._node.name()}>")
         elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+            suffixes.append("requires_grad=True")
+        return _with_suffixes(prefix + _format_array(a, len(prefix)), suffixes, len(prefix))
 
     # ------------------------------------------------------------------------------- autograd
 
@@ -330,6 +486,7 @@ class Tensor:
             if target is not None:
                 target.grad = g if target.grad is None else target.grad + g
 
+        keep._retains_for = target_ref  # read by the retains_grad property
         self.register_hook(keep)
 
     # -------------------------------------------------------------------------------- devices
@@ -352,31 +509,60 @@ class Tensor:
                 dt = a
         return dev, dt
 
-    def cpu(self) -> Tensor:
+    def cpu(self, memory_format=None) -> Tensor:
         return self.to("cpu")
 
-    def cuda(self, device=None) -> Tensor:
+    def xpu(self, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
+        raise RuntimeError("ember has no XPU backend; use .cpu() or .cuda()")
+
+    def cuda(self, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
         if isinstance(device, int):
             device = f"cuda:{device}"
         return self.to("cuda" if device is None else device)
 
-    def float(self) -> Tensor:
+    def float(self, memory_format=None) -> Tensor:
         return self.type(backend.float32)
 
-    def double(self) -> Tensor:
+    def double(self, memory_format=None) -> Tensor:
         return self.type(backend.float64)
 
-    def half(self) -> Tensor:
+    def half(self, memory_format=None) -> Tensor:
         return self.type(backend.float16)
 
-    def long(self) -> Tensor:
+    def long(self, memory_format=None) -> Tensor:
         return self.type(backend.int64)
 
-    def int(self) -> Tensor:
+    def int(self, memory_format=None) -> Tensor:
         return self.type(backend.int32)
 
-    def bool(self) -> Tensor:
+    def bool(self, memory_format=None) -> Tensor:
         return self.type(backend.bool_)
+
+    def short(self, memory_format=None) -> Tensor:
+        return self.type(backend.int16)
+
+    def char(self, memory_format=None) -> Tensor:
+        return self.type(backend.int8)
+
+    def byte(self, memory_format=None) -> Tensor:
+        return self.type(backend.uint8)
+
+class layout:
+    """A tensor memory layout, as ``torch.layout``; ember has one, ``ember.strided``."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"ember.{self.name}"
+
+    def __reduce__(self):
+        return "strided"
+
+
+strided = layout("strided")
 
 
 class VersionCounter:
@@ -404,11 +590,9 @@ class _HookHandle:
 
 class Size(tuple):
     """A tensor shape, as ``torch.Size``: a tuple of ints with :meth:`numel` and the repr
-    ``ember.Size([2, 3])``; slicing gives a ``Size`` again.
-
-    ``Tensor.shape`` and ``Tensor.size()`` return plain tuples: building a ``Size`` on every
-    access measured about +130 ns (~110 ns for ``x.shape`` became ~240 ns), on the hottest
-    path there is; wrap one yourself where the methods are wanted: ``ember.Size(x.shape)``.
+    ``ember.Size([2, 3])``; slicing gives a ``Size`` again. ``Tensor.shape`` and ``Tensor.size()``
+    return one (ops read ``x._data.shape`` instead, so the ~100 ns a Size costs per access stays
+    off the small-op path).
     """
 
     __slots__ = ()
@@ -482,48 +666,108 @@ def get_printoptions() -> dict:
     return dict(_PRINT_OPTS)
 
 
-def _format_array(a: np.ndarray) -> str:
-    """The body of a tensor's repr under the current print options."""
-    opts = _PRINT_OPTS
-    precision = int(opts["precision"])
-    threshold = opts["threshold"]
-    threshold = sys.maxsize if threshold == math.inf else int(threshold)
-    kw = dict(separator=", ", prefix="tensor(", precision=precision, threshold=threshold,
-              edgeitems=int(opts["edgeitems"]), max_line_width=int(opts["linewidth"]))
-    is_float = a.dtype.kind == "f" and a.size > 0
-    # like PyTorch: whole numbers print as "1.", otherwise every value gets `precision` decimals
-    fixed = is_float and bool(np.any(np.isfinite(a) & (a != np.round(a))))
-    sci = opts["sci_mode"]
-    if is_float and sci is not None:
-        if sci:
-            def fmt(v):
-                return f"{v:.{precision}e}"
-        elif fixed:
-            def fmt(v):
-                return f"{v:.{precision}f}"
+class _ElementFormat:
+    """How every element of one tensor prints, as PyTorch decides it from the values shown: one
+    common width and, for floats, fixed point with ``precision`` decimals, whole numbers as
+    ``"1."``, or scientific notation (when the nonzero magnitudes span more than 1000x, exceed
+    1e8 or fall below 1e-4, unless ``sci_mode`` decides). With no finite nonzero value the
+    format stays whole-number style of width 1."""
+
+    def __init__(self, shown: np.ndarray):
+        self.floating = shown.dtype.kind == "f"
+        self.precision = int(_PRINT_OPTS["precision"])
+        self.whole, self.sci, self.width = True, False, 1
+        if not self.floating:
+            self.width = max((len(str(v)) for v in shown.ravel().tolist()), default=1)
+            return
+        values = shown.astype(np.float64).ravel()
+        finite = values[np.isfinite(values) & (values != 0)]
+        if finite.size:
+            mags = np.abs(finite)
+            low, high = float(mags.min()), float(mags.max())
+            self.whole = bool(np.all(finite == np.ceil(finite)))
+            forced = _PRINT_OPTS["sci_mode"]
+            self.sci = (high / low > 1000.0 or high > 1.0e8 or low < 1.0e-4) if forced is None \
+                else bool(forced)
+            p = self.precision
+            numbers = finite.tolist()
+            if self.sci:
+                self.width = max(len(f"{v:.{p}e}") for v in numbers)
+            elif self.whole:
+                self.width = max(len(f"{v:.0f}") for v in numbers) + 1  # the trailing "."
+            else:
+                self.width = max(len(f"{v:.{p}f}") for v in numbers)
+
+    def __call__(self, v) -> str:
+        if not self.floating:
+            text = str(v)
+        elif self.sci:
+            text = f"{v:.{self.precision}e}"
+        elif self.whole:
+            text = f"{v:.0f}" + ("." if math.isfinite(v) else "")
         else:
-            def fmt(v):
-                return f"{v:.0f}." if math.isfinite(v) else f"{v}"
-        width = _widest(a, fmt)
-        kw["formatter"] = {"float_kind": lambda v: fmt(float(v)).rjust(width)}
-    else:
-        kw["floatmode"] = "fixed" if fixed else "maxprec"
-    return np.array2string(a, **kw)
+            text = f"{v:.{self.precision}f}"
+        return text.rjust(self.width)
 
 
-def _widest(a: np.ndarray, fmt) -> int:
-    """The longest ``fmt`` of an element of ``a``: of every element for arrays of up to 10000
-    elements, else of the few that can be widest (the largest and smallest values, the tiniest
-    nonzero magnitude, nan and infinities), to keep printing a huge tensor cheap."""
-    if a.size <= 10000:
-        return max(len(fmt(float(v))) for v in a.ravel())
-    finite = a[np.isfinite(a)]
-    cands = [math.nan] if np.isnan(a).any() else []
-    cands += [float(v) for v in a[np.isinf(a)][:1]] + [float(v) for v in a[np.isneginf(a)][:1]]
-    if finite.size:
-        cands += [float(finite.max()), float(finite.min())]
-        mags = np.abs(finite)
-        nonzero = np.flatnonzero(mags)
-        if nonzero.size:
-            cands.append(float(finite[nonzero[np.argmin(mags[nonzero])]]))
-    return max(len(fmt(v)) for v in cands)
+def _summarized(a: np.ndarray, edge: int) -> np.ndarray:
+    """The elements a summarised print shows (``edge`` at each end of each dim), to choose the
+    format from."""
+    if a.ndim == 0:
+        return a
+    n = a.shape[0]
+    if a.ndim == 1:
+        return np.concatenate((a[:edge], a[n - edge:])) if n > 2 * edge else a
+    if not edge:
+        return a[:0]
+    rows = list(range(edge)) + list(range(n - edge, n)) if n > 2 * edge else range(n)
+    return np.stack([_summarized(a[i], edge) for i in rows])
+
+
+def _nested_text(a: np.ndarray, indent: int, summarize: bool, fmt: _ElementFormat) -> str:
+    """The bracketed values of ``a``, each row wrapped to the line width, PyTorch's layout."""
+    edge = int(_PRINT_OPTS["edgeitems"])
+    if a.ndim == 0:
+        return fmt(a.item())
+    n = a.shape[0]
+    cut = summarize and n > 2 * edge
+    if a.ndim == 1:
+        if summarize and not edge:
+            items = ["..."]
+        elif cut:
+            items = ([fmt(v) for v in a[:edge].tolist()] + [" ..."]
+                     + [fmt(v) for v in a[n - edge:].tolist()])
+        else:
+            items = [fmt(v) for v in a.tolist()]
+        per_line = max(1, (int(_PRINT_OPTS["linewidth"]) - indent) // (fmt.width + 2))
+        lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    rows = list(range(edge)) + [None] + list(range(n - edge, n)) if cut else range(n)
+    parts = ["..." if i is None else _nested_text(a[i], indent + 1, summarize, fmt) for i in rows]
+    return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
+
+
+def _format_array(a: np.ndarray, indent: int = len("tensor(")) -> str:
+    """The values part of a tensor's repr under the current print options, as PyTorch prints."""
+    if a.size == 0:
+        return "[]"
+    threshold = _PRINT_OPTS["threshold"]
+    summarize = threshold != math.inf and a.size > threshold
+    shown = _summarized(a, int(_PRINT_OPTS["edgeitems"])) if summarize else a
+    return _nested_text(a, indent, summarize, _ElementFormat(shown))
+
+
+def _with_suffixes(text: str, suffixes: list, indent: int) -> str:
+    """``text`` followed by ``, suffix`` items, each moved to its own line when it would pass
+    the line width, then the closing parenthesis."""
+    width = int(_PRINT_OPTS["linewidth"])
+    parts = [text]
+    last = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if last + len(suffix) + 2 > width:
+            parts.append(",\n" + " " * indent + suffix)
+            last = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            last += len(suffix) + 2
+    return "".join(parts) + ")"

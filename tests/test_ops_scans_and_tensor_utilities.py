@@ -357,7 +357,6 @@ def test_size():
     assert repr(ember.Size([])) == "ember.Size([])" and ember.Size([]).numel() == 1
     assert type(s[1:]) is ember.Size and s[1:] == (3,) and s[0] == 2
     assert type(s + (4,)) is ember.Size and ember.Size(ember.ones(4, 5).shape).numel() == 20
-    # Tensor.shape stays a plain tuple: a Size per access was measured too slow for the hot path
     assert ember.ones(2, 3).shape == torch.ones(2, 3).shape
 
 
@@ -377,9 +376,7 @@ def test_set_printoptions_changes_repr_like_torch_and_restores():
             ember.set_printoptions(**kw)
             torch.set_printoptions(**kw)
             for v in values:
-                # the one known difference: PyTorch puts two spaces before a summary's "..."
-                want = repr(torch.tensor(v)).replace(",  ...", ", ...")
-                assert repr(ember.tensor(v)) == want, (kw, v)
+                assert repr(ember.tensor(v)) == repr(torch.tensor(v)), (kw, v)
         ember.set_printoptions(precision=1)
         assert repr(ember.tensor([1.23456, 200.0])) != before
         assert ember.get_printoptions()["precision"] == 1

@@ -61,8 +61,13 @@ def _ones_like(a):
 
 
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
-             create_graph: bool = False, inputs=None) -> None:
-    """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves they depend on."""
+             create_graph: bool = False, grad_variables=None, inputs=None) -> None:
+    """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves they depend on.
+    ``grad_variables`` is PyTorch's deprecated name for ``grad_tensors``."""
+    if grad_variables is not None:
+        if grad_tensors is not None:
+            raise RuntimeError("backward(): pass grad_tensors or grad_variables, not both")
+        grad_tensors = grad_variables
     tensors = _as_list(tensors)
     grads = _default_grads(tensors, _as_list(grad_tensors), "backward()")
     if retain_graph is None:
@@ -79,12 +84,24 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool = False):
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False):
     """Return the gradients of ``outputs`` with respect to ``inputs`` (nothing is accumulated).
 
     With ``create_graph=True`` the returned gradients are themselves differentiable, which gives
-    gradients of gradients (Hessian-vector products and the like).
+    gradients of gradients (Hessian-vector products and the like). As in PyTorch:
+    ``materialize_grads=True`` returns zeros (not ``None``) for inputs the outputs do not depend
+    on; ``is_grads_batched=True`` treats dim 0 of every ``grad_outputs`` tensor as a batch of
+    vectors and returns the batch of gradients (computed one vector at a time);
+    ``only_inputs`` is accepted and ignored (deprecated in PyTorch too).
     """
+    if materialize_grads and allow_unused is False:
+        raise ValueError("grad(): expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got allow_unused=False.")
+    allow_unused = bool(allow_unused) or materialize_grads
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     outputs = _as_list(outputs)
     inputs_list = _as_list(inputs)
     graph.refresh_if_stale(inputs_list)
@@ -94,8 +111,45 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     grads = _default_grads(outputs, _as_list(grad_outputs), "grad()")
     if retain_graph is None:
         retain_graph = create_graph
-    return run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs_list,
-                        allow_unused=allow_unused)
+    result = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs_list,
+                          allow_unused=allow_unused)
+    if materialize_grads:
+        from ember.ops.common import zero_grad_like
+
+        result = tuple(zero_grad_like(t) if g is None else g for t, g in zip(inputs_list, result))
+    return result
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads):
+    """``grad(..., is_grads_batched=True)``: one vector-Jacobian product per row of the batched
+    ``grad_outputs``, stacked along a new dim 0 (a loop where PyTorch uses vmap)."""
+    from ember.ops.shape import stack
+    from ember.ops.common import zero_grad_like
+
+    outputs, inputs_list = _as_list(outputs), _as_list(inputs)
+    batched = _as_list(grad_outputs)
+    if batched is None or any(g is None for g in batched):
+        raise RuntimeError("grad(): is_grads_batched=True needs a batched tensor in grad_outputs "
+                           "for every output")
+    n = batched[0].shape[0]
+    rows = []
+    for i in range(n):
+        rows.append(grad(outputs, inputs_list, [g[i] for g in batched],
+                         retain_graph=True if i < n - 1 else retain_graph,
+                         create_graph=create_graph, allow_unused=True))
+    result = []
+    for j, t in enumerate(inputs_list):
+        column = [r[j] for r in rows]
+        if all(c is None for c in column):
+            if not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been "
+                                   "used in the graph. Set allow_unused=True if this is the "
+                                   "desired behavior.")
+            result.append(stack([zero_grad_like(t)] * n) if materialize_grads else None)
+        else:
+            result.append(stack([zero_grad_like(t) if c is None else c for c in column]))
+    return tuple(result)
 
 
 __all__ = [

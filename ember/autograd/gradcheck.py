@@ -74,13 +74,34 @@ def _analytic_jacobians(outs, inputs):
     return jac
 
 
-def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              raise_exception: bool = True) -> bool:
-    """Check the gradients of ``fn`` at ``inputs`` against central finite differences.
+def _refuse_forward_checks(name: str, **flags) -> None:
+    """ember differentiates in reverse mode only: the forward-mode and batched checks PyTorch
+    offers are refused by name when asked for (their default, off, is accepted)."""
+    asked = sorted(k for k, v in flags.items() if v)
+    if asked:
+        raise NotImplementedError(f"{name}: {', '.join(asked)} is not supported (ember has no "
+                                  "forward-mode or batched gradients); only reverse mode is checked")
+
+
+def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True, nondet_tol: float = 0.0,
+              check_undefined_grad: bool = True, check_grad_dtypes: bool = False,
+              check_batched_grad: bool = False, check_batched_forward_grad: bool = False,
+              check_forward_ad: bool = False, check_backward_ad: bool = True,
+              fast_mode: bool = False, masked: bool | None = None) -> bool:
+    """Check the gradients of ``func`` at ``inputs`` against central finite differences.
 
     ``inputs`` is a tensor or a tuple of tensors; those with ``requires_grad`` are checked and
     should be float64. Returns True, or raises (or returns False) naming the first mismatch.
+    PyTorch's other keywords are accepted: ember always runs the full (slow-mode) check, its ops
+    are deterministic (``nondet_tol``), and the forward-mode/batched checks are refused if asked.
     """
+    _refuse_forward_checks("gradcheck", check_batched_grad=check_batched_grad,
+                           check_batched_forward_grad=check_batched_forward_grad,
+                           check_forward_ad=check_forward_ad)
+    if not check_backward_ad:
+        return True
+    fn = func
     inputs = _as_tuple(inputs)
     for x in inputs:
         if isinstance(x, Tensor) and x.requires_grad and x._data.dtype != np.float64:
@@ -103,9 +124,20 @@ def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float 
     return True
 
 
-def gradgradcheck(fn, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
-                  rtol: float = 1e-3, raise_exception: bool = True, seed: int = 0) -> bool:
-    """Check second-order gradients of ``fn``: gradcheck applied to its vector-Jacobian product."""
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, gen_non_contig_grad_outputs: bool = False,
+                  raise_exception: bool = True, nondet_tol: float = 0.0,
+                  check_undefined_grad: bool = True, check_grad_dtypes: bool = False,
+                  check_batched_grad: bool = False, check_fwd_over_rev: bool = False,
+                  check_rev_over_rev: bool = True, fast_mode: bool = False, masked: bool = False,
+                  seed: int = 0) -> bool:
+    """Check second-order gradients of ``func``: gradcheck applied to its vector-Jacobian product.
+    PyTorch's other keywords are accepted as by :func:`gradcheck`."""
+    _refuse_forward_checks("gradgradcheck", check_batched_grad=check_batched_grad,
+                           check_fwd_over_rev=check_fwd_over_rev)
+    if not check_rev_over_rev:
+        return True
+    fn = func
     from ember.autograd import grad
 
     inputs = _as_tuple(inputs)

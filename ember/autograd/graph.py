@@ -50,10 +50,10 @@ class Node:
     # ``seq`` orders nodes by creation (a node always comes after the producers of its inputs);
     # ``grad`` is engine scratch space: the gradient summed so far while a backward pass runs
     # (kept on the node instead of in a dict keyed by id(), which is cheaper per edge).
-    __slots__ = ("name", "backward", "inputs", "metas", "saved", "versions", "output", "hooks",
+    __slots__ = ("op_name", "backward", "inputs", "metas", "saved", "versions", "output", "hooks",
                  "grad", "seq", "__weakref__")
 
-    name: str
+    op_name: str
     backward: Callable[..., tuple] | None
     inputs: tuple[Node | Tensor | None, ...]
     metas: tuple[Any, ...]
@@ -65,7 +65,62 @@ class Node:
     seq: int
 
     def __repr__(self) -> str:
-        return f"<{self.name}Backward>"
+        return f"<{self.op_name}Backward0 object at {id(self):#x}>"
+
+    @property
+    def name(self) -> OpName:
+        """The op's name (``"Mul"``, a string, as ember's code reads it), which is also callable
+        as PyTorch's ``grad_fn.name()``: ``node.name()`` is ``"MulBackward0"``."""
+        return _op_name(self.op_name)
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self.op_name = value
+
+    @property
+    def next_functions(self) -> tuple:
+        """``(producer, 0)`` per input, as PyTorch's: the input's node, an
+        :class:`AccumulateGrad` for a leaf that requires a gradient, or ``None``."""
+        return tuple((AccumulateGrad(i) if isinstance(i, Tensor) else i, 0) for i in self.inputs)
+
+
+class OpName(str):
+    """An op's name, callable for PyTorch's node name: ``OpName("Mul")() == "MulBackward0"``."""
+
+    __slots__ = ()
+
+    def __call__(self) -> str:
+        return f"{self}Backward0"
+
+
+_OP_NAMES: dict[str, OpName] = {}
+
+
+def _op_name(name: str) -> OpName:
+    found = _OP_NAMES.get(name)
+    if found is None:
+        found = _OP_NAMES[name] = OpName(name)
+    return found
+
+
+class AccumulateGrad:
+    """The end of a graph path at a leaf tensor (``variable``), as PyTorch's ``AccumulateGrad``
+    nodes seen through ``grad_fn.next_functions``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Tensor):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
 
 def version_of(t: Tensor) -> int:
@@ -146,7 +201,7 @@ def record(name: str, out, inputs: Sequence[Tensor], backward: Callable[..., tup
         for x in inputs:
             if x.requires_grad:
                 node = _new_node(Node)
-                node.name = name
+                node.op_name = name
                 node.backward = backward
                 n = len(inputs)
                 if n == 1:  # x is the only input: it requires a gradient

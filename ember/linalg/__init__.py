@@ -24,7 +24,7 @@ from ember.ops.linalg_decomp import (  # noqa: F401
     cholesky_ex,
     cond,
     cross,
-    det,
+    linalg_det as det,
     diagonal,
     eigh,
     eigvalsh,

@@ -50,6 +50,7 @@ from ember.ops.activation import (  # noqa: F401  (re-exported: torch.nn.functio
     threshold,
     threshold_,
 )
+from ember.ops.common import write_out
 from ember.ops.compare import where
 from ember.ops.conv import (  # noqa: F401  (re-exported)
     adaptive_avg_pool1d,
@@ -366,10 +367,12 @@ def local_response_norm(*args, **kwargs):
     raise NotImplementedError("local_response_norm is not part of ember")
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
-    """``input / max(||input||_p, eps)`` along ``dim``."""
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Tensor | None = None) -> Tensor:
+    """``input / max(||input||_p, eps)`` along ``dim`` (written into ``out`` when given)."""
     n = (input.abs() ** p).sum(dim, keepdim=True) ** (1.0 / p)
-    return input / n.clamp(min=eps)
+    result = input / n.clamp(min=eps)
+    return result if out is None else write_out("normalize", out, result)
 
 
 # ------------------------------------------------------------------------------------ losses
@@ -424,11 +427,19 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
-            reduction: str = "mean") -> Tensor:
-    """Mean absolute error ``|input - target|``, reduced."""
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean absolute error ``|input - target|``, reduced. With ``weight`` (input's shape) each
+    error is weighted and ``"mean"`` divides by the sum of the weights, as in PyTorch."""
     target = _as_target(target, input)
     _check_sizes("l1_loss", input, target)
-    return _reduce((input - target).abs(), _legacy_reduction(size_average, reduce, reduction))
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if weight is None:
+        return _reduce((input - target).abs(), reduction)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(f"l1_loss: weights and input must have the same size, got "
+                         f"{tuple(weight.shape)} and {tuple(input.shape)}")
+    weighted = (input - target).abs() * weight
+    return weighted.sum() / weight.sum() if reduction == "mean" else _reduce(weighted, reduction)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
@@ -570,9 +581,20 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
                                  dropout_p: float = 0.0, is_causal: bool = False,
-                                 scale: float | None = None) -> Tensor:
+                                 scale: float | None = None, enable_gqa: bool = False) -> Tensor:
     """``softmax(q kᵀ · scale + mask) v`` over the last two dimensions; a boolean mask keeps the
-    positions where it is True."""
+    positions where it is True. With ``enable_gqa`` (grouped-query attention) ``key`` and
+    ``value`` may have fewer heads (dim -3) than ``query``, a divisor of its count: each of their
+    heads serves that many consecutive query heads, as in PyTorch."""
+    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        q_heads, kv_heads = query.shape[-3], key.shape[-3]
+        if kv_heads == 0 or q_heads % kv_heads or value.shape[-3] != kv_heads:
+            raise RuntimeError(
+                f"scaled_dot_product_attention: enable_gqa needs the query's head count ({q_heads}) "
+                f"to be a multiple of the key's ({kv_heads}) and value's ({value.shape[-3]}), "
+                "which must be equal")
+        key = key.repeat_interleave(q_heads // kv_heads, dim=-3)
+        value = value.repeat_interleave(q_heads // kv_heads, dim=-3)
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = (query * scale).matmul(key.transpose(-2, -1))

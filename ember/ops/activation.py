@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from ember.backend import get_array_module
-from ember.ops.common import Tensor, attach, inplace_method, record
+from ember.ops.common import write_out, Tensor, attach, inplace_method, record
 from ember.ops.compare import clamp_max, where
 from ember.ops.elementwise import scale_grad, where_grad, writable
 from ember.ops.unary import _data, _erf_and_erfc, _fdata, erf, exp, tanh
@@ -36,8 +36,10 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 # ------------------------------------------------------------------------------------ sigmoid
 
 
-def sigmoid(input: Tensor) -> Tensor:
+def sigmoid(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``1 / (1 + exp(-input))``, accurate and finite for any input."""
+    if out is not None:
+        return write_out("sigmoid", out, sigmoid(input))
     a = _fdata(input, "sigmoid")
     xp = get_array_module(a)
     t = writable(xp.negative(a))

@@ -283,11 +283,11 @@ def _broadcast_shape(a, b):
 def inplace_method(fn, name: str):
     """Build the in-place Tensor method ``name`` (e.g. ``add_``) from the out-of-place op ``fn``."""
 
-    def method(self, *args, **kwargs):
-        src = prepare_inplace(self, name)
-        if src is not self and any(a is self for a in args):
-            args = tuple(src if a is self else a for a in args)  # x.mul_(x) reads the old x
-        return commit_inplace(self, fn(src, *args, **kwargs), name)
+    def method(input, *args, **kwargs):  # `input`: PyTorch's name, as in F.relu_(input)
+        src = prepare_inplace(input, name)
+        if src is not input and any(a is input for a in args):
+            args = tuple(src if a is input else a for a in args)  # x.mul_(x) reads the old x
+        return commit_inplace(input, fn(src, *args, **kwargs), name)
 
     method.__name__ = name
     method.__doc__ = f"In-place version of :func:`{fn.__name__}`."
@@ -298,3 +298,43 @@ def attach(**methods) -> None:
     """Make functions available as Tensor methods (and operators) under the given names."""
     for name, fn in methods.items():
         setattr(Tensor, name, fn)
+
+
+def write_out(name: str, out, result):
+    """Write an op's ``result`` into the caller's ``out=`` tensor(s) and return ``out``, as
+    PyTorch's ``out=`` does: ``out`` is resized to the result's shape (its dtype is kept; the
+    result must cast to it without leaving its category), and ``out=`` is refused while the result
+    is being recorded for gradients (PyTorch refuses it too: an ``out=`` write has no backward)."""
+    if isinstance(out, (tuple, list)):
+        results = result if isinstance(result, tuple) else (result,)
+        if len(out) != len(results):
+            raise TypeError(f"{name}(): out= expected a tuple of {len(results)} tensors, "
+                            f"got {len(out)}")
+        for o, r in zip(out, results):
+            write_out(name, o, r)
+        if hasattr(result, "_fields"):  # a named tuple such as (values, indices)
+            return type(result)(*out)
+        return tuple(out)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be a Tensor, not {type(out).__name__}")
+    if not isinstance(result, Tensor):
+        result = as_tensor_like(result, out)
+    if result.requires_grad and graph.GRAD_ENABLED:
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+            "but one of the arguments requires grad. Call it under ember.no_grad() or drop out=."
+        )
+    src, dst = result._data, out._data
+    if not backend.can_cast(backend.dtype_of(src), backend.dtype_of(dst)):
+        raise RuntimeError(f"{name}(): result type {backend.dtype_of(src)} can't be cast to the "
+                           f"desired output type {backend.dtype_of(dst)}")
+    if src.shape != dst.shape:
+        xp = get_array_module(dst)
+        out._data = xp.empty(src.shape, dtype=dst.dtype)
+        out._base = None
+        dst = out._data
+    if type(src) is not type(dst):
+        src = backend.move_array(src, backend.device_of(dst))
+    dst[...] = src
+    out._version += 1
+    return out

@@ -18,6 +18,7 @@ import numpy as np
 from ember import backend
 from ember.backend import get_array_module
 from ember.ops.common import (
+    write_out,
     Tensor,
     attach,
     binary_operands,
@@ -49,33 +50,45 @@ def _broadcast_apply(name: str, input, other, fn, integral: bool = False) -> Ten
         raise broadcast_error(name, x.shape, y.shape) from None
 
 
-def eq(input, other) -> Tensor:
+def eq(input, other, *, out: Tensor | None = None) -> Tensor:
     """``input == other`` elementwise, as a bool tensor."""
+    if out is not None:
+        return write_out("eq", out, eq(input, other))
     return _broadcast_apply("eq", input, other, operator.eq)
 
 
-def ne(input, other) -> Tensor:
+def ne(input, other, *, out: Tensor | None = None) -> Tensor:
     """``input != other`` elementwise, as a bool tensor."""
+    if out is not None:
+        return write_out("ne", out, ne(input, other))
     return _broadcast_apply("ne", input, other, operator.ne)
 
 
-def lt(input, other) -> Tensor:
+def lt(input, other, *, out: Tensor | None = None) -> Tensor:
     """``input < other`` elementwise, as a bool tensor."""
+    if out is not None:
+        return write_out("lt", out, lt(input, other))
     return _broadcast_apply("lt", input, other, operator.lt)
 
 
-def le(input, other) -> Tensor:
+def le(input, other, *, out: Tensor | None = None) -> Tensor:
     """``input <= other`` elementwise, as a bool tensor."""
+    if out is not None:
+        return write_out("le", out, le(input, other))
     return _broadcast_apply("le", input, other, operator.le)
 
 
-def gt(input, other) -> Tensor:
+def gt(input, other, *, out: Tensor | None = None) -> Tensor:
     """``input > other`` elementwise, as a bool tensor."""
+    if out is not None:
+        return write_out("gt", out, gt(input, other))
     return _broadcast_apply("gt", input, other, operator.gt)
 
 
-def ge(input, other) -> Tensor:
+def ge(input, other, *, out: Tensor | None = None) -> Tensor:
     """``input >= other`` elementwise, as a bool tensor."""
+    if out is not None:
+        return write_out("ge", out, ge(input, other))
     return _broadcast_apply("ge", input, other, operator.ge)
 
 
@@ -95,23 +108,31 @@ def _op_ne(self, other):
 # ---------------------------------------------------------------------------- logical, bitwise
 
 
-def logical_and(input, other) -> Tensor:
+def logical_and(input, other, *, out: Tensor | None = None) -> Tensor:
     """Elementwise AND of the truth values (non-zero is true); a bool tensor."""
+    if out is not None:
+        return write_out("logical_and", out, logical_and(input, other))
     return _broadcast_apply("logical_and", input, other, lambda x, y: _xp(x, y).logical_and(x, y))
 
 
-def logical_or(input, other) -> Tensor:
+def logical_or(input, other, *, out: Tensor | None = None) -> Tensor:
     """Elementwise OR of the truth values; a bool tensor."""
+    if out is not None:
+        return write_out("logical_or", out, logical_or(input, other))
     return _broadcast_apply("logical_or", input, other, lambda x, y: _xp(x, y).logical_or(x, y))
 
 
-def logical_xor(input, other) -> Tensor:
+def logical_xor(input, other, *, out: Tensor | None = None) -> Tensor:
     """Elementwise XOR of the truth values; a bool tensor."""
+    if out is not None:
+        return write_out("logical_xor", out, logical_xor(input, other))
     return _broadcast_apply("logical_xor", input, other, lambda x, y: _xp(x, y).logical_xor(x, y))
 
 
-def logical_not(input: Tensor) -> Tensor:
+def logical_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise NOT of the truth values; a bool tensor."""
+    if out is not None:
+        return write_out("logical_not", out, logical_not(input))
     a = input._data
     return Tensor._wrap(get_array_module(a).logical_not(a))
 
@@ -127,23 +148,31 @@ def _integral(name: str, *arrays) -> None:
             raise RuntimeError(f"{name}: only integer and bool operands are supported, got {a!r}")
 
 
-def bitwise_and(input, other) -> Tensor:
+def bitwise_and(input, other, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``&`` of integer or bool tensors (the ``&`` operator)."""
+    if out is not None:
+        return write_out("bitwise_and", out, bitwise_and(input, other))
     return _broadcast_apply("bitwise_and", input, other, operator.and_, integral=True)
 
 
-def bitwise_or(input, other) -> Tensor:
+def bitwise_or(input, other, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``|`` of integer or bool tensors (the ``|`` operator)."""
+    if out is not None:
+        return write_out("bitwise_or", out, bitwise_or(input, other))
     return _broadcast_apply("bitwise_or", input, other, operator.or_, integral=True)
 
 
-def bitwise_xor(input, other) -> Tensor:
+def bitwise_xor(input, other, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``^`` of integer or bool tensors (the ``^`` operator)."""
+    if out is not None:
+        return write_out("bitwise_xor", out, bitwise_xor(input, other))
     return _broadcast_apply("bitwise_xor", input, other, operator.xor, integral=True)
 
 
-def bitwise_not(input: Tensor) -> Tensor:
+def bitwise_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``~``: logical NOT for bool tensors, bit inversion for integers."""
+    if out is not None:
+        return write_out("bitwise_not", out, bitwise_not(input))
     a = input._data
     _integral("bitwise_not", a)
     return Tensor._wrap(~a)
@@ -176,14 +205,18 @@ def isinf(input: Tensor) -> Tensor:
     return Tensor._wrap(get_array_module(a).isinf(a))
 
 
-def isposinf(input: Tensor) -> Tensor:
+def isposinf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """True where the element is +inf."""
+    if out is not None:
+        return write_out("isposinf", out, isposinf(input))
     a = input._data
     return Tensor._wrap(get_array_module(a).isposinf(a))
 
 
-def isneginf(input: Tensor) -> Tensor:
+def isneginf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """True where the element is -inf."""
+    if out is not None:
+        return write_out("isneginf", out, isneginf(input))
     a = input._data
     return Tensor._wrap(get_array_module(a).isneginf(a))
 
@@ -195,8 +228,10 @@ def isfinite(input: Tensor) -> Tensor:
 
 
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
-               neginf: float | None = None) -> Tensor:
+               neginf: float | None = None, *, out: Tensor | None = None) -> Tensor:
     """Replace NaN, +inf and -inf (by default with 0 and the dtype's largest/smallest value)."""
+    if out is not None:
+        return write_out("nan_to_num", out, nan_to_num(input, nan, posinf, neginf))
     a = input._data
     xp = get_array_module(a)
     out = xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
@@ -206,12 +241,14 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
 # -------------------------------------------------------------------------------------- where
 
 
-def where(condition, input=None, other=None) -> Tensor:
+def where(condition, input=None, other=None, *, out: Tensor | None = None) -> Tensor:
     """``input`` where ``condition`` is true, else ``other``, with broadcasting over all three.
 
     ``input`` and ``other`` may be numbers. With only ``condition``, the indices of its non-zero
     elements, one int64 tensor per dimension (``nonzero(as_tuple=True)``).
     """
+    if out is not None:
+        return write_out("where", out, where(condition, input, other))
     if not isinstance(condition, Tensor):
         raise TypeError(f"where(): argument 'condition' must be Tensor, not "
                         f"{type(condition).__name__}")
@@ -260,12 +297,14 @@ def _scalar(v):
     return v.item() if isinstance(v, np.generic) else v
 
 
-def clamp(input: Tensor, min=None, max=None) -> Tensor:
+def clamp(input: Tensor, min=None, max=None, *, out: Tensor | None = None) -> Tensor:
     """Limit each element to ``[min, max]`` (numbers or broadcastable tensors; one may be None).
 
     As in PyTorch, ``min > max`` gives ``max`` everywhere, NaN stays NaN, and the gradient
     passes where ``min <= input <= max``.
     """
+    if out is not None:
+        return write_out("clamp", out, clamp(input, min, max))
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -391,23 +430,31 @@ def _extreme(name: str, a, b) -> Tensor:
         grad_of(g, True) if needs[0] else None, grad_of(g, False) if needs[1] else None), (ta, tb))
 
 
-def maximum(input, other) -> Tensor:
+def maximum(input, other, *, out: Tensor | None = None) -> Tensor:
     """Elementwise maximum (NaN propagates); ties split the gradient evenly."""
+    if out is not None:
+        return write_out("maximum", out, maximum(input, other))
     return _extreme("maximum", input, other)
 
 
-def minimum(input, other) -> Tensor:
+def minimum(input, other, *, out: Tensor | None = None) -> Tensor:
     """Elementwise minimum (NaN propagates); ties split the gradient evenly."""
+    if out is not None:
+        return write_out("minimum", out, minimum(input, other))
     return _extreme("minimum", input, other)
 
 
-def fmax(input, other) -> Tensor:
+def fmax(input, other, *, out: Tensor | None = None) -> Tensor:
     """Elementwise maximum that ignores NaN (NaN only where both are NaN)."""
+    if out is not None:
+        return write_out("fmax", out, fmax(input, other))
     return _extreme("fmax", input, other)
 
 
-def fmin(input, other) -> Tensor:
+def fmin(input, other, *, out: Tensor | None = None) -> Tensor:
     """Elementwise minimum that ignores NaN (NaN only where both are NaN)."""
+    if out is not None:
+        return write_out("fmin", out, fmin(input, other))
     return _extreme("fmin", input, other)
 
 
@@ -441,8 +488,10 @@ def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
 # -------------------------------------------------------------------------- signbit, heaviside
 
 
-def signbit(input: Tensor) -> Tensor:
+def signbit(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """True where the sign bit is set: negative numbers, ``-0.0`` and negative NaNs (bool)."""
+    if out is not None:
+        return write_out("signbit", out, signbit(input))
     a = input._data
     xp = get_array_module(a)
     if a.dtype.kind == "f":
@@ -457,13 +506,15 @@ def _heaviside_backward(g, needs):
                        "everywhere; detach() the inputs, or use a smooth step such as sigmoid)")
 
 
-def heaviside(input: Tensor, values: Tensor) -> Tensor:
+def heaviside(input: Tensor, values: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The step function: 0 where ``input < 0``, ``values`` where it is 0, 1 where it is
     positive (and 0 at NaN, as PyTorch); both tensors of one dtype, broadcast together.
 
     As in PyTorch it is not differentiable: the result requires grad when an input does, and
     ``backward`` through it raises.
     """
+    if out is not None:
+        return write_out("heaviside", out, heaviside(input, values))
     if not isinstance(values, Tensor):
         raise TypeError(f"heaviside(): argument 'values' must be Tensor, not "
                         f"{type(values).__name__}")

@@ -3,6 +3,8 @@ the input was (``Tensor.to`` and ``Tensor.type`` are bound here)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from ember import backend
 from ember.ops.common import Tensor, attach, record
 from ember.ops.elementwise import cast
@@ -35,10 +37,27 @@ def to(self: Tensor, *args, **kwargs) -> Tensor:
     return out
 
 
-def type_(self: Tensor, dtype=None):
-    """Cast to ``dtype`` (differentiable between floating types); without it, the type name."""
+# PyTorch's legacy tensor type names, by NumPy dtype name (what ``Tensor.type()`` answers).
+_LEGACY_TYPE_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+    "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
+    "uint8": "ByteTensor", "bool": "BoolTensor",
+}
+
+
+def type_(self: Tensor, dtype=None, non_blocking: bool = False, **kwargs):
+    """Cast to ``dtype`` (differentiable between floating types), which may also be a legacy
+    type name such as ``"torch.FloatTensor"``; without it, that name for this tensor
+    (``"ember.FloatTensor"``, ``"ember.cuda.LongTensor"``), as PyTorch's ``type()``."""
     if dtype is None:
-        return f"ember.{self.dtype.name}"
+        where = "ember." if type(self._data) is np.ndarray else "ember.cuda."
+        return where + _LEGACY_TYPE_NAMES[self._data.dtype.name]
+    if isinstance(dtype, str) and dtype.endswith("Tensor"):
+        by_name = {v: k for k, v in _LEGACY_TYPE_NAMES.items()}
+        legacy = dtype.rsplit(".", 1)[-1]
+        if legacy not in by_name:
+            raise ValueError(f"type(): invalid type {dtype!r}")
+        dtype = by_name[legacy]
     return cast(self, dtype)
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from ember import backend
 from ember.ops.common import (
+    write_out,
     _CATEGORY,
     _broadcast_shape,
     Tensor,
@@ -35,7 +36,7 @@ from ember.ops.common import (
 _NO_DTYPE = np.dtype(np.float64)  # stands in for a Python number's missing dtype
 
 
-def add(a, b, *, alpha=1) -> Tensor:
+def _add(a, b, *, alpha=1) -> Tensor:
     """``a + alpha * b`` with broadcasting."""
     if alpha != 1:
         b = b * alpha
@@ -58,7 +59,7 @@ def _add_backward(g, needs):
     return g, g
 
 
-def sub(a, b, *, alpha=1) -> Tensor:
+def _sub(a, b, *, alpha=1) -> Tensor:
     """``a - alpha * b`` with broadcasting."""
     if alpha != 1:
         b = b * alpha
@@ -87,7 +88,7 @@ def _sub_backward(g, needs):
     return g, -g if needs[1] else None
 
 
-def mul(a, b) -> Tensor:
+def _mul(a, b) -> Tensor:
     """``a * b`` with broadcasting."""
     ta, tb, x, y = binary_operands("mul", a, b)
     try:
@@ -111,7 +112,7 @@ def mul(a, b) -> Tensor:
     return record("Mul", out, (ta, tb), backward, saved)
 
 
-def div(a, b, *, rounding_mode=None) -> Tensor:
+def _div(a, b, *, rounding_mode=None) -> Tensor:
     """``a / b`` (true division; integers give the default float dtype, as in PyTorch).
 
     ``rounding_mode="floor"`` or ``"trunc"`` give integer-style division (no gradient).
@@ -148,7 +149,7 @@ def div(a, b, *, rounding_mode=None) -> Tensor:
     return record("Div", out, (ta, tb), backward, (ta, tb))
 
 
-def neg(a: Tensor) -> Tensor:
+def _neg(a: Tensor) -> Tensor:
     """``-a``."""
     if a._data.dtype == bool:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
@@ -157,7 +158,7 @@ def neg(a: Tensor) -> Tensor:
     return record("Neg", -a._data, (a,), _negate_gradient)
 
 
-def pow(a, b) -> Tensor:
+def _pow(a, b) -> Tensor:
     """``a ** b`` with broadcasting; either side may be a number.
 
     The gradients follow PyTorch at the edges: a zero exponent sends back zero (not ``0 * inf``)
@@ -189,6 +190,47 @@ def pow(a, b) -> Tensor:
     return record("Pow", result, (ta, tb), backward, (ta, tb))
 
 
+# The public ops under PyTorch's parameter names, with out=. The operators (``a * b``, which the
+# backward formulas use too) call the private ops directly: no out= check on the hottest path.
+
+
+def add(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
+    """``input + alpha * other`` with broadcasting (written into ``out`` when given)."""
+    result = _add(input, other, alpha=alpha)
+    return result if out is None else write_out("add", out, result)
+
+
+def sub(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
+    """``input - alpha * other`` with broadcasting (written into ``out`` when given)."""
+    result = _sub(input, other, alpha=alpha)
+    return result if out is None else write_out("sub", out, result)
+
+
+def mul(input, other, *, out: Tensor | None = None) -> Tensor:
+    """``input * other`` with broadcasting (written into ``out`` when given)."""
+    result = _mul(input, other)
+    return result if out is None else write_out("mul", out, result)
+
+
+def div(input, other, *, rounding_mode=None, out: Tensor | None = None) -> Tensor:
+    """``input / other`` (see :func:`_div` for ``rounding_mode``; written into ``out`` when given)."""
+    result = _div(input, other, rounding_mode=rounding_mode)
+    return result if out is None else write_out("div", out, result)
+
+
+def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """``-input`` (written into ``out`` when given)."""
+    result = _neg(input)
+    return result if out is None else write_out("neg", out, result)
+
+
+def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:
+    """``input ** exponent`` with broadcasting; either may be a number (see :func:`_pow`;
+    written into ``out`` when given)."""
+    result = _pow(input, exponent)
+    return result if out is None else write_out("pow", out, result)
+
+
 def _number_pow_grad(g: Tensor, base: float, exponent: Tensor, result: Tensor) -> Tensor:
     """The gradient of ``base ** exponent`` for a number ``base`` with respect to ``exponent``."""
     from ember.ops.compare import where
@@ -202,25 +244,25 @@ def _number_pow_grad(g: Tensor, base: float, exponent: Tensor, result: Tensor) -
 
 def rsub(a, b) -> Tensor:
     """``b - a`` (the reflected ``-``)."""
-    return sub(b, a)
+    return _sub(b, a)
 
 
 def rdiv(a, b) -> Tensor:
     """``b / a`` (the reflected ``/``)."""
-    return div(b, a)
+    return _div(b, a)
 
 
 def rpow(a, b) -> Tensor:
     """``b ** a`` (the reflected ``**``)."""
-    return pow(b, a)
+    return _pow(b, a)
 
 
 def radd(a, b) -> Tensor:
-    return add(b, a)
+    return _add(b, a)
 
 
 def rmul(a, b) -> Tensor:
-    return mul(b, a)
+    return _mul(b, a)
 
 
 def cast(a: Tensor, dtype) -> Tensor:
@@ -280,18 +322,27 @@ def scale_grad(g: Tensor, factor) -> Tensor:
 # ------------------------------------------------------------------ division and remainders
 
 
-def floor_divide(a, b) -> Tensor:
+def floor_divide(input, other, *, out: Tensor | None = None) -> Tensor:
     """``a // b``: division rounded down (integers stay integers); not differentiable."""
+    if out is not None:
+        return write_out("floor_divide", out, floor_divide(input, other))
+    a, b = input, other
     return div(a, b, rounding_mode="floor")
 
 
-def remainder(a, b) -> Tensor:
+def remainder(input, other, *, out: Tensor | None = None) -> Tensor:
     """``a % b`` with the sign of the divisor (Python's ``%``)."""
+    if out is not None:
+        return write_out("remainder", out, remainder(input, other))
+    a, b = input, other
     return _modulo("remainder", "floor", a, b)
 
 
-def fmod(a, b) -> Tensor:
+def fmod(input, other, *, out: Tensor | None = None) -> Tensor:
     """C's ``fmod``: the remainder of division rounded toward zero (sign of the dividend)."""
+    if out is not None:
+        return write_out("fmod", out, fmod(input, other))
+    a, b = input, other
     return _modulo("fmod", "trunc", a, b)
 
 
@@ -331,20 +382,26 @@ def rremainder(a, b) -> Tensor:
 # ---------------------------------------------------------------------------- fused updates
 
 
-def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1, out: Tensor | None = None) -> Tensor:
     """``input + value * tensor1 * tensor2`` (the form optimizers use)."""
+    if out is not None:
+        return write_out("addcmul", out, addcmul(input, tensor1, tensor2, value=value))
     prod = mul(tensor1, tensor2)
     return add(input, prod if value == 1 else mul(prod, value))
 
 
-def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1, out: Tensor | None = None) -> Tensor:
     """``input + value * tensor1 / tensor2``."""
+    if out is not None:
+        return write_out("addcdiv", out, addcdiv(input, tensor1, tensor2, value=value))
     quot = div(tensor1, tensor2)
     return add(input, quot if value == 1 else mul(quot, value))
 
 
-def lerp(input: Tensor, end, weight) -> Tensor:
+def lerp(input: Tensor, end, weight, *, out: Tensor | None = None) -> Tensor:
     """Linear interpolation ``input + weight * (end - input)``."""
+    if out is not None:
+        return write_out("lerp", out, lerp(input, end, weight))
     return add(input, mul(weight, sub(end, input)))
 
 
@@ -390,8 +447,10 @@ def _apply(name: str, fn, x, y):
         raise broadcast_error(name, np.shape(x), np.shape(y)) from None
 
 
-def atan2(input: Tensor, other: Tensor) -> Tensor:
+def atan2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The angle of the point ``(other, input)``: ``atan(input / other)`` in the right quadrant."""
+    if out is not None:
+        return write_out("atan2", out, atan2(input, other))
     ta, tb, x, y = _tensor_pair("atan2", input, other, integers=True)
     out = _apply("atan2", backend.get_array_module(x).arctan2, x, y)
 
@@ -404,8 +463,10 @@ def atan2(input: Tensor, other: Tensor) -> Tensor:
     return record("Atan2", out, (ta, tb), backward, (ta, tb))
 
 
-def hypot(input: Tensor, other: Tensor) -> Tensor:
+def hypot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``sqrt(input**2 + other**2)`` without intermediate overflow (floating tensors only)."""
+    if out is not None:
+        return write_out("hypot", out, hypot(input, other))
     ta, tb, x, y = _tensor_pair("hypot", input, other, integers=False)
     out = _apply("hypot", backend.get_array_module(x).hypot, x, y)
 
@@ -417,8 +478,10 @@ def hypot(input: Tensor, other: Tensor) -> Tensor:
     return record("Hypot", result, (ta, tb), backward, (ta, tb))
 
 
-def logaddexp(input: Tensor, other: Tensor) -> Tensor:
+def logaddexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``log(exp(input) + exp(other))``, computed without overflow (floating tensors only)."""
+    if out is not None:
+        return write_out("logaddexp", out, logaddexp(input, other))
     ta, tb, x, y = _tensor_pair("logaddexp", input, other, integers=False)
     out = _apply("logaddexp", backend.get_array_module(x).logaddexp, x, y)
 
@@ -430,8 +493,10 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     return record("Logaddexp", out, (ta, tb), backward, (ta, tb))
 
 
-def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
+def logaddexp2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``log2(2**input + 2**other)``, computed without overflow (floating tensors only)."""
+    if out is not None:
+        return write_out("logaddexp2", out, logaddexp2(input, other))
     ta, tb, x, y = _tensor_pair("logaddexp2", input, other, integers=False)
     out = _apply("logaddexp2", backend.get_array_module(x).logaddexp2, x, y)
 
@@ -442,13 +507,15 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     return record("Logaddexp2", out, (ta, tb), backward, (ta, tb))
 
 
-def copysign(input: Tensor, other) -> Tensor:
+def copysign(input: Tensor, other, *, out: Tensor | None = None) -> Tensor:
     """``|input|`` with the sign of ``other`` (a tensor or a number); the result is floating.
 
     As in PyTorch, ``other`` gets a zero gradient and ``input`` gets ``g * result / input``,
     taken as 0 where ``input`` is 0; that ratio is ``sign(input) * copysign(1, other)``, which
     is how it is computed here (no 0/0 to mask).
     """
+    if out is not None:
+        return write_out("copysign", out, copysign(input, other))
     if not isinstance(input, Tensor):
         raise TypeError(f"copysign(): argument 'input' must be Tensor, not {type(input).__name__}")
     ta, tb, x, y = _float_operands("copysign", input, other)
@@ -466,9 +533,11 @@ def copysign(input: Tensor, other) -> Tensor:
     return record("Copysign", out, inputs, backward, (ta,))
 
 
-def xlogy(input, other) -> Tensor:
+def xlogy(input, other, *, out: Tensor | None = None) -> Tensor:
     """``input * log(other)``, with 0 wherever ``input`` is 0 (unless ``other`` is NaN); either
     side may be a number."""
+    if out is not None:
+        return write_out("xlogy", out, xlogy(input, other))
     ta, tb, x, y = _float_operands("xlogy", input, other)
     xp = backend.get_array_module(x if ta is not None else y)
 
@@ -500,9 +569,11 @@ def xlogy(input, other) -> Tensor:
     return record("Xlogy", writable(out), (ta, tb), backward, (ta, tb))
 
 
-def float_power(input, exponent) -> Tensor:
+def float_power(input, exponent, *, out: Tensor | None = None) -> Tensor:
     """``input ** exponent`` computed in float64 (the result is float64 whatever the inputs);
     gradients come back in each input's own dtype."""
+    if out is not None:
+        return write_out("float_power", out, float_power(input, exponent))
     if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
         raise TypeError(f"float_power(): expected at least one Tensor, got "
                         f"{type(input).__name__} and {type(exponent).__name__}")
@@ -599,14 +670,18 @@ def _integer_pair(name: str, input, other):
     return x, y
 
 
-def gcd(input: Tensor, other: Tensor) -> Tensor:
+def gcd(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The greatest common divisor of each pair of integers (non-negative; ``gcd(0, 0) = 0``)."""
+    if out is not None:
+        return write_out("gcd", out, gcd(input, other))
     x, y = _integer_pair("gcd", input, other)
     return Tensor._wrap(_apply("gcd", backend.get_array_module(x).gcd, x, y))
 
 
-def lcm(input: Tensor, other: Tensor) -> Tensor:
+def lcm(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The least common multiple of each pair of integers (non-negative; 0 when either is 0)."""
+    if out is not None:
+        return write_out("lcm", out, lcm(input, other))
     x, y = _integer_pair("lcm", input, other)
     return Tensor._wrap(_apply("lcm", backend.get_array_module(x).lcm, x, y))
 
@@ -660,8 +735,8 @@ attach(
     add=add, sub=sub, mul=mul, div=div, neg=neg, pow=pow, true_divide=div, multiply=mul,
     subtract=sub, divide=div, negative=neg, floor_divide=floor_divide, remainder=remainder,
     fmod=fmod, addcmul=addcmul, addcdiv=addcdiv, lerp=lerp,
-    __add__=add, __radd__=radd, __sub__=sub, __rsub__=rsub, __mul__=mul, __rmul__=rmul,
-    __truediv__=div, __rtruediv__=rdiv, __neg__=neg, __pow__=pow, __rpow__=rpow,
+    __add__=_add, __radd__=radd, __sub__=_sub, __rsub__=rsub, __mul__=_mul, __rmul__=rmul,
+    __truediv__=_div, __rtruediv__=rdiv, __neg__=_neg, __pow__=_pow, __rpow__=rpow,
     __floordiv__=floor_divide, __rfloordiv__=rfloordiv, __mod__=remainder,
     __rmod__=rremainder, __pos__=lambda a: a,
     add_=inplace_method(add, "add_"), sub_=inplace_method(sub, "sub_"),
@@ -671,9 +746,9 @@ attach(
     remainder_=inplace_method(remainder, "remainder_"), fmod_=inplace_method(fmod, "fmod_"),
     addcmul_=inplace_method(addcmul, "addcmul_"), addcdiv_=inplace_method(addcdiv, "addcdiv_"),
     lerp_=inplace_method(lerp, "lerp_"),
-    __iadd__=inplace_method(add, "__iadd__"), __isub__=inplace_method(sub, "__isub__"),
-    __imul__=inplace_method(mul, "__imul__"), __itruediv__=inplace_method(div, "__itruediv__"),
-    __ipow__=inplace_method(pow, "__ipow__"),
+    __iadd__=inplace_method(_add, "__iadd__"), __isub__=inplace_method(_sub, "__isub__"),
+    __imul__=inplace_method(_mul, "__imul__"), __itruediv__=inplace_method(_div, "__itruediv__"),
+    __ipow__=inplace_method(_pow, "__ipow__"),
     __ifloordiv__=inplace_method(floor_divide, "__ifloordiv__"),
     __imod__=inplace_method(remainder, "__imod__"),
     fill_=fill_, zero_=zero_, copy_=copy_,

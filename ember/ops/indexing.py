@@ -14,6 +14,7 @@ import numpy as np
 from ember import backend
 from ember.backend import get_array_module
 from ember.ops.common import (
+    write_out,
     Tensor,
     attach,
     check_same_device,
@@ -308,8 +309,13 @@ def _check_gather_shapes(op: str, x_shape, idx_shape, dim: int, other="input"):
                                f"{dim} may differ)")
 
 
-def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
-    """``out[i][j][k] = x[i][index[i][j][k]][k]`` (for ``dim=1``); its gradient scatter-adds."""
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
+           out: Tensor | None = None) -> Tensor:
+    """``out[i][j][k] = x[i][index[i][j][k]][k]`` (for ``dim=1``); its gradient scatter-adds.
+    ``sparse_grad`` is accepted for PyTorch's sake: ember's gradients are always dense."""
+    if out is not None:
+        return write_out("gather", out, gather(input, dim, index))
+    x = input
     xd = x._data
     dim = normalize_dim(dim, xd.ndim)
     idx = _int_index(index, "gather", xd)
@@ -351,12 +357,14 @@ def _scatter_common(op, x, dim, index, src):
     return xd, dim, idx, _along_key(idx, dim)
 
 
-def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=None) -> Tensor:
+def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=None,
+            axis=None) -> Tensor:
     """``x`` with ``out[i][index[i][j]] = src[i][j]`` (for ``dim=1``); ``src`` may be a number.
 
     ``reduce="add"`` sums instead (as :func:`scatter_add`). Where an index repeats, which value
     wins is unspecified, as in PyTorch.
     """
+    x = input
     if src is None:
         src = value
     if reduce is not None:
@@ -393,8 +401,9 @@ def _pad_to(t: Tensor, shape) -> Tensor:
     return _scatter_key(t, tuple(shape), tuple(slice(0, n) for n in t.shape), False)
 
 
-def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``x`` with ``out[i][index[i][j]] += src[i][j]`` (for ``dim=1``); repeated indices add up."""
+    x = input
     xd, dim, idx, key = _scatter_common("scatter_add", x, dim, index, src)
     check_same_device("scatter_add", xd, src._data)
     out = xd.copy()
@@ -430,7 +439,7 @@ def _no_double_backward(gg, needs):
     raise NotImplementedError("double backward of scatter_reduce(reduce='prod') is not supported")
 
 
-def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                    include_self: bool = True) -> Tensor:
     """``x`` with every ``src[i][j]`` (for ``dim=1``) reduced into ``out[i][index[i][j]]`` by
     ``reduce`` (``"sum"``, ``"prod"``, ``"mean"``, ``"amax"``, ``"amin"``), as PyTorch.
@@ -440,6 +449,7 @@ def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str,
     contributions equal to the result; ``mean`` divides by the count; ``prod`` multiplies the
     other contributions (zeros handled; not differentiable twice).
     """
+    x = input
     if reduce not in _SCATTER_REDUCTIONS:
         raise RuntimeError(f"scatter_reduce: reduce argument must be one of "
                            f"{', '.join(_SCATTER_REDUCTIONS)}, got {reduce!r}")
@@ -533,8 +543,11 @@ def _vector_index(index, op, like, n, dim):
     return idx
 
 
-def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
+def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The entries of ``x`` at positions ``index`` (a vector) along ``dim``."""
+    if out is not None:
+        return write_out("index_select", out, index_select(input, dim, index))
+    x = input
     xd = x._data
     dim = normalize_dim(dim, xd.ndim)
     if xd.ndim == 0:
@@ -551,8 +564,12 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     return record("IndexSelect", out, (x,), backward)
 
 
-def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1,
+              out: Tensor | None = None) -> Tensor:
     """``x`` with ``alpha * source`` added at positions ``index`` along ``dim`` (repeats add up)."""
+    if out is not None:
+        return write_out("index_add", out, index_add(input, dim, index, source, alpha=alpha))
+    x = input
     xd = x._data
     dim = normalize_dim(dim, xd.ndim)
     idx = _vector_index(index, "index_add", xd, xd.shape[dim] if xd.ndim else 1, dim)
@@ -635,8 +652,11 @@ def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
     return record("MaskedFill", out, (x, vt), backward)
 
 
-def masked_select(x: Tensor, mask: Tensor) -> Tensor:
+def masked_select(input: Tensor, mask: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The entries of ``x`` where ``mask`` is True (both broadcast), as a 1-D tensor."""
+    if out is not None:
+        return write_out("masked_select", out, masked_select(input, mask))
+    x = input
     m = _mask_array(mask, "masked_select", x._data)
     try:
         shape = np.broadcast_shapes(x._data.shape, m.shape)
@@ -649,14 +669,18 @@ def masked_select(x: Tensor, mask: Tensor) -> Tensor:
     return _gather_key(xe, (m,), False)
 
 
-def take(x: Tensor, index: Tensor) -> Tensor:
+def take(input: Tensor, index: Tensor) -> Tensor:
     """``x`` read as a flat vector at positions ``index`` (the result has ``index``'s shape)."""
+    x = input
     idx = _int_index(index, "take", x._data)
     return _gather_key(x.reshape(-1), (idx,), True)
 
 
-def nonzero(x: Tensor, *, as_tuple: bool = False):
+def nonzero(input: Tensor, *, as_tuple: bool = False, out: Tensor | None = None):
     """Positions of the non-zero entries: an ``(n, ndim)`` int64 tensor, or one vector per dim."""
+    if out is not None:
+        return write_out("nonzero", out, nonzero(input, as_tuple=as_tuple))
+    x = input
     xd = x._data
     xp = get_array_module(xd)
     if xd.ndim == 0:
@@ -670,8 +694,9 @@ def nonzero(x: Tensor, *, as_tuple: bool = False):
     return Tensor._wrap(xp.stack(parts, axis=1))
 
 
-def argwhere(x: Tensor) -> Tensor:
+def argwhere(input: Tensor) -> Tensor:
     """Same as ``nonzero(x)``: an ``(n, ndim)`` int64 tensor of positions."""
+    x = input
     return nonzero(x)
 
 

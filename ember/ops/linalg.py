@@ -15,6 +15,7 @@ import numpy as np
 from ember import backend
 from ember.backend import get_array_module
 from ember.ops.common import (
+    write_out,
     Tensor,
     _broadcast_shape,
     as_tensor_like,
@@ -70,9 +71,12 @@ def _matmul_error(x_shape, y_shape) -> RuntimeError:
     )
 
 
-def matmul(a, b) -> Tensor:
+def matmul(input, other, *, out: Tensor | None = None) -> Tensor:
     """Matrix product with PyTorch's rules: 1-D operands are vectors (a leading or trailing dim
     that is removed again), dims before the last two are batch dims and broadcast."""
+    if out is not None:
+        return write_out("matmul", out, matmul(input, other))
+    a, b = input, other
     a, b, x, y = _operands("matmul", a, b)
     if x.ndim == 0 or y.ndim == 0:
         raise RuntimeError(
@@ -134,8 +138,11 @@ def rmatmul(a, b) -> Tensor:
     return matmul(b, a)
 
 
-def mm(a: Tensor, b: Tensor) -> Tensor:
+def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Product of two matrices (2-D only; see :func:`matmul` for broadcasting)."""
+    if out is not None:
+        return write_out("mm", out, mm(input, mat2))
+    a, b = input, mat2
     for name, t in (("self", a), ("mat2", b)):
         if not isinstance(t, Tensor) or t.ndim != 2:
             raise RuntimeError(f"mm: {name} must be a matrix, got shape "
@@ -146,8 +153,11 @@ def mm(a: Tensor, b: Tensor) -> Tensor:
     return matmul(a, b)
 
 
-def bmm(a: Tensor, b: Tensor) -> Tensor:
+def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Batched product of ``(B, n, k)`` and ``(B, k, m)`` (3-D only, batch sizes equal)."""
+    if out is not None:
+        return write_out("bmm", out, bmm(input, mat2))
+    a, b = input, mat2
     for name, t in (("batch1", a), ("batch2", b)):
         if not isinstance(t, Tensor) or t.ndim != 3:
             raise RuntimeError(f"bmm: {name} must be a 3D tensor, got shape "
@@ -160,16 +170,22 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
     return matmul(a, b)
 
 
-def mv(a: Tensor, v: Tensor) -> Tensor:
+def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix ``(n, k)`` times vector ``(k,)``."""
+    if out is not None:
+        return write_out("mv", out, mv(input, vec))
+    a, v = input, vec
     if a.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"mv: expected a matrix and a vector, got shapes {tuple(a.shape)} and "
                            f"{tuple(v.shape)}")
     return matmul(a, v)
 
 
-def dot(a: Tensor, b: Tensor) -> Tensor:
+def dot(input: Tensor, tensor: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Inner product of two 1-D tensors of the same length (a 0-d result)."""
+    if out is not None:
+        return write_out("dot", out, dot(input, tensor))
+    a, b = input, tensor
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"dot: 1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors "
                            f"(shapes {tuple(a.shape)} and {tuple(b.shape)})")
@@ -182,15 +198,21 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
     return matmul(a, b)
 
 
-def inner(a: Tensor, b: Tensor) -> Tensor:
+def inner(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Sum of products over the last dim of both (``dot`` for vectors)."""
+    if out is not None:
+        return write_out("inner", out, inner(input, other))
+    a, b = input, other
     if a.ndim == 0 or b.ndim == 0:
         return a * b
     return tensordot(a, b, ([a.ndim - 1], [b.ndim - 1]))
 
 
-def outer(a: Tensor, b: Tensor) -> Tensor:
+def outer(input: Tensor, vec2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Outer product of vectors ``(n,)`` and ``(m,)``: an ``(n, m)`` matrix."""
+    if out is not None:
+        return write_out("outer", out, outer(input, vec2))
+    a, b = input, vec2
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"outer: 1D tensors expected, got shapes {tuple(a.shape)} and "
                            f"{tuple(b.shape)}")
@@ -252,8 +274,10 @@ def _add_scaled(name: str, input, beta, prod: Tensor, alpha, shapes: str) -> Ten
     return record(name.capitalize(), out, (input, prod), backward)
 
 
-def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out: Tensor | None = None) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``; ``input`` broadcasts to the ``(n, m)`` result."""
+    if out is not None:
+        return write_out("addmm", out, addmm(input, mat1, mat2, beta=beta, alpha=alpha))
     _check_dims("addmm", mat1=(mat1, 2), mat2=(mat2, 2))
     _check_dtypes("addmm", input=input, mat1=mat1, mat2=mat2)
     if mat1.shape[1] != mat2.shape[0]:
@@ -263,8 +287,10 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
                        f"mat1 {tuple(mat1.shape)}, mat2 {tuple(mat2.shape)}")
 
 
-def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1, out: Tensor | None = None) -> Tensor:
     """``beta * input + alpha * (mat @ vec)``; ``input`` broadcasts to the ``(n,)`` result."""
+    if out is not None:
+        return write_out("addmv", out, addmv(input, mat, vec, beta=beta, alpha=alpha))
     _check_dims("addmv", mat=(mat, 2), vec=(vec, 1))
     _check_dtypes("addmv", input=input, mat=mat, vec=vec)
     if mat.shape[1] != vec.shape[0]:
@@ -282,8 +308,11 @@ def _check_batches(name: str, b1: Tensor, b2: Tensor) -> None:
                            f"[{b1.shape[0]}, {b1.shape[2]}, *]")
 
 
-def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1,
+           out: Tensor | None = None) -> Tensor:
     """``beta * input + alpha * sum_b(batch1[b] @ batch2[b])``: the batch is summed away."""
+    if out is not None:
+        return write_out("addbmm", out, addbmm(input, batch1, batch2, beta=beta, alpha=alpha))
     _check_batches("addbmm", batch1, batch2)
     _check_dtypes("addbmm", input=input, batch1=batch1, batch2=batch2)
     # the sum over the batch is one contraction: (n, B*k) @ (B*k, m)
@@ -293,17 +322,22 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
                        f"batch1 {tuple(batch1.shape)}, batch2 {tuple(batch2.shape)}")
 
 
-def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1,
+            out: Tensor | None = None) -> Tensor:
     """``beta * input + alpha * (batch1 @ batch2)``, batch by batch; ``input`` broadcasts to the
     ``(B, n, m)`` result."""
+    if out is not None:
+        return write_out("baddbmm", out, baddbmm(input, batch1, batch2, beta=beta, alpha=alpha))
     _check_batches("baddbmm", batch1, batch2)
     _check_dtypes("baddbmm", input=input, batch1=batch1, batch2=batch2)
     return _add_scaled("baddbmm", input, beta, matmul(batch1, batch2), alpha,
                        f"batch1 {tuple(batch1.shape)}, batch2 {tuple(batch2.shape)}")
 
 
-def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1, out: Tensor | None = None) -> Tensor:
     """``beta * input + alpha * outer(vec1, vec2)``; dtypes promote, as in PyTorch."""
+    if out is not None:
+        return write_out("addr", out, addr(input, vec1, vec2, beta=beta, alpha=alpha))
     _check_dims("addr", vec1=(vec1, 1), vec2=(vec2, 1))
     return _add_scaled("addr", input, beta, outer(vec1, vec2), alpha,
                        f"vec1 {tuple(vec1.shape)}, vec2 {tuple(vec2.shape)}")
@@ -325,9 +359,14 @@ def trace(input: Tensor) -> Tensor:
     return input.diagonal().sum()
 
 
-def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+def cross(input: Tensor, other: Tensor, dim: int | None = None, *, out: Tensor | None = None,
+          axis=None) -> Tensor:
     """The cross product of 3-vectors along ``dim`` (default -1, as ``torch.linalg.cross``);
     the other dims broadcast."""
+    if axis is not None:
+        dim = axis
+    if out is not None:
+        return write_out("cross", out, cross(input, other, dim))
     a, b, x, y = _operands("cross", input, other)
     if x.ndim != y.ndim:
         raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions, got "
@@ -354,9 +393,11 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
                                                                            b.requires_grad))
 
 
-def kron(input: Tensor, other: Tensor) -> Tensor:
+def kron(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The Kronecker product: block ``(i, j, ...)`` of the result is ``input[i, j, ...] * other``
     (the shorter shape is padded with leading 1s)."""
+    if out is not None:
+        return write_out("kron", out, kron(input, other))
     a, b, x, y = _operands("kron", input, other)
     nd = max(x.ndim, y.ndim)
     sa = (1,) * (nd - x.ndim) + tuple(x.shape)
@@ -626,9 +667,11 @@ def _einsum_grad(g: Tensor, ops, terms, out_term: str, i: int) -> Tensor:
     return gi
 
 
-def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
+def tensordot(a: Tensor, b: Tensor, dims=2, *, out: Tensor | None = None) -> Tensor:
     """Contract the last ``dims`` dims of ``a`` with the first ``dims`` of ``b``, or the dims
     listed in ``dims = (dims_of_a, dims_of_b)``."""
+    if out is not None:
+        return write_out("tensordot", out, tensordot(a, b, dims))
     if isinstance(dims, int):
         if dims < 0 or dims > min(a.ndim, b.ndim):
             raise RuntimeError(f"tensordot: dims={dims} is invalid for shapes {tuple(a.shape)} "

@@ -25,7 +25,7 @@ from ember.backend import get_array_module
 from ember.ops import linalg as _ops_linalg
 from ember.ops import reduce as _reduce
 from ember.ops import shape as _shape
-from ember.ops.common import Tensor, attach, record, zero_grad_like
+from ember.ops.common import write_out, Tensor, attach, record, zero_grad_like
 from ember.ops.compare import where
 from ember.ops.dims import const, normalize_dim
 
@@ -156,12 +156,14 @@ _SINGULAR_SOLVE = "The solver failed because the input matrix is singular."
 
 
 def vector_norm(x: Tensor, ord: float = 2, dim: Dims = None, keepdim: bool = False, *,
-                dtype: DType = None) -> Tensor:
+                dtype: DType = None, out: Tensor | None = None) -> Tensor:
     """The vector ``ord``-norm of ``x`` over ``dim`` (every element when ``None``).
 
     ``ord`` is 2, 1, ``inf``, ``-inf``, 0 (the count of nonzeros) or any other number;
     ``dtype`` casts the input first. The gradient at a zero norm is 0 (PyTorch's subgradient).
     """
+    if out is not None:
+        return write_out("linalg.vector_norm", out, vector_norm(x, ord, dim, keepdim, dtype=dtype))
     _tensor_arg("vector_norm", "x", x)
     if isinstance(ord, (str, bool)) or not isinstance(ord, (int, float, np.number)):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not "
@@ -187,10 +189,12 @@ def _matrix_dims(name: str, dim, ndim: int):
 
 
 def matrix_norm(A: Tensor, ord: Ord = "fro", dim: tuple[int, int] = (-2, -1),
-                keepdim: bool = False, *, dtype: DType = None) -> Tensor:
+                keepdim: bool = False, *, dtype: DType = None, out: Tensor | None = None) -> Tensor:
     """The matrix norm of ``A`` over the two dims ``dim``: ``'fro'`` (Frobenius), ``'nuc'`` (sum
     of singular values), 2 / -2 (largest / smallest singular value), 1 / -1 (largest / smallest
     column sum of ``|A|``), ``inf`` / ``-inf`` (largest / smallest row sum)."""
+    if out is not None:
+        return write_out("linalg.matrix_norm", out, matrix_norm(A, ord, dim, keepdim, dtype=dtype))
     a = _tensor_arg("matrix_norm", "A", A)._data
     if a.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
@@ -218,11 +222,14 @@ def matrix_norm(A: Tensor, ord: Ord = "fro", dim: tuple[int, int] = (-2, -1),
     return out if keepdim else out.squeeze((d0, d1))
 
 
-def norm(A: Tensor, ord: Ord | None = None, dim: Dims = None, keepdim: bool = False, *,
-         dtype: DType = None) -> Tensor:
+def norm(input: Tensor, ord: Ord | None = None, dim: Dims = None, keepdim: bool = False, *,
+         dtype: DType = None, out: Tensor | None = None) -> Tensor:
     """A vector or matrix norm, chosen as ``torch.linalg.norm`` does: a 2-element ``dim``, a
     string ``ord``, or a 2-D input with ``ord`` given and no ``dim`` mean :func:`matrix_norm`;
     otherwise :func:`vector_norm` (``ord=None`` is the 2-norm of all the elements)."""
+    if out is not None:
+        return write_out("linalg.norm", out, norm(input, ord, dim, keepdim, dtype=dtype))
+    A = input
     a = _tensor_arg("norm", "A", A)._data
     if dim is not None:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
@@ -242,9 +249,11 @@ def norm(A: Tensor, ord: Ord | None = None, dim: Dims = None, keepdim: bool = Fa
     return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
 
 
-def cond(A: Tensor, p: Ord | None = None) -> Tensor:
+def cond(A: Tensor, p: Ord | None = None, *, out: Tensor | None = None) -> Tensor:
     """The condition number of ``A`` in the norm ``p``: for ``None``/2/-2 the ratio of extreme
     singular values (any shape), otherwise ``matrix_norm(A, p) * matrix_norm(inv(A), p)``."""
+    if out is not None:
+        return write_out("linalg.cond", out, cond(A, p))
     if p in (None, 2, -2):
         _matrix_input("cond", A, square=False)
         s = svdvals(A)
@@ -256,8 +265,10 @@ def cond(A: Tensor, p: Ord | None = None) -> Tensor:
 # --------------------------------------------------------------------------- inverse, det
 
 
-def inv(A: Tensor) -> Tensor:
+def inv(A: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The inverse of each square matrix; a singular one raises :class:`LinAlgError`."""
+    if out is not None:
+        return write_out("linalg.inv", out, inv(A))
     a = _matrix_input("inv", A)
     xp = get_array_module(a)
     out = _run_lapack("linalg.inv", _SINGULAR_INV, xp.linalg.inv, a)
@@ -284,8 +295,16 @@ def _cofactor(A: Tensor) -> Tensor:
     return flips.unsqueeze(-1).unsqueeze(-1) * matmul(U * others.unsqueeze(-2), Vh)
 
 
-def det(A: Tensor) -> Tensor:
+def det(input: Tensor) -> Tensor:
+    """``torch.det``: the determinant of each square matrix (:func:`ember.linalg.det` under
+    PyTorch's top-level argument name ``input``)."""
+    return linalg_det(input)
+
+
+def linalg_det(A: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The determinant of each square matrix (singular matrices included, gradient too)."""
+    if out is not None:
+        return write_out("linalg.det", out, linalg_det(A))
     a = _matrix_input("det", A)
     out = get_array_module(a).linalg.det(a)
 
@@ -295,9 +314,11 @@ def det(A: Tensor) -> Tensor:
     return record("LinalgDet", out, (A,), backward, saved=(A,))
 
 
-def slogdet(A: Tensor) -> SlogdetResult:
+def slogdet(A: Tensor, *, out: Tensor | None = None) -> SlogdetResult:
     """``(sign, logabsdet)`` of each square matrix: ``det = sign * exp(logabsdet)``, without
     overflow. ``sign`` gets a zero gradient (it is piecewise constant)."""
+    if out is not None:
+        return write_out("linalg.slogdet", out, slogdet(A))
     a = _matrix_input("slogdet", A)
     sign, logabs = get_array_module(a).linalg.slogdet(a)
     sign_t = record("LinalgSlogdetSign", sign, (A,), lambda g, needs: (zero_grad_like(A),))
@@ -328,13 +349,15 @@ def _solve(A: Tensor, B: Tensor) -> Tensor:
     return record("LinalgSolve", result, (A, B), backward, saved=(A,))
 
 
-def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+def solve(A: Tensor, B: Tensor, *, left: bool = True, out: Tensor | None = None) -> Tensor:
     """The solution ``X`` of ``A X = B`` (``X A = B`` when ``left=False``).
 
     ``B`` is a batch of vectors ``(*, n)`` when it is 1-D or shaped like ``A`` without its last
     dim, else a batch of matrices ``(*, n, k)``; batch dims broadcast. A singular ``A`` raises
     :class:`LinAlgError`.
     """
+    if out is not None:
+        return write_out("linalg.solve", out, solve(A, B, left=left))
     a = _matrix_input("solve", A)
     b = _tensor_arg("solve", "B", B)._data
     if a.dtype != b.dtype:
@@ -355,10 +378,12 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
 # ------------------------------------------------------------------------------- cholesky
 
 
-def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+def cholesky(A: Tensor, *, upper: bool = False, out: Tensor | None = None) -> Tensor:
     """The Cholesky factor ``L`` (lower, ``A = L L^T``; ``U = L^T`` when ``upper``) of each
     symmetric positive-definite matrix; only the lower (``upper``: upper) triangle is read.
     A matrix that is not positive-definite raises :class:`LinAlgError`."""
+    if out is not None:
+        return write_out("linalg.cholesky", out, cholesky(A, upper=upper))
     a = _matrix_input("cholesky", A)
     xp = get_array_module(a)
     src = a.swapaxes(-1, -2) if upper else a
@@ -427,11 +452,13 @@ def _qr_square_grad(Q: Tensor, R: Tensor, gQ, gR) -> Tensor:
     return _solve(R, top.mT).mT
 
 
-def qr(A: Tensor, mode: str = "reduced") -> QRResult:
+def qr(A: Tensor, mode: str = "reduced", *, out: Tensor | None = None) -> QRResult:
     """The QR decomposition ``A = Q R`` of each matrix: ``mode`` ``'reduced'`` (Q ``(m, k)``,
     R ``(k, n)``, ``k = min(m, n)``), ``'complete'`` (Q ``(m, m)``) or ``'r'`` (R only; Q is an
     empty tensor). Differentiable except ``'r'`` and ``'complete'`` with ``m > n``, as in
     PyTorch."""
+    if out is not None:
+        return write_out("linalg.qr", out, qr(A, mode))
     a = _matrix_input("qr", A, square=False)
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
@@ -487,10 +514,12 @@ def _check_uplo(UPLO: str) -> None:
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
 
 
-def eigh(A: Tensor, UPLO: str = "L") -> EighResult:
+def eigh(A: Tensor, UPLO: str = "L", *, out: Tensor | None = None) -> EighResult:
     """Eigenvalues (ascending) and orthonormal eigenvectors (columns) of each symmetric matrix;
     only the ``UPLO`` triangle is read. The gradient assumes distinct eigenvalues (it divides by
     their gaps) and, like PyTorch's, is symmetric."""
+    if out is not None:
+        return write_out("linalg.eigh", out, eigh(A, UPLO))
     a = _matrix_input("eigh", A)
     _check_uplo(UPLO)
     w_arr, v_arr = get_array_module(a).linalg.eigh(a, UPLO=UPLO)
@@ -509,8 +538,10 @@ def eigh(A: Tensor, UPLO: str = "L") -> EighResult:
     return EighResult(w, V)
 
 
-def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
+def eigvalsh(A: Tensor, UPLO: str = "L", *, out: Tensor | None = None) -> Tensor:
     """The eigenvalues (ascending) of each symmetric matrix (gradient as :func:`eigh`)."""
+    if out is not None:
+        return write_out("linalg.eigvalsh", out, eigvalsh(A, UPLO))
     a = _matrix_input("eigvalsh", A)
     _check_uplo(UPLO)
     if A.requires_grad:  # the gradient needs the eigenvectors
@@ -521,7 +552,8 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
 # ----------------------------------------------------------------------------------- SVD
 
 
-def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> SVDResult:
+def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None,
+        out: Tensor | None = None) -> SVDResult:
     """``A = U diag(S) Vh`` for each matrix, singular values descending.
 
     ``full_matrices=False`` gives ``U (m, k)``, ``Vh (k, n)`` with ``k = min(m, n)``. The
@@ -529,6 +561,8 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> 
     gradient of the extra columns of ``U`` / rows of ``Vh`` (they are arbitrary), as PyTorch's.
     ``driver`` (a cuSOLVER choice in PyTorch) is accepted and ignored.
     """
+    if out is not None:
+        return write_out("linalg.svd", out, svd(A, full_matrices, driver=driver))
     a = _matrix_input("svd", A, square=False)
     xp = get_array_module(a)
     u_arr, s_arr, vh_arr = xp.linalg.svd(a, full_matrices=full_matrices)
@@ -573,8 +607,10 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> 
     return SVDResult(U, S, Vh)
 
 
-def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:
+def svdvals(A: Tensor, *, driver: str | None = None, out: Tensor | None = None) -> Tensor:
     """The singular values of each matrix, descending (gradient as :func:`svd`)."""
+    if out is not None:
+        return write_out("linalg.svdvals", out, svdvals(A, driver=driver))
     a = _matrix_input("svdvals", A, square=False)
     if A.requires_grad:  # the gradient needs the singular vectors
         return svd(A, full_matrices=False).S
@@ -609,13 +645,16 @@ def _tolerance(values, atol, rtol, shape):
     return xp.maximum(atol_a, rtol_a * top)[..., None]
 
 
-def pinv(A: Tensor, *, atol: Tol = None, rtol: Tol = None, hermitian: bool = False) -> Tensor:
+def pinv(A: Tensor, *, atol: Tol = None, rtol: Tol = None, hermitian: bool = False,
+         out: Tensor | None = None) -> Tensor:
     """The Moore-Penrose pseudo-inverse of each matrix, from its SVD (from ``eigh`` when
     ``hermitian``); singular values at or below ``max(atol, rtol * largest)`` count as zero.
 
     The gradient is the pseudo-inverse's own (Golub and Pereyra 1973), valid for rank-deficient
     matrices and repeated singular values, like PyTorch's.
     """
+    if out is not None:
+        return write_out("linalg.pinv", out, pinv(A, atol=atol, rtol=rtol, hermitian=hermitian))
     a = _matrix_input("pinv", A, square=hermitian)
     xp = get_array_module(a)
     if hermitian:
@@ -643,9 +682,11 @@ def pinv(A: Tensor, *, atol: Tol = None, rtol: Tol = None, hermitian: bool = Fal
 
 
 def matrix_rank(A: Tensor, *, atol: Tol = None, rtol: Tol = None,
-                hermitian: bool = False) -> Tensor:
+                hermitian: bool = False, out: Tensor | None = None) -> Tensor:
     """The number of singular values (``|eigenvalues|`` when ``hermitian``) above
     ``max(atol, rtol * largest)`` for each matrix, as int64 (no gradient)."""
+    if out is not None:
+        return write_out("linalg.matrix_rank", out, matrix_rank(A, atol=atol, rtol=rtol, hermitian=hermitian))
     a = _matrix_input("matrix_rank", A, square=hermitian)
     xp = get_array_module(a)
     if hermitian:
@@ -662,9 +703,11 @@ def matrix_rank(A: Tensor, *, atol: Tol = None, rtol: Tol = None,
 matmul = _ops_linalg.matmul
 
 
-def matrix_power(A: Tensor, n: int) -> Tensor:
+def matrix_power(A: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
     """``A`` multiplied by itself ``n`` times (the identity for 0, powers of ``inv(A)`` for a
     negative ``n``), by repeated squaring; the gradient flows through the products."""
+    if out is not None:
+        return write_out("linalg.matrix_power", out, matrix_power(A, n))
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not "
                         f"{type(n).__name__}")
@@ -695,9 +738,11 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
         base = matmul(base, base)
 
 
-def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
+def multi_dot(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """The product of a list of matrices, multiplied in the cheapest order; the first may be a
     row vector (1-D) and the last a column vector (1-D), which are removed from the result."""
+    if out is not None:
+        return write_out("linalg.multi_dot", out, multi_dot(tensors))
     ts = list(tensors)
     if len(ts) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
@@ -755,8 +800,10 @@ def _chain(ts, split, i, j):
     return matmul(_chain(ts, split, i, s), _chain(ts, split, s + 1, j))
 
 
-def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out: Tensor | None = None) -> Tensor:
     """The dot product of vectors along ``dim``; the other dims broadcast."""
+    if out is not None:
+        return write_out("linalg.vecdot", out, vecdot(x, y, dim=dim))
     xa = _tensor_arg("vecdot", "x", x)._data
     ya = _tensor_arg("vecdot", "y", y)._data
     if xa.dtype != ya.dtype:
@@ -765,9 +812,11 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     return (x * y).sum(dim)
 
 
-def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
+def cross(input: Tensor, other: Tensor, *, dim: int = -1, out: Tensor | None = None) -> Tensor:
     """The cross product of 3-vectors along ``dim``; the other dims broadcast
     (``ember.cross``)."""
+    if out is not None:
+        return write_out("linalg.cross", out, cross(input, other, dim=dim))
     return _ops_linalg.cross(input, other, dim)
 
 
@@ -786,8 +835,10 @@ def logdet(input: Tensor) -> Tensor:
     return where(const(sign._data < 0), math.nan, logabs)
 
 
-def inverse(input: Tensor) -> Tensor:
+def inverse(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The inverse of each square matrix: :func:`inv`."""
+    if out is not None:
+        return write_out("inverse", out, inverse(input))
     return inv(input)
 
 
@@ -851,10 +902,13 @@ def _solve_triangular_left(A: Tensor, B: Tensor, upper: bool, unitriangular: boo
 
 
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
-                     unitriangular: bool = False) -> Tensor:
+                     unitriangular: bool = False, out: Tensor | None = None) -> Tensor:
     """The solution ``X`` of ``A X = B`` (``X A = B`` when ``left=False``) for triangular ``A``:
     only its upper (``upper=True``) or lower triangle is read, and with ``unitriangular`` its
     diagonal is taken to be ones. Batch dims broadcast."""
+    if out is not None:
+        return write_out("linalg.solve_triangular", out, solve_triangular(A, B, upper=upper, left=left,
+                         unitriangular=unitriangular))
     a = _matrix_input("solve_triangular", A)
     b = _tensor_arg("solve_triangular", "B", B)._data
     if b.ndim < 2:
@@ -891,10 +945,12 @@ def _cholesky_solve(B: Tensor, L: Tensor, upper: bool) -> Tensor:
     return record("CholeskySolve", result, (B, L), backward, saved=(L,))
 
 
-def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
     """The solution of ``A X = B`` given the Cholesky factor of ``A`` (``L`` lower with
     ``A = L L^T``, or upper with ``A = U^T U`` when ``upper``); only that triangle of ``L`` is
     read. Batch dims broadcast."""
+    if out is not None:
+        return write_out("cholesky_solve", out, cholesky_solve(B, L, upper))
     lo = _matrix_input("cholesky_solve", L, arg="L")
     b = _tensor_arg("cholesky_solve", "B", B)._data
     if b.ndim < 2:
@@ -907,10 +963,13 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     return _cholesky_solve(B, L, upper)
 
 
-def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyExResult:
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False,
+                out: Tensor | None = None) -> CholeskyExResult:
     """``(L, info)``: :func:`cholesky`, with ``info`` 0 on success and the order of the first
     leading minor that is not positive-definite otherwise (an error only with
     ``check_errors``)."""
+    if out is not None:
+        return write_out("linalg.cholesky_ex", out, cholesky_ex(A, upper=upper, check_errors=check_errors))
     try:
         L = cholesky(A, upper=upper)
         info = np.zeros(A.shape[:-2], dtype=np.int32)
@@ -932,9 +991,11 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
     return CholeskyExResult(L, Tensor._wrap(info))
 
 
-def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
+def inv_ex(A: Tensor, *, check_errors: bool = False, out: Tensor | None = None) -> InvExResult:
     """``(inverse, info)``: :func:`inv`, with ``info`` 0 for an invertible matrix (a singular
     one gives a nonzero ``info``, and an error only with ``check_errors``)."""
+    if out is not None:
+        return write_out("linalg.inv_ex", out, inv_ex(A, check_errors=check_errors))
     try:
         return InvExResult(inv(A), Tensor._wrap(np.zeros(A.shape[:-2], dtype=np.int32)))
     except LinAlgError:
@@ -947,8 +1008,10 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
 
 
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True,
-             check_errors: bool = False) -> SolveExResult:
+             check_errors: bool = False, out: Tensor | None = None) -> SolveExResult:
     """``(result, info)``: :func:`solve`, with ``info`` 0 when ``A`` is invertible."""
+    if out is not None:
+        return write_out("linalg.solve_ex", out, solve_ex(A, B, left=left, check_errors=check_errors))
     try:
         return SolveExResult(solve(A, B, left=left),
                              Tensor._wrap(np.zeros(A.shape[:-2], dtype=np.int32)))
@@ -1038,10 +1101,12 @@ def _lu_grad(P: Tensor, L: Tensor, U: Tensor, gL, gU) -> Tensor:
     return matmul(P, _shape.cat([g1, g2], -2))  # P permutes the stacked rows
 
 
-def lu(A: Tensor, *, pivot: bool = True) -> LUResult:
+def lu(A: Tensor, *, pivot: bool = True, out: Tensor | None = None) -> LUResult:
     """The LU decomposition with partial pivoting ``A = P L U`` of each matrix: ``P`` a
     permutation, ``L`` unit lower triangular ``(m, k)``, ``U`` upper triangular ``(k, n)``,
     ``k = min(m, n)``. Differentiable in ``L`` and ``U`` (``P`` is piecewise constant)."""
+    if out is not None:
+        return write_out("linalg.lu", out, lu(A, pivot=pivot))
     a = _matrix_input("lu", A, square=False)
     if not pivot:
         raise RuntimeError("linalg.lu: LU without pivoting is not implemented on the CPU")
@@ -1060,9 +1125,11 @@ def lu(A: Tensor, *, pivot: bool = True) -> LUResult:
     return LUResult(P, L, U)
 
 
-def lu_factor(A: Tensor, *, pivot: bool = True) -> LUFactorResult:
+def lu_factor(A: Tensor, *, pivot: bool = True, out: Tensor | None = None) -> LUFactorResult:
     """``(LU, pivots)``: ``L`` (without its unit diagonal) and ``U`` packed in one matrix, and
     LAPACK's 1-based row swaps (int32), as ``torch.linalg.lu_factor``. Differentiable."""
+    if out is not None:
+        return write_out("linalg.lu_factor", out, lu_factor(A, pivot=pivot))
     P, L, U = lu(A, pivot=pivot)
     m, n = A.shape[-2:]
     k = min(m, n)
@@ -1072,9 +1139,12 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> LUFactorResult:
     return LUFactorResult(packed, Tensor._wrap(pivots))
 
 
-def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -> LUFactorExResult:
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False,
+                 out: Tensor | None = None) -> LUFactorExResult:
     """``(LU, pivots, info)``: :func:`lu_factor`, with ``info`` the 1-based index of the first
     zero on ``U``'s diagonal (0 when there is none)."""
+    if out is not None:
+        return write_out("linalg.lu_factor_ex", out, lu_factor_ex(A, pivot=pivot, check_errors=check_errors))
     LU, pivots = lu_factor(A, pivot=pivot)
     d = LU._data.diagonal(0, -2, -1)
     xp = get_array_module(d)
@@ -1086,8 +1156,10 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -
 
 
 def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
-              unpack_pivots: bool = True) -> LUResult:
+              unpack_pivots: bool = True, *, out: Tensor | None = None) -> LUResult:
     """``(P, L, U)`` from the packed output of :func:`lu_factor` (differentiable in ``LU``)."""
+    if out is not None:
+        return write_out("lu_unpack", out, lu_unpack(LU_data, LU_pivots, unpack_data, unpack_pivots))
     m, n = LU_data.shape[-2:]
     k = min(m, n)
     xp = get_array_module(LU_data._data)
@@ -1103,9 +1175,11 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
 
 
 def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
-             adjoint: bool = False) -> Tensor:
+             adjoint: bool = False, out: Tensor | None = None) -> Tensor:
     """The solution of ``A X = B`` (``X A = B`` when ``left=False``; with ``A^T`` when
     ``adjoint``) from ``A``'s :func:`lu_factor`. Differentiable in ``LU`` and ``B``."""
+    if out is not None:
+        return write_out("linalg.lu_solve", out, lu_solve(LU, pivots, B, left=left, adjoint=adjoint))
     _matrix_input("lu_solve", LU, arg="LU")
     P, L, U = lu_unpack(LU, pivots)
     if not left:  # X A = B  <=>  A^T X^T = B^T
@@ -1209,10 +1283,12 @@ def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:
     return _shape.stack(cols[:n], -1)
 
 
-def householder_product(A: Tensor, tau: Tensor) -> Tensor:
+def householder_product(A: Tensor, tau: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The first ``n`` columns of ``H_1 ... H_k`` with ``H_i = I - tau_i v_i v_i^T`` and ``v_i``
     column ``i`` of ``A`` below the diagonal with an implicit 1 on it (LAPACK's orgqr).
     Differentiable, as a product of the reflections."""
+    if out is not None:
+        return write_out("linalg.householder_product", out, householder_product(A, tau))
     a = _matrix_input("householder_product", A, square=False)
     m, n = a.shape[-2:]
     k = tau.shape[-1]
@@ -1236,9 +1312,11 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
     return Q[..., :, :n]
 
 
-def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+def tensorinv(A: Tensor, ind: int = 2, *, out: Tensor | None = None) -> Tensor:
     """The inverse of ``A`` seen as a linear map from its last dims (from ``ind`` on) to its
     first ``ind`` dims: shaped ``A.shape[ind:] + A.shape[:ind]``."""
+    if out is not None:
+        return write_out("linalg.tensorinv", out, tensorinv(A, ind))
     if ind <= 0:
         raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
     rows, cols = tuple(A.shape[:ind]), tuple(A.shape[ind:])
@@ -1249,9 +1327,11 @@ def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
     return inv(A.reshape(math.prod(rows), math.prod(cols))).reshape(cols + rows)
 
 
-def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:
+def tensorsolve(A: Tensor, B: Tensor, dims=None, *, out: Tensor | None = None) -> Tensor:
     """The ``X`` with ``tensordot(A, X, X.ndim) = B``; ``dims`` of ``A`` are moved to the end
     first."""
+    if out is not None:
+        return write_out("linalg.tensorsolve", out, tensorsolve(A, B, dims))
     if dims is not None:
         dims = [normalize_dim(d, A.ndim) for d in dims]
         A = _shape.movedim(A, dims, list(range(A.ndim - len(dims), A.ndim)))

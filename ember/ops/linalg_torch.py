@@ -14,7 +14,7 @@ import numpy as np
 
 from ember.backend import get_array_module
 from ember.ops import linalg_decomp as _la
-from ember.ops.common import Tensor, attach
+from ember.ops.common import write_out, Tensor, attach
 from ember.ops.linalg_decomp import lu_factor_ex
 from ember.ops.linalg_decomp import lu_solve as _linalg_lu_solve
 
@@ -30,15 +30,19 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False):
     return (out.LU, out.pivots, out.info) if get_infos else (out.LU, out.pivots)
 
 
-def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
+def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The solution of ``A X = b`` from ``A``'s :func:`lu` (``torch.linalg.lu_solve`` with the
     older argument order)."""
+    if out is not None:
+        return write_out("lu_solve", out, lu_solve(b, LU_data, LU_pivots))
     return _linalg_lu_solve(LU_data, LU_pivots, b)
 
 
-def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> SVDResult:
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out: Tensor | None = None) -> SVDResult:
     """``(U, S, V)`` with ``input = U diag(S) V^T`` (``torch.svd``: ``V``, not ``Vh``; ``some``
     gives the reduced factors). Without ``compute_uv``, ``U`` and ``V`` are zero matrices."""
+    if out is not None:
+        return write_out("svd", out, svd(input, some, compute_uv))
     if not compute_uv:
         S = _la.svdvals(input)
         xp = get_array_module(input._data)
@@ -51,20 +55,27 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> SVDResult:
     return SVDResult(U, S, Vh.mT)
 
 
-def qr(input: Tensor, some: bool = True) -> QRResult:
+def qr(input: Tensor, some: bool = True, *, out: Tensor | None = None) -> QRResult:
     """``(Q, R)`` (``torch.qr``: ``some=False`` gives the complete ``Q``)."""
+    if out is not None:
+        return write_out("qr", out, qr(input, some))
     Q, R = _la.qr(input, mode="reduced" if some else "complete")
     return QRResult(Q, R)
 
 
-def cholesky(input: Tensor, upper: bool = False) -> Tensor:
+def cholesky(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
     """The Cholesky factor (``torch.cholesky``: ``upper`` is positional)."""
+    if out is not None:
+        return write_out("cholesky", out, cholesky(input, upper))
     return _la.cholesky(input, upper=upper)
 
 
-def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:
+def cholesky_inverse(L: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
     """The inverse of ``A`` from its Cholesky factor (``A = L L^T``, or ``U^T U`` when
     ``upper``)."""
+    if out is not None:
+        return write_out("cholesky_inverse", out, cholesky_inverse(L, upper))
+    input = L
     n = input.shape[-1]
     eye = Tensor._wrap(get_array_module(input._data).eye(n, dtype=input._data.dtype))
     return _la.cholesky_solve(eye, input, upper)
@@ -75,14 +86,18 @@ def slogdet(input: Tensor):
     return _la.slogdet(input)
 
 
-def matrix_power(input: Tensor, n: int) -> Tensor:
+def matrix_power(input: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
     """``input`` to the integer power ``n``: :func:`ember.linalg.matrix_power`."""
+    if out is not None:
+        return write_out("matrix_power", out, matrix_power(input, n))
     return _la.matrix_power(input, n)
 
 
-def geqrf(input: Tensor) -> GeqrfResult:
+def geqrf(input: Tensor, *, out: Tensor | None = None) -> GeqrfResult:
     """LAPACK's QR in Householder form: ``R`` in the upper triangle of ``a``, the reflection
     vectors below it, and their scales ``tau`` (no gradient, as in PyTorch)."""
+    if out is not None:
+        return write_out("geqrf", out, geqrf(input))
     import scipy.linalg
 
     a = _la._matrix_input("geqrf", input, square=False)
@@ -106,9 +121,11 @@ def orgqr(input: Tensor, tau: Tensor) -> Tensor:
 
 
 def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True,
-          transpose: bool = False) -> Tensor:
+          transpose: bool = False, *, out: Tensor | None = None) -> Tensor:
     """``Q @ other`` (``Q^T`` with ``transpose``; ``other @ Q`` when not ``left``) for the full
     ``Q = H_1 ... H_k`` of :func:`geqrf`'s Householder form, one reflection at a time."""
+    if out is not None:
+        return write_out("ormqr", out, ormqr(input, tau, other, left, transpose))
     m = input.shape[-2]
     xp = get_array_module(input._data)
     k = tau.shape[-1]
@@ -127,21 +144,27 @@ def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True,
     return out
 
 
-def vdot(input: Tensor, other: Tensor) -> Tensor:
+def vdot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The dot product of two 1-D tensors (real tensors: :func:`ember.dot`)."""
+    if out is not None:
+        return write_out("vdot", out, vdot(input, other))
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D "
                            "tensors")
     return (input * other).sum()
 
 
-def ger(input: Tensor, vec2: Tensor) -> Tensor:
+def ger(input: Tensor, vec2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The outer product (``torch.ger``, the old name of ``outer``)."""
+    if out is not None:
+        return write_out("ger", out, ger(input, vec2))
     return input.unsqueeze(-1) * vec2.unsqueeze(0)
 
 
-def chain_matmul(*matrices: Tensor) -> Tensor:
+def chain_matmul(*matrices: Tensor, out: Tensor | None = None) -> Tensor:
     """The product of 2-D matrices in the cheapest order: :func:`ember.linalg.multi_dot`."""
+    if out is not None:
+        return write_out("chain_matmul", out, chain_matmul(*matrices))
     if len(matrices) == 1:
         return matrices[0].clone()
     return _la.multi_dot(matrices)

@@ -171,8 +171,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
 # ------------------------------------------------------------------------------ softmax family
 
 
-def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None, *, axis=None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``, computed stably (as ``torch.softmax``)."""
+    if axis is not None:
+        dim = axis
     x = _float_input("softmax", input, dtype)
     arr = x._data
     xp = get_array_module(arr)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ember import backend
 from ember.backend import get_array_module
-from ember.ops.common import Tensor, attach, inplace_method, record
+from ember.ops.common import write_out, Tensor, attach, inplace_method, record
 from ember.ops.compare import maximum, minimum, where
 from ember.ops.elementwise import sub
 from ember.ops.indexing import scatter_add
@@ -116,8 +116,16 @@ def _int_accumulate(data, dtype):
 # ------------------------------------------------------------------------------- sum, mean
 
 
-def sum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out: Tensor | None = None,
+        axis=None, keepdims=None) -> Tensor:
     """Sum over ``dim`` (all dims when ``None``); integers and bools sum as int64."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("sum", out, sum(input, dim, keepdim, dtype=dtype))
+    x = input
     data = _int_accumulate(x._data, dtype)
     axes = _axes(dim, data.ndim)
     out = data.sum(axis=axes, keepdims=keepdim)
@@ -129,8 +137,16 @@ def sum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     return record("Sum", out, (x,), backward)
 
 
-def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out: Tensor | None = None,
+         axis=None, keepdims=None) -> Tensor:
     """Arithmetic mean over ``dim``; integer tensors raise, as in PyTorch (pass ``dtype=``)."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("mean", out, mean(input, dim, keepdim, dtype=dtype))
+    x = input
     data = _float_input("mean", x, dtype)
     axes = _axes(dim, data.ndim)
     out = data.mean(axis=axes, keepdims=keepdim)
@@ -174,8 +190,16 @@ def _leave_one_out_prod(x: Tensor, axis: int) -> Tensor:
     return record("LeaveOneOutProd", out, (x,), backward, saved=(x,))
 
 
-def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out: Tensor | None = None,
+         axis=None, keepdims=None) -> Tensor:
     """Product over one ``dim`` (an int) or over every element; the gradient is exact at zeros."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("prod", out, prod(input, dim, keepdim, dtype=dtype))
+    x = input
     data = _int_accumulate(x._data, dtype)
     if dim is None:
         axis = None
@@ -277,9 +301,17 @@ def _extreme_with_indices(name: str, x: Tensor, axis, keepdim: bool, pick_arg, r
     return result_type(values, Tensor._wrap(out_idx))
 
 
-def max(x: Tensor, dim=None, keepdim: bool = False, *, other=None):
+def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None, out: Tensor | None = None,
+        axis=None, keepdims=None):
     """The largest element; with ``dim``, ``(values, indices)`` along it; with a tensor second
     argument, the elementwise maximum (as ``ember.maximum``)."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("max", out, max(input, dim, keepdim, other=other))
+    x = input
     if isinstance(dim, Tensor) or other is not None:
         return maximum(x, other if other is not None else dim)
     if dim is None:
@@ -289,9 +321,17 @@ def max(x: Tensor, dim=None, keepdim: bool = False, *, other=None):
     return _extreme_with_indices("max", x, axis, keepdim, xp.argmax, _MaxResult)
 
 
-def min(x: Tensor, dim=None, keepdim: bool = False, *, other=None):
+def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None, out: Tensor | None = None,
+        axis=None, keepdims=None):
     """The smallest element; with ``dim``, ``(values, indices)`` along it; with a tensor second
     argument, the elementwise minimum (as ``ember.minimum``)."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("min", out, min(input, dim, keepdim, other=other))
+    x = input
     if isinstance(dim, Tensor) or other is not None:
         return minimum(x, other if other is not None else dim)
     if dim is None:
@@ -301,8 +341,16 @@ def min(x: Tensor, dim=None, keepdim: bool = False, *, other=None):
     return _extreme_with_indices("min", x, axis, keepdim, xp.argmin, _MinResult)
 
 
-def amax(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+def amax(input: Tensor, dim=(), keepdim: bool = False, *, out: Tensor | None = None, axis=None,
+         keepdims=None) -> Tensor:
     """Maximum over ``dim`` (int or tuple; all dims by default); ties share the gradient evenly."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("amax", out, amax(input, dim, keepdim))
+    x = input
     axes = _axes(dim, x._data.ndim)
     if x._data.size == 0:
         raise IndexError(f"amax(): Expected reduction over non-empty dims (input shape "
@@ -310,8 +358,16 @@ def amax(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     return _amax_like("amax", x, get_array_module(x._data).amax, axes, keepdim)
 
 
-def amin(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+def amin(input: Tensor, dim=(), keepdim: bool = False, *, out: Tensor | None = None, axis=None,
+         keepdims=None) -> Tensor:
     """Minimum over ``dim`` (int or tuple; all dims by default); ties share the gradient evenly."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("amin", out, amin(input, dim, keepdim))
+    x = input
     axes = _axes(dim, x._data.ndim)
     if x._data.size == 0:
         raise IndexError(f"amin(): Expected reduction over non-empty dims (input shape "
@@ -340,13 +396,29 @@ def _arg_extreme(name, x: Tensor, dim, keepdim, fn) -> Tensor:
     return Tensor._wrap(idx)
 
 
-def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def argmax(input: Tensor, dim=None, keepdim: bool = False, *, out: Tensor | None = None, axis=None,
+           keepdims=None) -> Tensor:
     """Index of the largest element along ``dim`` (of the flattened tensor when ``None``)."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("argmax", out, argmax(input, dim, keepdim))
+    x = input
     return _arg_extreme("argmax", x, dim, keepdim, get_array_module(x._data).argmax)
 
 
-def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def argmin(input: Tensor, dim=None, keepdim: bool = False, *, out: Tensor | None = None, axis=None,
+           keepdims=None) -> Tensor:
     """Index of the smallest element along ``dim`` (of the flattened tensor when ``None``)."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("argmin", out, argmin(input, dim, keepdim))
+    x = input
     return _arg_extreme("argmin", x, dim, keepdim, get_array_module(x._data).argmin)
 
 
@@ -373,9 +445,16 @@ def _var_input(name, x, dim, unbiased, correction):
     return data, axes, c
 
 
-def var(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-        correction=None) -> Tensor:
+def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction=None, out: Tensor | None = None, axis=None, keepdims=None) -> Tensor:
     """Variance over ``dim``, dividing by ``N - correction`` (``unbiased=True``: correction 1)."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("var", out, var(input, dim, unbiased, keepdim, correction=correction))
+    x = input
     data, axes, c = _var_input("var", x, dim, unbiased, correction)
     xp = get_array_module(data)
     with _quiet(xp):
@@ -390,9 +469,16 @@ def var(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False
     return record("Var", out, (x,), backward, saved=(x,))
 
 
-def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-        correction=None) -> Tensor:
+def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction=None, out: Tensor | None = None, axis=None, keepdims=None) -> Tensor:
     """Standard deviation over ``dim``, with ``N - correction`` degrees of freedom."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("std", out, std(input, dim, unbiased, keepdim, correction=correction))
+    x = input
     data, axes, c = _var_input("std", x, dim, unbiased, correction)
     xp = get_array_module(data)
     with _quiet(xp):
@@ -410,16 +496,30 @@ def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False
     return record("Std", result, (x,), backward, saved=(x,))
 
 
-def var_mean(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-             correction=None):
+def var_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction=None, out: Tensor | None = None, axis=None, keepdims=None):
     """``(var, mean)`` over ``dim``."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("var_mean", out, var_mean(input, dim, unbiased, keepdim, correction=correction))
+    x = input
     return (var(x, dim, unbiased, keepdim, correction=correction),
             mean(x, dim if not isinstance(dim, bool) else None, keepdim))
 
 
-def std_mean(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-             correction=None):
+def std_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction=None, out: Tensor | None = None, axis=None, keepdims=None):
     """``(std, mean)`` over ``dim``."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("std_mean", out, std_mean(input, dim, unbiased, keepdim, correction=correction))
+    x = input
     return (std(x, dim, unbiased, keepdim, correction=correction),
             mean(x, dim if not isinstance(dim, bool) else None, keepdim))
 
@@ -427,8 +527,16 @@ def std_mean(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = 
 # -------------------------------------------------------------------------- logsumexp, norm
 
 
-def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def logsumexp(input: Tensor, dim=None, keepdim: bool = False, *, out: Tensor | None = None, axis=None,
+              keepdims=None) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, computed without overflow (the max is factored out)."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("logsumexp", out, logsumexp(input, dim, keepdim))
+    x = input
     data = x._data
     if data.dtype.kind not in "fc":
         data = data.astype(backend.get_default_dtype().np)
@@ -463,9 +571,17 @@ def _safe_denominator(r: Tensor) -> Tensor:
     return r + _const(zero.astype(r._data.dtype))
 
 
-def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None, *, out: Tensor | None = None,
+         axis=None, keepdims=None) -> Tensor:
     """The vector p-norm over ``dim`` (all elements by default): ``p`` is 2 (``'fro'``), 1,
     ``inf``, ``-inf``, 0 or any other number. The gradient at a zero norm is 0, as in PyTorch."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("norm", out, norm(input, p, dim, keepdim, dtype))
+    x = input
     if isinstance(p, str):
         if p != "fro":
             raise NotImplementedError(f"norm(): p={p!r} is not supported; use p='fro', or a number")
@@ -533,20 +649,39 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
 # ------------------------------------------------------------------------------ all, any, ...
 
 
-def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def all(input: Tensor, dim=None, keepdim: bool = False, *, out: Tensor | None = None, axis=None,
+        keepdims=None) -> Tensor:
     """True where every element over ``dim`` is nonzero."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("all", out, all(input, dim, keepdim))
+    x = input
     return Tensor._wrap(get_array_module(x._data).asarray(
         x._data.all(axis=_axes(dim, x._data.ndim), keepdims=keepdim)))
 
 
-def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def any(input: Tensor, dim=None, keepdim: bool = False, *, out: Tensor | None = None, axis=None,
+        keepdims=None) -> Tensor:
     """True where some element over ``dim`` is nonzero."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("any", out, any(input, dim, keepdim))
+    x = input
     return Tensor._wrap(get_array_module(x._data).asarray(
         x._data.any(axis=_axes(dim, x._data.ndim), keepdims=keepdim)))
 
 
-def count_nonzero(x: Tensor, dim=None) -> Tensor:
+def count_nonzero(input: Tensor, dim=None, *, axis=None) -> Tensor:
     """How many elements over ``dim`` are nonzero (int64)."""
+    if axis is not None:
+        dim = axis
+    x = input
     a = x._data
     xp = get_array_module(a)
     return Tensor._wrap(xp.asarray((a != 0).sum(axis=_axes(dim, a.ndim)), dtype=xp.int64))
@@ -562,8 +697,15 @@ def _reverse_cumsum(x: Tensor, axis: int) -> Tensor:
     return record("ReverseCumsum", out, (x,), lambda g, needs: (cumsum(g, axis),))
 
 
-def cumsum(x: Tensor, dim, *, dtype=None) -> Tensor:
+def cumsum(input: Tensor, dim=None, *, dtype=None, out: Tensor | None = None, axis=None) -> Tensor:
     """Running sum along ``dim``; integers and bools accumulate as int64."""
+    if axis is not None:
+        dim = axis
+    if dim is None:
+        raise TypeError("cumsum() missing required argument 'dim' (or axis=)")
+    if out is not None:
+        return write_out("cumsum", out, cumsum(input, dim, dtype=dtype))
+    x = input
     data = _int_accumulate(x._data, dtype)
     axis = _one_axis("cumsum", dim, x._data.ndim)
     if axis is None:
@@ -572,8 +714,15 @@ def cumsum(x: Tensor, dim, *, dtype=None) -> Tensor:
     return record("Cumsum", out, (x,), lambda g, needs: (_reverse_cumsum(g, axis),))
 
 
-def cumprod(x: Tensor, dim, *, dtype=None) -> Tensor:
+def cumprod(input: Tensor, dim=None, *, dtype=None, out: Tensor | None = None, axis=None) -> Tensor:
     """Running product along ``dim``; the gradient is exact when the input holds zeros."""
+    if axis is not None:
+        dim = axis
+    if dim is None:
+        raise TypeError("cumprod() missing required argument 'dim' (or axis=)")
+    if out is not None:
+        return write_out("cumprod", out, cumprod(input, dim, dtype=dtype))
+    x = input
     data = _int_accumulate(x._data, dtype)
     axis = _one_axis("cumprod", dim, x._data.ndim)
     if axis is None:
@@ -652,21 +801,39 @@ def _cum_extreme(name: str, x: Tensor, dim, ufunc: str, result_type):
     return result_type(values, index)
 
 
-def cummax(input: Tensor, dim: int):
+def cummax(input: Tensor, dim: int | None = None, *, out: Tensor | None = None, axis=None):
     """``(values, indices)``: the running maximum along ``dim`` and where each came from (the
     last of equal values; NaN propagates). The gradient goes to those positions."""
+    if axis is not None:
+        dim = axis
+    if dim is None:
+        raise TypeError("cummax() missing required argument 'dim' (or axis=)")
+    if out is not None:
+        return write_out("cummax", out, cummax(input, dim))
     return _cum_extreme("cummax", input, dim, "maximum", _CummaxResult)
 
 
-def cummin(input: Tensor, dim: int):
+def cummin(input: Tensor, dim: int | None = None, *, out: Tensor | None = None, axis=None):
     """``(values, indices)``: the running minimum along ``dim`` and where each came from (the
     last of equal values; NaN propagates). The gradient goes to those positions."""
+    if axis is not None:
+        dim = axis
+    if dim is None:
+        raise TypeError("cummin() missing required argument 'dim' (or axis=)")
+    if out is not None:
+        return write_out("cummin", out, cummin(input, dim))
     return _cum_extreme("cummin", input, dim, "minimum", _CumminResult)
 
 
-def logcumsumexp(input: Tensor, dim: int) -> Tensor:
+def logcumsumexp(input: Tensor, dim: int | None = None, *, out: Tensor | None = None, axis=None) -> Tensor:
     """``log(cumsum(exp(input)))`` along ``dim``, without overflow or underflow: a running
     ``logaddexp``, so ``[-1000, 0]`` gives ``[-1000, 0]`` (not ``-inf`` first)."""
+    if axis is not None:
+        dim = axis
+    if dim is None:
+        raise TypeError("logcumsumexp() missing required argument 'dim' (or axis=)")
+    if out is not None:
+        return write_out("logcumsumexp", out, logcumsumexp(input, dim))
     x = input
     data = x._data
     if data.dtype.kind != "f":
@@ -709,9 +876,16 @@ def _logcumsumexp_grad(x: Tensor, out: Tensor, g: Tensor, axis: int) -> Tensor:
 _AminmaxResult = collections.namedtuple("aminmax", ["min", "max"])
 
 
-def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False, out: Tensor | None = None,
+            axis=None, keepdims=None):
     """``(min, max)`` over ``dim`` (every element when ``None``) in one call; each gradient is
     shared evenly by ties, as ``amin``/``amax``."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("aminmax", out, aminmax(input, dim=dim, keepdim=keepdim))
     a = input._data
     xp = get_array_module(a)
     if dim is None:
@@ -736,9 +910,12 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     return vector_norm(sub(input, other), p)
 
 
-def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float, *, out: Tensor | None = None,
+           axis=None) -> Tensor:
     """Each slice ``input.select(dim, i)`` whose ``p``-norm exceeds ``maxnorm`` scaled down to
     norm ``maxnorm`` (times ``1 / (1 + 1e-7 / norm)``, as PyTorch); the others unchanged."""
+    if out is not None:
+        return write_out("renorm", out, renorm(input, p, dim, maxnorm))
     nd = input._data.ndim
     if nd < 2:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {nd} dimensions "

@@ -12,7 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from ember import backend
-from ember.ops.common import Tensor, attach, commit_inplace, prepare_inplace, record, zero_grad_like
+from ember.ops.common import (
+    write_out, Tensor, attach, commit_inplace, prepare_inplace, record, zero_grad_like,
+)
 from ember.random import get_rng
 
 
@@ -63,8 +65,10 @@ def random_(t: Tensor, from_: int = 0, to: int | None = None, *, generator=None)
     return _fill(t, get_rng(generator).integers(from_, to, t.shape), "random_")
 
 
-def bernoulli(input: Tensor, p: float | None = None, *, generator=None) -> Tensor:
+def bernoulli(input: Tensor, p: float | None = None, *, generator=None, out: Tensor | None = None) -> Tensor:
     """0/1 samples, 1 with probability ``input`` (elementwise), or ``p`` when given."""
+    if out is not None:
+        return write_out("bernoulli", out, bernoulli(input, p, generator=generator))
     probs = backend.move_array(input._data, backend.CPU) if p is None else p
     if p is None and (np.any(probs < 0) or np.any(probs > 1)):
         raise RuntimeError("bernoulli: all probabilities must be in [0, 1]")
@@ -73,11 +77,14 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator=None) -> Tenso
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
-                generator=None) -> Tensor:
+                generator=None, out: Tensor | None = None) -> Tensor:
     """Indices drawn from the categories of each row, with probabilities ``input`` (unnormalised).
 
     ``input`` is (C,) or (N, C); the result is int64 of shape (num_samples,) or (N, num_samples).
     """
+    if out is not None:
+        return write_out("multinomial", out, multinomial(input, num_samples, replacement,
+                         generator=generator))
     probs = np.asarray(backend.move_array(input._data, backend.CPU), dtype=np.float64)
     if probs.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {tuple(probs.shape)}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.backend import get_array_module
-from ember.ops.common import Tensor, attach, inplace_method, record
+from ember.ops.common import write_out, Tensor, attach, inplace_method, record
 from ember.ops.dims import normalize_dim
 
 
@@ -123,9 +123,12 @@ def _expanded_index(name: str, input: Tensor, dim: int, index: Tensor, source: T
     return d, Tensor._wrap(xp.ascontiguousarray(full))
 
 
-def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
+               out: Tensor | None = None) -> Tensor:
     """``input`` with the slices ``source.select(dim, i)`` copied to ``index[i]`` along ``dim``
     (an index repeated keeps one of its sources, unspecified which, as in PyTorch)."""
+    if out is not None:
+        return write_out("index_copy", out, index_copy(input, dim, index, source))
     d, full = _expanded_index("index_copy", input, dim, index, source)
     if input.ndim == 0:
         return input.reshape(1).scatter(0, full, source.reshape(1)).reshape(())
@@ -133,10 +136,13 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
 
 
 def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
-                 include_self: bool = True) -> Tensor:
+                 include_self: bool = True, out: Tensor | None = None) -> Tensor:
     """``input`` with the slices of ``source`` reduced into the slices ``index[i]`` along
     ``dim`` by ``reduce`` (``'prod'``, ``'mean'``, ``'amax'`` or ``'amin'``); with
     ``include_self=False`` the old values of those slices do not take part."""
+    if out is not None:
+        return write_out("index_reduce", out, index_reduce(input, dim, index, source, reduce,
+                         include_self=include_self))
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or "
                            f"amin but got {reduce}.")

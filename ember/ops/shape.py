@@ -16,6 +16,7 @@ import numpy as np
 from ember import backend
 from ember.backend import get_array_module
 from ember.ops.common import (
+    write_out,
     Tensor, attach, check_same_device, mark_view, record,
 )
 from ember.ops.compare import logical_xor
@@ -39,9 +40,11 @@ def _dims_arg(dims):
 # ------------------------------------------------------------------------------ reshaping
 
 
-def reshape(x: Tensor, *shape) -> Tensor:
-    """Same values in a new shape (one dimension may be -1)."""
-    shape = _shape_arg(shape)
+def reshape(input: Tensor, *sizes, shape=None) -> Tensor:
+    """Same values in a new shape (one dimension may be -1): ``reshape(x, 2, 3)``,
+    ``reshape(x, (2, 3))`` or PyTorch's keyword form ``reshape(x, shape=(2, 3))``."""
+    x = input
+    shape = _shape_arg(sizes if shape is None else (shape,))
     src = x._data.shape
     try:
         out = x._data.reshape(shape)
@@ -80,8 +83,11 @@ def view_as(x: Tensor, other: Tensor) -> Tensor:
     return reshape(x, other.shape)
 
 
-def squeeze(x: Tensor, dim=None) -> Tensor:
+def squeeze(input: Tensor, dim=None, *, axis=None) -> Tensor:
     """Drop size-1 dimensions: all of them, or those among ``dim`` (an int or a tuple)."""
+    if axis is not None:
+        dim = axis
+    x = input
     shape = x._data.shape
     if dim is None:
         new = tuple(s for s in shape if s != 1)
@@ -92,15 +98,21 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
     return _reshape_to(x, new, "Squeeze")
 
 
-def unsqueeze(x: Tensor, dim: int) -> Tensor:
+def unsqueeze(input: Tensor, dim: int | None = None, *, axis=None) -> Tensor:
     """Insert a size-1 dimension at position ``dim`` (``-1`` appends)."""
+    if axis is not None:
+        dim = axis
+    if dim is None:
+        raise TypeError("unsqueeze() missing required argument 'dim' (or axis=)")
+    x = input
     shape = x._data.shape
     d = normalize_dim(dim, len(shape) + 1)
     return _reshape_to(x, shape[:d] + (1,) + shape[d:], "Unsqueeze")
 
 
-def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` (inclusive) into one."""
+    x = input
     shape = x._data.shape
     if not shape:
         return _reshape_to(x, (1,), "Flatten")
@@ -112,8 +124,9 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return _reshape_to(x, shape[:s] + (merged,) + shape[e + 1:], "Flatten")
 
 
-def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
+def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Split dimension ``dim`` into ``sizes`` (one of which may be -1)."""
+    x = input
     shape = x._data.shape
     d = normalize_dim(dim, len(shape))
     sizes = tuple(sizes)
@@ -154,8 +167,9 @@ def expand_as(x: Tensor, other: Tensor) -> Tensor:
     return expand(x, other.shape)
 
 
-def broadcast_to(x: Tensor, shape) -> Tensor:
+def broadcast_to(input: Tensor, shape) -> Tensor:
     """``x`` broadcast to ``shape`` (a view, as :meth:`Tensor.expand`)."""
+    x = input
     return expand(x, tuple(shape))
 
 
@@ -178,8 +192,9 @@ def broadcast_tensors(*tensors) -> tuple:
 # -------------------------------------------------------------------------- moving dimensions
 
 
-def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions (a view)."""
+    x = input
     nd = x._data.ndim
     d0, d1 = normalize_dim(dim0, nd), normalize_dim(dim1, nd)
     if d0 == d1 or nd < 2:
@@ -189,8 +204,9 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     return mark_view(result, x, lambda t: transpose(t, d0, d1))
 
 
-def permute(x: Tensor, *dims) -> Tensor:
+def permute(input: Tensor, *dims) -> Tensor:
     """Reorder the dimensions: ``x.permute(2, 0, 1)`` or ``x.permute((2, 0, 1))`` (a view)."""
+    x = input
     dims = _dims_arg(dims)
     nd = x._data.ndim
     if len(dims) != nd:
@@ -211,16 +227,18 @@ def permute(x: Tensor, *dims) -> Tensor:
     return mark_view(result, x, lambda t: permute(t, perm))
 
 
-def t(x: Tensor) -> Tensor:
+def t(input: Tensor) -> Tensor:
     """Transpose a matrix (0-d and 1-d tensors are returned as they are)."""
+    x = input
     nd = x._data.ndim
     if nd > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
     return transpose(x, 0, 1) if nd == 2 else x
 
 
-def movedim(x: Tensor, source, destination) -> Tensor:
+def movedim(input: Tensor, source, destination) -> Tensor:
     """Move dimension(s) ``source`` to position(s) ``destination``; the rest keep their order."""
+    x = input
     nd = x._data.ndim
     src = source if isinstance(source, (tuple, list)) else (source,)
     dst = destination if isinstance(destination, (tuple, list)) else (destination,)
@@ -287,8 +305,9 @@ def repeat(x: Tensor, *sizes) -> Tensor:
     return record("Repeat", out, (x,), backward)
 
 
-def tile(x: Tensor, dims) -> Tensor:
+def tile(input: Tensor, dims) -> Tensor:
     """Like :func:`repeat`, but ``dims`` shorter than ``x.ndim`` is padded with leading 1s."""
+    x = input
     dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
     nd = x._data.ndim
     if len(dims) < nd:
@@ -303,12 +322,16 @@ def _slice_key(dim: int, start: int, stop: int) -> tuple:
     return (slice(None),) * dim + (slice(start, stop),)
 
 
-def cat(tensors, dim: int = 0) -> Tensor:
+def cat(tensors, dim: int = 0, *, out: Tensor | None = None, axis=None) -> Tensor:
     """Join tensors along an existing dimension; dtypes promote as in PyTorch.
 
     All shapes must agree except along ``dim``; 1-D empty tensors are skipped (PyTorch's
     legacy rule).
     """
+    if axis is not None:
+        dim = axis
+    if out is not None:
+        return write_out("cat", out, cat(tensors, dim))
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
@@ -363,8 +386,12 @@ def cat(tensors, dim: int = 0) -> Tensor:
     return record("Cat", out, tuple(tensors), backward)
 
 
-def stack(tensors, dim: int = 0) -> Tensor:
+def stack(tensors, dim: int = 0, *, out: Tensor | None = None, axis=None) -> Tensor:
     """Join equally-shaped tensors along a new dimension ``dim``."""
+    if axis is not None:
+        dim = axis
+    if out is not None:
+        return write_out("stack", out, stack(tensors, dim))
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -392,20 +419,25 @@ def stack(tensors, dim: int = 0) -> Tensor:
     return record("Stack", out, tuple(tensors), backward)
 
 
-def hstack(tensors) -> Tensor:
+def hstack(tensors, *, out: Tensor | None = None) -> Tensor:
     """Join along dim 1 (dim 0 for 1-D tensors)."""
+    if out is not None:
+        return write_out("hstack", out, hstack(tensors))
     tensors = [t if t._data.ndim else reshape(t, 1) for t in tensors]
     return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
 
 
-def vstack(tensors) -> Tensor:
+def vstack(tensors, *, out: Tensor | None = None) -> Tensor:
     """Join along dim 0, after making 0-d and 1-d tensors rows."""
+    if out is not None:
+        return write_out("vstack", out, vstack(tensors))
     return cat([t if t._data.ndim >= 2 else reshape(t, 1, -1) for t in tensors], 0)
 
 
-def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
-    """Views of ``x`` along ``dim``: pieces of an int size (the last may be shorter), or of the
-    listed sizes (which must add up to the dimension)."""
+def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Views of ``tensor`` along ``dim``: pieces of an int size (the last may be shorter), or of
+    the listed sizes (which must add up to the dimension)."""
+    x = tensor
     shape = x._data.shape
     d = normalize_dim(dim, len(shape))
     n = shape[d]
@@ -427,9 +459,20 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     return tuple(pieces)
 
 
-def tensor_split(x: Tensor, indices_or_sections, dim: int = 0) -> tuple:
+def tensor_split(input: Tensor, indices_or_sections=None, dim: int = 0, *, sections=None,
+                 indices=None, axis=None) -> tuple:
     """Views of ``x`` along ``dim``: ``n`` pieces as equal as possible (the first ``size % n``
-    one longer), or pieces cut at the listed indices, as ``torch.tensor_split``."""
+    one longer), or pieces cut at the listed indices, as ``torch.tensor_split``.
+    ``indices_or_sections`` may also be passed by PyTorch's overload names ``sections=`` or
+    ``indices=``."""
+    if axis is not None:
+        dim = axis
+    if indices_or_sections is None:
+        indices_or_sections = sections if sections is not None else indices
+        if indices_or_sections is None:
+            raise TypeError("tensor_split() missing argument 'indices_or_sections' (or "
+                            "'sections' / 'indices')")
+    x = input
     if x._data.ndim == 0:
         raise RuntimeError("tensor_split expects at least a 1-dimensional tensor, but got a "
                            "tensor with 0 dims")
@@ -461,38 +504,48 @@ def _split_along(name: str, x: Tensor, sections, dim: int, min_ndim: int) -> tup
     return tensor_split(x, sections, dim)
 
 
-def hsplit(x: Tensor, sections) -> tuple:
+def hsplit(input: Tensor, indices_or_sections) -> tuple:
     """Split along the columns (dim 1; dim 0 for a 1-d tensor)."""
-    return _split_along("hsplit", x, sections, 1 if x._data.ndim > 1 else 0, 1)
+    x = input
+    return _split_along("hsplit", x, indices_or_sections, 1 if x._data.ndim > 1 else 0, 1)
 
 
-def vsplit(x: Tensor, sections) -> tuple:
+def vsplit(input: Tensor, indices_or_sections) -> tuple:
     """Split along the rows (dim 0) of a tensor with 2 or more dimensions."""
-    return _split_along("vsplit", x, sections, 0, 2)
+    x = input
+    return _split_along("vsplit", x, indices_or_sections, 0, 2)
 
 
-def dsplit(x: Tensor, sections) -> tuple:
+def dsplit(input: Tensor, indices_or_sections) -> tuple:
     """Split along the depth (dim 2) of a tensor with 3 or more dimensions."""
-    return _split_along("dsplit", x, sections, 2, 3)
+    x = input
+    return _split_along("dsplit", x, indices_or_sections, 2, 3)
 
 
-def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+def chunk(input: Tensor, chunks: int, dim: int = 0, *, axis=None) -> tuple:
     """Split into ``chunks`` pieces of equal size (the last smaller; maybe fewer pieces)."""
+    if axis is not None:
+        dim = axis
+    x = input
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = x._data.shape[normalize_dim(dim, x._data.ndim)]
     return split(x, max(-(-n // chunks), 1), dim)
 
 
-def unbind(x: Tensor, dim: int = 0) -> tuple:
+def unbind(input: Tensor, dim: int = 0, *, axis=None) -> tuple:
     """The slices of ``x`` along ``dim``, with that dimension removed."""
+    if axis is not None:
+        dim = axis
+    x = input
     d = normalize_dim(dim, x._data.ndim)
     lead = (slice(None),) * d
     return tuple(_gather_key(x, lead + (i,), False) for i in range(x._data.shape[d]))
 
 
-def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """``length`` entries of ``x`` along ``dim`` from ``start`` (a view)."""
+    x = input
     shape = x._data.shape
     d = normalize_dim(dim, len(shape))
     n = shape[d]
@@ -506,8 +559,9 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
     return _gather_key(x, _slice_key(d, start, start + length), False)
 
 
-def select(x: Tensor, dim: int, index: int) -> Tensor:
+def select(input: Tensor, dim: int, index: int) -> Tensor:
     """The slice ``index`` of ``x`` along ``dim``, with that dimension removed."""
+    x = input
     shape = x._data.shape
     d = normalize_dim(dim, len(shape))
     if not -shape[d] <= index < shape[d]:
@@ -519,9 +573,10 @@ def select(x: Tensor, dim: int, index: int) -> Tensor:
 # ------------------------------------------------------------------------ reordering values
 
 
-def flip(x: Tensor, dims) -> Tensor:
+def flip(input: Tensor, dims) -> Tensor:
     """Reverse the order of entries along ``dims`` (a copy, as in PyTorch: writing into the
     result must not change ``x``)."""
+    x = input
     dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
     nd = x._data.ndim
     axes = tuple(normalize_dim(d, nd) for d in dims)
@@ -532,12 +587,14 @@ def flip(x: Tensor, dims) -> Tensor:
 
 
 def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
-                      output_size: int | None = None) -> Tensor:
+                      output_size: int | None = None, axis=None) -> Tensor:
     """Repeat each entry ``repeats`` times along ``dim`` (the flattened tensor when ``dim`` is
     None), as ``torch.repeat_interleave``; ``repeats`` is an int or a 1-d tensor with one count
     per entry. ``repeat_interleave(counts)`` alone gives ``0`` repeated ``counts[0]`` times,
     ``1`` repeated ``counts[1]`` times, ...
     """
+    if axis is not None:
+        dim = axis
     if repeats is None:  # the one-argument form: indices repeated by the counts
         counts = input._data
         if counts.ndim > 1:
@@ -571,27 +628,34 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
     return index_select(x, d, Tensor._wrap(source))
 
 
-def flipud(x: Tensor) -> Tensor:
+def flipud(input: Tensor) -> Tensor:
     """Reverse the rows (dim 0)."""
+    x = input
     if x._data.ndim < 1:
         raise RuntimeError("flipud: input must be >= 1-d")
     return flip(x, (0,))
 
 
-def fliplr(x: Tensor) -> Tensor:
+def fliplr(input: Tensor) -> Tensor:
     """Reverse the columns (dim 1)."""
+    x = input
     if x._data.ndim < 2:
         raise RuntimeError("fliplr: input must be >= 2-d")
     return flip(x, (1,))
 
 
-def ravel(x: Tensor) -> Tensor:
+def ravel(input: Tensor) -> Tensor:
     """``x`` as a 1-d tensor (a view when the memory allows, as ``reshape(-1)``)."""
+    x = input
     return reshape(x, -1)
 
 
-def narrow_copy(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+def narrow_copy(input: Tensor, dim: int, start: int, length: int, *, out: Tensor | None = None,
+                axis=None) -> Tensor:
     """:func:`narrow`, as a copy."""
+    if out is not None:
+        return write_out("narrow_copy", out, narrow_copy(input, dim, start, length))
+    x = input
     return narrow(x, dim, start, length).clone()
 
 
@@ -635,8 +699,9 @@ def _unfold_backward(g: Tensor, shape: tuple, d: int, size: int, step: int) -> T
                   lambda gg, needs: (unfold(gg, d, size, step),))
 
 
-def roll(x: Tensor, shifts, dims=None) -> Tensor:
+def roll(input: Tensor, shifts, dims=None) -> Tensor:
     """Shift entries cyclically by ``shifts`` along ``dims`` (the flattened tensor when None)."""
+    x = input
     multi = isinstance(shifts, (tuple, list))
     sh = tuple(int(s) for s in shifts) if multi else int(shifts)
     nd = x._data.ndim
@@ -657,8 +722,11 @@ def roll(x: Tensor, shifts, dims=None) -> Tensor:
     return record("Roll", out, (x,), lambda g, needs: (roll(g, back, axes),))
 
 
-def tril(x: Tensor, diagonal: int = 0) -> Tensor:
+def tril(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tensor:
     """The lower triangle of the last two dims (entries above ``diagonal`` set to 0)."""
+    if out is not None:
+        return write_out("tril", out, tril(input, diagonal))
+    x = input
     if x._data.ndim < 2:
         raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got shape "
                            f"{tuple(x.shape)}")
@@ -666,8 +734,11 @@ def tril(x: Tensor, diagonal: int = 0) -> Tensor:
     return record("Tril", out, (x,), lambda g, needs: (tril(g, diagonal),))
 
 
-def triu(x: Tensor, diagonal: int = 0) -> Tensor:
+def triu(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tensor:
     """The upper triangle of the last two dims (entries below ``diagonal`` set to 0)."""
+    if out is not None:
+        return write_out("triu", out, triu(input, diagonal))
+    x = input
     if x._data.ndim < 2:
         raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got shape "
                            f"{tuple(x.shape)}")
@@ -692,9 +763,10 @@ def _moved(a, d1, d2):
     return get_array_module(a).moveaxis(a, (d1, d2), (-2, -1))
 
 
-def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal of ``dim1`` and ``dim2`` (shifted by ``offset``) as the last dimension; a
     view, as in PyTorch (writing into it writes into ``x``)."""
+    x = input
     xd = x._data
     d1, d2 = normalize_dim(dim1, xd.ndim), normalize_dim(dim2, xd.ndim)
     if d1 == d2:
@@ -735,9 +807,12 @@ def _diagonal_embed(g: Tensor, shape, offset, d1, d2) -> Tensor:
     return record("DiagonalBackward", z, (g,), lambda gg, needs: (diagonal(gg, offset, d1, d2),))
 
 
-def diag(x: Tensor, diagonal: int = 0) -> Tensor:
+def diag(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tensor:
     """A vector becomes a square matrix with it on the ``diagonal``; a matrix gives a copy of its
     diagonal (``diagonal()`` is the view)."""
+    if out is not None:
+        return write_out("diag", out, diag(input, diagonal))
+    x = input
     nd = x._data.ndim
     if nd == 2:
         return _diagonal_op(x, diagonal, 0, 1).clone()
@@ -830,9 +905,11 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
 # ------------------------------------------------------------- differences and rotations
 
 
-def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None, *, axis=None) -> Tensor:
     """The ``n``-th forward difference along ``dim`` (``x[i+1] - x[i]``, XOR for bool), after
     joining ``prepend`` and ``append`` on either side along ``dim``."""
+    if axis is not None:
+        dim = axis
     x = input
     nd = x._data.ndim
     if nd == 0:
@@ -954,26 +1031,35 @@ def atleast_3d(*tensors):
     return _atleast(tensors, _lift_3d)
 
 
-def column_stack(tensors) -> Tensor:
+def column_stack(tensors, *, out: Tensor | None = None) -> Tensor:
     """Join along dim 1, after making 0-d and 1-d inputs columns."""
+    if out is not None:
+        return write_out("column_stack", out, column_stack(tensors))
     tensors = _tensor_list("column_stack", (tensors,))
     if not tensors:
         raise RuntimeError("column_stack expects a non-empty TensorList")
     return cat([reshape(t, -1, 1) if t._data.ndim <= 1 else t for t in tensors], 1)
 
 
-def dstack(tensors) -> Tensor:
+def dstack(tensors, *, out: Tensor | None = None) -> Tensor:
     """Join along dim 2 (depth), after :func:`atleast_3d`."""
+    if out is not None:
+        return write_out("dstack", out, dstack(tensors))
     tensors = _tensor_list("dstack", (tensors,))
     if not tensors:
         raise RuntimeError("dstack expects a non-empty TensorList")
     return cat([_lift_3d(t) for t in tensors], 2)
 
 
-def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, out: Tensor | None = None,
+                   axis=None) -> Tensor:
     """The values of ``input`` at ``indices`` along ``dim`` (``gather``, with the other dims
     broadcast and negative indices counted from the end); ``dim=None`` indexes the flattened
     input."""
+    if axis is not None:
+        dim = axis
+    if out is not None:
+        return write_out("take_along_dim", out, take_along_dim(input, indices, dim))
     if not isinstance(indices, Tensor) or indices._data.dtype.kind not in "iu":
         got = indices.dtype if isinstance(indices, Tensor) else type(indices).__name__
         raise RuntimeError(f"take_along_dim(): dtype of indices should be int64 but got {got}")
@@ -1011,8 +1097,23 @@ def type_as(x: Tensor, other: Tensor) -> Tensor:
     return x.type(other.dtype)
 
 
-concat = concatenate = cat
-swapaxes = swapdims = transpose
+concat = cat
+swapdims = transpose
+
+
+def concatenate(tensors, axis: int = 0, out: Tensor | None = None) -> Tensor:
+    """NumPy's name for :func:`cat` (``axis`` is ``dim``), as ``torch.concatenate``."""
+    return cat(tensors, axis, out=out)
+
+
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
+    """NumPy's name for :func:`transpose` (``axis0``/``axis1`` are ``dim0``/``dim1``)."""
+    return transpose(input, axis0, axis1)
+
+
+def _split_method(self: Tensor, split_size, dim: int = 0) -> tuple:
+    """``Tensor.split(split_size, dim)``: :func:`split` under the method's argument name."""
+    return split(self, split_size, dim)
 moveaxis = movedim
 
 __all__ = ["reshape", "broadcast_to", "broadcast_shapes", "broadcast_tensors", "squeeze",
@@ -1027,10 +1128,10 @@ attach(
     reshape=reshape, view=reshape, view_as=view_as, reshape_as=view_as,
     expand=expand, expand_as=expand_as, broadcast_to=broadcast_to,
     squeeze=squeeze, unsqueeze=unsqueeze, flatten=flatten, unflatten=unflatten,
-    transpose=transpose, swapaxes=transpose, swapdims=transpose, permute=permute, t=t,
+    transpose=transpose, swapaxes=swapaxes, swapdims=transpose, permute=permute, t=t,
     movedim=movedim, moveaxis=movedim, T=property(_T), mT=property(_mT),
     contiguous=contiguous, repeat=repeat, tile=tile,
-    split=split, chunk=chunk, unbind=unbind, narrow=narrow, select=select,
+    split=_split_method, chunk=chunk, unbind=unbind, narrow=narrow, select=select,
     flip=flip, roll=roll, tril=tril, triu=triu, diagonal=diagonal, diag=diag, type_as=type_as,
     diff=diff, rot90=rot90, take_along_dim=take_along_dim, tensor_split=tensor_split,
     hsplit=hsplit, vsplit=vsplit, dsplit=dsplit, flipud=flipud, fliplr=fliplr, ravel=ravel,

@@ -20,7 +20,7 @@ import operator
 
 from ember import backend
 from ember.backend import get_array_module
-from ember.ops.common import Tensor, attach, check_same_device, record
+from ember.ops.common import write_out, Tensor, attach, check_same_device, record
 from ember.ops.dims import const, normalize_dim
 from ember.ops.indexing import gather, scatter_add
 from ember.ops.reduce import _axes, _expand_back
@@ -110,12 +110,16 @@ def _squeeze_idx(idx, axis: int, keepdim: bool):
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, *,
-         stable: bool = False) -> tuple[Tensor, Tensor]:
+         stable: bool = False, out: Tensor | None = None, axis=None) -> tuple[Tensor, Tensor]:
     """``(values, indices)`` of ``input`` sorted along ``dim``; NaN counts as the largest value.
 
     The sort is always stable, so ``stable=True`` and ``stable=False`` give the same (allowed)
     answer. The gradient of ``values`` goes back to the position each value came from.
     """
+    if axis is not None:
+        dim = axis
+    if out is not None:
+        return write_out("sort", out, sort(input, dim, descending, stable=stable))
     a = input._data
     axis = normalize_dim(dim, a.ndim, "sort", a.shape)
     if a.ndim == 0:
@@ -125,8 +129,10 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, *,
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,
-            stable: bool = False) -> Tensor:
+            stable: bool = False, axis=None) -> Tensor:
     """The int64 indices that sort ``input`` along ``dim`` (the ``indices`` of :func:`sort`)."""
+    if axis is not None:
+        dim = axis
     a = input._data
     axis = normalize_dim(dim, a.ndim, "argsort", a.shape)
     if a.ndim == 0:
@@ -134,8 +140,10 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,
     return Tensor._wrap(_argsort(a, axis, descending))
 
 
-def msort(input: Tensor) -> Tensor:
+def msort(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``input`` sorted along its first dim (``sort(input, 0).values``)."""
+    if out is not None:
+        return write_out("msort", out, msort(input))
     return sort(input, 0).values
 
 
@@ -143,12 +151,16 @@ def msort(input: Tensor) -> Tensor:
 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True,
-         sorted: bool = True) -> tuple[Tensor, Tensor]:
+         sorted: bool = True, *, out: Tensor | None = None, axis=None) -> tuple[Tensor, Tensor]:
     """``(values, indices)`` of the ``k`` largest (``largest=False``: smallest) elements along
     ``dim``, ordered from the most extreme; NaN counts as the largest value.
 
     With ``sorted=False`` PyTorch leaves the order unspecified; ember returns them sorted.
     """
+    if axis is not None:
+        dim = axis
+    if out is not None:
+        return write_out("topk", out, topk(input, k, dim, largest, sorted))
     k = _int_k("topk", k)
     a = input._data
     axis = normalize_dim(dim, a.ndim, "topk", a.shape)
@@ -162,12 +174,19 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True,
     return _TopkResult(_take("Topk", input, axis, idx), Tensor._wrap(idx))
 
 
-def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tuple[Tensor, Tensor]:
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out: Tensor | None = None,
+             axis=None, keepdims=None) -> tuple[Tensor, Tensor]:
     """``(values, indices)`` of the ``k``-th smallest element (counting from 1) along ``dim``.
 
     Which index is returned among equal values is unspecified in PyTorch; ember returns the
     ``k``-th in a stable sort.
     """
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("kthvalue", out, kthvalue(input, k, dim, keepdim))
     k = _int_k("kthvalue", k)
     a = input._data
     axis = normalize_dim(dim, a.ndim, "kthvalue", a.shape)
@@ -250,13 +269,20 @@ def _median_dim(name: str, x: Tensor, dim, keepdim: bool, ignore_nan: bool, resu
                        Tensor._wrap(_squeeze_idx(idx, axis, keepdim)))
 
 
-def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out: Tensor | None = None,
+           axis=None, keepdims=None):
     """The lower median: of every element (a tensor) without ``dim``, else ``(values, indices)``
     along ``dim``. A slice holding NaN has median NaN.
 
     Without ``dim`` the gradient is shared evenly by the elements equal to the median (PyTorch's
     rule); with ``dim`` it goes to the returned index.
     """
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("median", out, median(input, dim, keepdim))
     if dim is None:
         if keepdim:
             raise TypeError('median() missing 1 required positional arguments: "dim"')
@@ -264,9 +290,16 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
     return _median_dim("median", input, dim, keepdim, False, _MedianResult)
 
 
-def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False):
+def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out: Tensor | None = None,
+              axis=None, keepdims=None):
     """:func:`median` ignoring NaN: the lower median of the other values (NaN when every value in
     the slice is NaN)."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("nanmedian", out, nanmedian(input, dim, keepdim))
     if dim is None:
         if keepdim:
             raise TypeError('nanmedian() missing 1 required positional arguments: "dim"')
@@ -274,13 +307,20 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False):
     return _median_dim("nanmedian", input, dim, keepdim, True, _NanmedianResult)
 
 
-def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> tuple[Tensor, Tensor]:
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out: Tensor | None = None, axis=None,
+         keepdims=None) -> tuple[Tensor, Tensor]:
     """``(values, indices)`` of the most frequent value along ``dim`` (the smallest such value
     on a tie in frequency) and the index of its last occurrence.
 
     PyTorch's CPU kernel gives the last occurrence for short slices and leaves it unspecified in
     general. The gradient goes to the returned index, as in PyTorch.
     """
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("mode", out, mode(input, dim, keepdim))
     a = input._data
     axis = normalize_dim(dim, a.ndim, "mode", a.shape)
     if a.ndim == 0:
@@ -385,7 +425,7 @@ def _quantile(name: str, x: Tensor, q, dim, keepdim: bool, interpolation: str,
 
 
 def quantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
-             interpolation: str = "linear") -> Tensor:
+             interpolation: str = "linear", out: Tensor | None = None, axis=None, keepdims=None) -> Tensor:
     """The ``q``-th quantiles of ``input`` along ``dim`` (of every element when ``None``).
 
     ``q`` is a float or a 0-/1-D tensor in [0, 1] of the input's dtype; a 1-D ``q`` adds a
@@ -393,23 +433,39 @@ def quantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
     ``lower``, ``higher``, ``midpoint`` or ``nearest`` (half to even). A slice holding NaN gives
     NaN. The gradient goes to the one or two order statistics used, weighted as interpolated.
     """
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("quantile", out, quantile(input, q, dim, keepdim, interpolation=interpolation))
     return _quantile("quantile", input, q, dim, keepdim, interpolation, False)
 
 
 def nanquantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
-                interpolation: str = "linear") -> Tensor:
+                interpolation: str = "linear", out: Tensor | None = None, axis=None, keepdims=None) -> Tensor:
     """:func:`quantile` ignoring NaN (NaN only where a slice is all NaN)."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("nanquantile", out, nanquantile(input, q, dim, keepdim, interpolation=interpolation))
     return _quantile("nanquantile", input, q, dim, keepdim, interpolation, True)
 
 
 # ---------------------------------------------------------------------------- nansum, nanmean
 
 
-def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None) -> Tensor:
     """Sum over ``dim`` counting NaN as zero; NaN positions get a zero gradient.
 
     Integer and bool inputs (which hold no NaN) sum as :func:`ember.sum`, to int64.
     """
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     a = input._data
     if dtype is not None:
         a = a.astype(backend.to_dtype(dtype).np, copy=False)
@@ -427,9 +483,16 @@ def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
     return record("Nansum", out, (input,), backward, saved=(input,))
 
 
-def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out: Tensor | None = None,
+            axis=None, keepdims=None) -> Tensor:
     """Mean over ``dim`` of the values that are not NaN (NaN where a slice is all NaN); NaN
     positions get a zero gradient. Integer input raises, as in PyTorch."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if out is not None:
+        return write_out("nanmean", out, nanmean(input, dim, keepdim, dtype=dtype))
     a = input._data
     if a.dtype.kind not in "fc":
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but "
@@ -493,22 +556,26 @@ def _unique_result(a, rows, axis, order, return_inverse: bool, return_counts: bo
 
 
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
-           return_counts: bool = False, dim: int | None = None):
+           return_counts: bool = False, dim: int | None = None, *, axis=None):
     """The distinct elements of ``input`` (flattened), or its distinct slices along ``dim``, in
     ascending (lexicographic) order; with ``return_inverse`` each element's position in the
     result, with ``return_counts`` how often each occurs. NaNs are all distinct.
 
     ``sorted=False`` leaves the order to the implementation in PyTorch; ember always sorts.
     """
+    if axis is not None:
+        dim = axis
     a = input._data
     rows, axis = _rows("unique", a, dim)
     return _unique_result(a, rows, axis, _lex_order(rows), return_inverse, return_counts)
 
 
 def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
-                       dim: int | None = None):
+                       dim: int | None = None, *, axis=None):
     """:func:`unique` of each run of equal consecutive elements (or slices along ``dim``),
     keeping the input's order."""
+    if axis is not None:
+        dim = axis
     a = input._data
     rows, axis = _rows("unique_consecutive", a, dim)
     order = get_array_module(a).arange(rows.shape[0], dtype="int64")
@@ -546,7 +613,7 @@ def _batched_searchsorted(seq, vals, right: bool):
 
 
 def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, right: bool = False,
-                 side: str | None = None, sorter: Tensor | None = None) -> Tensor:
+                 side: str | None = None, sorter: Tensor | None = None, out: Tensor | None = None) -> Tensor:
     """For each value in ``input``, the index at which it would be inserted into the last dim of
     ``sorted_sequence`` to keep it sorted: before equal entries (``side='left'``) or after them
     (``right=True`` / ``side='right'``).
@@ -554,6 +621,9 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, rig
     ``sorted_sequence`` is 1-D (then ``input`` has any shape, or is a number) or N-D with the
     same leading dims as ``input``. ``sorter`` holds the indices that sort an unsorted sequence.
     """
+    if out is not None:
+        return write_out("searchsorted", out, searchsorted(sorted_sequence, input, out_int32=out_int32,
+                         right=right, side=side, sorter=sorter))
     seq = sorted_sequence._data
     xp = get_array_module(seq)
     if side is not None:
@@ -595,10 +665,13 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, rig
     return Tensor._wrap(out.astype(xp.int32 if out_int32 else xp.int64, copy=False))
 
 
-def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
+def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool = False,
+              out: Tensor | None = None) -> Tensor:
     """The bucket of each element of ``input`` among the 1-D ascending ``boundaries``:
     ``i`` with ``boundaries[i-1] < x <= boundaries[i]`` (``right=True``:
     ``boundaries[i-1] <= x < boundaries[i]``)."""
+    if out is not None:
+        return write_out("bucketize", out, bucketize(input, boundaries, out_int32=out_int32, right=right))
     if boundaries.ndim != 1:
         raise RuntimeError(f"bucketize(): boundaries tensor must be 1 dimension, but got "
                            f"dim({boundaries.ndim})")
@@ -636,10 +709,12 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     return Tensor._wrap(out.astype(out_dtype, copy=False))
 
 
-def histc(input: Tensor, bins: int = 100, min=0, max=0) -> Tensor:
+def histc(input: Tensor, bins: int = 100, min=0, max=0, *, out: Tensor | None = None) -> Tensor:
     """A histogram of ``input`` with ``bins`` equal-width bins over ``[min, max]`` (the data's
     own range when ``min == max``; widened by 1 each side if that is a single point). Elements
     outside the range, and NaN, are not counted; ``max`` falls in the last bin. Floats only."""
+    if out is not None:
+        return write_out("histc", out, histc(input, bins, min, max))
     a = input._data
     xp = get_array_module(a)
     if a.dtype.kind != "f":

@@ -18,7 +18,7 @@ import numpy as np
 
 from ember import backend
 from ember.backend import get_array_module
-from ember.ops.common import Tensor, attach, binary_operands, inplace_method, record
+from ember.ops.common import write_out, Tensor, attach, binary_operands, inplace_method, record
 
 _SQRT_PI_HALF = math.sqrt(math.pi) / 2
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
@@ -76,8 +76,10 @@ def _unary(name: str, op: str, scipy_name: str, input: Tensor, derivative=None) 
 # ------------------------------------------------------------------------------- gamma family
 
 
-def lgamma(input: Tensor) -> Tensor:
+def lgamma(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``log |Gamma(input)|``, elementwise; the gradient is :func:`digamma`."""
+    if out is not None:
+        return write_out("lgamma", out, lgamma(input))
     return _unary("lgamma", "Lgamma", "gammaln", input, lambda x, y: digamma(x))
 
 
@@ -86,9 +88,11 @@ def gammaln(input: Tensor) -> Tensor:
     return lgamma(input)
 
 
-def digamma(input: Tensor) -> Tensor:
+def digamma(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``d/dx log Gamma(x)``, elementwise (``-inf`` at 0, ``nan`` at the negative integers, as
     PyTorch); the gradient is ``polygamma(1, input)``."""
+    if out is not None:
+        return write_out("digamma", out, digamma(input))
     a = _float_array(input, "digamma")
     out = _apply("digamma", a)
     xp = get_array_module(a)
@@ -105,9 +109,11 @@ def psi(input: Tensor) -> Tensor:
     return digamma(input)
 
 
-def polygamma(n: int, input: Tensor) -> Tensor:
+def polygamma(n: int, input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The ``n``-th derivative of :func:`digamma` (``n = 0`` is digamma itself); its gradient is
     ``polygamma(n + 1, input)``."""
+    if out is not None:
+        return write_out("polygamma", out, polygamma(n, input))
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}")
     if n < 0:
@@ -127,10 +133,12 @@ def _polygamma_method(self: Tensor, n: int) -> Tensor:
     return polygamma(n, self)
 
 
-def mvlgamma(input: Tensor, p: int) -> Tensor:
+def mvlgamma(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:
     """The log of the multivariate gamma function of dimension ``p``:
     ``p (p - 1) / 4 log(pi) + sum_{i < p} lgamma(input - i / 2)``; every element must exceed
     ``(p - 1) / 2``."""
+    if out is not None:
+        return write_out("mvlgamma", out, mvlgamma(input, p))
     a = _float_array(input, "mvlgamma")
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
@@ -154,9 +162,11 @@ def _mvlgamma_method(self: Tensor, p: int) -> Tensor:
 # ---------------------------------------------------------------------------- error functions
 
 
-def erfinv(input: Tensor) -> Tensor:
+def erfinv(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The inverse of ``erf`` on ``(-1, 1)`` (``+-inf`` at ``+-1``); gradient
     ``sqrt(pi) / 2 * exp(erfinv(x)^2)``."""
+    if out is not None:
+        return write_out("erfinv", out, erfinv(input))
     return _unary("erfinv", "Erfinv", "erfinv", input, lambda x, y: (y * y).exp() * _SQRT_PI_HALF)
 
 
@@ -185,8 +195,10 @@ def log_ndtr(input: Tensor) -> Tensor:
 # ------------------------------------------------------------------- modified Bessel functions
 
 
-def i0(input: Tensor) -> Tensor:
+def i0(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The modified Bessel function of the first kind of order 0; gradient :func:`i1`."""
+    if out is not None:
+        return write_out("i0", out, i0(input))
     return _unary("i0", "I0", "i0", input, lambda x, y: i1(x))
 
 
@@ -393,13 +405,17 @@ def _incomplete_gamma(name: str, fn: str, input, other, sign: float) -> Tensor:
                   backward, inputs)
 
 
-def igamma(input, other) -> Tensor:
+def igamma(input, other, *, out: Tensor | None = None) -> Tensor:
     """The regularized lower incomplete gamma function ``P(input, other)``."""
+    if out is not None:
+        return write_out("igamma", out, igamma(input, other))
     return _incomplete_gamma("igamma", "gammainc", input, other, 1.0)
 
 
-def igammac(input, other) -> Tensor:
+def igammac(input, other, *, out: Tensor | None = None) -> Tensor:
     """The regularized upper incomplete gamma function ``Q(input, other) = 1 - P``."""
+    if out is not None:
+        return write_out("igammac", out, igammac(input, other))
     return _incomplete_gamma("igammac", "gammaincc", input, other, -1.0)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from ember import backend
 from ember.backend import get_array_module
-from ember.ops.common import Tensor, attach
+from ember.ops.common import write_out, Tensor, attach
 from ember.ops.dims import normalize_dim
 
 HistogramResult = collections.namedtuple("histogram", ["hist", "bin_edges"])
@@ -102,11 +102,14 @@ def corrcoef(input: Tensor) -> Tensor:
 
 
 def histogram(input: Tensor, bins=100, *, range=None, weight: Tensor | None = None,
-              density: bool = False) -> HistogramResult:
+              density: bool = False, out: Tensor | None = None) -> HistogramResult:
     """``(hist, bin_edges)`` of the values of ``input``: ``bins`` equal-width bins over
     ``range`` (the data's min and max by default), or the edges in a 1-D tensor ``bins``. The
     last bin includes its right edge. ``weight`` weights each element; ``density`` normalises
     to a probability density. No gradient."""
+    if out is not None:
+        return write_out("histogram", out, histogram(input, bins, range=range, weight=weight,
+                         density=density))
     _tensor(input, "histogram")
     a = input._data
     if a.dtype.kind != "f":
@@ -164,21 +167,27 @@ def _trapezoid_parts(y: Tensor, x, dx, dim: int, name: str) -> Tensor:
 
 
 def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None,
-              dim: int = -1) -> Tensor:
+              dim: int = -1, axis=None) -> Tensor:
     """The integral of ``y`` along ``dim`` by the trapezoidal rule, at sample points ``x`` (a
     tensor, 1-D or broadcasting with ``y``) or spaced ``dx`` apart (1 by default)."""
+    if axis is not None:
+        dim = axis
     return _trapezoid_parts(y, x, dx, dim, "trapezoid").sum(dim)
 
 
-def trapz(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
+def trapz(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1, axis=None) -> Tensor:
     """``torch.trapz``: :func:`trapezoid`."""
+    if axis is not None:
+        dim = axis
     return trapezoid(y, x, dx=dx, dim=dim)
 
 
 def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None,
-                         dim: int = -1) -> Tensor:
+                         dim: int = -1, axis=None) -> Tensor:
     """The running trapezoidal integral of ``y`` along ``dim`` (one element fewer than ``y``
     there)."""
+    if axis is not None:
+        dim = axis
     return _trapezoid_parts(y, x, dx, dim, "cumulative_trapezoid").cumsum(dim)
 
 
@@ -260,10 +269,12 @@ def unravel_index(indices, shape) -> tuple:
 # ----------------------------------------------------------- gradient, combinations, ldexp ...
 
 
-def gradient(input: Tensor, *, spacing=1, dim=None, edge_order: int = 1) -> tuple:
+def gradient(input: Tensor, *, spacing=1, dim=None, edge_order: int = 1, axis=None) -> tuple:
     """The derivative of ``input`` estimated by central differences inside and one-sided ones
     (of order ``edge_order``, 1 or 2) at the edges, along each dim in ``dim`` (all by default);
     ``spacing`` is the sample distance, one number or one per dim. A tuple of tensors."""
+    if axis is not None:
+        dim = axis
     _tensor(input, "gradient")
     if edge_order not in (1, 2):
         raise RuntimeError(f"torch.gradient only supports edge_order=1 and edge_order=2, got "
@@ -326,14 +337,18 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
     return input[index]
 
 
-def ldexp(input: Tensor, other: Tensor) -> Tensor:
+def ldexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``input * 2 ** other`` (a float result, as PyTorch's)."""
+    if out is not None:
+        return write_out("ldexp", out, ldexp(input, other))
     return _as_float(input) * (2.0 ** _as_float(other))
 
 
-def frexp(input: Tensor) -> tuple:
+def frexp(input: Tensor, *, out: Tensor | None = None) -> tuple:
     """``(mantissa, exponent)`` with ``input = mantissa * 2 ** exponent`` and
     ``0.5 <= |mantissa| < 1``; the exponent is int32. No gradient."""
+    if out is not None:
+        return write_out("frexp", out, frexp(input))
     a = _tensor(input, "frexp")._data
     if a.dtype.kind != "f":
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
@@ -342,18 +357,23 @@ def frexp(input: Tensor) -> tuple:
     return FrexpResult(Tensor._wrap(mantissa), Tensor._wrap(exponent.astype(np.int32)))
 
 
-def nextafter(input: Tensor, other) -> Tensor:
+def nextafter(input: Tensor, other, *, out: Tensor | None = None) -> Tensor:
     """The next representable value after ``input`` towards ``other``. No gradient."""
+    if out is not None:
+        return write_out("nextafter", out, nextafter(input, other))
     a = _tensor(input, "nextafter")._data
     b = other._data if isinstance(other, Tensor) else other
     return Tensor._wrap(get_array_module(a).nextafter(a, b).astype(a.dtype, copy=False))
 
 
 def histogramdd(input: Tensor, bins=10, *, range=None, weight: Tensor | None = None,
-                density: bool = False):
+                density: bool = False, out: Tensor | None = None):
     """The histogram of the points in the rows of ``input`` (``(N, D)``): ``(hist,
     bin_edges)`` with one list of edges per dim. ``bins`` is an int, one int per dim, or a
     sequence of 1-D edge tensors; ``range`` is ``[lo_0, hi_0, lo_1, hi_1, ...]``."""
+    if out is not None:
+        return write_out("histogramdd", out, histogramdd(input, bins, range=range, weight=weight,
+                         density=density))
     a = _tensor(input, "histogramdd")._data
     xp = get_array_module(a)
     points = a.reshape(-1, a.shape[-1])

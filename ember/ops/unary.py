@@ -16,7 +16,7 @@ import numpy as np
 
 from ember import backend
 from ember.backend import get_array_module
-from ember.ops.common import Tensor, attach, inplace_method, record, zero_grad_like
+from ember.ops.common import write_out, Tensor, attach, inplace_method, record, zero_grad_like
 from ember.ops.compare import clamp
 from ember.ops.elementwise import where_grad, writable
 
@@ -50,8 +50,10 @@ def _zero_backward(g, needs):
 # --------------------------------------------------------------------- exponentials and logs
 
 
-def exp(input: Tensor) -> Tensor:
+def exp(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``e ** input``, elementwise."""
+    if out is not None:
+        return write_out("exp", out, exp(input))
     a = _fdata(input, "exp")
     result = Tensor._wrap(get_array_module(a).exp(a))  # what the closure reads (no cycle)
 
@@ -61,8 +63,10 @@ def exp(input: Tensor) -> Tensor:
     return record("Exp", result, (input,), backward)
 
 
-def exp2(input: Tensor) -> Tensor:
+def exp2(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``2 ** input``, elementwise."""
+    if out is not None:
+        return write_out("exp2", out, exp2(input))
     a = _fdata(input, "exp2")
 
     def backward(g, needs):
@@ -72,8 +76,10 @@ def exp2(input: Tensor) -> Tensor:
     return record("Exp2", result, (input,), backward)
 
 
-def expm1(input: Tensor) -> Tensor:
+def expm1(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``exp(input) - 1``, accurate for small inputs."""
+    if out is not None:
+        return write_out("expm1", out, expm1(input))
     a = _fdata(input, "expm1")
 
     def backward(g, needs):
@@ -83,28 +89,36 @@ def expm1(input: Tensor) -> Tensor:
     return record("Expm1", result, (input,), backward)
 
 
-def log(input: Tensor) -> Tensor:
+def log(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Natural logarithm (``nan`` below zero, ``-inf`` at zero)."""
+    if out is not None:
+        return write_out("log", out, log(input))
     a = _fdata(input, "log")
     return record("Log", get_array_module(a).log(a), (input,), lambda g, needs: (g / input,), (input,))
 
 
-def log2(input: Tensor) -> Tensor:
+def log2(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Base-2 logarithm."""
+    if out is not None:
+        return write_out("log2", out, log2(input))
     a = _fdata(input, "log2")
     return record("Log2", get_array_module(a).log2(a), (input,),
                   lambda g, needs: (g / (input * _LN2),), (input,))
 
 
-def log10(input: Tensor) -> Tensor:
+def log10(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Base-10 logarithm."""
+    if out is not None:
+        return write_out("log10", out, log10(input))
     a = _fdata(input, "log10")
     return record("Log10", get_array_module(a).log10(a), (input,),
                   lambda g, needs: (g / (input * _LN10),), (input,))
 
 
-def log1p(input: Tensor) -> Tensor:
+def log1p(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``log(1 + input)``, accurate for small inputs."""
+    if out is not None:
+        return write_out("log1p", out, log1p(input))
     a = _fdata(input, "log1p")
     return record("Log1p", get_array_module(a).log1p(a), (input,),
                   lambda g, needs: (g / (input + 1),), (input,))
@@ -113,8 +127,10 @@ def log1p(input: Tensor) -> Tensor:
 # ----------------------------------------------------------------------------- powers, roots
 
 
-def sqrt(input: Tensor) -> Tensor:
+def sqrt(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Square root (``nan`` below zero)."""
+    if out is not None:
+        return write_out("sqrt", out, sqrt(input))
     a = _fdata(input, "sqrt")
 
     def backward(g, needs):
@@ -124,8 +140,10 @@ def sqrt(input: Tensor) -> Tensor:
     return record("Sqrt", result, (input,), backward)
 
 
-def rsqrt(input: Tensor) -> Tensor:
+def rsqrt(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``1 / sqrt(input)``."""
+    if out is not None:
+        return write_out("rsqrt", out, rsqrt(input))
     a = _fdata(input, "rsqrt")
     xp = get_array_module(a)
 
@@ -138,16 +156,20 @@ def rsqrt(input: Tensor) -> Tensor:
     return record("Rsqrt", result, (input,), backward)
 
 
-def square(input: Tensor) -> Tensor:
+def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``input * input`` (integers stay integers, as in PyTorch)."""
+    if out is not None:
+        return write_out("square", out, square(input))
     a = _data(input, "square")
     if a.dtype == np.bool_:
         a = a.astype(np.int64)
     return record("Square", a * a, (input,), lambda g, needs: (g * input * 2,), (input,))
 
 
-def reciprocal(input: Tensor) -> Tensor:
+def reciprocal(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``1 / input``."""
+    if out is not None:
+        return write_out("reciprocal", out, reciprocal(input))
     a = _fdata(input, "reciprocal")
 
     def backward(g, needs):
@@ -157,16 +179,20 @@ def reciprocal(input: Tensor) -> Tensor:
     return record("Reciprocal", result, (input,), backward)
 
 
-def abs(input: Tensor) -> Tensor:
+def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Absolute value; the gradient at zero is zero, as in PyTorch."""
+    if out is not None:
+        return write_out("abs", out, abs(input))
     a = _data(input, "abs")
     xp = get_array_module(a)
     out = a.copy() if a.dtype == np.bool_ else xp.abs(a)
     return record("Abs", out, (input,), lambda g, needs: (g * sign(input),), (input,))
 
 
-def sign(input: Tensor) -> Tensor:
+def sign(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """-1, 0 or 1 by the sign of each element (``nan`` stays ``nan``); zero gradient."""
+    if out is not None:
+        return write_out("sign", out, sign(input))
     a = _data(input, "sign")
     out = a.copy() if a.dtype == np.bool_ else get_array_module(a).sign(a)
     return record("Sign", out, (input,), _zero_backward)
@@ -175,22 +201,28 @@ def sign(input: Tensor) -> Tensor:
 # ------------------------------------------------------------------------------ trigonometry
 
 
-def sin(input: Tensor) -> Tensor:
+def sin(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Sine (radians)."""
+    if out is not None:
+        return write_out("sin", out, sin(input))
     a = _fdata(input, "sin")
     return record("Sin", get_array_module(a).sin(a), (input,), lambda g, needs: (g * cos(input),),
                   (input,))
 
 
-def cos(input: Tensor) -> Tensor:
+def cos(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Cosine (radians)."""
+    if out is not None:
+        return write_out("cos", out, cos(input))
     a = _fdata(input, "cos")
     return record("Cos", get_array_module(a).cos(a), (input,), lambda g, needs: (g * -sin(input),),
                   (input,))
 
 
-def tan(input: Tensor) -> Tensor:
+def tan(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Tangent (radians)."""
+    if out is not None:
+        return write_out("tan", out, tan(input))
     a = _fdata(input, "tan")
 
     def backward(g, needs):
@@ -200,43 +232,55 @@ def tan(input: Tensor) -> Tensor:
     return record("Tan", result, (input,), backward)
 
 
-def asin(input: Tensor) -> Tensor:
+def asin(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Inverse sine (``nan`` outside [-1, 1])."""
+    if out is not None:
+        return write_out("asin", out, asin(input))
     a = _fdata(input, "asin")
     return record("Asin", get_array_module(a).arcsin(a), (input,),
                   lambda g, needs: (g * rsqrt(1 - input * input),), (input,))
 
 
-def acos(input: Tensor) -> Tensor:
+def acos(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Inverse cosine (``nan`` outside [-1, 1])."""
+    if out is not None:
+        return write_out("acos", out, acos(input))
     a = _fdata(input, "acos")
     return record("Acos", get_array_module(a).arccos(a), (input,),
                   lambda g, needs: (-g * rsqrt(1 - input * input),), (input,))
 
 
-def atan(input: Tensor) -> Tensor:
+def atan(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Inverse tangent."""
+    if out is not None:
+        return write_out("atan", out, atan(input))
     a = _fdata(input, "atan")
     return record("Atan", get_array_module(a).arctan(a), (input,),
                   lambda g, needs: (g / (input * input + 1),), (input,))
 
 
-def sinh(input: Tensor) -> Tensor:
+def sinh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Hyperbolic sine."""
+    if out is not None:
+        return write_out("sinh", out, sinh(input))
     a = _fdata(input, "sinh")
     return record("Sinh", get_array_module(a).sinh(a), (input,), lambda g, needs: (g * cosh(input),),
                   (input,))
 
 
-def cosh(input: Tensor) -> Tensor:
+def cosh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Hyperbolic cosine."""
+    if out is not None:
+        return write_out("cosh", out, cosh(input))
     a = _fdata(input, "cosh")
     return record("Cosh", get_array_module(a).cosh(a), (input,), lambda g, needs: (g * sinh(input),),
                   (input,))
 
 
-def tanh(input: Tensor) -> Tensor:
+def tanh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Hyperbolic tangent."""
+    if out is not None:
+        return write_out("tanh", out, tanh(input))
     a = _fdata(input, "tanh")
     result = Tensor._wrap(get_array_module(a).tanh(a))  # what the closure reads (no cycle)
 
@@ -262,22 +306,28 @@ def tanh_backward(g: Tensor, y: Tensor) -> Tensor:
     return record("TanhBackward", out, (g, y), backward, (g, y))
 
 
-def asinh(input: Tensor) -> Tensor:
+def asinh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Inverse hyperbolic sine."""
+    if out is not None:
+        return write_out("asinh", out, asinh(input))
     a = _fdata(input, "asinh")
     return record("Asinh", get_array_module(a).arcsinh(a), (input,),
                   lambda g, needs: (g * rsqrt(input * input + 1),), (input,))
 
 
-def acosh(input: Tensor) -> Tensor:
+def acosh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Inverse hyperbolic cosine (``nan`` below 1)."""
+    if out is not None:
+        return write_out("acosh", out, acosh(input))
     a = _fdata(input, "acosh")
     return record("Acosh", get_array_module(a).arccosh(a), (input,),
                   lambda g, needs: (g * rsqrt(input * input - 1),), (input,))
 
 
-def atanh(input: Tensor) -> Tensor:
+def atanh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Inverse hyperbolic tangent (``nan`` outside [-1, 1])."""
+    if out is not None:
+        return write_out("atanh", out, atanh(input))
     a = _fdata(input, "atanh")
     return record("Atanh", get_array_module(a).arctanh(a), (input,),
                   lambda g, needs: (g / (1 - input * input),), (input,))
@@ -363,15 +413,19 @@ def _erf_and_erfc(a, want_erfc: bool):
     return out.astype(a.dtype, copy=False)
 
 
-def erf(input: Tensor) -> Tensor:
+def erf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The Gauss error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``."""
+    if out is not None:
+        return write_out("erf", out, erf(input))
     a = _fdata(input, "erf")
     return record("Erf", _erf_and_erfc(a, False), (input,),
                   lambda g, needs: (g * exp(-(input * input)) * _TWO_OVER_SQRT_PI,), (input,))
 
 
-def erfc(input: Tensor) -> Tensor:
+def erfc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The complementary error function ``1 - erf(input)``, accurate in the tails."""
+    if out is not None:
+        return write_out("erfc", out, erfc(input))
     a = _fdata(input, "erfc")
     return record("Erfc", _erf_and_erfc(a, True), (input,),
                   lambda g, needs: (g * exp(-(input * input)) * -_TWO_OVER_SQRT_PI,), (input,))
@@ -380,36 +434,46 @@ def erfc(input: Tensor) -> Tensor:
 # -------------------------------------------------------------------------------- rounding
 
 
-def floor(input: Tensor) -> Tensor:
+def floor(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Round down to an integer value (integer tensors are returned as a copy)."""
+    if out is not None:
+        return write_out("floor", out, floor(input))
     a = _data(input, "floor")
     out = get_array_module(a).floor(a) if a.dtype.kind == "f" else a.copy()
     return record("Floor", out, (input,), _zero_backward)
 
 
-def ceil(input: Tensor) -> Tensor:
+def ceil(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Round up to an integer value."""
+    if out is not None:
+        return write_out("ceil", out, ceil(input))
     a = _data(input, "ceil")
     out = get_array_module(a).ceil(a) if a.dtype.kind == "f" else a.copy()
     return record("Ceil", out, (input,), _zero_backward)
 
 
-def trunc(input: Tensor) -> Tensor:
+def trunc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Round toward zero."""
+    if out is not None:
+        return write_out("trunc", out, trunc(input))
     a = _data(input, "trunc")
     out = get_array_module(a).trunc(a) if a.dtype.kind == "f" else a.copy()
     return record("Trunc", out, (input,), _zero_backward)
 
 
-def round(input: Tensor, *, decimals: int = 0) -> Tensor:
+def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:
     """Round to the nearest value with ``decimals`` decimals (ties to even, as in PyTorch)."""
+    if out is not None:
+        return write_out("round", out, round(input, decimals=decimals))
     a = _data(input, "round")
     out = get_array_module(a).round(a, decimals) if a.dtype.kind == "f" else a.copy()
     return record("Round", out, (input,), _zero_backward)
 
 
-def frac(input: Tensor) -> Tensor:
+def frac(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The fractional part ``input - trunc(input)``, with the sign of ``input``."""
+    if out is not None:
+        return write_out("frac", out, frac(input))
     a = _data(input, "frac")
     if a.dtype.kind != "f":
         raise RuntimeError(f"frac: expected a floating point tensor, got {backend.dtype_of(a)}")
@@ -419,13 +483,15 @@ def frac(input: Tensor) -> Tensor:
 # --------------------------------------------------------------------- logit, sinc, angles
 
 
-def logit(input: Tensor, eps: float | None = None) -> Tensor:
+def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None) -> Tensor:
     """``log(p / (1 - p))``, the inverse of ``sigmoid``; with ``eps``, ``p`` is first clamped to
     ``[eps, 1 - eps]``.
 
     The gradient is PyTorch's: ``g / (p * (1 - p))``, NaN outside ``[0, 1]`` without ``eps`` and
     0 outside ``[eps, 1 - eps]`` with it.
     """
+    if out is not None:
+        return write_out("logit", out, logit(input, eps))
     a = _fdata(input, "logit")
     xp = get_array_module(a)
     z = a if eps is None else xp.clip(a, eps, 1.0 - eps)
@@ -447,8 +513,10 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
     return record("Logit", out, (input,), backward, (input,))
 
 
-def sinc(input: Tensor) -> Tensor:
+def sinc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The normalized sinc function ``sin(pi x) / (pi x)``, 1 at 0."""
+    if out is not None:
+        return write_out("sinc", out, sinc(input))
     a = _fdata(input, "sinc")
     xp = get_array_module(a)
 
@@ -468,14 +536,18 @@ _DEG_TO_RAD = math.pi / 180.0
 _RAD_TO_DEG = 180.0 / math.pi
 
 
-def deg2rad(input: Tensor) -> Tensor:
+def deg2rad(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Degrees to radians (``input * pi / 180``)."""
+    if out is not None:
+        return write_out("deg2rad", out, deg2rad(input))
     a = _fdata(input, "deg2rad")
     return record("Deg2rad", a * _DEG_TO_RAD, (input,), lambda g, needs: (g * _DEG_TO_RAD,))
 
 
-def rad2deg(input: Tensor) -> Tensor:
+def rad2deg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Radians to degrees (``input * 180 / pi``)."""
+    if out is not None:
+        return write_out("rad2deg", out, rad2deg(input))
     a = _fdata(input, "rad2deg")
     return record("Rad2deg", a * _RAD_TO_DEG, (input,), lambda g, needs: (g * _RAD_TO_DEG,))
 

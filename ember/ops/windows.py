@@ -44,7 +44,7 @@ def hann_window(window_length: int, periodic: bool = True, *, dtype=None, layout
 
 def hamming_window(window_length: int, periodic: bool = True, alpha: float = 0.54,
                    beta: float = 0.46, *, dtype=None, layout=None, device=None,
-                   requires_grad: bool = False) -> Tensor:
+                   requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """``alpha - beta cos(2 pi n / (N - 1))``."""
     return _window("hamming_window", window_length, periodic, dtype, requires_grad,
                    _cosine_sum(alpha, beta))
