@@ -47,7 +47,9 @@ def _np(t) -> np.ndarray:
     import torch
 
     if isinstance(t, torch.Tensor):
-        return t.detach().numpy(force=True)
+        # a contiguous copy first: torch's .numpy() on some non-dense strided gradients (seen on a
+        # second-order gradient with strides (2, 8) for shape (4, 3)) crashes the interpreter
+        return t.detach().cpu().contiguous().clone().numpy()
     return np.asarray(t.detach().numpy())
 
 

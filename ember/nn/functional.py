@@ -223,10 +223,18 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     dims = (0,) + tuple(range(2, nd))
     if training:
         n = x.numel() // C
-        if n <= 1:
+        if n == 1:
             raise ValueError(
                 f"Expected more than 1 value per channel when training, got input size {tuple(x.shape)}"
             )
+        if n == 0:
+            # an empty batch (PyTorch): an empty result, the running statistics left as they are
+            y = x * 1
+            if weight is not None:
+                y = y * weight.reshape(shape)
+            if bias is not None:
+                y = y + bias.reshape(shape)
+            return y
         mean = x.mean(dims, keepdim=True)
         xc = x - mean
         var = (xc * xc).mean(dims, keepdim=True)

@@ -51,6 +51,30 @@ def check_same_device(name: str, *arrays) -> None:
             raise device_error(name, first, a)
 
 
+_SCALAR_TYPE_NAMES = {
+    "float64": "Double", "float32": "Float", "float16": "Half", "bfloat16": "BFloat16",
+    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+    "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+}
+
+
+def scalar_type_name(array) -> str:
+    """PyTorch's name for an array's element type (``Double`` for float64), as its messages say."""
+    name = str(array.dtype)
+    return _SCALAR_TYPE_NAMES.get(name, name)
+
+
+def dtype_mismatch_error(name: str, first: str, a, second: str, b) -> RuntimeError:
+    """PyTorch's "mat1 and mat2 must have the same dtype" refusal of a product of mixed float
+    types (both dtypes named), with the shapes and the conversion that fixes it."""
+    return RuntimeError(
+        f"{name}: {first} and {second} must have the same dtype, but got {scalar_type_name(a)} "
+        f"and {scalar_type_name(b)} ({first} of shape {tuple(a.shape)}, {second} of shape "
+        f"{tuple(b.shape)}); convert one with .to(dtype) (a layer's input: "
+        f"x.to(layer.weight.dtype))"
+    )
+
+
 def broadcast_error(name: str, x_shape, y_shape) -> RuntimeError:
     """The error for shapes that do not broadcast, naming the innermost dimension that clashes."""
     xs, ys = tuple(x_shape), tuple(y_shape)

@@ -20,6 +20,7 @@ from ember.ops.common import (
     as_tensor_like,
     attach,
     broadcast_error,
+    dtype_mismatch_error,
     check_same_device,
     inplace_method,
     record,
@@ -52,10 +53,7 @@ def _operands(name: str, a, b):
 
 def _same_dtype(name, a, b):
     if a._data.dtype != b._data.dtype:
-        raise RuntimeError(
-            f"{name}(): expected both operands to have the same dtype, but got {a.dtype} and "
-            f"{b.dtype} (shapes {tuple(a.shape)} and {tuple(b.shape)}); convert one with .to(dtype)"
-        )
+        raise dtype_mismatch_error(name, "mat1", a._data, "mat2", b._data)
 
 
 def _matmul_error(x_shape, y_shape) -> RuntimeError:
@@ -85,7 +83,8 @@ def matmul(a, b) -> Tensor:
     xp = get_array_module(x)
     if y.ndim == 2 and x.ndim > 2 and x.flags.c_contiguous:
         # (..., n, k) @ (k, m) is a single GEMM on the folded batch, not one GEMM per matrix
-        out = xp.matmul(x.reshape(-1, x.shape[-1]), y).reshape(x.shape[:-1] + (y.shape[-1],))
+        rows = math.prod(x.shape[:-1])  # not -1: a zero-size batch has no size to infer
+        out = xp.matmul(x.reshape(rows, x.shape[-1]), y).reshape(x.shape[:-1] + (y.shape[-1],))
     else:
         try:
             out = xp.matmul(x, y)
@@ -114,7 +113,8 @@ def matmul(a, b) -> Tensor:
         if needs[1]:
             if len(sb) == 2 and len(s2) > 2 and len(sa) > 2:
                 # the weight of a batched product: one GEMM over the folded batch
-                gb = matmul(_swap_last(a2.reshape(-1, sa[-1])), g2.reshape(-1, s2[-1]))
+                rows = math.prod(sa[:-1])
+                gb = matmul(_swap_last(a2.reshape(rows, sa[-1])), g2.reshape(rows, s2[-1]))
             else:
                 gb = matmul(_swap_last(a2), g2)
             gb = gb if len(sb) >= 2 else gb.squeeze(-1)

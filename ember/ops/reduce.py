@@ -302,31 +302,41 @@ def min(x: Tensor, dim=None, keepdim: bool = False, *, other=None):
     return _extreme_with_indices("min", x, axis, keepdim, xp.argmin, _MinResult)
 
 
+def _check_empty_reduction(name: str, a, dim, axes: tuple) -> None:
+    """PyTorch's refusals for a reduction with no identity over a zero-size tensor: with no dim
+    given there is nothing to return; over an empty dim neither. Over non-empty dims of a
+    zero-size tensor the result is simply empty."""
+    if a.size:
+        return
+    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument."
+        )
+    for axis in axes:
+        if a.shape[axis] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size "
+                             f"(input shape {tuple(a.shape)}).")
+
+
 def amax(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Maximum over ``dim`` (int or tuple; all dims by default); ties share the gradient evenly."""
     axes = _axes(dim, x._data.ndim)
-    if x._data.size == 0:
-        raise IndexError(f"amax(): Expected reduction over non-empty dims (input shape "
-                         f"{tuple(x.shape)}).")
+    _check_empty_reduction("amax", x._data, dim, axes)
     return _amax_like("amax", x, get_array_module(x._data).amax, axes, keepdim)
 
 
 def amin(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Minimum over ``dim`` (int or tuple; all dims by default); ties share the gradient evenly."""
     axes = _axes(dim, x._data.ndim)
-    if x._data.size == 0:
-        raise IndexError(f"amin(): Expected reduction over non-empty dims (input shape "
-                         f"{tuple(x.shape)}).")
+    _check_empty_reduction("amin", x._data, dim, axes)
     return _amax_like("amin", x, get_array_module(x._data).amin, axes, keepdim)
 
 
 def _arg_extreme(name, x: Tensor, dim, keepdim, fn) -> Tensor:
     a = x._data
     xp = get_array_module(a)
-    if a.size == 0:
-        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
-                           "== 0." if dim is None else f"{name}(): cannot reduce an empty dim "
-                           f"(input shape {tuple(a.shape)}).")
+    _check_empty_reduction(name, a, dim, () if dim is None else _axes(dim, a.ndim))
     if dim is None:
         idx = xp.asarray(fn(a.reshape(-1)), dtype=xp.int64)
         if keepdim:
@@ -404,8 +414,10 @@ def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False
     def backward(g, needs):
         centred = x - x.mean(axes, keepdim=True)
         scale = 1.0 / (n - c) if n > c else math.inf
-        return (_as_kept(g, shape, axes, keepdim) / _as_kept(result, shape, axes, keepdim)
-                * centred * scale,)
+        # where the std is exactly 0 every centred value is 0 too: PyTorch's gradient there is
+        # 0 (not 0 / 0), so a constant feature does not turn a loss into nan
+        return (_as_kept(g, shape, axes, keepdim)
+                / _safe_denominator(_as_kept(result, shape, axes, keepdim)) * centred * scale,)
 
     result = Tensor._wrap(out)  # what the closure reads (no cycle)
     return record("Std", result, (x,), backward, saved=(x,))
