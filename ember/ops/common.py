@@ -266,20 +266,25 @@ def _rebase_view_history(view: Tensor, base: Tensor, view_fn, new_part: Tensor) 
     The gradient of the new base goes to the old base outside the region (a constant mask) and
     to ``new_part`` inside it (``view_fn`` applied to the gradient): PyTorch's CopySlices.
     """
+    from ember.ops.elementwise import where_grad  # elementwise imports this module
+
     xp = get_array_module(base._data)
-    keep = Tensor._wrap(xp.ones(base._data.shape, dtype=base._data.dtype))
+    keep = Tensor._wrap(xp.ones(base._data.shape, dtype=bool))
     prev = graph.GRAD_ENABLED
     graph.GRAD_ENABLED = False
     try:
-        view_fn(keep)._data[...] = 0  # ones outside the view's region
+        view_fn(keep)._data[...] = False  # True outside the view's region
     finally:
         graph.GRAD_ENABLED = prev
+    keep = keep._data
     old = Tensor._wrap(base._data)
     old._node = base._node
     old.requires_grad = base.requires_grad
 
     def backward(g, needs):
-        return (g * keep if needs[0] else None), view_fn(g)
+        # masked, not multiplied: the old values inside the region get exactly 0 even where g
+        # is nan or inf (PyTorch zeroes that slice of the gradient)
+        return (where_grad(g, keep) if needs[0] else None), view_fn(g)
 
     new = graph.record("CopySlices", base._data, (old, new_part), backward)
     graph.HISTORY_REWRITTEN = True
