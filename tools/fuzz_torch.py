@@ -582,8 +582,10 @@ def explanation(o: Outcome) -> str | None:
     return None
 
 
-def fuzz(first: int, second: int, start: int = 0, verbose: bool = False) -> list[Outcome]:
-    """Run ``first`` first-order and ``second`` second-order programs; return those that differ."""
+def fuzz(first: int, second: int, start: int = 0, verbose: bool = False,
+         stop_after: int | None = None) -> list[Outcome]:
+    """Run ``first`` first-order and ``second`` second-order programs; return those that differ
+    (at most ``stop_after`` of them: the run ends there)."""
     import warnings
 
     warnings.filterwarnings("ignore")
@@ -595,6 +597,8 @@ def fuzz(first: int, second: int, start: int = 0, verbose: bool = False) -> list
                 bad.append(o)
                 if verbose:
                     print(f"seed {o.seed} (order {order}): {o.difference}", flush=True)
+                if stop_after is not None and len(bad) >= stop_after:
+                    return bad
     return bad
 
 

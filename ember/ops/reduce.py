@@ -19,6 +19,7 @@ import numpy as np
 from ember import backend
 from ember.backend import get_array_module
 from ember.ops.common import Tensor, attach, inplace_method, record
+from ember.ops.elementwise import where_grad
 
 # ------------------------------------------------------------------------------------ helpers
 
@@ -215,10 +216,12 @@ def _full_extreme(name: str, x: Tensor, fn) -> Tensor:
             f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
             "Specify the reduction dim with the 'dim' argument."
         )
-    return _amax_like(name, x, fn, tuple(range(a.ndim)), False)
+    return _amax_like(name, x, fn, tuple(range(a.ndim)), False, masked=True)
 
 
-def _amax_like(name: str, x: Tensor, fn, axes: tuple, keepdim: bool) -> Tensor:
+def _amax_like(name: str, x: Tensor, fn, axes: tuple, keepdim: bool, masked: bool = False) -> Tensor:
+    """amax/amin (and max/min of every element, ``masked``): PyTorch multiplies amax's gradient
+    by the tie mask, so a nan gradient spreads, but fills max()'s into zeros, so it does not."""
     a = x._data
     out = fn(a, axis=axes, keepdims=keepdim)
     shape = a.shape
@@ -229,7 +232,10 @@ def _amax_like(name: str, x: Tensor, fn, axes: tuple, keepdim: bool) -> Tensor:
         hit = (a == r).astype(a.dtype)
         with _quiet(xp):
             share = hit / hit.sum(axis=axes, keepdims=True)
-        return (_as_kept(g, shape, axes, keepdim) * _const(share),)
+        gk = _as_kept(g, shape, axes, keepdim)
+        if masked:
+            gk = where_grad(gk, hit.astype(bool))
+        return (gk * _const(share),)
 
     result = Tensor._wrap(out)  # what the closure reads (no cycle)
     return record(name.capitalize(), result, (x,), backward, saved=(x,))
@@ -267,8 +273,10 @@ def _extreme_with_indices(name: str, x: Tensor, axis, keepdim: bool, pick_arg, r
     def backward(g, needs):
         # the gradient goes only to the element whose index was returned
         pos = xp.arange(shape[axis]).reshape((-1,) + (1,) * (len(shape) - axis - 1))
-        hit = (pos == idx).astype(a.dtype)
-        return (_as_kept(g, shape, (axis,), keepdim) * _const(hit),)
+        hit = pos == idx
+        # a mask, not a product: the other elements get exactly 0 even where g is nan (PyTorch
+        # scatters g into zeros)
+        return (where_grad(_as_kept(g, shape, (axis,), keepdim), hit),)
 
     values = record(name.capitalize(), vals, (x,), backward)
     return result_type(values, Tensor._wrap(out_idx))
@@ -415,9 +423,12 @@ def std(x: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False
         centred = x - x.mean(axes, keepdim=True)
         scale = 1.0 / (n - c) if n > c else math.inf
         # where the std is exactly 0 every centred value is 0 too: PyTorch's gradient there is
-        # 0 (not 0 / 0), so a constant feature does not turn a loss into nan
-        return (_as_kept(g, shape, axes, keepdim)
-                / _safe_denominator(_as_kept(result, shape, axes, keepdim)) * centred * scale,)
+        # 0 (not 0 / 0), so a constant feature does not turn a loss into nan. As in PyTorch, it
+        # is g / std with those places filled with 0 (so a second derivative there is nan, too)
+        rk = _as_kept(result, shape, axes, keepdim)
+        with _quiet(xp):
+            scaled = _as_kept(g, shape, axes, keepdim) / rk
+        return (where_grad(scaled, rk._data != 0) * centred * scale,)
 
     result = Tensor._wrap(out)  # what the closure reads (no cycle)
     return record("Std", result, (x,), backward, saved=(x,))
