@@ -313,17 +313,25 @@ def min(x: Tensor, dim=None, keepdim: bool = False, *, other=None):
 def _check_empty_reduction(name: str, a, dim, axes: tuple) -> None:
     """PyTorch's refusals for a reduction with no identity over a zero-size tensor: with no dim
     given there is nothing to return; over an empty dim neither. Over non-empty dims of a
-    zero-size tensor the result is simply empty."""
+    zero-size tensor the result is simply empty. (PyTorch's own wording differs between amax,
+    which names the dim as written, and argmax, which names it normalised and raises an
+    IndexError without a dim; both are kept.)"""
     if a.size:
         return
+    arg = name.startswith("arg")
     if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+        if arg:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0.")
         raise RuntimeError(
             f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
             "Specify the reduction dim with the 'dim' argument."
         )
-    for axis in axes:
-        if a.shape[axis] == 0:
-            raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size "
+    given = dim if isinstance(dim, (tuple, list)) else (dim,)
+    for d in given:
+        if a.shape[operator.index(d) % a.ndim] == 0:
+            d = operator.index(d) % a.ndim if arg else d
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size "
                              f"(input shape {tuple(a.shape)}).")
 
 
