@@ -91,6 +91,12 @@ def _wrap_like(array, like: Tensor) -> Tensor:
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``y_k = x1ᵀ W_k x2 + b_k`` for weight ``(out, in1, in2)``."""
+    parts = {"input1": input1, "input2": input2, "weight": weight}
+    if bias is not None:
+        parts["bias"] = bias
+    if len({t.dtype for t in parts.values()}) > 1:
+        raise RuntimeError("bilinear: All tensors must have the same dtype, got " + ", ".join(
+            f"{k}: {t.dtype.name} {tuple(t.shape)}" for k, t in parts.items()))
     out = einsum("...i,kij,...j->...k", input1, weight, input2)
     return out + bias if bias is not None else out
 

@@ -25,6 +25,7 @@ from ember.ops.common import (
     inplace_method,
     record,
     result_dtype,
+    scalar_type_name,
 )
 from ember.ops.dims import normalize_dim
 from ember.ops.elementwise import where_grad
@@ -143,6 +144,7 @@ def mm(a: Tensor, b: Tensor) -> Tensor:
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(f"mm: mat1 and mat2 shapes cannot be multiplied "
                            f"({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
+    _same_dtype("mm", a, b)
     return matmul(a, b)
 
 
@@ -157,6 +159,7 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
             f"bmm: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied: expected "
             f"batch2 of shape [{a.shape[0]}, {a.shape[2]}, *], got {list(b.shape)}"
         )
+    _same_dtype("bmm", a, b)
     return matmul(a, b)
 
 
@@ -213,9 +216,16 @@ def _check_dims(name: str, **tensors) -> None:
 def _check_dtypes(name: str, **tensors) -> None:
     dts = {t._data.dtype for t in tensors.values()}
     if len(dts) > 1:
+        # PyTorch's wording names the first pair that differs: the product's two operands, else
+        # the added input against the second one
+        names = list(tensors)
+        first, second = names[-2:] if tensors[names[-2]]._data.dtype != \
+            tensors[names[-1]]._data.dtype else (names[0], names[-1])
         listed = ", ".join(f"{k} {t.dtype} {tuple(t.shape)}" for k, t in tensors.items())
-        raise RuntimeError(f"{name}: expected all operands to have the same dtype, got {listed}; "
-                           "convert with .to(dtype)")
+        raise RuntimeError(
+            f"{name}: {first} and {second} must have the same dtype, but got "
+            f"{scalar_type_name(tensors[first]._data)} and "
+            f"{scalar_type_name(tensors[second]._data)} ({listed}); convert with .to(dtype)")
 
 
 def _add_scaled(name: str, input, beta, prod: Tensor, alpha, shapes: str) -> Tensor:
