@@ -43,6 +43,13 @@ MIXED = {
                  "conv2d"),
     "ConvTranspose2d": (lambda m: m.nn.ConvTranspose2d(1, 2, 3)(_r(m, 1, 1, 4, 4, double=True)),
                         "conv_transpose2d"),
+    "LayerNorm": (lambda m: m.nn.LayerNorm(4)(_r(m, 2, 3, 4, double=True)), "layer_norm"),
+    "BatchNorm1d": (lambda m: m.nn.BatchNorm1d(3)(_r(m, 4, 3, double=True)), "batch_norm"),
+    "BatchNorm2d_eval": (lambda m: m.nn.BatchNorm2d(3).eval()(_r(m, 2, 3, 2, 2, double=True)),
+                         "batch_norm"),
+    "GroupNorm": (lambda m: m.nn.GroupNorm(1, 3)(_r(m, 2, 3, 4, double=True)), "group_norm"),
+    "InstanceNorm2d": (lambda m: m.nn.InstanceNorm2d(3, affine=True)(_r(m, 2, 3, 4, 4, double=True)),
+                       "instance_norm"),
 }
 
 

@@ -215,11 +215,26 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 # ----------------------------------------------------------------------------- normalisation
 
 
+def _same_dtype_as_parameters(name: str, input: Tensor, **params) -> None:
+    """PyTorch refuses a normalisation whose input and parameters/statistics differ in dtype
+    ("mixed dtype (CPU)") rather than promote a float32 layer's result and gradients to float64."""
+    given = {k: t for k, t in params.items() if t is not None}
+    if any(t.dtype != input.dtype for t in given.values()):
+        listed = ", ".join(f"{k} {t.dtype.name}" for k, t in given.items())
+        raise RuntimeError(
+            f"{name}: mixed dtype: all inputs must share the same datatype, got input "
+            f"{input.dtype.name} {tuple(input.shape)}, {listed}; convert the input with "
+            f".to(layer.weight.dtype) or the layer with .to(input.dtype)"
+        )
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalise each channel (dim 1) of ``input`` by the batch statistics (``training``) or by
     the running ones; in training, update the running ones in place with the unbiased variance."""
+    _same_dtype_as_parameters("batch_norm", input, weight=weight, bias=bias,
+                              running_mean=running_mean, running_var=running_var)
     x = input
     nd = x.ndim
     if nd < 2:
@@ -280,6 +295,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     batch average of the per-instance means and unbiased variances. Without it the running
     statistics normalise every instance (evaluation with ``track_running_stats``).
     """
+    _same_dtype_as_parameters("instance_norm", input, weight=weight, bias=bias,
+                              running_mean=running_mean, running_var=running_var)
     x = input
     nd = x.ndim
     if nd < 2:
@@ -329,6 +346,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` dimensions, then scale and shift."""
+    _same_dtype_as_parameters("layer_norm", input, weight=weight, bias=bias)
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     normalized_shape = tuple(normalized_shape)
@@ -354,6 +372,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over groups of channels (and all spatial positions), then scale per channel."""
+    _same_dtype_as_parameters("group_norm", input, weight=weight, bias=bias)
     N, C = input.shape[:2]
     if C % num_groups:
         raise RuntimeError(
