@@ -10,6 +10,9 @@ Both frameworks run in this one process with the same number of threads (the BLA
 variables are set before NumPy or PyTorch is imported, and ``torch.set_num_threads`` is called);
 each figure is the median over repetitions that alternate the two frameworks, so that a noisy
 machine affects both alike. Import time and peak memory are measured in fresh subprocesses.
+The CPU time other processes take during each benchmark is measured (/proc/stat); results taken
+while they used more than a quarter of a core are marked BUSY, and --markdown refuses to record
+them unless --allow-busy is given.
 """
 
 from __future__ import annotations
@@ -30,9 +33,17 @@ def _parse(argv):
     p.add_argument("--repeats", type=int, default=None, help="alternating repetitions per benchmark")
     p.add_argument("--only", nargs="+", metavar="NAME", default=None,
                    help=f"run only these benchmarks ({', '.join(ALL)})")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="time the in-process benchmarks by wall clock (default) or by this "
+                        "process's CPU time: steadier on a machine shared with busy processes, "
+                        "and meaningful with --threads 1 only")
     p.add_argument("--json", metavar="PATH", default=None, help="also write the results as JSON")
     p.add_argument("--markdown", metavar="PATH", default=None,
-                   help="also update the generated table in this Markdown file (BENCHMARKS.md)")
+                   help="also update the generated table in this Markdown file (BENCHMARKS.md); "
+                        "refused when other processes used the CPU during the run")
+    p.add_argument("--allow-busy", action="store_true",
+                   help="write --markdown even if the run was taken on a busy machine (the rows "
+                        "stay marked BUSY)")
     return p.parse_args(argv)
 
 
@@ -62,10 +73,16 @@ def main(argv=None) -> int:
     # Only now may NumPy and PyTorch be imported.
     from benchmarks import suite
 
+    suite.set_clock(args.clock)
     results = suite.run_all(only, threads=threads, quick=args.quick, repeats=args.repeats)
     print(suite.format_table(results, threads=threads, quick=args.quick))
     if args.json:
         suite.write_json(args.json, results, threads=threads, quick=args.quick)
+    if args.markdown and suite.any_busy(results) and not args.allow_busy:
+        print(f"not writing {args.markdown}: other processes used the CPU during the rows marked "
+              "BUSY, so their ratios are not measurements; rerun on an idle machine (or pass "
+              "--allow-busy to record them marked as such)", file=sys.stderr)
+        return 3
     if args.markdown:
         command = "python -m benchmarks " + " ".join(sys.argv[1:] if argv is None else argv)
         suite.update_markdown(args.markdown, results, threads=threads, quick=args.quick,

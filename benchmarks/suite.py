@@ -35,12 +35,26 @@ def _setup_torch(threads: int) -> None:
 # ------------------------------------------------------------------------------------- timing
 
 
+# The clock of the in-process timings: wall clock, or with ``--clock cpu`` this process's CPU time
+# (``time.process_time``), which other busy processes disturb far less; meaningful with one thread
+# only (with more, it adds up the threads' time instead of measuring how long a step takes).
+CLOCK = {"name": "wall", "now": time.perf_counter}
+
+
+def set_clock(name: str) -> None:
+    """Time the in-process benchmarks with ``"wall"`` clock or ``"cpu"`` (process CPU) time."""
+    if name not in ("wall", "cpu"):
+        raise ValueError(f"clock must be 'wall' or 'cpu', got {name!r}")
+    CLOCK.update(name=name, now=time.perf_counter if name == "wall" else time.process_time)
+
+
 def _time_once(step, inner: int) -> float:
     """Seconds per call of ``step``, over ``inner`` calls."""
-    t0 = time.perf_counter()
+    now = CLOCK["now"]
+    t0 = now()
     for _ in range(inner):
         step()
-    return (time.perf_counter() - t0) / inner
+    return (now() - t0) / inner
 
 
 def alternate(steps: dict, repeats: int, target_s: float, warmup: int = 3) -> dict:
@@ -205,6 +219,11 @@ def bench_mlp_numpy(repeats: int, quick: bool) -> dict:
 # ---------------------------------------------------------------------------------- the suite
 
 
+# A benchmark during which other processes used more than this many cores (on average) is
+# marked as taken on a busy machine: its ratio is not a measurement of ember against PyTorch.
+BUSY_CORES = 0.25
+
+
 def _busy_cpus() -> float:
     """Runnable processes other than this one, from /proc/loadavg (``nan`` where unknown)."""
     try:
@@ -215,19 +234,49 @@ def _busy_cpus() -> float:
         return float("nan")
 
 
+class CpuMeter:
+    """How many cores processes other than this one (and its children) kept busy since the meter
+    was started: all CPU time from /proc/stat (steal included) minus this process's own."""
+
+    def __init__(self):
+        self.start = self._sample()
+
+    @staticmethod
+    def _sample():
+        t = os.times()
+        own = t.user + t.system + t.children_user + t.children_system
+        try:
+            with open("/proc/stat") as f:
+                v = [int(x) for x in f.readline().split()[1:9]]
+            # user nice system idle iowait irq softirq steal: all but idle and iowait are busy
+            machine = (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            machine = float("nan")
+        return time.perf_counter(), own, machine
+
+    def other_cores(self) -> float:
+        wall0, own0, machine0 = self.start
+        wall, own, machine = self._sample()
+        if wall - wall0 <= 0:
+            return float("nan")
+        return max(0.0, ((machine - machine0) - (own - own0)) / (wall - wall0))
+
+
 def run_all(names, threads: int, quick: bool, repeats: int | None = None) -> list:
     _setup_torch(threads)
     busy = _busy_cpus()
-    if busy >= 1 and threads >= (os.cpu_count() or 1):
-        print(f"warning: {busy:.0f} other process(es) running; with {threads} threads on "
-              f"{os.cpu_count()} cores both BLAS libraries slow down many times over and the "
-              "ratios are unreliable (try again when the machine is idle, or --threads 1)",
-              file=sys.stderr)
+    if busy >= 1:
+        collapse = (f"with {threads} threads both BLAS libraries slow down many times over; "
+                    if threads >= (os.cpu_count() or 1) else "")
+        print(f"warning: {busy:.0f} other process(es) running on {os.cpu_count()} cores: {collapse}"
+              "results taken while others use the CPU are marked BUSY and are not measurements "
+              "(try again when the machine is idle)", file=sys.stderr)
     reps = repeats or (2 if quick else 9)
     results = []
     by_name = {}
     for name in names:
         t0 = time.perf_counter()
+        meter = CpuMeter()
         try:
             if name in ("mlp", "cnn"):
                 r = bench_train(name, reps, quick)
@@ -251,6 +300,8 @@ def run_all(names, threads: int, quick: bool, repeats: int | None = None) -> lis
             r = {"name": name, "error": f"{type(e).__name__}: {e}",
                  "traceback": traceback.format_exc()}
         r["seconds"] = time.perf_counter() - t0
+        r["other_cores"] = meter.other_cores()
+        r["busy"] = not r["other_cores"] <= BUSY_CORES  # nan (unknown) counts as busy
         by_name[name] = r
         results.append(r)
         print(f"  [{name}: {r['seconds']:.1f}s{' ERROR' if r.get('error') else ''}]",
@@ -277,6 +328,8 @@ def format_table(results, threads: int, quick: bool) -> str:
         op = ">=" if r["better"] == "higher" else "<="
         bar = f"{op} {r['bar']:g}" if not r.get("info") else "(info)"
         met = ("yes" if r["met"] else "NO") if not r.get("info") else ""
+        if r.get("busy"):
+            met = f"BUSY ({r['other_cores']:.1f} cores used by others)"
         rows.append((r["what"], r["unit"], _fmt(r["ember"]), _fmt(r["torch"]),
                      f"{r['ratio']:.2f}", bar, met))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -288,19 +341,36 @@ def format_table(results, threads: int, quick: bool) -> str:
     notes = [f"- {r['name']}: {r['note']}" for r in results if r.get("note")]
     head = (f"ember vs PyTorch {torch.__version__} (CPU), {threads} thread(s), "
             f"medians of alternating repetitions{' [QUICK: not a measurement]' if quick else ''}")
+    if CLOCK["name"] == "cpu":
+        head += "; in-process timings in CPU time (--clock cpu), not wall clock"
+    if any_busy(results):
+        head += ("\n\nWARNING: other processes used the CPU during the rows marked BUSY; their "
+                 "ratios are unreliable and must not be quoted (rerun on an idle machine).")
     return "\n".join([head, ""] + lines + ([""] + notes if notes else []))
+
+
+def any_busy(results) -> bool:
+    """Whether any benchmark that ran was taken while other processes used the CPU."""
+    return any(r.get("busy") and not r.get("error") for r in results)
 
 
 def machine_info(threads: int) -> dict:
     cpu = platform.processor()
+    features = []
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
                 if line.startswith("model name"):
                     cpu = line.split(":", 1)[1].strip()
+                elif line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    features = [x for x in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile")
+                                if x in flags]
                     break
     except OSError:
         pass
+    if features:
+        cpu += f" ({', '.join(features)})"
     blas = ""
     try:
         cfg = np.show_config(mode="dicts")
@@ -308,7 +378,20 @@ def machine_info(threads: int) -> dict:
         blas = f"{b.get('name')} {b.get('version')}"
     except Exception:
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "threads": threads,
+    pools = []
+    try:
+        from threadpoolctl import threadpool_info
+
+        pools = [{k: p.get(k) for k in ("user_api", "internal_api", "version", "architecture",
+                                        "threading_layer", "num_threads", "filepath")}
+                 for p in threadpool_info()]
+    except ImportError:
+        pass
+    kernels = [f"{p['internal_api']} {p['version'] or ''} ({p['architecture']} kernels, "
+               f"{p['num_threads']} threads, {os.path.basename(p['filepath'] or '')})".replace("  ", " ")
+               for p in pools if p["user_api"] == "blas"]
+    return {"cpu": cpu, "cores": os.cpu_count(), "threads": threads, "clock": CLOCK["name"],
+            "blas_kernels": "; ".join(kernels) or "unknown", "thread_pools": pools,
             "loadavg_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
             "python": platform.python_version(),
             "numpy": np.__version__, "numpy_blas": blas, "torch": torch.__version__,
@@ -327,6 +410,7 @@ def results_markdown(results, threads: int, quick: bool, command: str) -> str:
         f"- CPU: {m['cpu']}, {m['cores']} cores; {m['threads']} thread(s) for both frameworks",
         f"- Python {m['python']}, NumPy {m['numpy']} (BLAS: {m['numpy_blas']}), "
         f"PyTorch {m['torch']} (CPU build)",
+        f"- BLAS libraries loaded (threadpoolctl): {m['blas_kernels']}",
         f"- {m['platform']}"
         + (f"; 1-minute load average at the end of the run: {m['loadavg_1min']:.2f}"
            if m["loadavg_1min"] is not None else ""),

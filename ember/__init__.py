@@ -50,16 +50,23 @@ from ember.random import (  # noqa: F401
 half, double, long, short = float16, float64, int64, int16
 __version__ = "0.1.0"
 
+# Fewer BLAS threads than cores when other processes are busy (ember/threads.py says why).
+from ember import threads as _threads  # noqa: E402
+
+_threads.apply_default()
+
 # Subpackages load on first use, so `import ember` stays fast (it is benchmarked against torch).
 _LAZY_MODULES = {
     "nn", "optim", "utils", "datasets", "autograd", "cuda", "distributed", "callbacks",
-    "metrics", "models", "transforms", "serialization", "linalg",
+    "metrics", "models", "transforms", "serialization", "linalg", "losses",
 }
 _LAZY_NAMES = {
     "save": ("ember.serialization", "save"),
     "load": ("ember.serialization", "load"),
     "Model": ("ember.models", "Model"),
     "History": ("ember.models", "History"),
+    "set_num_threads": ("ember.threads", "set_num_threads"),
+    "get_num_threads": ("ember.threads", "get_num_threads"),
 }
 
 

@@ -48,13 +48,36 @@ from ember import backend
 from ember._atomic import atomic_write_bytes
 from ember.tensor import Tensor
 
-__all__ = ["save", "load", "FileFormatError"]
+__all__ = ["save", "load", "load_metadata", "check_suffix", "FileFormatError"]
 
 _STRUCTURE_KEY = "ember.structure"
+_EXTRA_PREFIX = "ember.extra."
 
 
 class FileFormatError(ValueError):
     """A file given to :func:`load` is truncated, corrupt or not a safetensors file."""
+
+
+# file suffixes of other frameworks' formats, which ember does not write
+_FOREIGN_SUFFIXES = {".h5": "Keras' HDF5", ".hdf5": "HDF5", ".keras": "Keras' zip archive",
+                     ".pt": "PyTorch's pickle", ".pth": "PyTorch's pickle",
+                     ".pkl": "pickle", ".ckpt": "a TensorFlow/Lightning checkpoint"}
+
+
+def check_suffix(path: str | os.PathLike, what: str) -> None:
+    """Refuse a path whose suffix promises another format than safetensors.
+
+    Raises:
+        ValueError: naming the suffix, the format it promises and ``.safetensors``.
+    """
+    name = os.fspath(path)
+    base, suffix = os.path.splitext(name)
+    suffix = suffix.lower()
+    if suffix in _FOREIGN_SUFFIXES:
+        raise ValueError(
+            f"{what}: {name!r} ends in {suffix!r}, which promises {_FOREIGN_SUFFIXES[suffix]} "
+            f"format, but ember writes safetensors only; use a .safetensors path, e.g. "
+            f"{base + '.safetensors'!r}")
 
 
 def _contiguous(array: np.ndarray) -> np.ndarray:
@@ -167,7 +190,7 @@ def _is_flat_state_dict(obj) -> bool:
 
 # ---------------------------------------------------------------------------------------- save
 
-def _serialize(obj: Any) -> bytes:
+def _serialize(obj: Any, extras: dict[str, Any] | None = None) -> bytes:
     stn = _safetensors_numpy()
     from ember import __version__
 
@@ -186,17 +209,28 @@ def _serialize(obj: Any) -> bytes:
         structure = enc.encode(obj, [])
     metadata = {"format": "pt", "ember.version": __version__,
                 _STRUCTURE_KEY: json.dumps(structure, separators=(",", ":"), allow_nan=False)}
+    for name, value in (extras or {}).items():
+        # a side object (an optimizer's state beside a model's weights): its tensors under
+        # "<name>." keys, its structure under its own metadata key, so load() still returns
+        # the main object alone
+        if isinstance(value, str):
+            metadata[name] = value
+        else:
+            metadata[_EXTRA_PREFIX + name] = json.dumps(enc.encode(value, [name]),
+                                                        separators=(",", ":"), allow_nan=False)
     return stn.save(enc.arrays, metadata=metadata)
 
 
-def save(obj: Any, f: str | os.PathLike | io.IOBase) -> None:
+def save(obj: Any, f: str | os.PathLike | io.IOBase, extras: dict[str, Any] | None = None) -> None:
     """Save tensors, a state dict, or a nested object of them to a safetensors file.
 
     ``f`` is a path (written atomically: temp file, fsync, rename) or a writable binary file
     object. See the module docstring for the layout; flat state dicts stay readable by
-    ``safetensors.torch.load_file``.
+    ``safetensors.torch.load_file``. ``extras`` are stored beside ``obj`` without changing what
+    :func:`load` returns: a string value goes into the header's metadata as it is (read it with
+    :func:`load_metadata`), any other value is read back with ``load(f, extra=name)``.
     """
-    data = _serialize(obj)
+    data = _serialize(obj, extras)
     if hasattr(f, "write"):
         f.write(data)
         return
@@ -299,6 +333,22 @@ def _check_header(data: bytes, name: str) -> dict:
     return header
 
 
+def load_metadata(f: str | os.PathLike) -> dict[str, str]:
+    """The ``__metadata__`` strings of a safetensors file's header (no tensor is read)."""
+    name = os.fspath(f)
+    with open(name, "rb") as fh:
+        head = fh.read(8)
+        n = int.from_bytes(head, "little") if len(head) == 8 else 0
+        raw = fh.read(n)
+    try:
+        header = json.loads(raw) if n and len(raw) == n else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        header = None
+    if not isinstance(header, dict):
+        raise FileFormatError(f"{name} is not a safetensors file (no readable JSON header)")
+    return dict(header.get("__metadata__") or {})
+
+
 def _describe_layout_error(header: dict, payload: int, name: str, library_message: str) -> str:
     """What is wrong with the tensor layout, naming the tensor, once the ``safetensors``
     library has refused the file (its own messages rarely name the tensor)."""
@@ -332,12 +382,14 @@ def _describe_layout_error(header: dict, payload: int, name: str, library_messag
     return library_message
 
 
-def load(f: str | os.PathLike | io.IOBase, map_location=None) -> Any:
+def load(f: str | os.PathLike | io.IOBase, map_location=None, extra: str | None = None) -> Any:
     """Load what :func:`save` wrote (or any safetensors file) back into ember tensors.
 
     ``map_location`` is a device (``"cpu"``, ``"cuda"``, ``ember.device(...)``) to place the
     tensors on; by default they land on the CPU. A file without ember's structure metadata (one
     written by ``safetensors.torch.save_file``, say) loads as a flat ``{key: Tensor}`` dict.
+    ``extra`` names an object stored beside the main one (``save(..., extras=...)``) to return
+    instead.
     """
     stn = _safetensors_numpy()
     if hasattr(f, "read"):
@@ -366,7 +418,9 @@ def load(f: str | os.PathLike | io.IOBase, map_location=None) -> Any:
         backend.dtype_of(a)
         tensors[k] = Tensor._wrap(backend.move_array(a, device) if device.type != "cpu" else a)
     meta = header.get("__metadata__") or {}
-    raw_structure = meta.get(_STRUCTURE_KEY)
+    if extra is not None and _EXTRA_PREFIX + extra not in meta:
+        raise KeyError(f"{name} holds no {extra!r} beside its main object")
+    raw_structure = meta.get(_STRUCTURE_KEY if extra is None else _EXTRA_PREFIX + extra)
     if raw_structure is None:
         return {k: tensors[k] for k in header if k != "__metadata__"}
     depth = _nesting_depth(raw_structure.encode())

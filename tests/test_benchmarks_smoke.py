@@ -64,3 +64,27 @@ def test_raw_numpy_mlp_step_is_the_same_training_as_embers():
     for i in range(n):
         np.testing.assert_allclose(model[2 * i].weight.detach().numpy(), step.params[i],
                                    rtol=1e-4, atol=1e-6)
+
+
+def test_rows_taken_on_a_busy_machine_are_marked_and_recorded():
+    sys.path.insert(0, str(ROOT))
+    from benchmarks import suite
+
+    meter = suite.CpuMeter()
+    sum(i * i for i in range(200_000))  # this process's own work is not "others"
+    assert meter.other_cores() >= 0.0
+    quiet = suite._result("mlp", "MLP", "samples/s", "higher", 1.0, 2.0, 1.0)
+    quiet.update(busy=False, other_cores=0.0)
+    busy = suite._result("cnn", "CNN", "samples/s", "higher", 0.5, 1.0, 2.0)
+    busy.update(busy=True, other_cores=1.4)
+    assert not suite.any_busy([quiet])
+    assert suite.any_busy([quiet, busy])
+    table = suite.format_table([quiet, busy], threads=2, quick=False)
+    assert "WARNING" in table
+    (cnn_row,) = [line for line in table.splitlines() if line.startswith("| CNN")]
+    assert "BUSY (1.4 cores used by others)" in cnn_row
+    (mlp_row,) = [line for line in table.splitlines() if line.startswith("| MLP")]
+    assert "BUSY" not in mlp_row and "yes" in mlp_row
+    info = suite.machine_info(2)
+    assert info["cpu"] and info["blas_kernels"] != "unknown"
+    assert any(p["user_api"] == "blas" and p["internal_api"] for p in info["thread_pools"])

@@ -49,7 +49,7 @@ def test_accuracy_accumulates_over_batches_and_accepts_tensors():
     assert m.result() == pytest.approx(expected)
     m.reset()
     assert m.result() == 0.0
-    m.update_state(logits, labels)
+    m.update_state(labels, logits)  # Keras order: y_true first
     assert m.result() == pytest.approx(expected)
     m.reset_state()
     assert m.total == 0
@@ -258,10 +258,15 @@ def test_each_family_resolves_its_own_names():
 
     from ember.nn.modules import loss as losses
 
+    # the Keras cross-entropy names read the output by Keras' rule (probabilities after a final
+    # Softmax/Sigmoid, logits otherwise); "cross_entropy" stays PyTorch's loss on logits
+    from ember.losses import KerasCrossentropy, binary_crossentropy
+
     fn, kind = losses.get("binary_crossentropy")
-    assert isinstance(fn, ember.nn.BCELoss) and kind == "binary"
+    assert isinstance(fn, KerasCrossentropy) and fn.fn is binary_crossentropy and kind == "binary"
     fn, kind = losses.get("sparse_categorical_crossentropy")
-    assert isinstance(fn, ember.nn.CrossEntropyLoss) and kind == "sparse"
+    assert isinstance(fn, KerasCrossentropy) and kind == "sparse"
+    assert isinstance(losses.get("cross_entropy")[0], ember.nn.CrossEntropyLoss)
     assert losses.get(ember.nn.functional.mse_loss) == (ember.nn.functional.mse_loss, "regression")
     assert losses.get(ember.nn.HuberLoss)[1] == "regression"
     with pytest.raises(ValueError, match="valid names: .*mse"):

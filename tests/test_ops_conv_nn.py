@@ -93,6 +93,57 @@ def test_conv2d_float32_matches_torch():
     np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("cin, cout, groups, kw", [
+    (1, 16, 1, dict(padding=1)),          # single channel: channel-form patches
+    (16, 24, 1, dict(padding=1)),         # channels-last input: row-form patches
+    (16, 24, 1, dict(stride=2)),
+    (16, 24, 4, dict(padding=(1, 2))),    # grouped: channel form, one product per group
+])
+def test_conv2d_blocked_channels_last_chain_matches_torch(cin, cout, groups, kw):
+    """A conv -> relu -> conv chain on a batch large enough that the products run over several
+    blocks of images, the second convolution reading the first's channels-last output: values and
+    every gradient against PyTorch."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((48, cin, 24, 24)).astype(np.float32)
+    w1 = (rng.standard_normal((cin, cin, 3, 3)) / 3).astype(np.float32)
+    w2 = (rng.standard_normal((cout, cin // groups, 3, 3)) / 3).astype(np.float32)
+    b2 = rng.standard_normal(cout).astype(np.float32)
+    outs = {}
+    for m in (ember, torch):
+        xs, w1s, w2s, b2s = (m.tensor(a, requires_grad=True) for a in (x, w1, w2, b2))
+        h = F(m).relu(F(m).conv2d(xs, w1s, padding=1))
+        y = F(m).conv2d(h, w2s, b2s, groups=groups, **kw)
+        (y * y).sum().backward()
+        outs[m] = [np.asarray(t.detach().numpy()) for t in (y, xs.grad, w1s.grad, w2s.grad, b2s.grad)]
+    assert x.size * 9 * x.itemsize > 1 << 19  # the patches span more than one block
+    for e, t in zip(outs[ember], outs[torch]):
+        np.testing.assert_allclose(e, t, rtol=2e-3, atol=2e-3 * max(1.0, float(np.abs(t).max())))
+
+
+@pytest.mark.parametrize("pool, kw", [
+    ("max_pool2d", dict(kernel_size=2)),
+    ("max_pool2d", dict(kernel_size=3, stride=2, padding=1)),
+    ("max_pool2d", dict(kernel_size=2, ceil_mode=True)),
+    ("avg_pool2d", dict(kernel_size=2)),
+])
+def test_pooling_blocked_channels_last_matches_torch(pool, kw):
+    """Pooling of a convolution's channels-last, relu'd output (ties at 0 included) over a batch
+    that spans several blocks of images: values and input gradients against PyTorch."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((48, 3, 27, 27)).astype(np.float32)
+    w = (rng.standard_normal((16, 3, 3, 3)) / 3).astype(np.float32)
+    outs = {}
+    for m in (ember, torch):
+        xs, ws = m.tensor(x), m.tensor(w, requires_grad=True)
+        h = F(m).relu(F(m).conv2d(xs, ws))
+        y = getattr(F(m), pool)(h, **kw)
+        (y * y).sum().backward()
+        outs[m] = [np.asarray(t.detach().numpy()) for t in (y, ws.grad)]
+    assert 48 * 16 * 25 * 25 * 4 > 1 << 19  # the pooled input spans more than one block
+    for e, t in zip(outs[ember], outs[torch]):
+        np.testing.assert_allclose(e, t, rtol=2e-3, atol=2e-3 * max(1.0, float(np.abs(t).max())))
+
+
 def test_conv2d_double_backward():
     rng = np.random.default_rng(1)
     x = ember.tensor(rng.standard_normal((1, 2, 4, 4)), requires_grad=True)

@@ -56,6 +56,8 @@ SCENARIOS = {
     "saved_input": lambda m, x, change: _saved_input(m, x, change),
     # y is changed before anything uses it: no error, the gradient follows the change
     "before_use": lambda m, x, change: _before_use(m, x, change),
+    # y is multiplied by a constant: only the constant is saved (for y's gradient), as PyTorch
+    "operand_not_saved": lambda m, x, change: _operand_not_saved(m, x, change),
     # the leaf itself is saved (sin saves x) and changed through an alias
     "saved_leaf": lambda m, x, change: _saved_leaf(m, x, change),
 }
@@ -70,6 +72,13 @@ def _saved_output(m, x, change):
 def _saved_input(m, x, change):
     y = x * 2.0
     w = y.sin()
+    change(y)
+    return w.sum()
+
+
+def _operand_not_saved(m, x, change):
+    y = x * 2.0
+    w = y * m.full_like(x, 3.0).detach()
     change(y)
     return w.sum()
 

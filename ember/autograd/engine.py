@@ -13,6 +13,7 @@ thousands of training steps.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from heapq import heappop, heappush
 
 from ember.autograd import graph
@@ -29,7 +30,8 @@ _FREED_MESSAGE = (
 )
 
 
-def _check_saved(node):
+def _check_saved(node: Node) -> None:
+    """Raise PyTorch's error when a tensor ``node`` saved was changed in place since."""
     for t, v in zip(node.saved, node.versions):
         if graph.version_of(t) != v:
             raise RuntimeError(
@@ -40,20 +42,24 @@ def _check_saved(node):
             )
 
 
-def _own(g, given):
+def _own(g: Tensor, given: set[int]) -> Tensor:
     """A gradient that may be stored in a leaf's ``.grad``: copied if it is a view or shared."""
     data = g._data
     if getattr(data, "base", None) is not None or id(data) in given:
-        from ember.tensor import Tensor
-
-        return Tensor._wrap(data.copy())
+        return _wrap(data.copy())
     given.add(id(data))
     return g
 
 
-def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=None,
-                 allow_unused=False):
+def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
+                 retain_graph: bool = False, create_graph: bool = False,
+                 inputs: Sequence[Tensor] | None = None,
+                 allow_unused: bool = False) -> tuple[Tensor | None, ...] | None:
     """Propagate ``root_grads`` from ``roots`` back through the graph.
+
+    Each node's ``backward(g, needs)`` gets the summed gradient of its output; every gradient
+    it returns is fitted to its input (summed over broadcast dimensions, cast to its dtype) by
+    :func:`_fit` before it moves on.
 
     With ``inputs=None`` (``Tensor.backward``) the gradients are accumulated into the ``.grad`` of
     the leaves. Otherwise (``autograd.grad``) nothing is accumulated and the gradients of
@@ -130,25 +136,38 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     output._node = node
                     output.requires_grad = True
             producers = node.inputs
+            # Transition shim: a closure of the old contract, backward(g) (``lambda g, k=k:``
+            # included), is called with one argument. Remove once every op takes (g, needs).
             defaults = backward.__defaults__
             if backward.__code__.co_argcount - (len(defaults) if defaults else 0) == 1:
-                grads = backward(g)  # a closure of the old one-argument contract (transition)
+                grads = backward(g)
             else:
-                grads = backward(g, _ONE_NEEDED if len(producers) == 1
-                                 else tuple([p is not None for p in producers]))
+                n = len(producers)
+                if n == 1:
+                    needs = _ONE_NEEDED
+                elif n == 2:  # shared constant tuples: no allocation per node
+                    needs = (_BOTH_NEEDED if producers[1] is not None else _FIRST_NEEDED) \
+                        if producers[0] is not None else _SECOND_NEEDED
+                else:
+                    needs = tuple([p is not None for p in producers])
+                grads = backward(g, needs)
             if graph.ANOMALY_ENABLED:
                 from ember.autograd.anomaly_mode import check_backward
                 check_backward(node, grads)
             if not retain_graph:
                 node.backward = None
                 node.saved = None
-                node.output = None
-            for producer, gi, meta in zip(producers, grads, node.metas):
+                if create_graph:
+                    node.output = None  # it may hold this node now: drop that cycle too
+            metas = node.metas
+            k = -2  # metas[k], metas[k + 1]: this input's shape and dtype
+            for producer, gi in zip(producers, grads):
+                k += 2
                 if gi is None or producer is None:
                     continue
                 data = gi._data
-                if data.shape != meta[0] or data.dtype is not meta[1]:
-                    gi = _fit(gi, meta[0], meta[1], node, producers, producer)
+                if data.shape != metas[k] or data.dtype is not metas[k + 1]:
+                    gi = _fit(gi, metas[k], metas[k + 1], node, k // 2)
                 if type(producer) is Node:
                     prev = producer.grad
                     if prev is None:
@@ -193,9 +212,10 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
 
 
 _ONE_NEEDED = (True,)  # ``needs`` of every one-input node: it exists because its input needs one
+_BOTH_NEEDED, _FIRST_NEEDED, _SECOND_NEEDED = (True, True), (True, False), (False, True)
 
 
-def _fit(g, shape, dtype, node, producers, producer):
+def _fit(g: Tensor, shape: tuple[int, ...], dtype, node: Node, index: int) -> Tensor:
     """``g`` summed over the dimensions it was broadcast along to reach ``shape``, then cast to
     ``dtype``: the gradient of an input of that shape and dtype. Done with ember ops, so that
     it is recorded when ``create_graph`` is set. Refuses a gradient ``shape`` cannot expand to,
@@ -204,7 +224,6 @@ def _fit(g, shape, dtype, node, producers, producer):
     if gshape != shape:
         lead = len(gshape) - len(shape)
         if lead < 0 or any(s != 1 and s != n for s, n in zip(shape, gshape[lead:])):
-            index = next(i for i, p in enumerate(producers) if p is producer)
             raise RuntimeError(
                 f"Function {node.name}Backward returned an invalid gradient at index {index} - "
                 f"got {list(gshape)} but expected shape compatible with {list(shape)}"
@@ -220,15 +239,15 @@ def _fit(g, shape, dtype, node, producers, producer):
     return g
 
 
-def _add_arrays(a, b):
+def _add_arrays(a: Tensor, b: Tensor) -> Tensor:
     return _wrap(a._data + b._data)
 
 
-def _add_recorded(a, b):
+def _add_recorded(a: Tensor, b: Tensor) -> Tensor:
     return a + b
 
 
-def _run_hooks(hooks, g):
+def _run_hooks(hooks: list, g: Tensor) -> Tensor:
     for hook in hooks:
         out = hook(g)
         if out is not None:

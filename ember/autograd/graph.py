@@ -33,9 +33,11 @@ class Node:
 
     Nodes are made only by :func:`record`. ``inputs`` holds, per op input, the producer of that
     input's gradient: another ``Node``, a leaf ``Tensor`` that requires a gradient (the gradient
-    is accumulated into it), or ``None``. ``metas`` holds each input's ``(shape, dtype)`` at
-    record time: the engine fits every gradient ``backward`` returns to it (sums over broadcast
-    dimensions, casts), so ops need not. ``saved`` are tensors the backward closure reads;
+    is accumulated into it), or ``None``. ``metas`` holds each input's shape and dtype at
+    record time, flat (``shape0, dtype0, shape1, dtype1, ...``: one tuple per node, since every
+    tuple made brings the cycle collector's next run closer): the engine fits every gradient
+    ``backward`` returns to them (sums over broadcast dimensions, casts), so ops need not.
+    ``saved`` are tensors the backward closure reads;
     ``versions`` their in-place counters at record time, so that an in-place change made later is
     caught instead of giving wrong numbers. ``output`` (set only on nodes of ops that save their
     result) is the history-free alias of the result their closure reads: the engine gives it this
@@ -54,7 +56,7 @@ class Node:
     name: str
     backward: Callable[..., tuple] | None
     inputs: tuple[Node | Tensor | None, ...]
-    metas: tuple[tuple[tuple[int, ...], Any], ...]
+    metas: tuple[Any, ...]
     saved: tuple[Tensor, ...] | None
     versions: tuple[int, ...]
     output: Tensor | None
@@ -147,19 +149,28 @@ def record(name: str, out, inputs: Sequence[Tensor], backward: Callable[..., tup
                 node = _new_node(Node)
                 node.name = name
                 node.backward = backward
-                if len(inputs) == 1:  # x is the only input: it requires a gradient
+                n = len(inputs)
+                if n == 1:  # x is the only input: it requires a gradient
                     d = x._data
                     node.inputs = (x._node or x,)
-                    node.metas = ((d.shape, d.dtype),)
+                    node.metas = (d.shape, d.dtype)
+                elif n == 2:  # spelled out: cheaper than the comprehensions below
+                    a, b = inputs
+                    da, db = a._data, b._data
+                    node.inputs = (a._node or (a if a.requires_grad else None),
+                                   b._node or (b if b.requires_grad else None))
+                    node.metas = (da.shape, da.dtype, db.shape, db.dtype)
                 else:
                     node.inputs = tuple([i._node or (i if i.requires_grad else None)
                                          for i in inputs])
-                    node.metas = tuple([(i._data.shape, i._data.dtype) for i in inputs])
+                    node.metas = tuple([m for i in inputs for m in (i._data.shape, i._data.dtype)])
                 node.hooks = None
                 node.grad = None
                 node.seq = _next_seq()
                 if output is not None:
-                    output._vc = t._vc = VersionCounter(0)
+                    vc = _new_counter(VersionCounter)
+                    vc.value = 0
+                    output._vc = t._vc = vc
                     node.output = output
                     saved = saved + (output,)
                 elif save_output:
@@ -187,3 +198,4 @@ from ember.tensor import Tensor, VersionCounter  # noqa: E402  (graph.py and ten
 
 _new_tensor = Tensor.__new__
 _new_node = Node.__new__
+_new_counter = VersionCounter.__new__

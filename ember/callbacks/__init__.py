@@ -9,11 +9,12 @@ from ember.callbacks.model_checkpoint import ModelCheckpoint
 from ember.callbacks.progbar import ProgbarLogger
 from ember.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from ember.callbacks.terminate_on_nan import TerminateOnNaN
+from ember.callbacks.tensorboard import TensorBoard
 
 __all__ = [
     "Callback", "CallbackList", "LambdaCallback", "CSVLogger", "EarlyStopping",
     "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau",
-    "TerminateOnNaN", "History",
+    "TerminateOnNaN", "TensorBoard", "History",
 ]
 
 

@@ -7,6 +7,7 @@ import tempfile
 
 from ember.callbacks.callback import Callback
 from ember.callbacks.monitor import is_better, monitored_value, resolve_mode
+from ember.serialization import check_suffix
 
 
 class ModelCheckpoint(Callback):
@@ -35,6 +36,7 @@ class ModelCheckpoint(Callback):
                  mode: str = "auto", save_freq: str | int = "epoch"):
         super().__init__()
         self.filepath = os.fspath(filepath)
+        check_suffix(self.filepath, "ModelCheckpoint")
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = save_best_only

@@ -102,7 +102,8 @@ class _MacroMetric(ConfusionMatrix):
     _index = 0
 
     def __init__(self, num_classes: int | None = None, average: str | None = "macro",
-                 threshold: float = 0.5, name: str | None = None):
+                 threshold: float = 0.5, name: str | None = None, *, thresholds=None,
+                 top_k: int | None = None, class_id: int | None = None):
         if average not in ("macro", None):
             raise ValueError(f"average must be 'macro' or None, got {average!r}")
         self.average = average
@@ -116,8 +117,23 @@ class _MacroMetric(ConfusionMatrix):
         return float(values[present].mean()) if present.any() else 0.0
 
 
+def _keras_form(cls, kwargs):
+    """Keras' ``Precision``/``Recall`` when ``thresholds``, ``top_k`` or ``class_id`` is given."""
+    from ember.metrics.thresholds import ThresholdPrecision, ThresholdRecall
+
+    keras = {k: kwargs.get(k) for k in ("thresholds", "top_k", "class_id", "name")}
+    if all(keras[k] is None for k in ("thresholds", "top_k", "class_id")):
+        return None
+    other = ThresholdPrecision if cls is Precision else ThresholdRecall
+    return other(**keras)
+
+
 class Precision(_MacroMetric):
     """Macro-averaged precision: per class ``TP / (TP + FP)``, then the mean over classes.
+
+    With Keras' arguments ``thresholds=``, ``top_k=`` or ``class_id=`` it is Keras'
+    ``Precision`` instead (:class:`~ember.metrics.thresholds.ThresholdPrecision`): outputs
+    above the threshold count as positive, element by element.
 
     Classes that never occur (neither true nor predicted) are left out of the mean; a class never
     predicted scores 0. ``average=None`` returns the per-class array. For binary (one-column)
@@ -127,12 +143,22 @@ class Precision(_MacroMetric):
     default_name = "precision"
     _index = 0
 
+    def __new__(cls, *args, **kwargs):
+        keras = _keras_form(cls, kwargs) if cls in (Precision, Recall) else None
+        return keras if keras is not None else super().__new__(cls)
+
 
 class Recall(_MacroMetric):
-    """Macro-averaged recall: per class ``TP / (TP + FN)``, then the mean over classes."""
+    """Macro-averaged recall: per class ``TP / (TP + FN)``, then the mean over classes; with
+    ``thresholds=``, ``top_k=`` or ``class_id=`` Keras' ``Recall``
+    (:class:`~ember.metrics.thresholds.ThresholdRecall`)."""
 
     default_name = "recall"
     _index = 1
+
+    def __new__(cls, *args, **kwargs):
+        keras = _keras_form(cls, kwargs) if cls is Recall else None
+        return keras if keras is not None else super().__new__(cls)
 
 
 class F1Score(_MacroMetric):

@@ -43,9 +43,16 @@ class Metric:
     """Base class of stateful metrics, with Keras' and torchmetrics' method names.
 
     Subclasses implement ``_update(y_pred, y_true)`` on raw arrays, ``result()`` and ``reset()``.
-    Call ``update(y_pred, y_true)`` once per batch (predictions first, as in PyTorch losses), then
-    ``result()`` for the value over all batches so far; ``reset()`` starts over (``fit`` resets
-    every compiled metric at the start of each epoch).
+    Feed each batch with either
+
+    * ``update_state(y_true, y_pred, sample_weight=None)``: **Keras' order**, targets first;
+    * ``update(y_pred, y_true)``: torchmetrics' order (``update(preds, target)``), predictions
+      first, as in PyTorch losses (``Model.fit`` calls this one);
+
+    then ``result()`` gives the value over all batches so far; ``reset()`` (Keras:
+    ``reset_state()``) starts over (``fit`` resets every compiled metric at the start of each
+    epoch). Calling the metric, ``metric(y_pred, y_true)``, updates it (torchmetrics' order) and
+    returns the running result.
 
     Args:
         name: the key under which ``fit`` logs the metric (``val_`` is prefixed for validation).
@@ -62,8 +69,12 @@ class Metric:
         self.reset()
 
     def update(self, y_pred, y_true) -> None:
-        """Accumulate one batch: ``y_pred`` are the model's outputs, ``y_true`` the targets."""
+        """Accumulate one batch: ``y_pred`` are the model's outputs, ``y_true`` the targets
+        (torchmetrics' order)."""
         self._update(to_array(y_pred), to_array(y_true))
+
+    def _update_weighted(self, y_pred, y_true, sample_weight) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not take sample_weight")
 
     def _update(self, y_pred, y_true) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement _update(y_pred, y_true)")
@@ -107,9 +118,13 @@ class Metric:
         self.load_state(merge_states(states))
 
     # Keras' names for the same operations.
-    def update_state(self, y_pred, y_true) -> None:
-        """Alias of :meth:`update` (Keras' name)."""
-        self.update(y_pred, y_true)
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        """Accumulate one batch in Keras' order: targets first, then predictions; optional
+        per-sample weights where the metric supports them."""
+        if sample_weight is None:
+            self.update(y_pred, y_true)
+        else:
+            self._update_weighted(to_array(y_pred), to_array(y_true), to_array(sample_weight))
 
     def reset_state(self) -> None:
         """Alias of :meth:`reset` (Keras' name)."""
@@ -164,8 +179,18 @@ class Mean(Metric):
         self.total += v * float(weight)
         self.count += float(weight)
 
-    def update_state(self, value, weight: float = 1.0) -> None:  # type: ignore[override]
-        self.update(value, weight)
+    def update_state(self, values, sample_weight=None) -> None:  # type: ignore[override]
+        """Keras' form: ``values`` (any shape) with optional weights of the same shape (or
+        broadcastable to it); each element counts once, times its weight."""
+        arr = to_array(values).astype(np.float64)
+        if sample_weight is None:
+            self.total += float(arr.sum())
+            self.count += float(arr.size)
+            return
+        arr = np.asarray(_host(arr))
+        w = np.broadcast_to(np.asarray(_host(to_array(sample_weight)), np.float64), arr.shape)
+        self.total += float((arr * w).sum())
+        self.count += float(np.sum(w))
 
     def __call__(self, value, weight: float = 1.0):  # type: ignore[override]
         self.update(value, weight)
@@ -173,6 +198,33 @@ class Mean(Metric):
 
     def result(self) -> float:
         return self.total / self.count if self.count else 0.0
+
+
+class Sum(Metric):
+    """The running sum of every value given (Keras' ``Sum``)."""
+
+    default_name = "sum"
+    state_names = ("total",)
+
+    def reset(self) -> None:
+        self.total = 0.0
+
+    def update(self, values, sample_weight=None) -> None:  # type: ignore[override]
+        """Add the sum of ``values`` (times ``sample_weight`` when given)."""
+        arr = np.asarray(_host(to_array(values)), np.float64)
+        if sample_weight is not None:
+            arr = arr * np.asarray(_host(to_array(sample_weight)), np.float64)
+        self.total += float(arr.sum())
+
+    def update_state(self, values, sample_weight=None) -> None:  # type: ignore[override]
+        self.update(values, sample_weight)
+
+    def __call__(self, values, sample_weight=None):  # type: ignore[override]
+        self.update(values, sample_weight)
+        return self.result()
+
+    def result(self) -> float:
+        return self.total
 
 
 class MeanMetricWrapper(Metric):

@@ -14,18 +14,22 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ember import optim
+from ember.autograd.grad_mode import enable_grad
 from ember.metrics import registry as metrics_registry
+from ember.models.keras_api import KerasAPI
 from ember.models.saving import WeightsIO
 from ember.nn import Module
 from ember.nn.modules import loss as losses
 from ember.tensor import Tensor
 
 
-class Model(WeightsIO, Module):
+class Model(KerasAPI, WeightsIO, Module):
     """A trainable network with ``compile``/``fit``/``evaluate``/``predict``/``summary``.
 
     Subclass it like ``nn.Module`` (build layers in ``__init__`` after ``super().__init__()``,
-    write ``forward``), or use :class:`ember.models.Sequential`::
+    write ``forward``), use :class:`ember.models.Sequential`, or wrap any module:
+    ``ember.Model(module)`` trains ``module``'s own parameters (not a copy) and has the same
+    ``state_dict`` keys::
 
         model = ember.models.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
@@ -42,10 +46,20 @@ class Model(WeightsIO, Module):
     """
 
     def __init__(self, *args, **kwargs) -> None:
+        wrapped = None
+        if type(self) is Model and len(args) == 1 and not kwargs and isinstance(args[0], Module):
+            wrapped, args = args[0], ()
         super().__init__(*args, **kwargs)
         # Stored straight in __dict__: a loss module assigned normally would become a submodule
         # (and show up in summary/state_dict).
         d = self.__dict__
+        d["_wrapped"] = wrapped
+        d["_probability_hooks"] = []
+        if wrapped is not None:
+            # the wrapped module's own tables, shared: same parameters, same state_dict keys
+            for store in ("_parameters", "_buffers", "_non_persistent_buffers_set", "_modules"):
+                d[store] = wrapped.__dict__[store]
+            d["training"] = wrapped.training
         d["optimizer"] = None
         d["_loss_fn"] = None
         d["_loss_kind"] = None
@@ -62,19 +76,22 @@ class Model(WeightsIO, Module):
 
         Args:
             optimizer: an ``ember.optim`` optimizer built over ``self.parameters()``, an optimizer
-                class (built here with its defaults), or a name: ``"sgd"`` (lr 0.01), ``"adam"``,
-                ``"adamw"``, ``"rmsprop"``, ``"adagrad"``, ``"adadelta"``.
+                class (built here with its defaults), or a Keras name with Keras' defaults
+                (``"adam"``, ``"rmsprop"``, ``"sgd"``, ... see ``ember.optim.NAMES``).
             loss: a loss module (``nn.CrossEntropyLoss()``), a function ``loss(y_pred, y_true)``,
-                or a name: ``"sparse_categorical_crossentropy"`` / ``"cross_entropy"`` (integer
-                labels, **on logits**: no softmax at the end of the model),
-                ``"categorical_crossentropy"`` (one-hot rows, on logits),
-                ``"binary_crossentropy"`` (on probabilities, as Keras),
-                ``"binary_crossentropy_from_logits"``, ``"mse"``/``"mean_squared_error"``,
-                ``"mae"``, ``"huber"``.
+                or a Keras name (see ``ember.nn.modules.loss.NAMES``):
+                ``"sparse_categorical_crossentropy"`` (integer labels),
+                ``"categorical_crossentropy"`` (one-hot rows), ``"binary_crossentropy"`` (0/1),
+                the focal cross-entropies, ``"mse"``, ``"mae"``, ``"huber"``, ``"hinge"``,
+                ``"kld"``, ``"log_cosh"``, ``"mape"``, ``"msle"``, ``"poisson"``, ... The
+                cross-entropy names follow Keras' rule: the output of a final ``Softmax``
+                (``Sigmoid`` for the binary ones) is taken as probabilities, and the loss is
+                computed stably from that op's input; any other output is taken as logits.
+                ``"cross_entropy"`` is ``nn.CrossEntropyLoss`` (always logits).
             metrics: :class:`~ember.metrics.Metric` objects or classes, functions
-                ``f(y_pred, y_true)``, or names: ``"accuracy"``/``"acc"``,
-                ``"top_k_accuracy"``/``"top5"``, ``"precision"``, ``"recall"``, ``"f1"``
-                (macro), ``"mae"``, ``"mse"``. Each is logged under its name.
+                ``f(y_pred, y_true)``, or names (Keras' and ember's, see
+                ``ember.metrics.registry.NAMES``): ``"accuracy"``, ``"auc"``, ``"precision"``,
+                ``"rmse"``, ``"mae"``, ... Each is logged under its name.
 
         Raises:
             ValueError: an unknown name (the message lists the valid ones), or no loss.
@@ -99,6 +116,33 @@ class Model(WeightsIO, Module):
         d["_loss_fn"] = loss_fn
         d["_loss_kind"] = kind
         d["compiled_metrics"] = compiled
+        d["_compile_args"] = {"optimizer": optimizer, "loss": loss, "metrics": list(metrics or [])}
+        self._watch_probability_layers()
+
+    def _watch_probability_layers(self) -> None:
+        # Keras' rule for string cross-entropies needs the logits behind a final Softmax/Sigmoid
+        from ember.losses import KerasCrossentropy, watch_probability_layers
+
+        d = self.__dict__
+        for handle in d.get("_probability_hooks", []):
+            handle.remove()
+        d["_probability_hooks"] = (watch_probability_layers(self)
+                                   if isinstance(d["_loss_fn"], KerasCrossentropy) else [])
+
+    def forward(self, *args, **kwargs):
+        """The wrapped module's output (for ``Model(module)``); subclasses define their own."""
+        wrapped = self.__dict__.get("_wrapped")
+        if wrapped is None:
+            return super().forward(*args, **kwargs)
+        return wrapped(*args, **kwargs)
+
+    def train(self, mode: bool = True) -> "Model":
+        """Training mode for every submodule (and the wrapped module itself)."""
+        super().train(mode)
+        wrapped = self.__dict__.get("_wrapped")
+        if wrapped is not None:
+            wrapped.train(mode)
+        return self
 
     @property
     def loss(self) -> Callable | None:
@@ -198,7 +242,16 @@ class Model(WeightsIO, Module):
         return self.compute_loss(y_pred, y, sample_weight=sample_weight)
 
     def update_metrics(self, y_pred, y) -> dict[str, Any]:
-        """Feed one batch to every compiled metric; returns their running results."""
+        """Feed one batch to every compiled metric; returns their running results.
+
+        Under a binary Keras cross-entropy whose model outputs logits (no final ``Sigmoid``),
+        the metrics get ``sigmoid(y_pred)``: Keras' metrics read probabilities.
+        """
+        loss = self.__dict__.get("_loss_fn")
+        if getattr(loss, "binary", False) and getattr(loss, "output_kind", None) == "logits":
+            from ember.nn import functional as F
+
+            y_pred = F.sigmoid(y_pred)
         for m in self.compiled_metrics:
             m.update(y_pred, y)
         return self.metric_results()
@@ -236,8 +289,15 @@ class Model(WeightsIO, Module):
     def test_step(self, batch) -> dict[str, Any]:
         """Loss and metrics on ``batch`` without training (runs under ``no_grad``, eval mode)."""
         x, y, sample_weight = self.unpack_x_y_sample_weight(batch)
-        y_pred = self(x)
-        logs = {"loss": self._loss_of(y_pred, y, sample_weight)}
+        if getattr(self.__dict__.get("_loss_fn"), "output_kind", "") is None:
+            # a Keras cross-entropy that has not yet seen what makes the output: record this
+            # forward pass so that its last op (softmax, sigmoid or other) can be read
+            with enable_grad():
+                y_pred = self(x)
+        else:
+            y_pred = self(x)
+        loss = self._loss_of(y_pred, y, sample_weight)
+        logs = {"loss": loss.detach() if isinstance(loss, Tensor) else loss}
         logs.update(self.update_metrics(y_pred, y))
         return logs
 

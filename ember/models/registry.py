@@ -16,7 +16,7 @@ from ember.nn.modules.loss import get as get_loss
 
 # name -> (class name in ember.optim, keyword arguments)
 OPTIMIZERS: dict[str, tuple[str, dict]] = {
-    name: (cls.__name__, kwargs) for name, (cls, kwargs) in optim.NAMES.items()}
+    name: optim.NAMES[name] for name in optim.available()}
 
 get_optimizer = optim.get
 

@@ -99,7 +99,9 @@ def summarize(model, input_shape=None, x=None, dtype=None) -> str:
     w1 = max([len("Output Shape")] + [len(r[1]) for r in rows]) + 2
     w2 = max([len("Param #")] + [len(f"{r[2]:,}") for r in rows])
     width = w0 + w1 + w2
-    lines = [f'Model: "{type(model).__name__}"', "=" * width,
+    wrapped = model.__dict__.get("_wrapped")
+    title = type(model).__name__ + (f"({type(wrapped).__name__})" if wrapped is not None else "")
+    lines = [f'Model: "{title}"', "=" * width,
              f"{'Layer (type)':<{w0}}{'Output Shape':<{w1}}{'Param #':>{w2}}", "=" * width]
     for label, shape, count in rows:
         lines.append(f"{label:<{w0}}{shape:<{w1}}{count:>{w2},}")

@@ -100,7 +100,13 @@ def mul(a, b) -> Tensor:
     def backward(g, needs):
         return g * tb if needs[0] else None, g * ta if needs[1] else None
 
-    return record("Mul", out, (ta, tb), backward, (ta, tb))
+    # as PyTorch, save only what a needed gradient reads (b for a's, a for b's): changing the
+    # other operand in place later is no error
+    if ta.requires_grad:
+        saved = (ta, tb) if tb.requires_grad else (tb,)
+    else:
+        saved = (ta,)
+    return record("Mul", out, (ta, tb), backward, saved)
 
 
 def div(a, b, *, rounding_mode=None) -> Tensor:

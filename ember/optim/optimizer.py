@@ -160,15 +160,26 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a gradient; returns ``closure()``'s loss if given.
 
-        The update rule itself is the subclass's :meth:`_update`, called once per parameter.
+        Each group's parameters that have a gradient go to :meth:`_update_group` together; its
+        default calls the subclass's per-parameter :meth:`_update` for each of them.
         """
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    self._update(p, group)
+            params = [p for p in group["params"] if p.grad is not None]
+            if params:
+                self._update_group(params, group)
+                for p in params:
                     p._version += 1
         return loss
+
+    def _update_group(self, params: list[Tensor], group: dict[str, Any]) -> None:
+        """Update all ``params`` (those of ``group`` that have a gradient) in one pass.
+
+        The default applies :meth:`_update` to each. An optimizer may override it with a fused
+        rule over all the parameters (see ``SGD``); :meth:`step` bumps the versions afterwards.
+        """
+        for p in params:
+            self._update(p, group)
 
     def _update(self, p: Tensor, group: dict[str, Any]) -> None:
         """Apply the update rule to ``p._data`` in place, from ``p.grad`` and ``group``'s settings.

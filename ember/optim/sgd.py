@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ember.backend import get_array_module
-from ember.optim._functional import effective_grad
+from ember.optim._functional import Scratch, blocks, effective_grad
 from ember.optim.optimizer import Optimizer, required
 from ember.tensor import Tensor
 
@@ -33,6 +33,69 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
+
+    def _update_group(self, params: list[Tensor], group: dict[str, Any]) -> None:
+        """All of the group's parameters in one pass, block by block, each block's whole update
+        done while it is in the cache, with no temporary arrays (same arithmetic as ``_update``)."""
+        if type(self)._update is not SGD._update:  # a subclass with its own per-parameter rule
+            return super()._update_group(params, group)
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+        scratch = self.__dict__.get("_scratch")
+        if scratch is None:
+            scratch = self._scratch = Scratch()
+        for p in params:
+            x = p._data
+            if not x.flags.c_contiguous:
+                self._update(p, group)
+                continue
+            xp = get_array_module(x)
+            xf = x.reshape(-1)
+            gf = p.grad._data.reshape(-1)
+            bf = None
+            first = False
+            if momentum != 0:
+                st = self._state_for(p)
+                buf = st.get("momentum_buffer")
+                if buf is None:
+                    buf = st["momentum_buffer"] = Tensor._wrap(xp.empty_like(x))
+                    first = True
+                bf = buf._data.reshape(-1)
+            for sl in blocks(xf.size, xp):
+                xb, g = xf[sl], gf[sl]
+                n = xb.size
+                if wd != 0:
+                    t = scratch.get(xp, x.dtype, n, 0)
+                    xp.multiply(xb, wd, out=t)
+                    if maximize:
+                        xp.subtract(t, g, out=t)
+                    else:
+                        t += g
+                    g = t
+                elif maximize:
+                    g = xp.negative(g, out=scratch.get(xp, x.dtype, n, 0))
+                if bf is not None:
+                    b = bf[sl]
+                    if first:
+                        b[...] = g
+                    else:
+                        b *= momentum
+                        if dampening == 0:
+                            b += g
+                        else:
+                            t = scratch.get(xp, x.dtype, n, 1)
+                            xp.multiply(g, 1.0 - dampening, out=t)
+                            b += t
+                    if nesterov:
+                        t = scratch.get(xp, x.dtype, n, 1)
+                        xp.multiply(b, momentum, out=t)
+                        t += g
+                        g = t
+                    else:
+                        g = b
+                step = scratch.get(xp, x.dtype, n, 2)
+                xp.multiply(g, -lr, out=step)
+                xb += step
 
     def _update(self, p: Tensor, group: dict[str, Any]) -> None:
         x = p._data

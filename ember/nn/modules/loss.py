@@ -132,22 +132,43 @@ __all__ = ["MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWith
 
 # ------------------------------------------------------------------------- names for compile
 
-# Keras' loss names, as ``Model.compile(loss=...)`` takes them: name -> (loss class, the kind of
-# target it compares: "sparse", "categorical", "binary", "binary_logits" or "regression").
-# The cross-entropy names take logits, except "binary_crossentropy", which takes probabilities
-# as in Keras ("binary_crossentropy_from_logits" is BCEWithLogitsLoss).
+# Keras' loss names, as ``Model.compile(loss=...)`` takes them: name -> (loss, the kind of
+# target it compares: "sparse", "categorical", "binary", "binary_logits" or "regression"). The
+# loss is a class of this module (Keras' losses that PyTorch has too) or a function of
+# :mod:`ember.losses` (Keras' own). The cross-entropy names read the model's output by Keras'
+# rule: the output of a final Softmax/Sigmoid is probabilities (the loss is computed from that
+# op's input, the logits), anything else is logits (see :class:`ember.losses.KerasCrossentropy`).
 NAMES: dict[str, tuple[str, str]] = {
-    "sparse_categorical_crossentropy": ("CrossEntropyLoss", "sparse"),
+    "sparse_categorical_crossentropy": ("sparse_categorical_crossentropy", "sparse"),
     "cross_entropy": ("CrossEntropyLoss", "sparse"),
-    "categorical_crossentropy": ("CrossEntropyLoss", "categorical"),
-    "binary_crossentropy": ("BCELoss", "binary"),
+    "categorical_crossentropy": ("categorical_crossentropy", "categorical"),
+    "binary_crossentropy": ("binary_crossentropy", "binary"),
     "binary_crossentropy_from_logits": ("BCEWithLogitsLoss", "binary_logits"),
+    "binary_focal_crossentropy": ("binary_focal_crossentropy", "binary"),
+    "categorical_focal_crossentropy": ("categorical_focal_crossentropy", "categorical"),
     "mse": ("MSELoss", "regression"),
     "mean_squared_error": ("MSELoss", "regression"),
     "mae": ("L1Loss", "regression"),
     "mean_absolute_error": ("L1Loss", "regression"),
     "huber": ("HuberLoss", "regression"),
+    "huber_loss": ("HuberLoss", "regression"),
     "nll": ("NLLLoss", "sparse"),
+    "kl_divergence": ("kl_divergence", "regression"),
+    "kld": ("kl_divergence", "regression"),
+    "kullback_leibler_divergence": ("kl_divergence", "regression"),
+    "hinge": ("hinge", "regression"),
+    "squared_hinge": ("squared_hinge", "regression"),
+    "categorical_hinge": ("categorical_hinge", "categorical"),
+    "log_cosh": ("log_cosh", "regression"),
+    "logcosh": ("log_cosh", "regression"),
+    "mean_absolute_percentage_error": ("mean_absolute_percentage_error", "regression"),
+    "mape": ("mean_absolute_percentage_error", "regression"),
+    "mean_squared_logarithmic_error": ("mean_squared_logarithmic_error", "regression"),
+    "msle": ("mean_squared_logarithmic_error", "regression"),
+    "poisson": ("poisson", "regression"),
+    "cosine_similarity": ("cosine_similarity", "regression"),
+    "dice": ("dice", "regression"),
+    "tversky": ("tversky", "regression"),
 }
 
 # The kind of target each loss class (and functional loss) expects, for the checks on targets.
@@ -172,8 +193,13 @@ def get(identifier: Any) -> tuple[Callable, str | None]:
         if key not in NAMES:
             raise ValueError(f"unknown loss {identifier!r}; valid names: "
                              f"{', '.join(sorted(NAMES))}")
-        cls_name, kind = NAMES[key]
-        return globals()[cls_name](), kind
+        target, kind = NAMES[key]
+        if target in globals():
+            return globals()[target](), kind
+        # Keras' own losses live one level up, with the functions Keras users call by name
+        from ember import losses as keras_losses
+
+        return keras_losses.build(target), kind
     if callable(identifier):
         if inspect.isclass(identifier):
             if not issubclass(identifier, Module):

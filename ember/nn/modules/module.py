@@ -48,6 +48,11 @@ class RemovableHandle:
         self.remove()
 
 
+# Keras' Model methods, named in the error for a plain module that is asked for one
+_MODEL_METHODS = frozenset(("fit", "compile", "evaluate", "predict", "summary", "train_on_batch",
+                            "test_on_batch", "predict_on_batch", "count_params", "save"))
+
+
 def _addindent(text: str, spaces: int) -> str:
     lines = text.split("\n")
     if len(lines) == 1:
@@ -195,6 +200,11 @@ class Module:
             members = d.get(store)
             if members is not None and name in members:
                 return members[name]
+        if name in _MODEL_METHODS:
+            raise AttributeError(
+                f"'{type(self).__name__}' object has no attribute '{name}': a plain nn.Module does "
+                f"not train itself; wrap it: model = ember.Model(module), then model.compile(...) "
+                f"and model.{name}(...) (same parameters, not a copy)")
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
