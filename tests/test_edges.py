@@ -290,3 +290,41 @@ def test_batch_norm_of_an_empty_batch_matches_torch(module):
     for m in (torch, ember):
         with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
             getattr(m.nn, module)(3)(m.zeros(1, 3) if module == "BatchNorm1d" else m.zeros(1, 3, 1, 1))
+
+
+ZERO_SIZE_SHAPE_OPS = {
+    "reshape_flat": lambda m, x: x.reshape(-1),
+    "reshape_infer": lambda m, x: x.reshape(-1, 3),
+    "view": lambda m, x: x.view(0, 3, 1),
+    "flatten": lambda m, x: x.flatten(),
+    "transpose_reshape": lambda m, x: x.transpose(0, 1).reshape(-1),
+    "expand": lambda m, x: x.expand(2, 0, 3),
+    "repeat": lambda m, x: x.repeat(2, 1),
+    "split": lambda m, x: x.split(1, 1),
+    "chunk_empty_dim": lambda m, x: x.chunk(2, 0),
+    "unbind": lambda m, x: x.unbind(1),
+    "roll": lambda m, x: x.roll(1, 1),
+    "flip": lambda m, x: x.flip(0),
+    "narrow": lambda m, x: x.narrow(1, 1, 2),
+    "index_select": lambda m, x: x.index_select(1, m.tensor([0, 2])),
+    "cat": lambda m, x: m.cat([x, x * 2], 0),
+    "stack": lambda m, x: m.stack([x, x], 2),
+    "where": lambda m, x: m.where(x > 0, x, x * 3),
+    "masked_select": lambda m, x: x[x > 0],
+    "einsum": lambda m, x: m.einsum("ij,jk->ik", x, m.ones_like(x).transpose(0, 1)[:, :1] + 1),
+    "sort": lambda m, x: x.sort(1)[0],
+    "topk": lambda m, x: x.topk(1, 1)[0],
+    "median_dim": lambda m, x: x.median(1)[0],
+    "cummax": lambda m, x: x.cummax(1)[0],
+    "normalize": lambda m, x: m.nn.functional.normalize(x, dim=1),
+    "cross_entropy": lambda m, x: m.nn.functional.cross_entropy(x, m.zeros(0, dtype=m.int64),
+                                                                reduction="sum"),
+    "mse_sum": lambda m, x: m.nn.functional.mse_loss(x, x * 0.5, reduction="sum"),
+    "layer_norm": lambda m, x: m.nn.functional.layer_norm(x, (3,)),
+    "pad": lambda m, x: m.nn.functional.pad(x, (1, 1)),
+}
+
+
+@pytest.mark.parametrize("op", list(ZERO_SIZE_SHAPE_OPS))
+def test_shape_and_misc_ops_on_a_zero_size_tensor_match_torch(op):
+    check(ZERO_SIZE_SHAPE_OPS[op], [(0, 3)])
