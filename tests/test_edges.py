@@ -328,3 +328,24 @@ ZERO_SIZE_SHAPE_OPS = {
 @pytest.mark.parametrize("op", list(ZERO_SIZE_SHAPE_OPS))
 def test_shape_and_misc_ops_on_a_zero_size_tensor_match_torch(op):
     check(ZERO_SIZE_SHAPE_OPS[op], [(0, 3)])
+
+
+ZERO_BATCH_CONV = {
+    "conv2d": (lambda m, x, w, b: m.nn.functional.conv2d(x, w, b, padding=1),
+               [(0, 2, 5, 5), (3, 2, 3, 3), (3,)]),
+    "conv1d": (lambda m, x, w, b: m.nn.functional.conv1d(x, w, b, stride=2),
+               [(0, 2, 5), (3, 2, 3), (3,)]),
+    "conv_transpose2d": (lambda m, x, w, b: m.nn.functional.conv_transpose2d(x, w, b),
+                         [(0, 2, 4, 4), (2, 3, 3, 3), (3,)]),
+    "max_pool2d": (lambda m, x: m.nn.functional.max_pool2d(x, 2), [(0, 2, 4, 4)]),
+    "avg_pool2d": (lambda m, x: m.nn.functional.avg_pool2d(x, 2), [(0, 2, 4, 4)]),
+    "adaptive_avg_pool2d": (lambda m, x: m.nn.functional.adaptive_avg_pool2d(x, 1),
+                            [(0, 2, 4, 4)]),
+}
+
+
+@pytest.mark.parametrize("op", list(ZERO_BATCH_CONV))
+def test_convolution_and_pooling_of_an_empty_batch_match_torch(op):
+    """An empty batch gives an empty result, and the weight and bias zero gradients."""
+    fn, shapes = ZERO_BATCH_CONV[op]
+    check(fn, shapes)
