@@ -66,6 +66,14 @@ def test_mixed_float_dtypes_are_refused_like_torch(case):
     assert ("Double" in msg or "float64" in msg) and ("Float" in msg or "float32" in msg), msg
 
 
+@pytest.mark.parametrize("layer", ["RNN", "LSTM", "GRU"])
+def test_recurrent_layers_refuse_another_input_dtype_like_torch(layer):
+    for m in (torch, ember):
+        with pytest.raises(ValueError, match="RNN input dtype .*float64.* does not match weight "
+                                             "dtype .*float32"):
+            getattr(m.nn, layer)(3, 4)(_r(m, 5, 2, 3, double=True))
+
+
 @pytest.mark.parametrize("case", ["Linear", "matmul", "mm", "addmm"])
 def test_product_refusals_use_torchs_wording(case):
     """"mat1 and mat2 must have the same dtype, but got Double and Float", as PyTorch's Linear
