@@ -349,3 +349,24 @@ def test_convolution_and_pooling_of_an_empty_batch_match_torch(op):
     """An empty batch gives an empty result, and the weight and bias zero gradients."""
     fn, shapes = ZERO_BATCH_CONV[op]
     check(fn, shapes)
+
+
+EMPTY_DIM_WITH_IDENTITY = {
+    "sum": lambda m, x: x.sum(0),
+    "prod": lambda m, x: x.prod(0),
+    "mean": lambda m, x: x.mean(0),  # nan, as 0 / 0
+    "std": lambda m, x: x.std(0),
+    "norm": lambda m, x: x.norm(dim=0),
+    "norm1": lambda m, x: x.norm(p=1, dim=0),
+    "logsumexp": lambda m, x: x.logsumexp(0),  # -inf
+    "softmax": lambda m, x: m.softmax(x, 0),
+    "mean_all": lambda m, x: x.mean(),
+    "logsumexp_all": lambda m, x: x.logsumexp((0, 1)),
+}
+
+
+@pytest.mark.parametrize("op", list(EMPTY_DIM_WITH_IDENTITY))
+def test_reductions_with_an_identity_over_an_empty_dim_match_torch(op):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(EMPTY_DIM_WITH_IDENTITY[op], [(0, 3)])
