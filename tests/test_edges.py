@@ -370,3 +370,25 @@ def test_reductions_with_an_identity_over_an_empty_dim_match_torch(op):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check(EMPTY_DIM_WITH_IDENTITY[op], [(0, 3)])
+
+
+ZERO_OUT_CHANNELS = {
+    "conv2d": lambda m: m.nn.functional.conv2d(m.ones(2, 1, 4, 4), m.zeros(0, 1, 3, 3)),
+    "Conv2d": lambda m: m.nn.Conv2d(1, 0, 3)(m.ones(2, 1, 4, 4)),
+    "conv1d": lambda m: m.nn.functional.conv1d(m.ones(2, 1, 4), m.zeros(0, 1, 3)),
+    "conv_transpose2d": lambda m: m.nn.functional.conv_transpose2d(m.ones(2, 1, 4, 4),
+                                                                   m.zeros(1, 0, 3, 3)),
+}
+
+
+@pytest.mark.parametrize("op", list(ZERO_OUT_CHANNELS))
+def test_convolution_with_zero_output_channels_is_refused_like_torch(op):
+    """PyTorch refuses a weight with no output channel ("expected weight to be at least 1 at
+    dimension 0"); ember did a raw NumPy reshape error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch: "Initializing zero-element tensors is a no-op"
+        (kt, vt), (ke, ve) = _both(ZERO_OUT_CHANNELS[op])
+    assert kt == ke == "raised"
+    assert type(ve) is RuntimeError and type(vt) is RuntimeError
+    assert "expected weight to be at least 1 at dimension" in str(ve)
+    assert op.lower().split("d")[0] in str(ve).lower()
