@@ -1,4 +1,4 @@
-"""A labelled corpus of real training runs for :func:`ember.models.diagnosis.diagnose`.
+"""A labelled corpus of real training runs for :func:`ember.callbacks.diagnosis.diagnose`.
 
 Each run is built so that its verdict is known **by construction**, not by looking at curves:
 

@@ -27,10 +27,21 @@ def _parse(argv):
     p = argparse.ArgumentParser(prog="python -m benchmarks.profile_cnn", description=__doc__.split("\n")[0])
     p.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads for both frameworks")
     p.add_argument("--steps", type=int, default=30, help="timed steps per framework")
-    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--batch", type=int, default=None, help="64 for the CNN, 128 for the MLP")
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="wall-clock time, or this process's CPU time (for a busy machine, 1 thread)")
+    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="sgd",
+                   help="the update rule of the step (the benchmark's is SGD with momentum)")
     return p.parse_args(argv)
+
+
+# The optimizers a profile may step with, built the same way in both frameworks.
+OPTIMIZERS = {
+    "sgd": lambda fw, params: fw.optim.SGD(params, lr=0.01, momentum=0.9),
+    "adam": lambda fw, params: fw.optim.Adam(params, lr=1e-3),
+    "adamw": lambda fw, params: fw.optim.AdamW(params, lr=1e-3),
+    "rmsprop": lambda fw, params: fw.optim.RMSprop(params, lr=1e-3),
+}
 
 
 def _layers(fw):
@@ -86,11 +97,11 @@ def _wrap_ember_graph(root, times):
         stack.extend(node.inputs)
 
 
-def _ember_step(layers, x, y):
+def _ember_step(layers, x, y, optimizer="sgd"):
     import ember
 
     params = [p for _, m in layers for p in m.parameters()]
-    opt = ember.optim.SGD(params, lr=0.01, momentum=0.9)
+    opt = OPTIMIZERS[optimizer](ember, params)
     loss_fn = ember.nn.CrossEntropyLoss()
 
     def step():
@@ -118,11 +129,11 @@ def _ember_step(layers, x, y):
     return step
 
 
-def _torch_step(layers, x, y):
+def _torch_step(layers, x, y, optimizer="sgd"):
     import torch
 
     params = [p for _, m in layers for p in m.parameters()]
-    opt = torch.optim.SGD(params, lr=0.01, momentum=0.9)
+    opt = OPTIMIZERS[optimizer](torch, params)
     loss_fn = torch.nn.CrossEntropyLoss()
 
     def step():
@@ -166,17 +177,21 @@ def _torch_node_times(layers, x, y, steps):
             for ev in prof.key_averages() if ev.key.startswith(prefix)}
 
 
-def run(steps: int, batch: int):
-    """Per-step phase times of both frameworks, alternating one step of each (after warm-up)."""
+def run(steps: int, batch: int, optimizer: str = "sgd", layers=None, data=None):
+    """Per-step phase times of both frameworks, alternating one step of each (after warm-up).
+
+    ``layers(fw)`` and ``data(fw, batch)`` default to the CNN's (another model's profile passes
+    its own)."""
     import torch
 
     import ember
 
+    layers, data = layers or _layers, data or _data
     ember.manual_seed(0)
     torch.manual_seed(0)
-    e_layers, t_layers = _layers(ember), _layers(torch)
-    e_step = _ember_step(e_layers, *_data(ember, batch))
-    t_step = _torch_step(t_layers, *_data(torch, batch))
+    e_layers, t_layers = layers(ember), layers(torch)
+    e_step = _ember_step(e_layers, *data(ember, batch), optimizer)
+    t_step = _torch_step(t_layers, *data(torch, batch), optimizer)
     for _ in range(3):
         e_step()
         t_step()
@@ -184,7 +199,7 @@ def run(steps: int, batch: int):
     for i in range(steps):
         for fw in (("e", "t") if i % 2 == 0 else ("t", "e")):
             (e_times if fw == "e" else t_times).append(e_step() if fw == "e" else t_step())
-    t_nodes = _torch_node_times(t_layers, *_data(torch, batch), max(5, steps // 3))
+    t_nodes = _torch_node_times(t_layers, *data(torch, batch), max(5, steps // 3))
     return e_layers, e_times, t_times, t_nodes
 
 
@@ -192,8 +207,10 @@ def _median(per_step, key):
     return statistics.median(t.get(key, 0.0) for t in per_step) * 1e3
 
 
-def main(argv=None) -> int:
+def main(argv=None, model: str = "CNN", layers=None, data=None, default_batch: int = 64) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
+    if args.batch is None:
+        args.batch = default_batch
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(args.threads)
     import torch
@@ -202,7 +219,7 @@ def main(argv=None) -> int:
     if args.clock == "cpu":
         global _now
         _now = time.process_time
-    e_layers, e_steps, t_steps, t_nodes = run(args.steps, args.batch)
+    e_layers, e_steps, t_steps, t_nodes = run(args.steps, args.batch, args.optimizer, layers, data)
 
     fwd = [name for name, _ in e_layers] + ["cross-entropy forward"]
     rows = [(k, _median(e_steps, k), _median(t_steps, k)) for k in fwd]
@@ -213,8 +230,8 @@ def main(argv=None) -> int:
     rows += [(k, _median(e_steps, k), _median(t_steps, k))
              for k in ("backward (total)", "optimizer step + zero_grad", "step (total)")]
     uptime = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"CNN training step, batch {args.batch}, {args.threads} thread(s), median {args.clock} ms over "
-          f"{args.steps} steps; load average {uptime:.2f}")
+    print(f"{model} training step, batch {args.batch}, {args.optimizer}, {args.threads} thread(s), "
+          f"median {args.clock} ms over {args.steps} steps; load average {uptime:.2f}")
     print(f"{'phase':<44} {'ember ms':>9} {'torch ms':>9}")
     for name, e, t in rows:
         es = f"{e:9.3f}" if e is not None else " " * 9

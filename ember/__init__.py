@@ -55,16 +55,31 @@ from ember import threads as _threads  # noqa: E402
 
 _threads.apply_default()
 
+
+def _seed_gpu_generators() -> None:
+    # When CuPy first loads, ember.cuda gives its generators ember's seed (so a manual_seed made
+    # before the first GPU op governs GPU randomness); hooked here so that the backend, a lower
+    # layer, need not import ember.cuda, and a CPU-only run never loads it.
+    from ember import cuda
+
+    cuda._on_cupy_loaded()
+
+
+from ember import backend as _backend  # noqa: E402
+
+_backend.CUPY_LOADED_HOOKS.append(_seed_gpu_generators)
+
 # Subpackages load on first use, so `import ember` stays fast (it is benchmarked against torch).
 _LAZY_MODULES = {
     "nn", "optim", "utils", "datasets", "autograd", "cuda", "distributed", "callbacks",
-    "metrics", "models", "transforms", "serialization", "linalg", "losses",
+    "metrics", "models", "transforms", "serialization", "linalg", "losses", "special",
+    "backends",
 }
 _LAZY_NAMES = {
     "save": ("ember.serialization", "save"),
     "load": ("ember.serialization", "load"),
     "Model": ("ember.models", "Model"),
-    "History": ("ember.models", "History"),
+    "History": ("ember.callbacks", "History"),
     "set_num_threads": ("ember.threads", "set_num_threads"),
     "get_num_threads": ("ember.threads", "get_num_threads"),
 }

@@ -20,6 +20,9 @@ warnings.filterwarnings("ignore", r"(divide by zero|invalid value|overflow) enco
 
 _cupy = None  # the cupy module once loaded, False when it is known to be missing
 
+# Called once, without arguments, right after CuPy loads (``ember`` adds ember.cuda's seeding).
+CUPY_LOADED_HOOKS: list = []
+
 
 def cupy_module():
     """Return the ``cupy`` module, or ``None`` when CuPy (or a GPU driver) is not installed."""
@@ -34,11 +37,10 @@ def cupy_module():
         except Exception:  # ImportError, or CuPy present without a usable driver or GPU
             _cupy = False
             return None
-        # ember.cuda registers the seed listener and gives CuPy's generators ember's seed, so
+        # ember hooks ember.cuda in here to give CuPy's generators ember's seed, so
         # ember.manual_seed() made before the first GPU op still governs GPU randomness (dropout)
-        from ember import cuda as _cuda_api
-
-        _cuda_api._on_cupy_loaded()
+        for hook in CUPY_LOADED_HOOKS:
+            hook()
     return _cupy or None
 
 

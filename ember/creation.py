@@ -11,10 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ember import backend
-from ember.autograd.graph import record
 from ember.ops.common import check_same_device
 from ember.ops.shape import _tensor_list, cat, expand, pad, reshape, stack
-from ember.ops.unary import zero_grad_like
 from ember.random import get_rng
 from ember.tensor import Tensor
 
@@ -241,21 +239,6 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, genera
     return _finish(arr, dtype or input.dtype, device or input.device, requires_grad)
 
 
-def poisson(input: Tensor, generator=None) -> Tensor:
-    """A Poisson sample for each rate in ``input`` (a floating tensor of non-negative rates),
-    same dtype and device. The gradient is zero, as in PyTorch (it records one, so the result
-    requires grad when ``input`` does)."""
-    if input._data.dtype.kind != "f":
-        raise NotImplementedError(f"poisson: not implemented for {input.dtype} tensors; rates "
-                                  "must be floating point (convert with .float())")
-    rates = backend.move_array(input._data, backend.CPU)
-    if not bool(np.all(rates >= 0)):  # also refuses NaN, as PyTorch does
-        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    arr = get_rng(generator).poisson(rates.astype(np.float64)).astype(rates.dtype)
-    out = backend.move_array(arr, input.device)
-    return record("Poisson", out, (input,), lambda g, needs: (zero_grad_like(g),))
-
-
 def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
     """A random permutation of ``0 .. n-1``."""
     return _finish(get_rng(generator).permutation(n).astype(np.int64), dtype, device, False)
@@ -426,5 +409,5 @@ __all__ = [
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like",
     "ones_like", "empty_like", "full_like", "arange", "linspace", "eye", "rand", "randn",
     "randint", "randperm", "rand_like", "randn_like", "normal", "logspace", "randint_like",
-    "poisson", "meshgrid", "block_diag", "cartesian_prod", "tril_indices", "triu_indices",
+    "meshgrid", "block_diag", "cartesian_prod", "tril_indices", "triu_indices",
 ]

@@ -187,7 +187,7 @@ def _seed_listener(seed: int) -> None:
 
 
 def _on_cupy_loaded() -> None:
-    """Called by :func:`ember.backend.cupy_module` when CuPy first loads: the GPU generators take
+    """Run (through ``ember.backend.CUPY_LOADED_HOOKS``) when CuPy first loads: the GPU generators take
     ember's current seed, so ``ember.manual_seed`` before the first GPU op is honoured."""
     manual_seed_all(_random.initial_seed())
 

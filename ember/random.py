@@ -72,6 +72,32 @@ class Generator:
         self._seed = int.from_bytes(raw[37:], "little")
         return self
 
+    def state_dict(self) -> dict:
+        """Everything needed to continue this stream in another process: :meth:`get_state`
+        plus how many child seeds its seed sequence has handed out (DataLoader workers take
+        theirs from there), as ``{"state": uint8 tensor, "spawned": int}``."""
+        seq = getattr(self.rng.bit_generator, "seed_seq", None)
+        spawned = int(getattr(seq, "n_children_spawned", 0))
+        return {"state": self.get_state(), "spawned": spawned}
+
+    def load_state_dict(self, state: dict) -> Generator:
+        """Continue the stream saved by :meth:`state_dict` (draws and worker seeds alike)."""
+        if not isinstance(state, dict) or "state" not in state or "spawned" not in state:
+            raise ValueError("Generator.load_state_dict expects {'state': ..., 'spawned': ...} "
+                             "from Generator.state_dict()")
+        spawned = state["spawned"]
+        if isinstance(spawned, bool) or not isinstance(spawned, int) or spawned < 0:
+            raise ValueError(f"Generator.load_state_dict: 'spawned' must be a non-negative int, "
+                             f"got {spawned!r}")
+        probe = Generator.__new__(Generator)
+        probe.rng = np.random.default_rng(0)
+        probe.set_state(state["state"])  # validates the bytes before this stream changes
+        seq = np.random.SeedSequence(probe._seed, n_children_spawned=spawned)
+        self.rng = np.random.Generator(np.random.PCG64(seq))
+        self.rng.bit_generator.state = probe.rng.bit_generator.state
+        self._seed = probe._seed
+        return self
+
 
 # PCG64's 128-bit state and increment, its buffered half-draw (flag and 32 bits), and the seed
 # (16 bytes: NumPy takes seeds past 64 bits; only a seed past 128 bits is kept modulo 2**128)
@@ -113,3 +139,20 @@ def set_rng_state(new_state) -> None:
 def get_rng(generator: Generator | None = None) -> np.random.Generator:
     """The NumPy generator behind ``generator`` (the global one when ``None``)."""
     return (generator or default_generator).rng
+
+
+def capture_streams(generators=()) -> dict:
+    """The state of ember's global stream and of ``generators`` (e.g. a DataLoader's), as
+    :func:`restore_streams` takes it back; plain values and tensors, for a backup."""
+    return {"global": default_generator.state_dict(),
+            "data": [g.state_dict() for g in generators]}
+
+
+def restore_streams(state: dict, generators=()) -> None:
+    """Continue the streams captured by :func:`capture_streams` (with the same generators)."""
+    if len(state["data"]) != len(generators):
+        raise ValueError(f"restore_streams: the state holds {len(state['data'])} data "
+                         f"generator(s) but {len(generators)} were given")
+    default_generator.load_state_dict(state["global"])
+    for g, saved in zip(generators, state["data"]):
+        g.load_state_dict(saved)

@@ -352,18 +352,6 @@ class Tensor:
                 dt = a
         return dev, dt
 
-    def to(self, *args, **kwargs) -> Tensor:
-        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
-        dev, dt = Tensor._parse_to_args(args, kwargs)
-        out = self
-        if dt is not None and backend.to_dtype(dt).np != self._data.dtype:
-            out = out.type(dt)
-        if dev is not None and backend.as_device(dev) != out.device:
-            from ember.ops.device import to_device
-
-            out = to_device(out, backend.as_device(dev))
-        return out
-
     def cpu(self) -> Tensor:
         return self.to("cpu")
 
@@ -389,14 +377,6 @@ class Tensor:
 
     def bool(self) -> Tensor:
         return self.type(backend.bool_)
-
-    def type(self, dtype=None):
-        """Cast to ``dtype`` (differentiable between floating types); without it, the type name."""
-        if dtype is None:
-            return f"ember.{self.dtype.name}"
-        from ember.ops.elementwise import cast
-
-        return cast(self, dtype)
 
 
 class VersionCounter:

@@ -29,8 +29,10 @@ from ember.autograd.gradcheck import gradcheck
 torch.set_default_dtype(torch.float32)
 
 
-class _FunctionalProxy:
-    """Lets ``m.F`` mean ``torch.nn.functional`` or ``ember.nn.functional``."""
+def F(m):
+    """``m``'s functional namespace: ``torch.nn.functional`` or ``ember.nn.functional`` (for
+    lambdas such as ``lambda m, x: F(m).gelu(x)``)."""
+    return m.nn.functional
 
 
 def make_inputs(shapes, low=-2.0, high=2.0, seed=0, positive=False, dtype=np.float64):

@@ -20,15 +20,12 @@ import pytest
 
 import ember
 from ember import nn
-from helpers import check, cuda_wanted, torch_cuda
+from helpers import F, check, cuda_wanted, torch_cuda
 
 HAS_GPU = ember.cuda.is_available()
 gpu = pytest.mark.skipif(not HAS_GPU, reason="needs CuPy and an NVIDIA GPU (pip install -e '.[cuda]')")
 no_gpu = pytest.mark.skipif(HAS_GPU, reason="checks the behaviour of a machine without a GPU")
 
-
-def F(m):
-    return m.nn.functional
 
 
 # ------------------------------------------------------------------------- without a GPU

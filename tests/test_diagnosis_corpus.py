@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from benchmarks import diagnosis_corpus as corpus
-from ember.models.diagnosis import VERDICTS
+from ember.callbacks.diagnosis import VERDICTS
 
 STORED = [run for run in corpus.RUNS if os.path.exists(corpus.path_of(run.name))]
 

@@ -109,15 +109,6 @@ def test_gradient_the_input_cannot_broadcast_to_is_refused():
         out.sum().backward()
 
 
-def test_one_argument_closures_of_the_old_contract_still_run():
-    a = ember.ones(3, requires_grad=True)
-    k = 3.0
-    out = record("Old", a._data * k, (a,), lambda g, k=k: (g * k,))
-    out = record("Older", out._data + 1, (out,), lambda g: (g,))
-    out.sum().backward()
-    np.testing.assert_allclose(a.grad.numpy(), [3.0, 3.0, 3.0])
-
-
 # ----------------------------------------------------------------- custom Functions, as PyTorch
 
 

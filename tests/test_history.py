@@ -144,7 +144,7 @@ def test_diagnose_ignores_a_one_epoch_bump_at_the_end():
 
 
 def test_still_improving_is_told_apart_from_a_good_fit():
-    from ember.models.diagnosis import TREND_IMPROVING, diagnose
+    from ember.callbacks.diagnosis import TREND_IMPROVING, diagnose
 
     n = 40
     # still falling ~1.6% an epoch at the end, validation lowest in the last epoch
@@ -234,7 +234,7 @@ def test_history_round_trips_through_a_dict():
 
 
 def test_best_epoch_skips_non_finite_values_like_diagnose():
-    from ember.models.history import History
+    from ember.callbacks.history import History
 
     h = History()
     for e, (loss, val) in enumerate([(1.0, float("nan")), (0.8, 0.5), (0.6, 0.3), (0.5, float("inf"))]):
@@ -246,7 +246,7 @@ def test_best_epoch_skips_non_finite_values_like_diagnose():
 
 
 def test_plot_title_integer_ticks_markers_and_shaded_gap():
-    from ember.models.plotting import MARKER_EPOCHS
+    from ember.callbacks.plotting import MARKER_EPOCHS
 
     short = History({"loss": [1.0, 0.8], "val_loss": [1.1, 0.95], "accuracy": [0.5, 0.7]},
                     settings={"model": "Linear(4, 3) (15 parameters)"})

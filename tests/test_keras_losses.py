@@ -16,7 +16,7 @@ import torch.nn.functional as TF
 
 import ember
 from ember import losses, nn
-from ember.nn.modules import loss as loss_registry
+from ember.losses import compile_loss
 
 
 def _torch(t):
@@ -81,7 +81,7 @@ def test_sigmoid_output_is_read_as_probabilities_for_binary_crossentropy():
     # a saturated sigmoid: probabilities 0/1 exactly, the logits' loss stays finite and exact
     big = ember.tensor([[40.0], [-40.0]])
     prob_model = ember.models.Sequential(nn.Identity(), nn.Sigmoid())
-    fn, _ = loss_registry.get("binary_crossentropy")
+    fn, _ = compile_loss("binary_crossentropy")
     ember.losses.watch_probability_layers(prob_model)  # what compile does
     value = fn(prob_model(big), ember.tensor([[0.0], [1.0]]))
     assert float(value) == pytest.approx(40.0, rel=1e-6)
@@ -154,7 +154,7 @@ def _pairs(seed=0, shape=(6, 4)):
 
 
 def _ember_loss(name, y_true, y_pred):
-    fn, _ = loss_registry.get(name)
+    fn, _ = compile_loss(name)
     return float(fn(ember.tensor(y_pred), ember.tensor(y_true)))
 
 
@@ -239,7 +239,7 @@ def test_keras_losses_are_differentiable_like_torch():
         ("log_cosh", lambda p, t: torch.log(torch.cosh(p - t)).mean()),
     ]:
         p = ember.tensor(yp, requires_grad=True)
-        fn, _ = loss_registry.get(name)
+        fn, _ = compile_loss(name)
         fn(p, ember.tensor(yt)).backward()
         tp = torch.tensor(yp, requires_grad=True)
         torch_fn(tp, torch.tensor(yt)).backward()
@@ -248,7 +248,7 @@ def test_keras_losses_are_differentiable_like_torch():
 
 def test_keras_loss_names_compile_and_weight_per_sample():
     yt, yp = _pairs(5)
-    fn, kind = loss_registry.get("poisson")
+    fn, kind = compile_loss("poisson")
     assert kind == "regression"
     per_sample = fn.per_sample(ember.tensor(yp), ember.tensor(yt))
     assert tuple(per_sample.shape) == (6,)
@@ -256,7 +256,7 @@ def test_keras_loss_names_compile_and_weight_per_sample():
     np.testing.assert_allclose(np.asarray(fn(ember.tensor(yp), ember.tensor(yt))),
                                np.asarray(per_sample))
     with pytest.raises(ValueError, match="valid names: .*kl_divergence"):
-        loss_registry.get("kl_div_typo")
+        compile_loss("kl_div_typo")
     assert ember.losses.get("kld") is ember.losses.kl_divergence  # Keras' keras.losses.get
 
 

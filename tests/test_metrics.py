@@ -256,21 +256,21 @@ def test_each_family_resolves_its_own_names():
     with pytest.raises(ValueError, match="no parameters"):
         ember.optim.get("adam", [])
 
-    from ember.nn.modules import loss as losses
+    from ember.losses import compile_loss
 
     # the Keras cross-entropy names read the output by Keras' rule (probabilities after a final
     # Softmax/Sigmoid, logits otherwise); "cross_entropy" stays PyTorch's loss on logits
     from ember.losses import KerasCrossentropy, binary_crossentropy
 
-    fn, kind = losses.get("binary_crossentropy")
+    fn, kind = compile_loss("binary_crossentropy")
     assert isinstance(fn, KerasCrossentropy) and fn.fn is binary_crossentropy and kind == "binary"
-    fn, kind = losses.get("sparse_categorical_crossentropy")
+    fn, kind = compile_loss("sparse_categorical_crossentropy")
     assert isinstance(fn, KerasCrossentropy) and kind == "sparse"
-    assert isinstance(losses.get("cross_entropy")[0], ember.nn.CrossEntropyLoss)
-    assert losses.get(ember.nn.functional.mse_loss) == (ember.nn.functional.mse_loss, "regression")
-    assert losses.get(ember.nn.HuberLoss)[1] == "regression"
+    assert isinstance(compile_loss("cross_entropy")[0], ember.nn.CrossEntropyLoss)
+    assert compile_loss(ember.nn.functional.mse_loss) == (ember.nn.functional.mse_loss, "regression")
+    assert compile_loss(ember.nn.HuberLoss)[1] == "regression"
     with pytest.raises(ValueError, match="valid names: .*mse"):
-        losses.get("msee")
+        compile_loss("msee")
 
     assert metrics.get("accuracy", loss_kind="binary_logits").threshold == 0.0
     assert metrics.get("accuracy").threshold == 0.5

@@ -10,14 +10,10 @@ import torch.nn.functional as TF  # noqa: N812
 
 import ember
 from ember.autograd.gradcheck import gradgradcheck
-from helpers import check
+from helpers import F, check
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
 
-
-def F(m):
-    """``torch.nn.functional`` for torch, the ember op namespace for ember."""
-    return TF if m is torch else ember
 
 
 def distinct(shape, seed=0):

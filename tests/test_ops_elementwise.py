@@ -14,15 +14,10 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from helpers import ZERO_SIZE_BINARY, ZERO_SIZE_UNARY, check, make_inputs
+from helpers import ZERO_SIZE_BINARY, ZERO_SIZE_UNARY, F, check, make_inputs
 
 import ember
 from ember.autograd.gradcheck import gradgradcheck
-
-
-def F(m):
-    """``torch.nn.functional`` or ember's activation functions (what ember.nn.functional exports)."""
-    return torch.nn.functional if m is torch else ember.ops.activation
 
 
 UNARY_SHAPES = [[(3, 4)], [(2, 3, 4)], [()]] + ZERO_SIZE_UNARY

@@ -136,21 +136,15 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
                     output._node = node
                     output.requires_grad = True
             producers = node.inputs
-            # Transition shim: a closure of the old contract, backward(g) (``lambda g, k=k:``
-            # included), is called with one argument. Remove once every op takes (g, needs).
-            defaults = backward.__defaults__
-            if backward.__code__.co_argcount - (len(defaults) if defaults else 0) == 1:
-                grads = backward(g)
+            n = len(producers)
+            if n == 1:
+                needs = _ONE_NEEDED
+            elif n == 2:  # shared constant tuples: no allocation per node
+                needs = (_BOTH_NEEDED if producers[1] is not None else _FIRST_NEEDED) \
+                    if producers[0] is not None else _SECOND_NEEDED
             else:
-                n = len(producers)
-                if n == 1:
-                    needs = _ONE_NEEDED
-                elif n == 2:  # shared constant tuples: no allocation per node
-                    needs = (_BOTH_NEEDED if producers[1] is not None else _FIRST_NEEDED) \
-                        if producers[0] is not None else _SECOND_NEEDED
-                else:
-                    needs = tuple([p is not None for p in producers])
-                grads = backward(g, needs)
+                needs = tuple([p is not None for p in producers])
+            grads = backward(g, needs)
             if graph.ANOMALY_ENABLED:
                 from ember.autograd.anomaly_mode import check_backward
                 check_backward(node, grads)

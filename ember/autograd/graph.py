@@ -112,9 +112,8 @@ def record(name: str, out, inputs: Sequence[Tensor], backward: Callable[..., tup
     ``backward(grad, needs)`` receives the gradient of the result as a Tensor and ``needs``, a
     tuple of bools (whether input ``i`` needs a gradient), and returns one Tensor or ``None`` per
     input; the engine sums each over the dimensions the input was broadcast along and casts it
-    to the input's dtype. (A one-argument ``backward(grad)`` of the old contract is still called
-    that way during the transition.) ``saved`` lists input tensors the closure reads, so that
-    changing them in place later raises PyTorch's error instead of giving wrong gradients.
+    to the input's dtype. ``saved`` lists input tensors the closure reads, so that changing them
+    in place later raises PyTorch's error instead of giving wrong gradients.
 
     An op whose closure reads its own result passes that result as a history-free Tensor
     (``y = Tensor._wrap(array)``, captured by the closure) instead of the array: it is then saved

@@ -1,9 +1,13 @@
 """Callbacks that ``Model.fit``/``evaluate``/``predict`` notify: early stopping, checkpoints,
-learning-rate control, logging, progress bars (Keras' names and semantics)."""
+learning-rate control, logging, progress bars, and ``History`` (the per-epoch record with its
+plots and diagnosis, in ``history.py``, ``plotting.py``, ``diagnosis.py``), with Keras' names and
+semantics."""
 
+from ember.callbacks.backup_and_restore import BackupAndRestore, BackupError
 from ember.callbacks.callback import Callback, CallbackList, LambdaCallback
 from ember.callbacks.csv_logger import CSVLogger
 from ember.callbacks.early_stopping import EarlyStopping
+from ember.callbacks.history import History
 from ember.callbacks.lr_scheduler import LearningRateScheduler
 from ember.callbacks.model_checkpoint import ModelCheckpoint
 from ember.callbacks.progbar import ProgbarLogger
@@ -12,16 +16,9 @@ from ember.callbacks.terminate_on_nan import TerminateOnNaN
 from ember.callbacks.tensorboard import TensorBoard
 
 __all__ = [
-    "Callback", "CallbackList", "LambdaCallback", "CSVLogger", "EarlyStopping",
+    "BackupAndRestore", "BackupError", "Callback", "CallbackList", "LambdaCallback", "CSVLogger",
+    "EarlyStopping",
     "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau",
     "TerminateOnNaN", "TensorBoard", "History",
 ]
 
-
-def __getattr__(name):
-    # History lives with the models (it carries plot/diagnose); loaded lazily to avoid a cycle.
-    if name == "History":
-        from ember.models.history import History
-
-        return History
-    raise AttributeError(f"module 'ember.callbacks' has no attribute {name!r}")

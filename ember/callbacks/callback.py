@@ -25,6 +25,22 @@ class Callback:
     def set_params(self, params: dict[str, Any]) -> None:
         self.params = params
 
+    # resumable state (BackupAndRestore saves it with the model and restores it in a new process)
+    def state_dict(self) -> dict[str, Any]:
+        """What this callback has learnt during training (best values, counters, snapshots),
+        so that a run resumed by :class:`~ember.callbacks.BackupAndRestore` carries on exactly.
+
+        Values are numbers, strings, ``None``, Tensors and lists/dicts of those. A stateless
+        callback returns ``{}`` (the default); override together with :meth:`load_state_dict`.
+        """
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Take back a :meth:`state_dict` (called after ``on_train_begin`` of a resumed fit)."""
+        if state:
+            raise ValueError(f"{type(self).__name__} keeps no state, but was given "
+                             f"{sorted(state)}; override load_state_dict to restore it")
+
     # training
     def on_train_begin(self, logs: dict | None = None) -> None: ...
     def on_train_end(self, logs: dict | None = None) -> None: ...
@@ -66,6 +82,11 @@ class CallbackList(Callback):
     def __init__(self, callbacks: Iterable[Callback] | None = None, model=None, **params):
         super().__init__()
         self.callbacks: list[Callback] = []
+        if isinstance(callbacks, Callback):
+            raise TypeError(
+                f"callbacks must be a list of Callback objects, got a single "
+                f"{type(callbacks).__name__}; pass callbacks=[{type(callbacks).__name__}(...)]"
+            )
         for cb in callbacks or []:
             if not isinstance(cb, Callback):
                 raise TypeError(

@@ -39,6 +39,34 @@ class CSVLogger(Callback):
         self.keys = None
         self._writer = None
 
+    def state_dict(self) -> dict:
+        """The file's text so far and its columns: a run resumed by BackupAndRestore writes
+        the file back as it was at the backup (rows of epochs redone after it are dropped) and
+        appends to it."""
+        text = ""
+        if self._file is not None:
+            self._file.flush()
+        if os.path.exists(self.filename):
+            with open(self.filename, newline="") as f:
+                text = f.read()
+        return {"text": text, "keys": self.keys}
+
+    def load_state_dict(self, state: dict) -> None:
+        if not isinstance(state, dict) or "text" not in state or "keys" not in state:
+            raise ValueError("CSVLogger.load_state_dict expects {'text', 'keys'} from "
+                             f"CSVLogger.state_dict(), got {state!r}")
+        if self._file is not None:
+            self._file.close()
+        with open(self.filename, "w", newline="") as f:
+            f.write(state["text"])
+        self._file = open(self.filename, "a", newline="")
+        self._header_written = bool(state["text"])
+        self.keys = list(state["keys"]) if state["keys"] is not None else None
+        self._writer = None
+        if self.keys is not None:
+            self._writer = csv.DictWriter(self._file, fieldnames=["epoch"] + self.keys,
+                                          delimiter=self.sep, extrasaction="ignore")
+
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         logs = logs or {}
         if self._file is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ember.callbacks.callback import Callback
 from ember.callbacks.monitor import (
-    is_better, monitored_value, resolve_mode, restore_weights, snapshot_weights,
+    check_state, is_better, monitored_value, resolve_mode, restore_weights, snapshot_weights,
 )
 
 
@@ -56,6 +56,21 @@ class EarlyStopping(Callback):
 
     def on_train_begin(self, logs=None) -> None:
         self._reset()
+
+    _STATE = ("wait", "stopped_epoch", "best", "best_epoch", "best_weights")
+
+    def state_dict(self) -> dict:
+        """The wait, the best value and epoch, the best weights (a snapshot) and the stop epoch;
+        ``monitor`` and ``mode`` too, to refuse a state recorded for another quantity."""
+        state = {k: getattr(self, k) for k in self._STATE}
+        state.update(monitor=self.monitor, mode=self.mode)
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        check_state("EarlyStopping", state, {"monitor": self.monitor, "mode": self.mode},
+                    self._STATE)
+        for k in self._STATE:
+            setattr(self, k, state[k])
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         current = monitored_value(logs, self.monitor, "EarlyStopping")

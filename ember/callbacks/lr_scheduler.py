@@ -59,6 +59,28 @@ class LearningRateScheduler(Callback):
             print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to "
                   f"{self._epoch_lr:.6g}.")
 
+    def state_dict(self) -> dict:
+        """The rate of the current epoch and, for a scheduler object, its ``state_dict()`` (a
+        function schedule keeps no state: it is called again with the restored rate)."""
+        state: dict = {"epoch_lr": self._epoch_lr, "scheduler": None}
+        if self.is_scheduler:
+            state["scheduler"] = {k: v for k, v in self.schedule.state_dict().items()
+                                  if not callable(v)}
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        if not isinstance(state, dict) or "epoch_lr" not in state or "scheduler" not in state:
+            raise ValueError("LearningRateScheduler.load_state_dict expects {'epoch_lr', "
+                             f"'scheduler'}}, got {state!r}")
+        if (state["scheduler"] is None) == self.is_scheduler:
+            saved = "a scheduler object" if state["scheduler"] is not None else "a function"
+            mine = "a scheduler object" if self.is_scheduler else "a function"
+            raise ValueError(f"LearningRateScheduler.load_state_dict: the state was saved with "
+                             f"{saved} as schedule but this callback has {mine}")
+        if self.is_scheduler:
+            self.schedule.load_state_dict(state["scheduler"])
+        self._epoch_lr = state["epoch_lr"]
+
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         if logs is not None and self._epoch_lr is not None:
             logs["learning_rate"] = self._epoch_lr

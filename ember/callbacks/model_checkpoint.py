@@ -6,7 +6,7 @@ import os
 import tempfile
 
 from ember.callbacks.callback import Callback
-from ember.callbacks.monitor import is_better, monitored_value, resolve_mode
+from ember.callbacks.monitor import check_state, is_better, monitored_value, resolve_mode
 from ember.serialization import check_suffix
 
 
@@ -29,11 +29,18 @@ class ModelCheckpoint(Callback):
             ``False`` also saves the optimizer's state (:meth:`Model.save`).
         mode: ``"min"``, ``"max"`` or ``"auto"`` (from the monitor's name).
         save_freq: ``"epoch"``, or an int to save every that many training batches.
+        initial_value_threshold: with ``save_best_only``, the value ``monitor`` must beat for
+            the first save (as Keras), e.g. the best ``val_loss`` of an earlier run whose
+            checkpoint must not be overwritten by a worse model.
+
+    Under :class:`~ember.callbacks.BackupAndRestore` the best value so far is part of the
+    backup, so a resumed run only overwrites the checkpoint with a better model.
     """
 
     def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss", verbose: int = 0,
                  save_best_only: bool = False, save_weights_only: bool = True,
-                 mode: str = "auto", save_freq: str | int = "epoch"):
+                 mode: str = "auto", save_freq: str | int = "epoch",
+                 initial_value_threshold: float | None = None):
         super().__init__()
         self.filepath = os.fspath(filepath)
         check_suffix(self.filepath, "ModelCheckpoint")
@@ -45,14 +52,28 @@ class ModelCheckpoint(Callback):
         if save_freq != "epoch" and not (isinstance(save_freq, int) and save_freq > 0):
             raise ValueError(f"save_freq must be 'epoch' or a positive int, got {save_freq!r}")
         self.save_freq = save_freq
-        self.best = None
+        if initial_value_threshold is not None:
+            initial_value_threshold = float(initial_value_threshold)
+        self.initial_value_threshold = initial_value_threshold
+        self.best = initial_value_threshold
         self._batches_seen = 0
         self._epoch = 0
 
     def on_train_begin(self, logs=None) -> None:
-        self.best = None
+        self.best = self.initial_value_threshold
         self._batches_seen = 0
         self._check_writable()
+
+    def state_dict(self) -> dict:
+        """The best monitored value so far and the batch count (for ``save_freq=int``)."""
+        return {"best": self.best, "batches_seen": self._batches_seen,
+                "monitor": self.monitor, "mode": self.mode}
+
+    def load_state_dict(self, state: dict) -> None:
+        check_state("ModelCheckpoint", state, {"monitor": self.monitor, "mode": self.mode},
+                    ("best", "batches_seen"))
+        self.best = state["best"]
+        self._batches_seen = int(state["batches_seen"])
 
     def _check_writable(self) -> None:
         directory = os.path.dirname(os.path.abspath(self.filepath))
@@ -100,7 +121,8 @@ class ModelCheckpoint(Callback):
                 # val_* value for a filepath that names one
                 return
             path = self._format_path(epoch, batch, logs)
-            previous = "inf" if self.best is None else f"{self.best:.5f}"
+            worst = "inf" if self.mode == "min" else "-inf"
+            previous = worst if self.best is None else f"{self.best:.5f}"
             if not is_better(current, self.best, self.mode):
                 if self.verbose > 0:
                     print(f"Epoch {epoch + 1}: {self.monitor} did not improve from {previous}")

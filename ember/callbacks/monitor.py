@@ -60,3 +60,18 @@ def snapshot_weights(model) -> dict:
 def restore_weights(model, snapshot: dict) -> None:
     """Put a :func:`snapshot_weights` copy back into ``model``."""
     model.load_state_dict(snapshot)
+
+
+def check_state(owner: str, state: dict, expected: dict, keys: tuple[str, ...]) -> None:
+    """Refuse a saved callback state that lacks ``keys`` or was recorded under other settings
+    (``expected``, e.g. another ``monitor``), before anything is changed."""
+    if not isinstance(state, dict):
+        raise ValueError(f"{owner}.load_state_dict expects a dict, got {type(state).__name__}")
+    missing = [k for k in keys if k not in state]
+    if missing:
+        raise ValueError(f"{owner}.load_state_dict: the state lacks {missing} (it has "
+                         f"{sorted(state)}); was it saved by another kind of callback?")
+    for name, value in expected.items():
+        if state.get(name) != value:
+            raise ValueError(f"{owner}.load_state_dict: the state was recorded with "
+                             f"{name}={state.get(name)!r} but this callback has {name}={value!r}")

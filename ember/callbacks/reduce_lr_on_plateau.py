@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ember.callbacks.callback import Callback
-from ember.callbacks.monitor import is_better, monitored_value, resolve_mode
+from ember.callbacks.monitor import check_state, is_better, monitored_value, resolve_mode
 
 
 def optimizer_of(model, owner: str):
@@ -58,6 +58,20 @@ class ReduceLROnPlateau(Callback):
 
     def on_train_begin(self, logs=None) -> None:
         self._reset()
+
+    _STATE = ("best", "wait", "cooldown_counter")
+
+    def state_dict(self) -> dict:
+        """The best value, the wait and the cooldown left (the rates live in the optimizer)."""
+        state = {k: getattr(self, k) for k in self._STATE}
+        state.update(monitor=self.monitor, mode=self.mode)
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        check_state("ReduceLROnPlateau", state, {"monitor": self.monitor, "mode": self.mode},
+                    self._STATE)
+        for k in self._STATE:
+            setattr(self, k, state[k])
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         optimizer = optimizer_of(self.model, "ReduceLROnPlateau")

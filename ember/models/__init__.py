@@ -2,8 +2,8 @@
 ``History`` (learning curves, plots, under/over-fitting diagnosis), and ``load_model`` for
 files written by ``Model.save``."""
 
-from ember.models.history import History
-from ember.models.diagnosis import Diagnosis, diagnose
+from ember.callbacks.history import History
+from ember.callbacks.diagnosis import Diagnosis, diagnose
 from ember.models.model import Model
 from ember.models.saving import load_model
 from ember.models.sequential import Sequential

@@ -9,6 +9,7 @@ its permutation from ember's global generator, so ``ember.manual_seed`` makes ru
 
 from __future__ import annotations
 
+import collections.abc
 import math
 from typing import Any, Iterator
 
@@ -33,6 +34,42 @@ def is_loader(obj: Any) -> bool:
     return isinstance(obj, DataLoader)
 
 
+def is_batch_iterator(obj: Any) -> bool:
+    """A Python generator (or any other one-shot iterator) of batches, as Keras accepts: it
+    yields ``(x, y)`` or ``(x, y, sample_weight)`` tuples (``x`` alone for ``predict``)."""
+    return (isinstance(obj, collections.abc.Iterator)
+            and not isinstance(obj, (Tensor, np.ndarray)) and not is_loader(obj))
+
+
+def check_batch_size(batch_size: Any, what: str) -> int:
+    """``batch_size`` as an int >= 1 (``None`` means 32, as in Keras), or a ``ValueError``
+    saying what to pass."""
+    if batch_size is None:
+        return 32
+    if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)):
+        hint = (f"; a fraction is not rounded: pass {int(batch_size)} or {int(batch_size) + 1}"
+                if isinstance(batch_size, (float, np.floating)) and batch_size > 1 else "")
+        raise ValueError(f"{what}: batch_size must be a whole number >= 1 (samples per batch, e.g. "
+                         f"batch_size=32), got {batch_size!r} of type "
+                         f"{type(batch_size).__name__}{hint}")
+    if batch_size < 1:
+        raise ValueError(f"{what}: batch_size must be a whole number >= 1 (samples per batch, e.g. "
+                         f"batch_size=32), got {int(batch_size)}")
+    return int(batch_size)
+
+
+def check_validation_split(validation_split: Any) -> float:
+    """``validation_split`` as a float in [0, 1), or a ``ValueError`` saying what to pass."""
+    if isinstance(validation_split, (bool, np.bool_)) or not isinstance(
+            validation_split, (int, float, np.integer, np.floating)):
+        raise ValueError(f"validation_split must be a number in [0, 1) (the fraction of the samples "
+                         f"held out, e.g. 0.2), got {validation_split!r}")
+    if not 0.0 <= validation_split < 1.0:
+        raise ValueError(f"validation_split must be in [0, 1) (the fraction of the samples held "
+                         f"out, e.g. 0.2), got {validation_split}")
+    return float(validation_split)
+
+
 def as_array(value: Any, name: str, features: bool):
     """The backend array for ``x`` (``features=True``) or ``y``.
 
@@ -45,6 +82,14 @@ def as_array(value: Any, name: str, features: bool):
         return value
     if isinstance(value, (list, tuple)) and value and isinstance(value[0], Tensor):
         raise TypeError(f"{name} is a list of Tensors; stack them first (ember.stack({name}))")
+    if callable(value):
+        fn = getattr(value, "__name__", type(value).__name__)
+        raise TypeError(f"{name} is a function ({fn}); pass the data itself, or for a generator "
+                        f"function the generator it makes: {fn}()")
+    if isinstance(value, list) and value and isinstance(value[0], tuple) and len(value[0]) in (
+            2, 3) and hasattr(value[0][0], "shape"):
+        raise TypeError(f"{name} is a list of (x, y) batches; pass iter({name}) (batches are "
+                        "then read once, as from a generator) or the whole arrays x and y")
     arr = np.asarray(value)
     if arr.dtype == object or arr.dtype.kind not in "fiub":
         raise TypeError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
@@ -124,9 +169,55 @@ class LoaderBatches:
             yield batch
 
 
-def _to_tensor(b, device):
+class GeneratorBatches:
+    """Batches from a Python generator or iterator, read once: as in Keras, without
+    ``steps_per_epoch`` the first epoch runs until the generator is exhausted; a later epoch
+    that finds it exhausted ends the training with a warning.
+
+    Each batch is checked as it comes: ``(x, y)`` or ``(x, y, sample_weight)`` (``x`` alone is
+    accepted where no targets are needed), numbers only, the same number of samples in each part.
+    """
+
+    one_shot = True
+
+    def __init__(self, source, device=None, what: str = "fit", requires_y: bool = True):
+        self.source = source
+        self.device = device
+        self.what = what
+        self.requires_y = requires_y
+        self.count = 0
+
+    def __iter__(self):
+        for batch in self.source:
+            self.count += 1
+            yield self._checked(batch, self.count)
+
+    def _checked(self, batch, number: int) -> tuple:
+        where = f"{self.what}: batch {number} from the generator"
+        if isinstance(batch, dict):
+            raise ValueError(f"{where} is a dict; yield (x, y) or (x, y, sample_weight) tuples")
+        parts = tuple(batch) if isinstance(batch, (tuple, list)) else (batch,)
+        if not 1 <= len(parts) <= 3:
+            raise ValueError(f"{where} has {len(parts)} parts; yield (x, y) or "
+                             "(x, y, sample_weight) tuples")
+        if self.requires_y and len(parts) == 1:
+            raise ValueError(f"{where} holds x only; for training and evaluation yield (x, y) or "
+                             "(x, y, sample_weight) tuples")
+        names = ("x", "y", "sample_weight")
+        tensors = []
+        for name, part in zip(names, parts):
+            tensors.append(_to_tensor(part, self.device, f"{where}: {name}"))
+        lengths = [int(t.shape[0]) if t.ndim else None for t in tensors]
+        if None in lengths or len(set(lengths)) > 1:
+            shapes = ", ".join(f"{n} {tuple(t.shape)}" for n, t in zip(names, tensors))
+            raise ValueError(f"{where} does not have one sample per row in each part ({shapes}); "
+                             "x, y and sample_weight must have the same first dimension")
+        return tuple(tensors)
+
+
+def _to_tensor(b, device, name: str = "batch"):
     if not isinstance(b, Tensor):
-        b = Tensor._wrap(as_array(b, "batch", True))
+        b = Tensor._wrap(as_array(b, name, True))
     if device is not None and b.device != device:
         b = b.to(device)
     return b
@@ -209,19 +300,27 @@ def make_batches(x, y, batch_size: int, shuffle: bool, device, what: str = "x",
     if x is None:
         raise ValueError(f"{what} is required: pass NumPy arrays/Tensors x and y, a Dataset or a "
                          "DataLoader")
-    if batch_size is None:
-        batch_size = 32
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    if is_loader(x) or is_dataset(x):
+    batch_size = check_batch_size(batch_size, what)
+    if is_loader(x) or is_dataset(x) or is_batch_iterator(x):
         check_no_sample_weight(x, sample_weight, what)
+    if is_batch_iterator(x):
+        if y is not None:
+            raise ValueError(f"{what}: when x is a generator, y must be None: let it yield (x, y) "
+                             "batches")
+        return GeneratorBatches(x, device, what, requires_y)
     if is_loader(x):
         if y is not None:
             raise ValueError("when x is a DataLoader, y must be None: the loader yields (x, y)")
+        dataset = getattr(x, "dataset", None)
+        if _sized(dataset) and len(dataset) == 0:
+            raise ValueError(f"{what}: the DataLoader's dataset is empty (len 0); give it samples")
         return LoaderBatches(x, device)
     if is_dataset(x):
         if y is not None:
             raise ValueError("when x is a Dataset, y must be None: the dataset yields (x, y)")
+        if len(x) == 0:
+            raise ValueError(f"{what}: the Dataset is empty (len 0), so there is nothing to "
+                             f"{'train on' if what == 'fit' else 'run'}; give it samples")
         arrays = dataset_arrays(x)
         if arrays is not None:
             return ArrayBatches(arrays[0], arrays[1], batch_size, shuffle, device, arrays[2])
@@ -241,11 +340,20 @@ def make_batches(x, y, batch_size: int, shuffle: bool, device, what: str = "x",
     return ArrayBatches(xa, ya, batch_size, shuffle, device, w)
 
 
+def _sized(obj) -> bool:
+    try:
+        len(obj)
+    except TypeError:
+        return False
+    return True
+
+
 def check_no_sample_weight(x, sample_weight, what: str) -> None:
-    """The ``sample_weight`` argument with a Dataset/DataLoader is an error, as in Keras: such
-    data carries its weights in its samples."""
+    """The ``sample_weight`` argument with a Dataset/DataLoader/generator is an error, as in
+    Keras: such data carries its weights in its samples."""
     if sample_weight is not None:
-        kind = "DataLoader" if is_loader(x) else "Dataset"
+        kind = ("DataLoader" if is_loader(x) else "generator" if is_batch_iterator(x)
+                else "Dataset")
         raise ValueError(
             f"{what}: sample_weight cannot be given with a {kind}; make the {kind} yield "
             "(x, y, sample_weight) triples instead (e.g. TensorDataset(x, y, w))"
@@ -256,8 +364,12 @@ def split_validation(x, y, validation_split: float, sample_weight=None):
     """``(x_train, y_train, w_train), (x_val, y_val, w_val)``: the last ``validation_split``
     of the samples is held out, before any shuffling (as Keras does); the ``w`` parts are
     ``None`` without ``sample_weight``."""
-    if not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
+    validation_split = check_validation_split(validation_split)
+    if is_batch_iterator(x):
+        raise ValueError(
+            "validation_split cannot split a generator (its batches are read once, as they "
+            "come); pass validation_data=(x_val, y_val) (or a Dataset/DataLoader) instead"
+        )
     if is_loader(x):
         raise ValueError(
             "validation_split needs arrays or a Dataset to split; with a DataLoader pass "
@@ -285,71 +397,3 @@ def _split_point(n: int, validation_split: float) -> int:
         raise ValueError(f"validation_split={validation_split} of {n} samples leaves an empty "
                          "training or validation set")
     return cut
-
-
-# ------------------------------------------------------------------- distributed (one shard each)
-
-
-class ShardedArrayBatches(ArrayBatches):
-    """One rank's share of in-memory arrays: the indices come from a sampler
-    (``DistributedSampler`` for training, an unpadded shard for evaluation)."""
-
-    def __init__(self, base: ArrayBatches, sampler):
-        self.x, self.y, self.w, self.n = base.x, base.y, base.w, base.n
-        self.batch_size, self.shuffle = base.batch_size, base.shuffle
-        self.sampler = sampler
-
-    def set_epoch(self, epoch: int) -> None:
-        if hasattr(self.sampler, "set_epoch"):
-            self.sampler.set_epoch(epoch)
-
-    def __len__(self) -> int:
-        return math.ceil(len(self.sampler) / self.batch_size)
-
-    def _order(self):
-        return self.sampler._indices()
-
-
-class ShardedLoaderBatches(LoaderBatches):
-    """Batches from a ``DataLoader`` whose sampler gives this rank its share."""
-
-    def set_epoch(self, epoch: int) -> None:
-        sampler = getattr(self.loader, "sampler", None)
-        if hasattr(sampler, "set_epoch"):
-            sampler.set_epoch(epoch)
-
-
-def shard_batches(batches, rank: int, world_size: int, train: bool, seed: int = 0):
-    """This rank's part of ``batches`` for a distributed ``fit``/``evaluate``.
-
-    Training uses ``DistributedSampler`` semantics (a shared permutation padded to equal shares,
-    so every rank runs the same number of gradient steps); evaluation uses unpadded shards, so
-    every sample is counted exactly once when the ranks' sums are combined.
-    """
-    import warnings
-
-    from ember.utils.data import DataLoader, DistributedSampler, RandomSampler
-    from ember.utils.data.distributed import _ShardSampler
-
-    def sampler_for(source, shuffle):
-        if train:
-            return DistributedSampler(source, world_size, rank, shuffle=shuffle, seed=seed)
-        return _ShardSampler(source, world_size, rank)
-
-    if isinstance(batches, ArrayBatches):
-        return ShardedArrayBatches(batches, sampler_for(range(batches.n), batches.shuffle))
-    loader = batches.loader
-    if isinstance(getattr(loader, "sampler", None), DistributedSampler):
-        return ShardedLoaderBatches(loader, batches.device)  # the user sharded it already
-    if getattr(loader, "_iterable", False) or loader.batch_size is None or not hasattr(
-            getattr(loader, "batch_sampler", None), "sampler"):
-        warnings.warn(
-            "distributed fit: this DataLoader (an IterableDataset or a custom batch_sampler) "
-            "cannot be sharded automatically, so every rank reads all of it; give it a "
-            "DistributedSampler yourself", UserWarning, stacklevel=3)
-        return batches
-    shuffle = isinstance(loader.sampler, RandomSampler)
-    sharded = DataLoader(loader.dataset, batch_size=loader.batch_size,
-                         sampler=sampler_for(loader.dataset, shuffle), collate_fn=loader.collate_fn,
-                         drop_last=loader.drop_last)
-    return ShardedLoaderBatches(sharded, batches.device)

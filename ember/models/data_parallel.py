@@ -13,8 +13,8 @@ import sys
 
 from ember import backend
 from ember.callbacks import CSVLogger, ModelCheckpoint, ProgbarLogger
-from ember.models import data_adapter as da
 from ember.models.epoch_logs import EpochLogs
+from ember.models.sharding import shard_batches
 
 
 def process_group():
@@ -70,7 +70,7 @@ def is_writer(cb) -> bool:
 def shard_for_evaluation(batches, callbacks, verbose, group):
     """``(batches, callbacks, verbose)`` of this rank for ``evaluate``: its shard, and no
     output except on rank 0."""
-    batches = da.shard_batches(batches, group.rank, group.world_size, False)
+    batches = shard_batches(batches, group.rank, group.world_size, False)
     if group.rank != 0:
         verbose = 0
         callbacks = [cb for cb in (callbacks or []) if not is_writer(cb)]
@@ -89,9 +89,9 @@ def distribute(model, group, train_batches, val_batches, callbacks):
     # one shuffling seed for all ranks (drawn from rank 0's generator, so manual_seed applies)
     seed = [int(get_rng().integers(0, 2**31 - 1))]
     dist.broadcast_object_list(seed, src=0)
-    train_batches = da.shard_batches(train_batches, group.rank, group.world_size, True, seed[0])
+    train_batches = shard_batches(train_batches, group.rank, group.world_size, True, seed[0])
     if val_batches is not None:
-        val_batches = da.shard_batches(val_batches, group.rank, group.world_size, False)
+        val_batches = shard_batches(val_batches, group.rank, group.world_size, False)
     callbacks = list(callbacks or [])
     muted = []
     if group.rank != 0:

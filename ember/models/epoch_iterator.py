@@ -132,11 +132,37 @@ class EpochIterator:
         self.known = known_len(batches)
         self._it = None
         self._seen = 0
+        self._epoch_steps = 0
+        # for BackupAndRestore: the random streams when the current pass began, so that a
+        # resumed run can draw the same order again and skip the batches already used
+        self.generators: list | None = None
+        self._pass_random = None
+        self._pending = None
 
     @property
     def steps_per_epoch(self) -> int | None:
         """The batches an epoch has, as the callbacks are told (``None`` when unknown)."""
         return self.steps or known_len(self.batches)
+
+    def track(self, generators: list) -> None:
+        """Record where each pass starts (the random streams: ember's and ``generators``), so
+        that :meth:`position` can say where the feed stands."""
+        self.generators = list(generators)
+
+    def position(self, epoch_ended: bool) -> dict | None:
+        """Where the feed stands within its current pass (``None`` between passes): the random
+        streams at the pass's start, the batches used from it, and those of the current epoch
+        (0 once ``epoch_ended``)."""
+        if self._it is None or self._pass_random is None:
+            return None
+        return {"random": self._pass_random, "seen": self._seen,
+                "epoch_steps": 0 if epoch_ended else self._epoch_steps}
+
+    def resume_from(self, position: dict) -> None:
+        """Continue from a :meth:`position` of another run: the next epoch draws that pass's
+        order again and skips the batches it had used (the random streams are left as they
+        were when the skipping began)."""
+        self._pending = position
 
     def epoch(self, epoch: int) -> Iterator:
         """The batches of 0-based ``epoch`` (a sampler with ``set_epoch`` is told the epoch)."""
@@ -145,21 +171,64 @@ class EpochIterator:
         for batch in self._raw_epoch():
             yield batch if self.weigh is None else self.weigh(batch)
 
+    def _new_pass(self) -> None:
+        from ember.random import capture_streams
+
+        self._pass_random = capture_streams(self.generators) if self.generators is not None \
+            else None
+        self._it, self._seen = iter(self.batches), 0
+
+    def _resume_pass(self) -> int:
+        """Re-open the pending position's pass and skip its used batches; returns the steps
+        the current epoch had already run."""
+        from ember.random import capture_streams, restore_streams
+
+        position, self._pending = self._pending, None
+        generators = self.generators or []
+        now = capture_streams(generators)
+        restore_streams(position["random"], generators)
+        self._it, self._seen = iter(self.batches), 0
+        for _ in range(int(position["seen"])):
+            if next(self._it, None) is None:
+                raise ValueError(
+                    f"fit: resuming needs the {position['seen']} batches the interrupted run had "
+                    f"used in this pass, but the data gave only {self._seen}; resume with the "
+                    "same data as the interrupted run")
+            self._seen += 1
+        self._pass_random = position["random"]
+        restore_streams(now, generators)
+        return int(position["epoch_steps"])
+
     def _raw_epoch(self) -> Iterator:
         if self.steps is None:
-            yield from self.batches
+            if self._pending is not None:
+                self._epoch_steps = self._resume_pass()
+            else:
+                self._new_pass()
+                self._epoch_steps = 0
+            for batch in self._it:
+                self._seen += 1
+                self._epoch_steps += 1
+                yield batch
+            self._it = self._pass_random = None
             return
-        if self._it is None:
-            self._it, self._seen = iter(self.batches), 0
-        for step in range(self.steps):
+        start = 0
+        if self._pending is not None:
+            start = self._resume_pass()
+        elif self._it is None:
+            self._new_pass()
+        self._epoch_steps = start
+        for step in range(start, self.steps):
             if self.known and self._seen >= self.known:
                 self._warn(step)
                 break
             try:
                 batch = next(self._it)
             except StopIteration:
+                if getattr(self.batches, "one_shot", False):
+                    break  # a generator is read once: fit stops at the next empty epoch
                 if step == 0 and self._seen:  # data of unknown size ended with the last epoch
-                    self._it, self._seen = iter(self.batches), 0
+                    self._new_pass()
                     batch = next(self._it, None)
                     if batch is None:
                         break
@@ -169,9 +238,10 @@ class EpochIterator:
                     self._seen = self.known
                     break
             self._seen += 1
+            self._epoch_steps += 1
             yield batch
         if self.known and self._seen >= self.known:
-            self._it = None
+            self._it = self._pass_random = None
 
     def _warn(self, step: int) -> None:
         warnings.warn(

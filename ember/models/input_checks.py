@@ -47,16 +47,42 @@ def _loss_label(loss, kind: str) -> str:
     return f"{type(loss).__name__} ({_LOSS_NAMES.get(kind, kind)})" if kind in _LOSS_NAMES else kind
 
 
-def check_targets(loss, kind: str | None, y, out: Tensor | None, where: str = "y"):
+def _per_position_mismatch(kind: str, loss_name: str, y, out_shape: tuple, where: str,
+                           x_shape: tuple | None) -> str | None:
+    """The message for a classification loss whose model outputs more than (N, classes) while
+    ``y`` does not hold one label (or row) per output position; ``None`` when they agree."""
+    extra = out_shape[2:]
+    expected = ((y.shape[0],) + extra if kind == "sparse"
+                else (y.shape[0], out_shape[1]) + extra)
+    if tuple(y.shape) == expected:
+        return None
+    got_x = f" for x of shape {x_shape}" if x_shape is not None else ""
+    return (
+        f"the model's output has shape (N, {', '.join(map(str, out_shape[1:]))}){got_x}, which "
+        f"{loss_name} reads as {out_shape[1]} classes at each of the {extra} positions, so "
+        f"{where} would need shape {expected}; but {where} has shape {tuple(y.shape)}. For one "
+        f"{'label' if kind == 'sparse' else 'row'} per sample the model must output (N, classes):"
+        " give it inputs of shape (N, features) or add nn.Flatten() before the layers that "
+        "classify."
+    )
+
+
+def check_targets(loss, kind: str | None, y, out: Tensor | None, where: str = "y",
+                  x_shape: tuple | None = None):
     """Validate (and where harmless, reshape or cast) the target array ``y`` for the loss.
 
-    Returns the array to train on. Raises ``ValueError`` describing the problem and the fix.
+    ``x_shape`` (the inputs' shape) only makes the messages more precise. Returns the array to
+    train on. Raises ``ValueError`` describing the problem and the fix.
     """
     if kind is None or out is None:
         return y
     out_shape = tuple(out.shape)
     width = out_shape[1] if len(out_shape) >= 2 else None
     loss_name = _LOSS_NAMES[kind]
+    if kind in ("sparse", "categorical") and len(out_shape) >= 3:
+        problem = _per_position_mismatch(kind, loss_name, y, out_shape, where, x_shape)
+        if problem is not None:
+            raise ValueError(problem)
 
     if kind == "sparse":
         if y.ndim == 2 and width is not None and y.shape[1] == width and width > 1 \
@@ -111,9 +137,10 @@ def check_targets(loss, kind: str | None, y, out: Tensor | None, where: str = "y
             # (N,) targets for (N, 1) outputs: without this the loss would broadcast to (N, N)
             y = y.reshape((y.shape[0],) + sample_shape)
         else:
+            got_x = f" (for x of shape {x_shape})" if x_shape is not None else ""
             raise ValueError(
                 f"{where} has shape {tuple(y.shape)} but the model's outputs have shape "
-                f"(N, {', '.join(map(str, sample_shape))}); each sample's target must match its "
-                "output."
+                f"(N, {', '.join(map(str, sample_shape))}){got_x}; each sample's target must "
+                "match its output."
             )
     return y

@@ -22,11 +22,14 @@ def device_for(model, device):
 def prepare(model, x, y, batch_size, shuffle, device, what, sample_weight=None):
     """Batches for ``(x, y)`` (and ``sample_weight``), after checking the targets against the
     loss."""
-    if x is not None and not da.is_loader(x) and not da.is_dataset(x) and y is not None:
+    if x is not None and not da.is_loader(x) and not da.is_dataset(x) \
+            and not da.is_batch_iterator(x) and y is not None:
+        batch_size = da.check_batch_size(batch_size, what)
         xa, ya = da.as_array(x, f"{what} x", True), da.as_array(y, f"{what} y", False)
         da.check_same_length(xa, ya, what)
         if xa.shape[0] == 0:
-            raise ValueError(f"{what}: x and y are empty")
+            raise ValueError(f"{what}: x and y hold no samples (x has shape {tuple(xa.shape)}); "
+                             "give at least one sample")
         w = None
         if sample_weight is not None:
             w = da.as_sample_weight(sample_weight, xa.shape[0],
@@ -44,12 +47,18 @@ def checked_targets(model, x, y, device, where: str):
     (whose sample shape is remembered for ``summary``)."""
     out = probe_output(model, x, device)
     model._remember_input(x)
-    return check_targets(model._loss_fn, model._loss_kind, y, out, where)
+    return check_targets(model._loss_fn, model._loss_kind, y, out, where,
+                         x_shape=tuple(x.shape))
 
 
 def validation_batches(model, validation_data, batch_size, device):
     """Batches for ``fit``'s ``validation_data`` (a pair, a triple with weights, a Dataset or a
     DataLoader)."""
+    if da.is_batch_iterator(validation_data):
+        raise ValueError(
+            "validation_data cannot be a generator: it is read once, but fit validates after "
+            "every epoch; pass (x_val, y_val), a Dataset or a DataLoader"
+        )
     if da.is_loader(validation_data) or da.is_dataset(validation_data):
         return prepare(model, validation_data, None, batch_size, False, device, "validation_data")
     if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):

@@ -1,6 +1,6 @@
 """The names ``Model.compile`` accepts, gathered from the families that own them.
 
-Each family keeps its own registry: :func:`ember.optim.get`, :func:`ember.nn.modules.loss.get`
+Each family keeps its own registry: :func:`ember.optim.get`, :func:`ember.losses.compile_loss`
 and :func:`ember.metrics.get`. This module only hands them on under their older names (for code
 such as ``ember.lab`` that reads the tables).
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 from ember import optim
 from ember.metrics.registry import NAMES as METRICS
 from ember.metrics.registry import get as get_metric
-from ember.nn.modules.loss import KINDS as LOSS_KINDS
-from ember.nn.modules.loss import NAMES as LOSSES
-from ember.nn.modules.loss import get as get_loss
+from ember.losses import KINDS as LOSS_KINDS
+from ember.losses import NAMES as LOSSES
+from ember.losses import compile_loss as get_loss
 
 # name -> (class name in ember.optim, keyword arguments)
 OPTIMIZERS: dict[str, tuple[str, dict]] = {

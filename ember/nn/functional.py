@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from ember import backend
+from ember import creation as _creation
 from ember.backend import get_array_module
 from ember.ops import conv as _conv_ops
 from ember.ops import nn_ops as _nn_ops
@@ -67,6 +68,7 @@ from ember.ops.conv import (  # noqa: F401  (re-exported)
 from ember.ops.indexing import one_hot  # noqa: F401  (re-exported)
 from ember.ops.linalg import einsum
 from ember.ops.nn_ops import alpha_dropout, dropout3d, embedding, linear  # noqa: F401
+from ember.ops import shape as _shape_ops
 from ember.ops.shape import pad
 from ember.ops.unary import tanh  # noqa: F401  (re-exported)
 from ember.tensor import Tensor
@@ -636,3 +638,170 @@ __all__ = [
     "binary_cross_entropy_with_logits", "kl_div", "cross_entropy", "nll_loss",
     "soft_margin_loss", "cosine_similarity", "scaled_dot_product_attention",
 ]
+
+
+# ------------------------------------------------------------- resampling, more layers' F forms
+# (appended as one block; the functions live in ember.ops.resample and ember.ops.nn_more)
+
+from ember.ops.resample import (  # noqa: E402
+    channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear,
+    upsample_nearest,
+)
+
+__all__ += ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
+            "pixel_unshuffle", "channel_shuffle"]
+from ember.ops.nn_more import (  # noqa: E402
+    cosine_embedding_loss, ctc_loss, embedding_bag, feature_alpha_dropout, gaussian_nll_loss, glu,
+    hinge_embedding_loss, margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
+    multilabel_soft_margin_loss, pairwise_distance, pdist, poisson_nll_loss, rms_norm, rrelu,
+    rrelu_, triplet_margin_loss, triplet_margin_with_distance_loss,
+)
+from ember.ops.nn_more import local_response_norm  # noqa: E402,F811  (replaces the stub above)
+
+__all__ += ["cosine_embedding_loss", "ctc_loss", "embedding_bag", "feature_alpha_dropout",
+            "gaussian_nll_loss", "glu", "hinge_embedding_loss", "margin_ranking_loss",
+            "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
+            "pairwise_distance", "pdist", "poisson_nll_loss", "rms_norm", "rrelu", "rrelu_",
+            "triplet_margin_loss", "triplet_margin_with_distance_loss", "local_response_norm"]
+from ember.ops.conv3d import (  # noqa: E402
+    adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, conv3d, conv_transpose3d, max_pool3d,
+)
+
+__all__ += ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
+            "adaptive_max_pool3d"]
+from ember.ops.pool_more import (  # noqa: E402,F811  (max_pool3d with indices replaces the one above)
+    adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices, adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices, affine_grid,
+    grid_sample, gumbel_softmax, linear_cross_entropy, lp_pool1d, lp_pool2d, lp_pool3d,
+    max_pool1d_with_indices, max_pool2d_with_indices, max_pool3d, max_pool3d_with_indices,
+    max_unpool1d, max_unpool2d, max_unpool3d,
+)
+
+__all__ += ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+            "adaptive_max_pool3d_with_indices",
+            "affine_grid", "grid_sample", "gumbel_softmax", "linear_cross_entropy", "lp_pool1d",
+            "lp_pool2d", "lp_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+            "max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d"]
+from ember.ops.pool_more import (  # noqa: E402
+    fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+)
+
+__all__ += ["fractional_max_pool2d", "fractional_max_pool2d_with_indices",
+            "fractional_max_pool3d", "fractional_max_pool3d_with_indices"]
+
+
+def _attention_mask(scores: Tensor, mask: Tensor, shape: tuple) -> Tensor:
+    """Apply a boolean (True = blocked) or additive float mask reshaped to ``shape``."""
+    if mask.dtype == backend.bool_:
+        return scores.masked_fill(mask.reshape(shape), float("-inf"))
+    return scores + mask.reshape(shape).to(scores.dtype)
+
+
+def _extend_mask(mask: Tensor | None, extra: int) -> Tensor | None:
+    """``mask`` with ``extra`` source positions appended that every query may attend to
+    (False, or 0.0 for an additive mask): the bias_k / zero-attention positions."""
+    if mask is None or not extra:
+        return mask
+    allowed = _creation.zeros(*mask.shape[:-1], extra, dtype=mask.dtype, device=mask.device)
+    return _shape_ops.cat([mask, allowed], -1)
+
+
+def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor,
+                                 embed_dim_to_check: int, num_heads: int, in_proj_weight,
+                                 in_proj_bias, bias_k, bias_v, add_zero_attn: bool,
+                                 dropout_p: float, out_proj_weight: Tensor, out_proj_bias,
+                                 training: bool = True, key_padding_mask=None,
+                                 need_weights: bool = True, attn_mask=None,
+                                 use_separate_proj_weight: bool = False, q_proj_weight=None,
+                                 k_proj_weight=None, v_proj_weight=None, static_k=None,
+                                 static_v=None, average_attn_weights: bool = True,
+                                 is_causal: bool = False):
+    """Multi-head attention with the weights passed in (what ``nn.MultiheadAttention`` runs):
+    ``softmax(q kᵀ / sqrt(d) + mask) v`` over ``num_heads`` heads, projected.
+
+    Inputs are ``(L, N, E)`` or unbatched ``(L, E)``; ``key_padding_mask`` ``(N, S)`` and
+    ``attn_mask`` ``(L, S)`` or ``(N·heads, L, S)`` are boolean (True = may not attend) or float
+    (added to the scores). ``bias_k``/``bias_v`` append one key/value position and
+    ``add_zero_attn`` a zero one, which every query may attend to. Returns ``(output, weights)``,
+    the weights averaged over heads unless ``average_attn_weights=False``, or ``None`` when
+    ``need_weights=False``.
+    """
+    if static_k is not None or static_v is not None:
+        raise NotImplementedError("multi_head_attention_forward: static_k/static_v are not "
+                                  "supported by ember")
+    if query.shape[-1] != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but "
+                             f"got {query.shape[-1]}")
+    heads = num_heads
+    hd = embed_dim_to_check // heads
+    if hd * heads != embed_dim_to_check:
+        raise AssertionError(f"embed_dim {embed_dim_to_check} not divisible by num_heads {heads}")
+    batched = query.ndim == 3
+    if not batched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    L, N, E = query.shape
+    S = key.shape[0]
+    bq = bk = bv = None
+    if in_proj_bias is not None:
+        bq, bk, bv = in_proj_bias[:E], in_proj_bias[E:2 * E], in_proj_bias[2 * E:]
+    if use_separate_proj_weight:
+        wq, wk, wv = q_proj_weight, k_proj_weight, v_proj_weight
+    else:
+        wq, wk, wv = in_proj_weight[:E], in_proj_weight[E:2 * E], in_proj_weight[2 * E:]
+    q = linear(query, wq, bq).reshape(L, N, heads, hd).permute(1, 2, 0, 3)
+    k = linear(key, wk, bk)
+    v = linear(value, wv, bv)
+    if bias_k is not None:
+        k = _shape_ops.cat([k, bias_k.expand(1, N, E)], 0)
+        v = _shape_ops.cat([v, bias_v.expand(1, N, E)], 0)
+    if add_zero_attn:
+        # a zero row in (S, N, E) is a zero key/value for every head alike
+        zeros = _creation.zeros(1, N, E, dtype=k.dtype, device=k.device)
+        k = _shape_ops.cat([k, zeros], 0)
+        v = _shape_ops.cat([v, zeros], 0)
+    S2 = k.shape[0]  # the source positions including the appended ones
+    extra = S2 - S
+    k = k.reshape(S2, N, heads, hd).permute(1, 2, 0, 3)
+    v = v.reshape(S2, N, heads, hd).permute(1, 2, 0, 3)
+    scores = (q * (1.0 / math.sqrt(hd))).matmul(k.transpose(-2, -1))  # (N, heads, L, S2)
+    if attn_mask is None and is_causal:
+        attn_mask = Tensor._wrap(backend.move_array(~np.tril(np.ones((L, S), bool)),
+                                                    scores.device))
+    # masks are checked against the given source length, then extended over the appended
+    # positions, as PyTorch does
+    if attn_mask is not None:
+        if attn_mask.ndim == 2:
+            if tuple(attn_mask.shape) != (L, S):
+                raise RuntimeError(f"The shape of the 2D attn_mask is {tuple(attn_mask.shape)}"
+                                   f", but should be {(L, S)}.")
+            shape = (1, 1, L, S2)
+        else:
+            if tuple(attn_mask.shape) != (N * heads, L, S):
+                raise RuntimeError(f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}"
+                                   f", but should be {(N * heads, L, S)}.")
+            shape = (N, heads, L, S2)
+        scores = _attention_mask(scores, _extend_mask(attn_mask, extra), shape)
+    if key_padding_mask is not None:
+        if tuple(key_padding_mask.shape) != (N, S):
+            raise RuntimeError(f"expected key_padding_mask of shape {(N, S)}, but got "
+                               f"{tuple(key_padding_mask.shape)}")
+        scores = _attention_mask(scores, _extend_mask(key_padding_mask, extra), (N, 1, 1, S2))
+    attn = softmax(scores, -1)
+    if dropout_p > 0.0 and training:
+        attn = dropout(attn, dropout_p, True)
+    out = attn.matmul(v).permute(2, 0, 1, 3).reshape(L, N, E)
+    out = linear(out, out_proj_weight, out_proj_bias)
+    weights = None
+    if need_weights:
+        weights = attn.mean(1) if average_attn_weights else attn
+    if not batched:
+        out = out.squeeze(1)
+        if weights is not None:
+            weights = weights.squeeze(0)
+    return out, weights
+
+
+__all__ += ["multi_head_attention_forward"]

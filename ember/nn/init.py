@@ -8,6 +8,8 @@ stream (or ``generator``) and returns ``tensor``.
 from __future__ import annotations
 
 import math
+import warnings
+from typing import Callable
 
 import numpy as np
 
@@ -33,7 +35,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     linear_fns = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                   "conv_transpose3d"]
     if nonlinearity in linear_fns or nonlinearity == "sigmoid":
-        return 1.0
+        return 1
     if nonlinearity == "tanh":
         return 5.0 / 3
     if nonlinearity == "relu":
@@ -64,7 +66,8 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
-def _fan(tensor: Tensor, mode: str) -> int:
+def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
+    """The fan (``"fan_in"`` or ``"fan_out"``) that ``mode`` names."""
     mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
@@ -82,19 +85,50 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
     return _fill(tensor, get_rng(generator).normal(mean, std, size=tensor.shape))
 
 
+def _normal_cdf(x: float) -> float:
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator=None) -> Tensor:
-    """Fill with N(mean, std²) samples restricted to [a, b] (the truncated normal, by redrawing
-    the samples that fall outside)."""
+    """Fill with samples of N(mean, std²) conditioned on lying in [a, b] (exactly the truncated
+    normal, as PyTorch's).
+
+    When the interval holds a good share of the normal's mass, samples outside it are redrawn;
+    otherwise redrawing could take very long, so candidates are drawn uniformly on [a, b] and
+    accepted with probability pdf(x) / pdf(mode) (rejection sampling), which stays efficient
+    however far the interval lies in a tail.
+    """
+    if not a <= b:
+        raise ValueError(f"trunc_normal_: the lower bound a={a} must not exceed the upper bound "
+                         f"b={b}")
+    if not std > 0:
+        raise ValueError(f"trunc_normal_: std must be positive, got std={std}")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
     rng = get_rng(generator)
-    x = rng.normal(mean, std, size=tensor.shape)
-    for _ in range(100):
+    shape = tuple(tensor.shape)
+    mass = _normal_cdf((b - mean) / std) - _normal_cdf((a - mean) / std)
+    if mass > 0.3:
+        x = rng.normal(mean, std, size=shape)
         bad = (x < a) | (x > b)
-        n = int(bad.sum())
-        if n == 0:
-            break
-        x[bad] = rng.normal(mean, std, size=n)
-    return _fill(tensor, np.clip(x, a, b))
+        while bad.any():
+            x[bad] = rng.normal(mean, std, size=int(bad.sum()))
+            bad = (x < a) | (x > b)
+    else:
+        mode = max(a, min(mean, b))
+        x = np.empty(shape)
+        pending = np.ones(shape, dtype=bool)
+        while pending.any():
+            n = int(pending.sum())
+            candidates = rng.uniform(a, b, size=n)
+            log_ratio = 0.5 * (((mode - mean) / std) ** 2 - ((candidates - mean) / std) ** 2)
+            accepted = np.log(rng.uniform(size=n)) <= log_ratio
+            where = np.flatnonzero(pending)[accepted]
+            x.flat[where] = candidates[accepted]
+            pending.flat[where] = False
+    return _fill(tensor, x)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -151,10 +185,12 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
-    """He uniform: U(-b, b) with b = gain·sqrt(3 / fan), gain from ``nonlinearity`` and ``a``."""
+    """He uniform: U(-b, b) with b = gain·sqrt(3 / fan), gain from ``nonlinearity`` and ``a``
+    (the negative slope of a following ``leaky_relu``); ``mode`` picks fan_in or fan_out."""
     if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
-    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
     bound = math.sqrt(3.0) * std
     return uniform_(tensor, -bound, bound, generator)
 
@@ -163,8 +199,9 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
     """He normal: N(0, std²) with std = gain / sqrt(fan)."""
     if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
-    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
     return normal_(tensor, 0.0, std, generator)
 
 
@@ -199,10 +236,38 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
     return _fill(tensor, w)
 
 
+def _deprecated_alias(fill: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """The old name of ``fill`` without the trailing underscore: it warns, then does the same."""
+    new_name = fill.__name__
+    old_name = new_name[:-1]
+
+    def alias(*args, **kwargs) -> Tensor:
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.",
+                      FutureWarning, stacklevel=2)
+        return fill(*args, **kwargs)
+
+    alias.__name__ = alias.__qualname__ = old_name
+    alias.__doc__ = f"Deprecated: use :func:`{new_name}` (same arguments)."
+    return alias
+
+
+uniform = _deprecated_alias(uniform_)
+normal = _deprecated_alias(normal_)
+constant = _deprecated_alias(constant_)
+eye = _deprecated_alias(eye_)
+dirac = _deprecated_alias(dirac_)
+xavier_uniform = _deprecated_alias(xavier_uniform_)
+xavier_normal = _deprecated_alias(xavier_normal_)
+kaiming_uniform = _deprecated_alias(kaiming_uniform_)
+kaiming_normal = _deprecated_alias(kaiming_normal_)
+orthogonal = _deprecated_alias(orthogonal_)
+sparse = _deprecated_alias(sparse_)
+
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
     "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-    "orthogonal_", "sparse_",
+    "orthogonal_", "sparse_", "uniform", "normal", "constant", "eye", "dirac", "xavier_uniform",
+    "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal", "sparse",
 ]
 
 

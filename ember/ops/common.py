@@ -32,6 +32,11 @@ def as_tensor_like(value, like: Tensor) -> Tensor:
     return Tensor._wrap(backend.move_array(arr, like.device))
 
 
+def zero_grad_like(g: Tensor) -> Tensor:
+    """A zero gradient shaped like ``g`` (for ops whose derivative is zero almost everywhere)."""
+    return Tensor._wrap(get_array_module(g._data).zeros_like(g._data))
+
+
 def device_error(name: str, x, y) -> RuntimeError:
     """PyTorch's error for op ``name`` given arrays ``x`` and ``y`` on different devices."""
     return RuntimeError(

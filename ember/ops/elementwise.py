@@ -18,6 +18,7 @@ from ember.ops.common import (
     _CATEGORY,
     _broadcast_shape,
     Tensor,
+    as_tensor_like,
     attach,
     binary_operands,
     broadcast_error,
@@ -26,6 +27,7 @@ from ember.ops.common import (
     prepare_inplace,
     record,
     result_dtype,
+    zero_grad_like,
 )
 
 # ------------------------------------------------------------------------------------ arithmetic
@@ -468,7 +470,7 @@ def copysign(input: Tensor, other) -> Tensor:
     other_sign = xp.copysign(xp.ones((), dtype=x.dtype), y)
 
     def backward(g, needs):
-        from ember.ops.unary import sign, zero_grad_like
+        from ember.ops.unary import sign
 
         return (scale_grad(g, other_sign) * sign(ta) if needs[0] else None,
                 zero_grad_like(tb) if len(needs) > 1 and needs[1] else None)
@@ -554,8 +556,6 @@ def fill_(self: Tensor, value) -> Tensor:
     out = xp.full(self._data.shape, vt._data if vt is not None else value, dtype=self._data.dtype)
 
     def backward(g, needs):
-        from ember.ops.unary import zero_grad_like
-
         old = zero_grad_like(g) if needs[0] else None  # the old values are overwritten
         return (old, g) if vt is not None else (old,)
 
@@ -574,8 +574,6 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     The gradient flows to ``src``, as in PyTorch; the values this tensor held before get none.
     """
     if not isinstance(src, Tensor):
-        from ember.ops.common import as_tensor_like
-
         src = as_tensor_like(src, self)
     dst = self._data
     s = src._data
@@ -594,8 +592,6 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     src_dev = src.device
 
     def backward(g, needs):
-        from ember.ops.unary import zero_grad_like
-
         return (zero_grad_like(g) if needs[0] else None, g.to(src_dev) if needs[1] else None)
 
     return commit_inplace(self, record("Copy", out, (base, src), backward), "copy_")

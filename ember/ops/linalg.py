@@ -25,11 +25,14 @@ from ember.ops.common import (
     inplace_method,
     record,
     result_dtype,
+<<<<<<< HEAD
     scalar_type_name,
+=======
+    zero_grad_like,
+>>>>>>> main
 )
 from ember.ops.dims import normalize_dim
 from ember.ops.elementwise import where_grad
-from ember.ops.unary import zero_grad_like
 
 # ---------------------------------------------------------------------------------- matmul
 

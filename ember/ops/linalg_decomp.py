@@ -25,10 +25,9 @@ from ember.backend import get_array_module
 from ember.ops import linalg as _ops_linalg
 from ember.ops import reduce as _reduce
 from ember.ops import shape as _shape
-from ember.ops.common import Tensor, attach, record
+from ember.ops.common import Tensor, attach, record, zero_grad_like
 from ember.ops.compare import where
 from ember.ops.dims import const, normalize_dim
-from ember.ops.unary import zero_grad_like
 
 
 
@@ -801,3 +800,470 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
 __all__ = ["det", "logdet", "inverse", "pinverse"]
 
 attach(det=det, logdet=logdet, inverse=inverse, pinverse=pinverse)
+
+
+# =============================================================================================
+# Triangular solves, the LU family, least squares, the matrix exponential, Householder products.
+# Forward passes call LAPACK (through NumPy/CuPy, or SciPy for LU pivots and expm); gradients
+# are compositions of the ops above, so they differentiate again.
+
+LUResult = collections.namedtuple("linalg_lu", ["P", "L", "U"])
+LUFactorResult = collections.namedtuple("linalg_lu_factor", ["LU", "pivots"])
+LUFactorExResult = collections.namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+LstsqResult = collections.namedtuple("linalg_lstsq",
+                                     ["solution", "residuals", "rank", "singular_values"])
+CholeskyExResult = collections.namedtuple("linalg_cholesky_ex", ["L", "info"])
+InvExResult = collections.namedtuple("linalg_inv_ex", ["inverse", "info"])
+SolveExResult = collections.namedtuple("linalg_solve_ex", ["result", "info"])
+
+
+def _triangle(A: Tensor, upper: bool, unitriangular: bool) -> Tensor:
+    """The triangle of ``A`` a triangular solve reads (strict when the diagonal is implicit)."""
+    if unitriangular:
+        return A.triu(1) if upper else A.tril(-1)
+    return A.triu() if upper else A.tril()
+
+
+def _solve_triangular_left(A: Tensor, B: Tensor, upper: bool, unitriangular: bool) -> Tensor:
+    a, b = A._data, B._data
+    xp = get_array_module(a)
+    batch = _batch_shape("solve_triangular", a.shape[:-2], b.shape[:-2])
+    tri = xp.triu(a) if upper else xp.tril(a)
+    if unitriangular:
+        n = a.shape[-1]
+        tri = tri.copy()
+        tri[..., xp.arange(n), xp.arange(n)] = 1
+    ab = xp.broadcast_to(tri, batch + a.shape[-2:])
+    bb = xp.broadcast_to(b, batch + b.shape[-2:])
+    with np.errstate(all="ignore"):
+        try:
+            out = xp.linalg.solve(ab, bb)
+        except np.linalg.LinAlgError:  # a zero on the diagonal: PyTorch returns inf/nan
+            out = xp.full(batch + b.shape[-2:], xp.nan, dtype=a.dtype)
+    result = Tensor._wrap(out)
+
+    def backward(g, needs):
+        gb = _solve_triangular_left(A.mT, g, not upper, unitriangular)
+        ga = _triangle(-matmul(gb, result.mT), upper, unitriangular) if needs[0] else None
+        return ga, gb
+
+    return record("LinalgSolveTriangular", result, (A, B), backward, saved=(A,))
+
+
+def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
+                     unitriangular: bool = False) -> Tensor:
+    """The solution ``X`` of ``A X = B`` (``X A = B`` when ``left=False``) for triangular ``A``:
+    only its upper (``upper=True``) or lower triangle is read, and with ``unitriangular`` its
+    diagonal is taken to be ones. Batch dims broadcast."""
+    a = _matrix_input("solve_triangular", A)
+    b = _tensor_arg("solve_triangular", "B", B)._data
+    if b.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 "
+                           "dimensions.")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"linalg.solve_triangular: Expected A and B to have the same dtype, "
+                           f"but found A of type {_type_name(a)} and B of type {_type_name(b)}")
+    n = a.shape[-1]
+    if (b.shape[-2] if left else b.shape[-1]) != n:
+        eq = "AX = B" if left else "XA = B"
+        raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the "
+                           f"equation {eq} ({n}x{n} and {b.shape[-2]}x{b.shape[-1]})")
+    if left:
+        return _solve_triangular_left(A, B, upper, unitriangular)
+    return _solve_triangular_left(A.mT, B.mT, not upper, unitriangular).mT
+
+
+def _cholesky_solve(B: Tensor, L: Tensor, upper: bool) -> Tensor:
+    low = L.mT if upper else L
+    y = _solve_triangular_left(low, B, False, False)
+    result = Tensor._wrap(_solve_triangular_left(low.mT, y, True, False)._data)
+
+    def backward(g, needs):
+        # A = L L^T (U^T U), X = A^-1 B: gB = A^-1 g; gA = -gB X^T, taken through A's product
+        # with the full factor, as PyTorch does: gL = (gA + gA^T) L, gU = U (gA + gA^T)
+        gb = _cholesky_solve(g, L, upper)
+        if not needs[1]:
+            return gb, None
+        ga = -matmul(gb, result.mT)
+        sym = ga + ga.mT
+        return gb, (matmul(L, sym) if upper else matmul(sym, L))
+
+    return record("CholeskySolve", result, (B, L), backward, saved=(L,))
+
+
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
+    """The solution of ``A X = B`` given the Cholesky factor of ``A`` (``L`` lower with
+    ``A = L L^T``, or upper with ``A = U^T U`` when ``upper``); only that triangle of ``L`` is
+    read. Batch dims broadcast."""
+    lo = _matrix_input("cholesky_solve", L, arg="L")
+    b = _tensor_arg("cholesky_solve", "B", B)._data
+    if b.ndim < 2:
+        raise RuntimeError(f"b should have at least 2 dimensions, but has {b.ndim} dimensions "
+                           "instead")
+    if b.shape[-2] != lo.shape[-1]:
+        raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is "
+                           f"{lo.shape[-1]} by {lo.shape[-1]} but each b matrix is "
+                           f"{b.shape[-2]} by {b.shape[-1]}")
+    return _cholesky_solve(B, L, upper)
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyExResult:
+    """``(L, info)``: :func:`cholesky`, with ``info`` 0 on success and the order of the first
+    leading minor that is not positive-definite otherwise (an error only with
+    ``check_errors``)."""
+    try:
+        L = cholesky(A, upper=upper)
+        info = np.zeros(A.shape[:-2], dtype=np.int32)
+    except LinAlgError:
+        if check_errors:
+            raise
+        a = A._data
+        xp = get_array_module(a)
+        info = np.zeros(a.shape[:-2], dtype=np.int32)
+        flat = a.reshape((-1,) + a.shape[-2:])
+        for i in range(flat.shape[0]):
+            for k in range(1, a.shape[-1] + 1):
+                try:
+                    xp.linalg.cholesky(flat[i, :k, :k])
+                except np.linalg.LinAlgError:
+                    info.reshape(-1)[i] = k
+                    break
+        L = Tensor._wrap(xp.full(a.shape, xp.nan, dtype=a.dtype))
+    return CholeskyExResult(L, Tensor._wrap(info))
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
+    """``(inverse, info)``: :func:`inv`, with ``info`` 0 for an invertible matrix (a singular
+    one gives a nonzero ``info``, and an error only with ``check_errors``)."""
+    try:
+        return InvExResult(inv(A), Tensor._wrap(np.zeros(A.shape[:-2], dtype=np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+        a = A._data
+        xp = get_array_module(a)
+        return InvExResult(Tensor._wrap(xp.full(a.shape, xp.nan, dtype=a.dtype)),
+                           Tensor._wrap(np.ones(a.shape[:-2], dtype=np.int32)))
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True,
+             check_errors: bool = False) -> SolveExResult:
+    """``(result, info)``: :func:`solve`, with ``info`` 0 when ``A`` is invertible."""
+    try:
+        return SolveExResult(solve(A, B, left=left),
+                             Tensor._wrap(np.zeros(A.shape[:-2], dtype=np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+        xp = get_array_module(A._data)
+        shape = _batch_shape("solve_ex", A.shape[:-2], B.shape[:-2]) + tuple(B.shape[-2:])
+        return SolveExResult(Tensor._wrap(xp.full(shape, xp.nan, dtype=A._data.dtype)),
+                             Tensor._wrap(np.ones(A.shape[:-2], dtype=np.int32)))
+
+
+# ------------------------------------------------------------------------------------- LU
+
+
+def _lu_arrays(a):
+    """``(P, L, U)`` and LAPACK's 1-based pivots of each matrix of ``a`` (SciPy's getrf)."""
+    import scipy.linalg
+
+    host = a if isinstance(a, np.ndarray) else a.get()
+    m, n = host.shape[-2:]
+    k = min(m, n)
+    flat = host.reshape((-1, m, n))
+    packed = np.empty_like(flat)
+    pivots = np.empty((flat.shape[0], k), dtype=np.int32)
+    for i, mat in enumerate(flat):
+        # lu_factor wants a square matrix; scipy.linalg.lapack.getrf takes any shape
+        lu, piv, _ = scipy.linalg.lapack.get_lapack_funcs("getrf", (mat,))(mat)
+        packed[i], pivots[i] = lu, piv[:k] + 1
+    packed = packed.reshape(host.shape)
+    pivots = pivots.reshape(host.shape[:-2] + (k,))
+    xp = get_array_module(a)
+    return xp.asarray(packed), xp.asarray(pivots)
+
+
+def _permutation_from_pivots(pivots, m: int, dtype):
+    """The permutation matrices ``P`` (``A = P L U``) of LAPACK's 1-based row swaps."""
+    piv = pivots if isinstance(pivots, np.ndarray) else pivots.get()
+    flat = piv.reshape((-1, piv.shape[-1]))
+    out = np.zeros((flat.shape[0], m, m), dtype=dtype)
+    for b, row in enumerate(flat):
+        perm = np.arange(m)
+        for i, p in enumerate(row):
+            j = int(p) - 1
+            perm[i], perm[j] = perm[j], perm[i]
+        out[b, perm, np.arange(m)] = 1
+    return get_array_module(pivots).asarray(out.reshape(piv.shape[:-1] + (m, m)))
+
+
+def _lu_grad(P: Tensor, L: Tensor, U: Tensor, gL, gU) -> Tensor:
+    """Gradient of ``A = P L U`` for square ``A`` (and the wide / tall cases through the square
+    block): ``P L^-T [tril(L^T gL, -1) + triu(gU U^T)] U^-T``."""
+    m, n = L.shape[-2], U.shape[-1]
+    k = min(m, n)
+    if m == n:
+        phi = 0
+        if gL is not None:
+            phi = matmul(L.mT, gL).tril(-1)
+        if gU is not None:
+            phi = phi + matmul(gU, U.mT).triu()
+        left = solve_triangular(L.mT, phi, upper=True, unitriangular=True)
+        return matmul(P, solve_triangular(U.mT, left, upper=False, left=False))
+    if m < n:  # A = P L [U1 U2]: the square part, plus U2's share through L
+        U1, U2 = U[..., :, :k], U[..., :, k:]
+        gL_all = gL
+        if gU is not None:  # U2 = L^-1 P^T A2 moves with L too: -L^-T gU2 U2^T
+            extra = -solve_triangular(L.mT, matmul(gU[..., :, k:], U2.mT), upper=True,
+                                      unitriangular=True)
+            gL_all = extra if gL_all is None else gL_all + extra
+        g1 = _lu_grad(P, L, U1, gL_all, None if gU is None else gU[..., :, :k])
+        if gU is not None:
+            g2 = matmul(P, solve_triangular(L.mT, gU[..., :, k:], upper=True, unitriangular=True))
+        else:
+            g2 = const(get_array_module(U._data).zeros(g1.shape[:-1] + (n - k,), dtype=U._data.dtype))
+        return _shape.cat([g1, g2], -1)
+    # tall: A = P [L1; L2] U
+    L1, L2 = L[..., :k, :], L[..., k:, :]
+    gU_all = gU
+    if gL is not None:  # L2 = B2 U^-1 moves with U too: -L2^T gL2 U^-T
+        extra = -solve_triangular(U.mT, matmul(L2.mT, gL[..., k:, :]), upper=False, left=False)
+        gU_all = extra if gU_all is None else gU_all + extra
+    g1 = _lu_grad(_eye_like(k, L), L1, U, None if gL is None else gL[..., :k, :], gU_all)
+    if gL is not None:
+        g2 = solve_triangular(U.mT, gL[..., k:, :], upper=False, left=False)
+    else:
+        g2 = const(get_array_module(L._data).zeros(g1.shape[:-2] + (m - k, k), dtype=L._data.dtype))
+    return matmul(P, _shape.cat([g1, g2], -2))  # P permutes the stacked rows
+
+
+def lu(A: Tensor, *, pivot: bool = True) -> LUResult:
+    """The LU decomposition with partial pivoting ``A = P L U`` of each matrix: ``P`` a
+    permutation, ``L`` unit lower triangular ``(m, k)``, ``U`` upper triangular ``(k, n)``,
+    ``k = min(m, n)``. Differentiable in ``L`` and ``U`` (``P`` is piecewise constant)."""
+    a = _matrix_input("lu", A, square=False)
+    if not pivot:
+        raise RuntimeError("linalg.lu: LU without pivoting is not implemented on the CPU")
+    packed, pivots = _lu_arrays(a)
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    xp = get_array_module(a)
+    l_arr = xp.tril(packed[..., :, :k], -1)
+    l_arr[..., xp.arange(k), xp.arange(k)] = 1
+    u_arr = xp.triu(packed[..., :k, :])
+    p_arr = _permutation_from_pivots(pivots, m, a.dtype)
+    P = Tensor._wrap(p_arr)
+    Lw, Uw = Tensor._wrap(l_arr), Tensor._wrap(u_arr)
+    L = record("LinalgLuL", Lw, (A,), lambda g, needs: (_lu_grad(P, Lw, Uw, g, None),))
+    U = record("LinalgLuU", Uw, (A,), lambda g, needs: (_lu_grad(P, Lw, Uw, None, g),))
+    return LUResult(P, L, U)
+
+
+def lu_factor(A: Tensor, *, pivot: bool = True) -> LUFactorResult:
+    """``(LU, pivots)``: ``L`` (without its unit diagonal) and ``U`` packed in one matrix, and
+    LAPACK's 1-based row swaps (int32), as ``torch.linalg.lu_factor``. Differentiable."""
+    P, L, U = lu(A, pivot=pivot)
+    m, n = A.shape[-2:]
+    k = min(m, n)
+    packed = _shape.cat([L[..., :, :k].tril(-1) + U[..., :k, :k], U[..., :k, k:]], -1) if m <= n \
+        else _shape.cat([L.tril(-1)[..., :k, :] + U, L[..., k:, :]], -2)
+    _, pivots = _lu_arrays(A._data)
+    return LUFactorResult(packed, Tensor._wrap(pivots))
+
+
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -> LUFactorExResult:
+    """``(LU, pivots, info)``: :func:`lu_factor`, with ``info`` the 1-based index of the first
+    zero on ``U``'s diagonal (0 when there is none)."""
+    LU, pivots = lu_factor(A, pivot=pivot)
+    d = LU._data.diagonal(0, -2, -1)
+    xp = get_array_module(d)
+    zero = d == 0
+    info = xp.where(zero.any(-1), zero.argmax(-1) + 1, 0).astype(np.int32)
+    if check_errors and bool(info.any()):
+        raise LinAlgError("linalg.lu_factor_ex: U is singular")
+    return LUFactorExResult(LU, pivots, Tensor._wrap(info))
+
+
+def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
+              unpack_pivots: bool = True) -> LUResult:
+    """``(P, L, U)`` from the packed output of :func:`lu_factor` (differentiable in ``LU``)."""
+    m, n = LU_data.shape[-2:]
+    k = min(m, n)
+    xp = get_array_module(LU_data._data)
+    empty = Tensor._wrap(xp.zeros((0,), dtype=LU_data._data.dtype))
+    if unpack_data:
+        L = LU_data[..., :, :k].tril(-1) + _eye_like(m, LU_data)[:, :k]
+        U = LU_data[..., :k, :].triu()
+    else:
+        L = U = empty
+    P = (Tensor._wrap(_permutation_from_pivots(LU_pivots._data, m, LU_data._data.dtype))
+         if unpack_pivots else empty)
+    return LUResult(P, L, U)
+
+
+def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
+             adjoint: bool = False) -> Tensor:
+    """The solution of ``A X = B`` (``X A = B`` when ``left=False``; with ``A^T`` when
+    ``adjoint``) from ``A``'s :func:`lu_factor`. Differentiable in ``LU`` and ``B``."""
+    _matrix_input("lu_solve", LU, arg="LU")
+    P, L, U = lu_unpack(LU, pivots)
+    if not left:  # X A = B  <=>  A^T X^T = B^T
+        return lu_solve(LU, pivots, B.mT, left=True, adjoint=not adjoint).mT
+    if not adjoint:  # A = P L U: X = U^-1 L^-1 P^T B
+        y = solve_triangular(L, matmul(P.mT, B), upper=False, unitriangular=True)
+        return solve_triangular(U, y, upper=True)
+    # A^T = U^T L^T P^T: X = P L^-T U^-T B
+    y = solve_triangular(U.mT, B, upper=False)
+    return matmul(P, solve_triangular(L.mT, y, upper=True, unitriangular=True))
+
+
+# --------------------------------------------------------------------------- least squares
+
+
+def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *,
+          driver: str | None = None) -> LstsqResult:
+    """The least-squares solution of ``A X = B`` (the minimum-norm one when ``A`` is wide or
+    rank-deficient), as ``torch.linalg.lstsq``: ``(solution, residuals, rank,
+    singular_values)``. As on PyTorch's CPU, ``driver`` is ``'gelsy'`` by default; ``rank`` is
+    filled except for ``'gels'``, ``singular_values`` for ``'gelsd'`` / ``'gelss'``, and
+    ``residuals`` (squared, per column) when ``m > n``, every matrix has full rank and the driver
+    is not ``'gelsy'``. Differentiable in ``A`` and ``B`` (through the pseudo-inverse)."""
+    a = _matrix_input("lstsq", A, square=False)
+    b = _tensor_arg("lstsq", "B", B)._data
+    driver = "gelsy" if driver is None else driver
+    if driver not in ("gels", "gelsy", "gelsd", "gelss"):
+        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of (gels, "
+                           f"gelsy, gelsd, gelss), but got {driver}")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"torch.linalg.lstsq: Expected A and B to have the same dtype, but "
+                           f"found A of type {_type_name(a)} and B of type {_type_name(b)}")
+    vector = b.ndim == a.ndim - 1
+    B2 = B.unsqueeze(-1) if vector else B
+    m, n = a.shape[-2:]
+    if B2.shape[-2] != m:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2), "
+                           f"but got {m} and {B2.shape[-2]}")
+    xp = get_array_module(a)
+    s = xp.linalg.svd(a, compute_uv=False)
+    cutoff = (np.finfo(a.dtype).eps * max(m, n) if rcond is None else rcond) * \
+        (s.max(-1, keepdims=True) if s.shape[-1] else 0)
+    rank_arr = (s > cutoff).sum(-1).astype(np.int64)
+    X = matmul(pinv(A, rtol=None if rcond is None else rcond), B2)
+    empty = Tensor._wrap(xp.zeros((0,), dtype=a.dtype))
+    residuals = empty
+    if m > n and driver != "gelsy" and bool((rank_arr == n).all()):
+        r = matmul(A, X) - B2
+        residuals = (r * r).sum(-2)
+        if vector:
+            residuals = residuals.squeeze(-1)
+    rank = Tensor._wrap(rank_arr) if driver != "gels" else Tensor._wrap(
+        xp.zeros((0,), dtype=np.int64))
+    svals = Tensor._wrap(s) if driver in ("gelsd", "gelss") else empty
+    return LstsqResult(X.squeeze(-1) if vector else X, residuals, rank, svals)
+
+
+# ------------------------------------------------------------------------ matrix exponential
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    """``exp(A) = sum_k A^k / k!`` of each square matrix (SciPy's Pade approximation with
+    scaling and squaring). The gradient is the Frechet derivative of ``exp`` at ``A^T`` applied
+    to the incoming gradient: the top-right block of ``exp([[A^T, G], [0, A^T]])``."""
+    a = _matrix_input("matrix_exp", A)
+    xp = get_array_module(a)
+    if xp is np:
+        import scipy.linalg
+
+        out = np.asarray(scipy.linalg.expm(a), dtype=a.dtype) if a.size else a.copy()
+    else:  # pragma: no cover - needs a GPU
+        import cupyx.scipy.linalg
+
+        out = cupyx.scipy.linalg.expm(a).astype(a.dtype)
+
+    def backward(g, needs):
+        n = a.shape[-1]
+        At = A.mT
+        zeros = const(xp.zeros(A.shape, dtype=a.dtype))
+        top = _shape.cat([At, g], -1)
+        bottom = _shape.cat([zeros, At], -1)
+        return (matrix_exp(_shape.cat([top, bottom], -2))[..., :n, n:],)
+
+    return record("LinalgMatrixExp", out, (A,), backward, saved=(A,))
+
+
+# -------------------------------------------------------------------- vander, householder
+
+
+def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:
+    """``torch.linalg.vander``: the Vandermonde matrices of the vectors ``x (*, n)``, increasing
+    powers ``x ** 0 .. x ** (N - 1)`` in the last dim (``N = n`` by default)."""
+    _tensor_arg("vander", "x", x)
+    if x.ndim < 1:
+        raise RuntimeError("linalg.vander: x must have at least one dimension")
+    n = x.shape[-1] if N is None else int(N)
+    if n <= 1 and N is not None and n < 1:
+        raise RuntimeError("N must be greater than 1.")
+    xp = get_array_module(x._data)
+    cols = [Tensor._wrap(xp.ones_like(x._data))] + [x if k == 1 else x ** k for k in range(1, n)]
+    return _shape.stack(cols[:n], -1)
+
+
+def householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """The first ``n`` columns of ``H_1 ... H_k`` with ``H_i = I - tau_i v_i v_i^T`` and ``v_i``
+    column ``i`` of ``A`` below the diagonal with an implicit 1 on it (LAPACK's orgqr).
+    Differentiable, as a product of the reflections."""
+    a = _matrix_input("householder_product", A, square=False)
+    m, n = a.shape[-2:]
+    k = tau.shape[-1]
+    if n > m:
+        raise RuntimeError("torch.linalg.householder_product: input.shape[-2] must be greater "
+                           "than or equal to input.shape[-1]")
+    if k > n:
+        raise RuntimeError("torch.linalg.householder_product: input.shape[-1] must be greater "
+                           "than or equal to tau.shape[-1]")
+    xp = get_array_module(a)
+    eye = _eye_like(m, A)
+    Q = None
+    for i in range(k):
+        below = const((xp.arange(m) > i).astype(a.dtype))
+        unit = const((xp.arange(m) == i).astype(a.dtype))
+        v = A[..., :, i] * below + unit
+        H = eye - tau[..., i].unsqueeze(-1).unsqueeze(-1) * (v.unsqueeze(-1) * v.unsqueeze(-2))
+        Q = H if Q is None else matmul(Q, H)
+    if Q is None:
+        Q = eye + A[..., :, :1].sum(-1, keepdim=True) * 0 if a.size else eye
+    return Q[..., :, :n]
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse of ``A`` seen as a linear map from its last dims (from ``ind`` on) to its
+    first ``ind`` dims: shaped ``A.shape[ind:] + A.shape[:ind]``."""
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    if math.prod(rows) != math.prod(cols):
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {math.prod(cols)} != "
+                           f"{math.prod(rows)}")
+    return inv(A.reshape(math.prod(rows), math.prod(cols))).reshape(cols + rows)
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:
+    """The ``X`` with ``tensordot(A, X, X.ndim) = B``; ``dims`` of ``A`` are moved to the end
+    first."""
+    if dims is not None:
+        dims = [normalize_dim(d, A.ndim) for d in dims]
+        A = _shape.movedim(A, dims, list(range(A.ndim - len(dims), A.ndim)))
+    rest = tuple(A.shape[B.ndim:])
+    return solve(A.reshape(B.numel(), math.prod(rest)), B.reshape(-1)).reshape(rest)
+
+
+__all__ += ["cholesky_solve", "lu_unpack", "matrix_exp"]
+
+
+def _cholesky_solve_method(self: Tensor, input2: Tensor, upper: bool = False) -> Tensor:
+    return cholesky_solve(self, input2, upper)
+
+
+attach(cholesky_solve=_cholesky_solve_method, matrix_exp=matrix_exp)

@@ -19,7 +19,13 @@ import numpy as np
 from ember import backend
 from ember.backend import get_array_module
 from ember.ops.common import Tensor, attach, inplace_method, record
+<<<<<<< HEAD
 from ember.ops.elementwise import where_grad
+=======
+from ember.ops.compare import maximum, minimum, where
+from ember.ops.elementwise import sub
+from ember.ops.indexing import scatter_add
+>>>>>>> main
 
 # ------------------------------------------------------------------------------------ helpers
 
@@ -286,8 +292,6 @@ def max(x: Tensor, dim=None, keepdim: bool = False, *, other=None):
     """The largest element; with ``dim``, ``(values, indices)`` along it; with a tensor second
     argument, the elementwise maximum (as ``ember.maximum``)."""
     if isinstance(dim, Tensor) or other is not None:
-        from ember.ops.compare import maximum
-
         return maximum(x, other if other is not None else dim)
     if dim is None:
         return _full_extreme("max", x, get_array_module(x._data).amax)
@@ -300,8 +304,6 @@ def min(x: Tensor, dim=None, keepdim: bool = False, *, other=None):
     """The smallest element; with ``dim``, ``(values, indices)`` along it; with a tensor second
     argument, the elementwise minimum (as ``ember.minimum``)."""
     if isinstance(dim, Tensor) or other is not None:
-        from ember.ops.compare import minimum
-
         return minimum(x, other if other is not None else dim)
     if dim is None:
         return _full_extreme("min", x, get_array_module(x._data).amin)
@@ -675,8 +677,6 @@ def _cum_extreme(name: str, x: Tensor, dim, ufunc: str, result_type):
     idx = _accumulate(xp, "maximum", xp.where(hit, pos, 0), axis)
 
     def backward(g, needs):
-        from ember.ops.indexing import scatter_add
-
         # each gradient goes to the element its value came from (PyTorch's scatter_add)
         zeros = Tensor._wrap(xp.zeros(a.shape, dtype=g._data.dtype))
         return (scatter_add(zeros, axis, index, g),)
@@ -723,8 +723,6 @@ def _logcumsumexp_grad(x: Tensor, out: Tensor, g: Tensor, axis: int) -> Tensor:
     """``gx[i] = sum(g[k] * exp(x[i] - out[k]), k >= i)``, in log space so that it neither
     overflows nor underflows: the positive and negative parts of ``g`` are each a reversed
     logcumsumexp of ``log|g| - out``. Written with ember ops, so it differentiates again."""
-    from ember.ops.compare import where
-
     gd = g._data
     # log|g| with exact zeros moved to 1, so no -inf (or nan in its own gradient) appears; those
     # places are then replaced by the lowest float, whose exp is 0
@@ -767,8 +765,6 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     """The ``p``-norm of ``input - other`` (broadcast) over every element, a 0-d tensor."""
-    from ember.ops.elementwise import sub
-
     if not isinstance(other, Tensor):
         raise TypeError(f"dist(): argument 'other' must be Tensor, not {type(other).__name__}")
     return vector_norm(sub(input, other), p)
@@ -777,8 +773,6 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     """Each slice ``input.select(dim, i)`` whose ``p``-norm exceeds ``maxnorm`` scaled down to
     norm ``maxnorm`` (times ``1 / (1 + 1e-7 / norm)``, as PyTorch); the others unchanged."""
-    from ember.ops.compare import where
-
     nd = input._data.ndim
     if nd < 2:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {nd} dimensions "

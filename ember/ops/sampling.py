@@ -1,9 +1,10 @@
 """Random sampling into tensors: the in-place fills PyTorch has (``uniform_``, ``normal_``,
-``bernoulli_``, ``exponential_``, ``random_``) and ``bernoulli`` / ``multinomial``.
+``bernoulli_``, ``exponential_``, ``random_``), ``bernoulli`` / ``multinomial`` and ``poisson``.
 
 Samples come from ember's global generator (or a given :class:`~ember.random.Generator`), drawn on
 the CPU and moved to the tensor's device, so one seed gives the same numbers on every device.
-None of these is differentiable: a filled tensor has no history.
+None of these is differentiable: a filled tensor has no history, and ``poisson`` records a
+zero gradient, as PyTorch does.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember import backend
-from ember.ops.common import Tensor, attach, commit_inplace, prepare_inplace, record
+from ember.ops.common import Tensor, attach, commit_inplace, prepare_inplace, record, zero_grad_like
 from ember.random import get_rng
 
 
@@ -104,7 +105,23 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     return Tensor._wrap(backend.move_array(out, input.device))
 
 
-__all__ = ["bernoulli", "multinomial"]
+
+def poisson(input: Tensor, generator=None) -> Tensor:
+    """A Poisson sample for each rate in ``input`` (a floating tensor of non-negative rates),
+    same dtype and device. The gradient is zero, as in PyTorch (it records one, so the result
+    requires grad when ``input`` does)."""
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f"poisson: not implemented for {input.dtype} tensors; rates "
+                                  "must be floating point (convert with .float())")
+    rates = backend.move_array(input._data, backend.CPU)
+    if not bool(np.all(rates >= 0)):  # also refuses NaN, as PyTorch does
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    arr = get_rng(generator).poisson(rates.astype(np.float64)).astype(rates.dtype)
+    out = backend.move_array(arr, input.device)
+    return record("Poisson", out, (input,), lambda g, needs: (zero_grad_like(g),))
+
+
+__all__ = ["bernoulli", "multinomial", "poisson"]
 
 attach(uniform_=uniform_, normal_=normal_, bernoulli_=bernoulli_, exponential_=exponential_,
        random_=random_, bernoulli=bernoulli, multinomial=multinomial)

@@ -16,7 +16,8 @@ import numpy as np
 
 from ember import backend
 from ember.backend import get_array_module
-from ember.ops.common import Tensor, attach, inplace_method, record
+from ember.ops.common import Tensor, attach, inplace_method, record, zero_grad_like
+from ember.ops.compare import clamp
 from ember.ops.elementwise import where_grad, writable
 
 _LN2 = math.log(2.0)
@@ -40,11 +41,6 @@ def _data(x: Tensor, name: str):
         return x._data
     except AttributeError:
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}") from None
-
-
-def zero_grad_like(g: Tensor) -> Tensor:
-    """A zero gradient shaped like ``g`` (for ops whose derivative is zero almost everywhere)."""
-    return Tensor._wrap(get_array_module(g._data).zeros_like(g._data))
 
 
 def _zero_backward(g, needs):
@@ -436,8 +432,6 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
     out = writable(xp.log(z / (1 - z)))
 
     def backward(g, needs):
-        from ember.ops.compare import clamp
-
         if eps is None:
             ga = g / (input * (1 - input))
             outside = (a < 0) | (a > 1)

@@ -65,3 +65,51 @@ def add_scaled_square_(a, g, value: float) -> None:
     t = g * value
     t *= g
     a += t
+
+
+def scratch_of(optimizer) -> Scratch:
+    """The optimizer's own :class:`Scratch` (made on first use; not part of its state)."""
+    scratch = optimizer.__dict__.get("_scratch")
+    if scratch is None:
+        scratch = optimizer._scratch = Scratch()
+    return scratch
+
+
+def fusable(x, g) -> bool:
+    """Whether a parameter's update may run over flat blocks: both arrays C-contiguous, of one
+    shape and dtype (anything else takes the per-parameter path)."""
+    return (x.flags.c_contiguous and g.flags.c_contiguous and g.shape == x.shape
+            and g.dtype == x.dtype)
+
+
+def effective_grad_into(g, x, weight_decay: float, maximize: bool, out, xp):
+    """:func:`effective_grad` with the same arithmetic, written into the scratch ``out`` (``g``
+    itself is returned when nothing changes; callers must never write into the result then)."""
+    if weight_decay != 0:
+        d = xp.multiply(x, weight_decay, out=out)
+        if maximize:
+            d -= g  # x * wd + (-g), exactly
+        else:
+            d += g
+        return d
+    if maximize:
+        return xp.negative(g, out=out)
+    return g
+
+
+def lerp_with_(a, b, weight: float, tmp, xp) -> None:
+    """:func:`lerp_` with the temporary in ``tmp`` (same arithmetic)."""
+    t = xp.subtract(b, a, out=tmp)
+    if weight < 0.5:
+        t *= weight
+        a += t
+    else:
+        t *= 1.0 - weight
+        xp.subtract(b, t, out=a)
+
+
+def add_scaled_square_with_(a, g, value: float, tmp, xp) -> None:
+    """:func:`add_scaled_square_` with the temporary in ``tmp`` (same arithmetic)."""
+    t = xp.multiply(g, value, out=tmp)
+    t *= g
+    a += t

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ember.backend import get_array_module
-from ember.optim._functional import add_scaled_square_, effective_grad
+from ember.optim._functional import (
+    add_scaled_square_,
+    add_scaled_square_with_,
+    blocks,
+    effective_grad,
+    effective_grad_into,
+    fusable,
+    scratch_of,
+)
 from ember.optim.optimizer import Optimizer
 from ember.tensor import Tensor
 
@@ -51,6 +59,35 @@ class Adagrad(Optimizer):
         for p in group["params"]:
             self._init_state(p, group)
 
+    def _update_group(self, params: list[Tensor], group: dict[str, Any]) -> None:
+        """All of the group's parameters in one pass, block by block, with reused temporaries:
+        the arithmetic of ``_update`` operation for operation (the same numbers bit for bit)."""
+        if type(self)._update is not Adagrad._update:  # a subclass with its own per-parameter rule
+            return super()._update_group(params, group)
+        wd, maximize, eps = group["weight_decay"], group["maximize"], group["eps"]
+        scratch = scratch_of(self)
+        for p in params:
+            x, gd = p._data, p.grad._data
+            if not fusable(x, gd):
+                self._update(p, group)
+                continue
+            xp = get_array_module(x)
+            st = self._init_state(p, group)
+            st["step"] += 1
+            clr = group["lr"] / (1 + (st["step"] - 1) * group["lr_decay"])
+            xf, gf, sf = x.reshape(-1), gd.reshape(-1), st["sum"]._data.reshape(-1)
+            for sl in blocks(xf.size, xp):
+                xb, s = xf[sl], sf[sl]
+                n = xb.size
+                std = scratch.get(xp, x.dtype, n, 2)
+                g = effective_grad_into(gf[sl], xb, wd, maximize, scratch.get(xp, x.dtype, n, 0), xp)
+                add_scaled_square_with_(s, g, 1.0, scratch.get(xp, x.dtype, n, 1), xp)
+                xp.sqrt(s, out=std)
+                std += eps
+                xp.divide(g, std, out=std)
+                std *= -clr
+                xb += std
+
     def _update(self, p: Tensor, group: dict[str, Any]) -> None:
         x = p._data
         xp = get_array_module(x)
@@ -60,7 +97,7 @@ class Adagrad(Optimizer):
         clr = group["lr"] / (1 + (st["step"] - 1) * group["lr_decay"])
         s = st["sum"]._data
         add_scaled_square_(s, g, 1.0)
-        std = xp.sqrt(s)
+        std = xp.sqrt(s, out=xp.empty_like(s))  # out=: an array even for a 0-d one
         std += group["eps"]
         xp.divide(g, std, out=std)
         std *= -clr

@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ember.backend import get_array_module
-from ember.optim._functional import add_scaled_square_, effective_grad, lerp_
+from ember.optim._functional import (
+    add_scaled_square_,
+    add_scaled_square_with_,
+    blocks,
+    effective_grad,
+    effective_grad_into,
+    fusable,
+    lerp_,
+    lerp_with_,
+    scratch_of,
+)
 from ember.optim.optimizer import Optimizer
 from ember.tensor import Tensor
 
@@ -36,19 +46,76 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        st = self._state_for(p)
+        if not st:
+            xp = get_array_module(p._data)
+            st["step"] = 0
+            st["exp_avg"] = Tensor._wrap(xp.zeros_like(p._data))
+            st["exp_avg_sq"] = Tensor._wrap(xp.zeros_like(p._data))
+            if group["amsgrad"]:
+                st["max_exp_avg_sq"] = Tensor._wrap(xp.zeros_like(p._data))
+        return st
+
+    def _update_group(self, params: list[Tensor], group: dict[str, Any]) -> None:
+        """All of the group's parameters in one pass, block by block, so the rule's dozen passes
+        over a block run while it is in the cache, with reused temporaries: the arithmetic of
+        ``_update`` operation for operation, hence the same numbers bit for bit."""
+        if type(self)._update is not Adam._update:  # a subclass with its own per-parameter rule
+            return super()._update_group(params, group)
+        lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
+        beta1, beta2 = group["betas"]
+        amsgrad, maximize = group["amsgrad"], group["maximize"]
+        decoupled = group["decoupled_weight_decay"]
+        scratch = scratch_of(self)
+        for p in params:
+            x, gd = p._data, p.grad._data
+            if not fusable(x, gd):
+                self._update(p, group)
+                continue
+            xp = get_array_module(x)
+            st = self._init_state(p, group)
+            st["step"] += 1
+            t = st["step"]
+            step_size = lr / (1.0 - beta1 ** t)
+            bias_correction2_sqrt = (1.0 - beta2 ** t) ** 0.5
+            xf, gf = x.reshape(-1), gd.reshape(-1)
+            mf, vf = st["exp_avg"]._data.reshape(-1), st["exp_avg_sq"]._data.reshape(-1)
+            vmaxf = st["max_exp_avg_sq"]._data.reshape(-1) if amsgrad else None
+            for sl in blocks(xf.size, xp):
+                xb, m, v = xf[sl], mf[sl], vf[sl]
+                n = xb.size
+                g_tmp = scratch.get(xp, x.dtype, n, 0)
+                tmp = scratch.get(xp, x.dtype, n, 1)
+                denom = scratch.get(xp, x.dtype, n, 2)
+                if decoupled:
+                    if wd != 0:
+                        xb *= 1.0 - lr * wd
+                    g = effective_grad_into(gf[sl], xb, 0.0, maximize, g_tmp, xp)
+                else:
+                    g = effective_grad_into(gf[sl], xb, wd, maximize, g_tmp, xp)
+                lerp_with_(m, g, 1.0 - beta1, tmp, xp)
+                v *= beta2
+                add_scaled_square_with_(v, g, 1.0 - beta2, tmp, xp)
+                if amsgrad:
+                    vmax = vmaxf[sl]
+                    xp.maximum(vmax, v, out=vmax)
+                    xp.sqrt(vmax, out=denom)
+                else:
+                    xp.sqrt(v, out=denom)
+                denom /= bias_correction2_sqrt
+                denom += eps
+                xp.divide(m, denom, out=denom)
+                denom *= -step_size
+                xb += denom
+
     def _update(self, p: Tensor, group: dict[str, Any]) -> None:
         lr, wd = group["lr"], group["weight_decay"]
         beta1, beta2 = group["betas"]
         amsgrad = group["amsgrad"]
         x = p._data
         xp = get_array_module(x)
-        st = self._state_for(p)
-        if not st:
-            st["step"] = 0
-            st["exp_avg"] = Tensor._wrap(xp.zeros_like(x))
-            st["exp_avg_sq"] = Tensor._wrap(xp.zeros_like(x))
-            if amsgrad:
-                st["max_exp_avg_sq"] = Tensor._wrap(xp.zeros_like(x))
+        st = self._init_state(p, group)
         st["step"] += 1
         t = st["step"]
         if group["decoupled_weight_decay"]:
@@ -67,9 +134,9 @@ class Adam(Optimizer):
         if amsgrad:
             vmax = st["max_exp_avg_sq"]._data
             xp.maximum(vmax, v, out=vmax)
-            denom = xp.sqrt(vmax)
+            denom = xp.sqrt(vmax, out=xp.empty_like(vmax))  # out=: an array even for a 0-d one
         else:
-            denom = xp.sqrt(v)
+            denom = xp.sqrt(v, out=xp.empty_like(v))
         denom /= bias_correction2_sqrt
         denom += group["eps"]
         xp.divide(m, denom, out=denom)

@@ -14,3 +14,13 @@ from ember.nn.modules.flatten import *  # noqa: F401,F403
 from ember.nn.modules.loss import *  # noqa: F401,F403
 from ember.nn.modules.rnn import *  # noqa: F401,F403
 from ember.nn.modules.attention import *  # noqa: F401,F403
+from ember.nn.modules.transformer import *  # noqa: F401,F403
+from ember.nn.modules.rnn_cell import *  # noqa: F401,F403
+from ember.nn.modules.padding import *  # noqa: F401,F403
+from ember.nn.modules.upsampling import *  # noqa: F401,F403
+from ember.nn.modules.activation_more import *  # noqa: F401,F403
+from ember.nn.modules.layers_more import *  # noqa: F401,F403
+from ember.nn.modules.loss_more import *  # noqa: F401,F403
+from ember.nn.modules.conv3d import *  # noqa: F401,F403
+from ember.nn.modules.lazy import *  # noqa: F401,F403
+from ember.nn.modules.pool_more import *  # noqa: F401,F403

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-from typing import Any, Callable
-
 import ember.nn.functional as F
 from ember.nn.modules.module import Module
 from ember.tensor import Tensor
@@ -129,86 +126,3 @@ class CrossEntropyLoss(_WeightedLoss):
 __all__ = ["MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss",
            "KLDivLoss", "NLLLoss", "CrossEntropyLoss"]
 
-
-# ------------------------------------------------------------------------- names for compile
-
-# Keras' loss names, as ``Model.compile(loss=...)`` takes them: name -> (loss, the kind of
-# target it compares: "sparse", "categorical", "binary", "binary_logits" or "regression"). The
-# loss is a class of this module (Keras' losses that PyTorch has too) or a function of
-# :mod:`ember.losses` (Keras' own). The cross-entropy names read the model's output by Keras'
-# rule: the output of a final Softmax/Sigmoid is probabilities (the loss is computed from that
-# op's input, the logits), anything else is logits (see :class:`ember.losses.KerasCrossentropy`).
-NAMES: dict[str, tuple[str, str]] = {
-    "sparse_categorical_crossentropy": ("sparse_categorical_crossentropy", "sparse"),
-    "cross_entropy": ("CrossEntropyLoss", "sparse"),
-    "categorical_crossentropy": ("categorical_crossentropy", "categorical"),
-    "binary_crossentropy": ("binary_crossentropy", "binary"),
-    "binary_crossentropy_from_logits": ("BCEWithLogitsLoss", "binary_logits"),
-    "binary_focal_crossentropy": ("binary_focal_crossentropy", "binary"),
-    "categorical_focal_crossentropy": ("categorical_focal_crossentropy", "categorical"),
-    "mse": ("MSELoss", "regression"),
-    "mean_squared_error": ("MSELoss", "regression"),
-    "mae": ("L1Loss", "regression"),
-    "mean_absolute_error": ("L1Loss", "regression"),
-    "huber": ("HuberLoss", "regression"),
-    "huber_loss": ("HuberLoss", "regression"),
-    "nll": ("NLLLoss", "sparse"),
-    "kl_divergence": ("kl_divergence", "regression"),
-    "kld": ("kl_divergence", "regression"),
-    "kullback_leibler_divergence": ("kl_divergence", "regression"),
-    "hinge": ("hinge", "regression"),
-    "squared_hinge": ("squared_hinge", "regression"),
-    "categorical_hinge": ("categorical_hinge", "categorical"),
-    "log_cosh": ("log_cosh", "regression"),
-    "logcosh": ("log_cosh", "regression"),
-    "mean_absolute_percentage_error": ("mean_absolute_percentage_error", "regression"),
-    "mape": ("mean_absolute_percentage_error", "regression"),
-    "mean_squared_logarithmic_error": ("mean_squared_logarithmic_error", "regression"),
-    "msle": ("mean_squared_logarithmic_error", "regression"),
-    "poisson": ("poisson", "regression"),
-    "cosine_similarity": ("cosine_similarity", "regression"),
-    "dice": ("dice", "regression"),
-    "tversky": ("tversky", "regression"),
-}
-
-# The kind of target each loss class (and functional loss) expects, for the checks on targets.
-KINDS: dict[str, str] = {
-    "CrossEntropyLoss": "sparse", "cross_entropy": "sparse",
-    "NLLLoss": "sparse", "nll_loss": "sparse",
-    "BCELoss": "binary", "binary_cross_entropy": "binary",
-    "BCEWithLogitsLoss": "binary_logits", "binary_cross_entropy_with_logits": "binary_logits",
-    "MSELoss": "regression", "mse_loss": "regression",
-    "L1Loss": "regression", "l1_loss": "regression",
-    "HuberLoss": "regression", "huber_loss": "regression",
-    "SmoothL1Loss": "regression", "smooth_l1_loss": "regression",
-}
-
-
-def get(identifier: Any) -> tuple[Callable, str | None]:
-    """``(loss, kind)``: the loss callable ``loss(y_pred, y_true)`` for a name, a loss class, a
-    loss module or a function, and the kind of target it compares (``None`` when unknown), which
-    lets ``fit`` check the labels before training."""
-    if isinstance(identifier, str):
-        key = identifier.lower()
-        if key not in NAMES:
-            raise ValueError(f"unknown loss {identifier!r}; valid names: "
-                             f"{', '.join(sorted(NAMES))}")
-        target, kind = NAMES[key]
-        if target in globals():
-            return globals()[target](), kind
-        # Keras' own losses live one level up, with the functions Keras users call by name
-        from ember import losses as keras_losses
-
-        return keras_losses.build(target), kind
-    if callable(identifier):
-        if inspect.isclass(identifier):
-            if not issubclass(identifier, Module):
-                raise TypeError(f"loss class {identifier.__name__} is not an ember.nn.Module")
-            identifier = identifier()
-        name = type(identifier).__name__ if isinstance(identifier, Module) else \
-            getattr(identifier, "__name__", "")
-        return identifier, KINDS.get(name)
-    raise TypeError(
-        "loss must be a loss module (e.g. nn.CrossEntropyLoss()), a function "
-        f"loss(y_pred, y_true) or one of {sorted(NAMES)}; got {type(identifier).__name__}"
-    )

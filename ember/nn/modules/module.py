@@ -107,6 +107,9 @@ class Module:
         d["_modules"] = {}
         d["_forward_pre_hooks"] = {}
         d["_forward_hooks"] = {}
+        d["_backward_hooks"] = {}
+        d["_backward_pre_hooks"] = {}
+        d["_hook_flags"] = {}  # hook id -> (with_kwargs, always_call)
 
     def forward(self, *args, **kwargs):
         """The computation of this module; subclasses define it."""
@@ -117,31 +120,57 @@ class Module:
     # ------------------------------------------------------------------------------- calling
 
     def __call__(self, *args, **kwargs):
-        if not self._forward_pre_hooks and not self._forward_hooks:
+        d = self.__dict__
+        if not (d["_forward_pre_hooks"] or d["_forward_hooks"] or d.get("_backward_hooks")
+                or d.get("_backward_pre_hooks")):
             return self.forward(*args, **kwargs)
-        for hook in list(self._forward_pre_hooks.values()):
-            res = hook(self, args)
-            if res is not None:
-                args = res if isinstance(res, tuple) else (res,)
-        out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            res = hook(self, args, out)
-            if res is not None:
-                out = res
-        return out
+        from ember.nn.modules.hooks import call_with_hooks
 
-    def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
-        """Call ``hook(module, args)`` before ``forward``; a returned value replaces ``args``."""
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
+        return call_with_hooks(self, args, kwargs)
+
+    def _add_hook(self, store: str, hook: Callable, prepend: bool, flags=None) -> RemovableHandle:
+        hooks = self.__dict__.setdefault(store, {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks_in_order = [(handle.id, hook)] + [(k, v) for k, v in hooks.items()
+                                                    if k != handle.id]
+            hooks.clear()
+            hooks.update(hooks_in_order)
+        if flags is not None and any(flags):
+            self.__dict__.setdefault("_hook_flags", {})[handle.id] = flags
         return handle
 
-    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args)`` before ``forward``; a returned value replaces ``args``.
+        With ``with_kwargs`` it is ``hook(module, args, kwargs)`` returning ``(args, kwargs)``;
+        ``prepend`` runs it before the hooks already registered."""
+        return self._add_hook("_forward_pre_hooks", hook, prepend, (with_kwargs, False))
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
+                              with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
         """Call ``hook(module, args, output)`` after ``forward``; a returned value replaces the
-        output."""
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
-        return handle
+        output. ``with_kwargs``: ``hook(module, args, kwargs, output)``; ``always_call``: it runs
+        (with output ``None``) even when ``forward`` raises; ``prepend``: before the others."""
+        return self._add_hook("_forward_hooks", hook, prepend, (with_kwargs, always_call))
+
+    def register_full_backward_pre_hook(self, hook: Callable, *,
+                                        prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradients of the module's outputs are
+        known; a returned tuple replaces ``grad_output``."""
+        return self._add_hook("_backward_pre_hooks", hook, prepend)
+
+    def register_full_backward_hook(self, hook: Callable, *,
+                                    prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients of the module's
+        tensor inputs are computed; a returned tuple replaces ``grad_input``."""
+        return self._add_hook("_backward_hooks", hook, prepend)
+
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        """PyTorch's deprecated form; served by :meth:`register_full_backward_hook`."""
+        return self.register_full_backward_hook(hook)
 
     # ---------------------------------------------------------------------------- registration
 

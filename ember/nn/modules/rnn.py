@@ -18,6 +18,7 @@ from ember import creation
 from ember.nn import init
 from ember.nn.modules.module import Module
 from ember.nn.parameter import Parameter
+from ember.nn.utils.rnn import PackedSequence
 from ember.tensor import Tensor
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -118,7 +119,12 @@ class RNNBase(Module):
     def forward(self, input: Tensor, hx=None):
         """``(output, h_n)`` (LSTM: ``(output, (h_n, c_n))``) for ``input`` ``(T, B, input_size)``
         (``(B, T, input_size)`` when ``batch_first``) or unbatched ``(T, input_size)``; ``hx`` is
-        ``None`` (zeros), ``h_0``, or ``(h_0, c_0)`` for LSTM."""
+        ``None`` (zeros), ``h_0``, or ``(h_0, c_0)`` for LSTM. A ``PackedSequence`` input gives a
+        ``PackedSequence`` output."""
+        if isinstance(input, PackedSequence):
+            from ember.nn.modules.rnn_packed import forward_packed
+
+            return forward_packed(self, input, hx)
         if input.ndim not in (2, 3):
             raise ValueError(f"{type(self).__name__}: expected input to be 2D or 3D, got "
                              f"{input.ndim}D tensor of shape {tuple(input.shape)}")

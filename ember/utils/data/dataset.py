@@ -1,5 +1,5 @@
-"""Datasets: the map-style ``Dataset`` protocol, ``TensorDataset``, ``Subset``, ``ConcatDataset``
-and ``random_split``.
+"""Datasets: the map-style ``Dataset`` protocol, ``TensorDataset``, ``Subset``, ``ConcatDataset``,
+``StackDataset``, the stream ``ChainDataset`` and ``random_split``.
 
 A dataset may offer ``_get_batch(indices)``: given a NumPy array of indices it returns the whole
 collated batch at once (a list of tensors), or ``None`` when it cannot. ``DataLoader`` uses it
@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import math
 import warnings
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -100,6 +100,14 @@ class Subset(Dataset):
             return [self.dataset[self.indices[i]] for i in idx]
         return self.dataset[self.indices[idx]]
 
+    def __getitems__(self, indices: list) -> list:
+        """The samples at ``indices``, through the wrapped dataset's ``__getitems__`` if it has
+        one (one call for the whole batch)."""
+        inner = getattr(self.dataset, "__getitems__", None)
+        if callable(inner):
+            return inner([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
+
     def __len__(self) -> int:
         return len(self.indices)
 
@@ -138,6 +146,101 @@ class ConcatDataset(Dataset):
         which = bisect.bisect_right(self.cumulative_sizes, idx)
         start = self.cumulative_sizes[which - 1] if which > 0 else 0
         return self.datasets[which][idx - start]
+
+
+class ChainDataset(IterableDataset):
+    """Several :class:`IterableDataset` streams read one after the other, lazily (nothing is
+    loaded up front, so chaining large streams costs nothing)."""
+
+    def __init__(self, datasets: Iterable[Dataset]):
+        self.datasets = datasets
+
+    @staticmethod
+    def _check(dataset) -> None:
+        if not isinstance(dataset, IterableDataset):
+            raise TypeError(f"ChainDataset only supports IterableDataset, got "
+                            f"{type(dataset).__name__}")
+
+    def __iter__(self) -> Iterator:
+        for dataset in self.datasets:
+            self._check(dataset)
+            yield from dataset
+
+    def __len__(self) -> int:
+        total = 0
+        for dataset in self.datasets:
+            self._check(dataset)
+            total += len(dataset)  # TypeError for a stream without a length, as in PyTorch
+        return total
+
+    def __add__(self, other: Dataset) -> ChainDataset:
+        return ChainDataset([self, other])
+
+
+class StackDataset(Dataset):
+    """Several datasets of equal length side by side: sample ``i`` is the tuple
+    ``(d[i] for d in args)``, or with keyword datasets the dict ``{k: d[i]}``."""
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset):
+        if args and kwargs:
+            raise ValueError("StackDataset takes its datasets either positionally (samples are "
+                             "tuples) or by keyword (samples are dicts), not both")
+        if not args and not kwargs:
+            raise ValueError("StackDataset needs at least one dataset")
+        self.datasets: tuple | dict = args if args else kwargs
+        members = args if args else tuple(kwargs.values())
+        lengths = [len(d) for d in members]
+        if len(set(lengths)) != 1:
+            names = ([f"#{i}" for i in range(len(args))] if args else list(kwargs))
+            detail = ", ".join(f"{n}: {length}" for n, length in zip(names, lengths))
+            raise ValueError(f"Size mismatch between datasets: StackDataset needs datasets of "
+                             f"equal length, got {detail}")
+        self._length = lengths[0]
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    @staticmethod
+    def _column(dataset, indices: list) -> list:
+        """``[dataset[i] for i in indices]``, through the dataset's ``__getitems__`` if it has one."""
+        getitems = getattr(dataset, "__getitems__", None)
+        if not callable(getitems):
+            return [dataset[i] for i in indices]
+        items = getitems(indices)
+        if len(items) != len(indices):
+            raise ValueError(f"Nested dataset's output size mismatch: {type(dataset).__name__}."
+                             f"__getitems__ returned {len(items)} samples for {len(indices)} "
+                             f"indices")
+        return list(items)
+
+    def __getitems__(self, indices: list) -> list:
+        """The samples at ``indices``, each member dataset asked for all of them at once."""
+        if isinstance(self.datasets, dict):
+            keys = list(self.datasets)
+            columns = [self._column(self.datasets[k], indices) for k in keys]
+            return [dict(zip(keys, row)) for row in zip(*columns)]
+        columns = [self._column(d, indices) for d in self.datasets]
+        return [tuple(row) for row in zip(*columns)]
+
+    def _get_batch(self, indices: np.ndarray):
+        # default_collate of tuple samples is the list of each member's collated batch (of dict
+        # samples, the dict of them), which is what the members' own fast paths return
+        members = self.datasets.values() if isinstance(self.datasets, dict) else self.datasets
+        batches = []
+        for d in members:
+            fast = getattr(d, "_get_batch", None)
+            batch = fast(indices) if fast is not None else None
+            if batch is None:
+                return None
+            batches.append(batch)
+        if isinstance(self.datasets, dict):
+            return dict(zip(self.datasets, batches))
+        return batches
+
+    def __len__(self) -> int:
+        return self._length
 
 
 def random_split(dataset: Dataset, lengths: Sequence[int | float],

@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from ember.callbacks.callback import Callback
-from ember.models.diagnosis import Diagnosis, diagnose
+from ember.callbacks.diagnosis import Diagnosis, diagnose
 
 
 class History(Callback):
@@ -88,7 +88,7 @@ class History(Callback):
 
     def diagnose(self) -> Diagnosis:
         """Under-fitting, good fit or over-fitting, from the loss curves (see
-        :mod:`ember.models.diagnosis` for the rules); ``print()`` the result for a report."""
+        :mod:`ember.callbacks.diagnosis` for the rules); ``print()`` the result for a report."""
         val_epochs = self.epochs_for("val_loss") if self.history.get("val_loss") else None
         return diagnose(self.history, self.epoch, val_epochs, self.settings)
 
@@ -125,7 +125,7 @@ class History(Callback):
         Returns:
             ``path`` when given, else the matplotlib ``Figure``.
         """
-        from ember.models.plotting import plot_history
+        from ember.callbacks.plotting import plot_history
 
         return plot_history(self, path, metrics, title)
 

@@ -25,7 +25,7 @@ def _higher_is_better(name: str) -> bool:
 
 def plot_history(history, path: str | os.PathLike | None = None,
                  metrics: list[str] | None = None, title: str | None = None) -> Any:
-    """Draw ``history``'s curves; see :meth:`ember.models.history.History.plot`."""
+    """Draw ``history``'s curves; see :meth:`ember.callbacks.history.History.plot`."""
     from matplotlib.ticker import MaxNLocator
 
     Figure, FigureCanvasAgg = _matplotlib()

@@ -53,6 +53,9 @@ without it, early stopping to a run without ``EarlyStopping``, and so on.
 
 from __future__ import annotations
 
+import shutil
+import textwrap
+
 import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -120,12 +123,14 @@ class Diagnosis:
                          f"{self.gap.best:+.4f} at the best epoch")
         if self.rising_from is not None:
             lines.append(f"  validation loss rising from epoch {self.rising_from + 1}")
-        if self.reasons:
-            lines.append("  why:")
-            lines.extend(f"    - {r}" for r in self.reasons)
-        if self.suggestions:
-            lines.append("  suggestions:")
-            lines.extend(f"    - {s}" for s in self.suggestions)
+        # bullets wrap at the terminal's width (80 columns when not a terminal), indented under
+        # their dash, so a learner's 80-column screen never splits a word
+        width = max(40, min(shutil.get_terminal_size((80, 24)).columns, 100))
+        for title, items in (("why", self.reasons), ("suggestions", self.suggestions)):
+            if items:
+                lines.append(f"  {title}:")
+                lines.extend(textwrap.fill(item, width - 1, initial_indent="    - ",
+                                           subsequent_indent="      ") for item in items)
         return "\n".join(lines)
 
 
