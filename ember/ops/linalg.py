@@ -20,16 +20,13 @@ from ember.ops.common import (
     as_tensor_like,
     attach,
     broadcast_error,
-    dtype_mismatch_error,
     check_same_device,
+    dtype_mismatch_error,
     inplace_method,
     record,
     result_dtype,
-<<<<<<< HEAD
     scalar_type_name,
-=======
     zero_grad_like,
->>>>>>> main
 )
 from ember.ops.dims import normalize_dim
 from ember.ops.elementwise import where_grad

@@ -19,13 +19,9 @@ import numpy as np
 from ember import backend
 from ember.backend import get_array_module
 from ember.ops.common import Tensor, attach, inplace_method, record
-<<<<<<< HEAD
-from ember.ops.elementwise import where_grad
-=======
 from ember.ops.compare import maximum, minimum, where
-from ember.ops.elementwise import sub
+from ember.ops.elementwise import sub, where_grad
 from ember.ops.indexing import scatter_add
->>>>>>> main
 
 # ------------------------------------------------------------------------------------ helpers
 
