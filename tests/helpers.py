@@ -139,16 +139,49 @@ def _check_cuda(fn, torch_fn, arrays, grad_inputs, upstream, e_outs, e_grads, to
                                    err_msg=f"CUDA gradient of input {i} vs CPU")
 
 
+# Zero-size shape sets for the op tables: an empty leading dim, an empty middle dim, and one that
+# broadcasts against a size-1 dim (the result is empty, the size-1 input's gradient is zeros).
+ZERO_SIZE_UNARY = [[(0, 4)], [(2, 0, 3)]]
+ZERO_SIZE_BINARY = [[(0, 4), (4,)], [(2, 0, 3), (2, 1, 3)], [(0, 1), (1, 3)]]
+
+
+def zero_size_variants(shapes) -> list:
+    """``shapes`` with one dim of the broadcast result made 0: the leftmost result dim larger than
+    1, set to 0 in every input that has it at full size (inputs with 1 there keep broadcasting).
+    Empty when the result has no such dim (scalars, all-ones shapes)."""
+    shapes = [tuple(s) for s in shapes]
+    if not shapes:
+        return []
+    out_shape = np.broadcast_shapes(*shapes)
+    for k, size in enumerate(out_shape):
+        if size > 1:
+            back = len(out_shape) - k  # the position counted from the right, as broadcasting does
+            variant = []
+            for s in shapes:
+                s = list(s)
+                if len(s) >= back and s[-back] == size:
+                    s[-back] = 0
+                variant.append(tuple(s))
+            return [variant]
+    return []
+
+
 def check(fn, shapes, *, low=-2.0, high=2.0, positive=False, grad=True, atol=1e-6, rtol=1e-5,
           grad_atol=1e-6, grad_rtol=1e-5, seed=0, gradcheck_=True, inputs=None, torch_fn=None,
-          grad_inputs=None, cuda=None):
+          grad_inputs=None, cuda=None, zero_size=False):
     """Compare ``fn(ember, *xs)`` with ``fn(torch, *xs)``: values, gradients, and gradcheck.
 
     ``inputs`` overrides the random arrays (for ops that need special values); ``grad_inputs``
     is a list of booleans saying which inputs are differentiated (floating ones by default).
     ``cuda``: also run on the GPU (``True`` requires one, ``False`` never, ``None`` see
-    :func:`cuda_wanted`).
+    :func:`cuda_wanted`). ``zero_size``: also run on :func:`zero_size_variants` of ``shapes``
+    (empty results, zero-size gradients), which every op must handle as PyTorch does.
     """
+    if zero_size and inputs is None:
+        for variant in zero_size_variants(shapes):
+            check(fn, variant, low=low, high=high, positive=positive, grad=grad, atol=atol,
+                  rtol=rtol, grad_atol=grad_atol, grad_rtol=grad_rtol, seed=seed,
+                  gradcheck_=gradcheck_, torch_fn=torch_fn, grad_inputs=grad_inputs, cuda=cuda)
     on_cuda = cuda_wanted(cuda)
     tol = (atol, rtol, grad_atol, grad_rtol)
     arrays = inputs if inputs is not None else make_inputs(shapes, low, high, seed, positive)

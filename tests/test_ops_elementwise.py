@@ -14,15 +14,15 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from helpers import F, check, make_inputs
+from helpers import ZERO_SIZE_BINARY, ZERO_SIZE_UNARY, F, check, make_inputs
 
 import ember
 from ember.autograd.gradcheck import gradgradcheck
 
 
-
-UNARY_SHAPES = [[(3, 4)], [(2, 3, 4)], [()]]
-BINARY_SHAPES = [[(3, 4), (3, 4)], [(2, 3, 4), (4,)], [(3, 1), (1, 4)], [(), (2, 3)], [(2, 3), ()]]
+UNARY_SHAPES = [[(3, 4)], [(2, 3, 4)], [()]] + ZERO_SIZE_UNARY
+BINARY_SHAPES = [[(3, 4), (3, 4)], [(2, 3, 4), (4,)], [(3, 1), (1, 4)], [(), (2, 3)],
+                 [(2, 3), ()]] + ZERO_SIZE_BINARY
 
 # ------------------------------------------------------------------------------- arithmetic
 

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from helpers import check, make_inputs
+from helpers import ZERO_SIZE_BINARY, check, make_inputs
 
 import ember
 from ember.autograd.gradcheck import gradgradcheck
@@ -25,7 +25,8 @@ from ember.autograd.gradcheck import gradgradcheck
 pytestmark = pytest.mark.filterwarnings(
     r"ignore:(divide by zero|invalid value|overflow) encountered:RuntimeWarning")
 
-BINARY_SHAPES = [[(3, 4), (3, 4)], [(2, 3, 4), (4,)], [(3, 1), (1, 4)], [(), (2, 3)], [(2, 3), ()]]
+BINARY_SHAPES = [[(3, 4), (3, 4)], [(2, 3, 4), (4,)], [(3, 1), (1, 4)], [(), (2, 3)],
+                 [(2, 3), ()]] + ZERO_SIZE_BINARY
 
 
 def raises_like_torch(fn, exc, match):

@@ -94,6 +94,12 @@ def _wrap_like(array, like: Tensor) -> Tensor:
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``y_k = x1ᵀ W_k x2 + b_k`` for weight ``(out, in1, in2)``."""
+    parts = {"input1": input1, "input2": input2, "weight": weight}
+    if bias is not None:
+        parts["bias"] = bias
+    if len({t.dtype for t in parts.values()}) > 1:
+        raise RuntimeError("bilinear: All tensors must have the same dtype, got " + ", ".join(
+            f"{k}: {t.dtype.name} {tuple(t.shape)}" for k, t in parts.items()))
     out = einsum("...i,kij,...j->...k", input1, weight, input2)
     return out + bias if bias is not None else out
 
@@ -212,11 +218,26 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 # ----------------------------------------------------------------------------- normalisation
 
 
+def _same_dtype_as_parameters(name: str, input: Tensor, **params) -> None:
+    """PyTorch refuses a normalisation whose input and parameters/statistics differ in dtype
+    ("mixed dtype (CPU)") rather than promote a float32 layer's result and gradients to float64."""
+    given = {k: t for k, t in params.items() if t is not None}
+    if any(t.dtype != input.dtype for t in given.values()):
+        listed = ", ".join(f"{k} {t.dtype.name}" for k, t in given.items())
+        raise RuntimeError(
+            f"{name}: mixed dtype: all inputs must share the same datatype, got input "
+            f"{input.dtype.name} {tuple(input.shape)}, {listed}; convert the input with "
+            f".to(layer.weight.dtype) or the layer with .to(input.dtype)"
+        )
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalise each channel (dim 1) of ``input`` by the batch statistics (``training``) or by
     the running ones; in training, update the running ones in place with the unbiased variance."""
+    _same_dtype_as_parameters("batch_norm", input, weight=weight, bias=bias,
+                              running_mean=running_mean, running_var=running_var)
     x = input
     nd = x.ndim
     if nd < 2:
@@ -226,10 +247,18 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     dims = (0,) + tuple(range(2, nd))
     if training:
         n = x.numel() // C
-        if n <= 1:
+        if n == 1:
             raise ValueError(
                 f"Expected more than 1 value per channel when training, got input size {tuple(x.shape)}"
             )
+        if n == 0:
+            # an empty batch (PyTorch): an empty result, the running statistics left as they are
+            y = x * 1
+            if weight is not None:
+                y = y * weight.reshape(shape)
+            if bias is not None:
+                y = y + bias.reshape(shape)
+            return y
         mean = x.mean(dims, keepdim=True)
         xc = x - mean
         var = (xc * xc).mean(dims, keepdim=True)
@@ -269,6 +298,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     batch average of the per-instance means and unbiased variances. Without it the running
     statistics normalise every instance (evaluation with ``track_running_stats``).
     """
+    _same_dtype_as_parameters("instance_norm", input, weight=weight, bias=bias,
+                              running_mean=running_mean, running_var=running_var)
     x = input
     nd = x.ndim
     if nd < 2:
@@ -318,6 +349,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` dimensions, then scale and shift."""
+    _same_dtype_as_parameters("layer_norm", input, weight=weight, bias=bias)
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     normalized_shape = tuple(normalized_shape)
@@ -343,6 +375,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over groups of channels (and all spatial positions), then scale per channel."""
+    _same_dtype_as_parameters("group_norm", input, weight=weight, bias=bias)
     N, C = input.shape[:2]
     if C % num_groups:
         raise RuntimeError(

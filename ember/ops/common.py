@@ -56,6 +56,30 @@ def check_same_device(name: str, *arrays) -> None:
             raise device_error(name, first, a)
 
 
+_SCALAR_TYPE_NAMES = {
+    "float64": "Double", "float32": "Float", "float16": "Half", "bfloat16": "BFloat16",
+    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+    "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+}
+
+
+def scalar_type_name(array) -> str:
+    """PyTorch's name for an array's element type (``Double`` for float64), as its messages say."""
+    name = str(array.dtype)
+    return _SCALAR_TYPE_NAMES.get(name, name)
+
+
+def dtype_mismatch_error(name: str, first: str, a, second: str, b) -> RuntimeError:
+    """PyTorch's "mat1 and mat2 must have the same dtype" refusal of a product of mixed float
+    types (both dtypes named), with the shapes and the conversion that fixes it."""
+    return RuntimeError(
+        f"{name}: {first} and {second} must have the same dtype, but got {scalar_type_name(a)} "
+        f"and {scalar_type_name(b)} ({first} of shape {tuple(a.shape)}, {second} of shape "
+        f"{tuple(b.shape)}); convert one with .to(dtype) (a layer's input: "
+        f"x.to(layer.weight.dtype))"
+    )
+
+
 def broadcast_error(name: str, x_shape, y_shape) -> RuntimeError:
     """The error for shapes that do not broadcast, naming the innermost dimension that clashes."""
     xs, ys = tuple(x_shape), tuple(y_shape)
@@ -247,20 +271,25 @@ def _rebase_view_history(view: Tensor, base: Tensor, view_fn, new_part: Tensor) 
     The gradient of the new base goes to the old base outside the region (a constant mask) and
     to ``new_part`` inside it (``view_fn`` applied to the gradient): PyTorch's CopySlices.
     """
+    from ember.ops.elementwise import where_grad  # elementwise imports this module
+
     xp = get_array_module(base._data)
-    keep = Tensor._wrap(xp.ones(base._data.shape, dtype=base._data.dtype))
+    keep = Tensor._wrap(xp.ones(base._data.shape, dtype=bool))
     prev = graph.GRAD_ENABLED
     graph.GRAD_ENABLED = False
     try:
-        view_fn(keep)._data[...] = 0  # ones outside the view's region
+        view_fn(keep)._data[...] = False  # True outside the view's region
     finally:
         graph.GRAD_ENABLED = prev
+    keep = keep._data
     old = Tensor._wrap(base._data)
     old._node = base._node
     old.requires_grad = base.requires_grad
 
     def backward(g, needs):
-        return (g * keep if needs[0] else None), view_fn(g)
+        # masked, not multiplied: the old values inside the region get exactly 0 even where g
+        # is nan or inf (PyTorch zeroes that slice of the gradient)
+        return (where_grad(g, keep) if needs[0] else None), view_fn(g)
 
     new = graph.record("CopySlices", base._data, (old, new_part), backward)
     graph.HISTORY_REWRITTEN = True

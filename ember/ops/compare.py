@@ -414,9 +414,14 @@ def _extreme(name: str, a, b) -> Tensor:
         """The gradient of the first side (``first``) or of the second."""
         if name in ("maximum", "minimum"):
             # PyTorch: equal elements share the gradient half and half; NaN sends it to both
+            # the losing side's gradient is 0 even where g is nan or inf (a mask, not a product)
             loses = (x < y) if (name == "maximum") == first else (x > y)
-            share = xp.where(loses, 0.0, xp.where(x == y, 0.5, 1.0))
-            return scale_grad(g, share.astype(g._data.dtype, copy=False))
+            kept = where_grad(g, xp.broadcast_to(~loses, g._data.shape))
+            ties = x == y
+            if not xp.any(ties):
+                return kept
+            share = xp.where(ties, 0.5, 1.0).astype(g._data.dtype, copy=False)
+            return scale_grad(kept, xp.broadcast_to(share, g._data.shape))
         # fmax/fmin: ties go to the first input; a NaN input loses to the other one
         wins_a = ((x >= y) if name == "fmax" else (x <= y)) | xp.isnan(y)
         return where_grad(g, wins_a if first else ~wins_a)

@@ -397,6 +397,10 @@ def _check_conv(op, x, w, b, nd, transposed, groups):
         if cin % groups:
             raise RuntimeError(f"{op}: input channels ({cin}) must be divisible by groups ({groups})")
         cout = w.shape[1] * groups
+        if cout == 0:
+            raise RuntimeError(f"{op}: Given groups={groups}, expected weight to be at least 1 at "
+                               f"dimension 1 (output channels), but got weight of size "
+                               f"{list(w.shape)} instead")
     else:
         if cin % groups:
             raise RuntimeError(f"{op}: input channels ({cin}) must be divisible by groups ({groups})")
@@ -408,6 +412,9 @@ def _check_conv(op, x, w, b, nd, transposed, groups):
             raise RuntimeError(f"{op}: output channels ({w.shape[0]}) must be divisible by groups "
                                f"({groups})")
         cout = w.shape[0]
+        if cout == 0:  # PyTorch's refusal, instead of a NumPy reshape error on the empty weight
+            raise RuntimeError(f"{op}: Given groups={groups}, expected weight to be at least 1 at "
+                               f"dimension 0, but got weight of size {list(w.shape)} instead")
     if b is not None and tuple(b.shape) != (cout,):
         raise RuntimeError(f"{op}: expected bias of shape ({cout},) (one per output channel) but got "
                            f"shape {tuple(b.shape)}")

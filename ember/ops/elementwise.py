@@ -123,6 +123,8 @@ def _div(a, b, *, rounding_mode=None) -> Tensor:
             raise ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                              f"but found {rounding_mode!r}")
         xp = backend.get_array_module(x if hasattr(x, "dtype") else y)
+        _refuse_integer_division_by_zero("floor_divide" if rounding_mode == "floor" else "div",
+                                         xp, x, y)
         q = xp.floor_divide(x, y) if rounding_mode == "floor" else xp.trunc(xp.true_divide(x, y))
         if getattr(x, "dtype", None) is not None and x.dtype.kind in "iu":
             q = q.astype(x.dtype)
@@ -346,13 +348,24 @@ def fmod(input, other, *, out: Tensor | None = None) -> Tensor:
     return _modulo("fmod", "trunc", a, b)
 
 
+def _refuse_integer_division_by_zero(name: str, xp, x, y) -> None:
+    """Integer division has no inf to return: PyTorch raises "ZeroDivisionError" (a RuntimeError)
+    where NumPy would quietly give 0."""
+    xk = getattr(x, "dtype", None)
+    yk = getattr(y, "dtype", None)
+    integer_x = xk.kind in "iub" if xk is not None else type(x) in (int, bool)
+    if yk is not None:
+        zero = yk.kind in "iub" and integer_x and not xp.all(y)
+    else:
+        zero = type(y) in (int, bool) and y == 0 and integer_x
+    if zero:
+        raise RuntimeError(f"ZeroDivisionError: {name} of an integer tensor by zero")
+
+
 def _modulo(name: str, rounding: str, a, b) -> Tensor:
     ta, tb, x, y = binary_operands(name, a, b)
     xp = backend.get_array_module(x if ta is not None else y)
-    if (getattr(x, "dtype", None) is not None and x.dtype.kind in "iub"
-            and getattr(y, "dtype", None) is not None and y.dtype.kind in "iub"
-            and not xp.all(y)) or (type(y) is int and y == 0 and x.dtype.kind in "iub"):
-        raise RuntimeError(f"ZeroDivisionError: {name} of an integer tensor by zero")
+    _refuse_integer_division_by_zero(name, xp, x, y)
     try:
         out = xp.remainder(x, y) if rounding == "floor" else xp.fmod(x, y)
     except ValueError:

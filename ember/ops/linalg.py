@@ -22,9 +22,11 @@ from ember.ops.common import (
     attach,
     broadcast_error,
     check_same_device,
+    dtype_mismatch_error,
     inplace_method,
     record,
     result_dtype,
+    scalar_type_name,
     zero_grad_like,
 )
 from ember.ops.dims import normalize_dim
@@ -53,10 +55,7 @@ def _operands(name: str, a, b):
 
 def _same_dtype(name, a, b):
     if a._data.dtype != b._data.dtype:
-        raise RuntimeError(
-            f"{name}(): expected both operands to have the same dtype, but got {a.dtype} and "
-            f"{b.dtype} (shapes {tuple(a.shape)} and {tuple(b.shape)}); convert one with .to(dtype)"
-        )
+        raise dtype_mismatch_error(name, "mat1", a._data, "mat2", b._data)
 
 
 def _matmul_error(x_shape, y_shape) -> RuntimeError:
@@ -89,7 +88,8 @@ def matmul(input, other, *, out: Tensor | None = None) -> Tensor:
     xp = get_array_module(x)
     if y.ndim == 2 and x.ndim > 2 and x.flags.c_contiguous:
         # (..., n, k) @ (k, m) is a single GEMM on the folded batch, not one GEMM per matrix
-        out = xp.matmul(x.reshape(-1, x.shape[-1]), y).reshape(x.shape[:-1] + (y.shape[-1],))
+        rows = math.prod(x.shape[:-1])  # not -1: a zero-size batch has no size to infer
+        out = xp.matmul(x.reshape(rows, x.shape[-1]), y).reshape(x.shape[:-1] + (y.shape[-1],))
     else:
         try:
             out = xp.matmul(x, y)
@@ -118,7 +118,8 @@ def matmul(input, other, *, out: Tensor | None = None) -> Tensor:
         if needs[1]:
             if len(sb) == 2 and len(s2) > 2 and len(sa) > 2:
                 # the weight of a batched product: one GEMM over the folded batch
-                gb = matmul(_swap_last(a2.reshape(-1, sa[-1])), g2.reshape(-1, s2[-1]))
+                rows = math.prod(sa[:-1])
+                gb = matmul(_swap_last(a2.reshape(rows, sa[-1])), g2.reshape(rows, s2[-1]))
             else:
                 gb = matmul(_swap_last(a2), g2)
             gb = gb if len(sb) >= 2 else gb.squeeze(-1)
@@ -150,6 +151,7 @@ def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(f"mm: mat1 and mat2 shapes cannot be multiplied "
                            f"({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
+    _same_dtype("mm", a, b)
     return matmul(a, b)
 
 
@@ -167,6 +169,7 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
             f"bmm: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied: expected "
             f"batch2 of shape [{a.shape[0]}, {a.shape[2]}, *], got {list(b.shape)}"
         )
+    _same_dtype("bmm", a, b)
     return matmul(a, b)
 
 
@@ -235,9 +238,16 @@ def _check_dims(name: str, **tensors) -> None:
 def _check_dtypes(name: str, **tensors) -> None:
     dts = {t._data.dtype for t in tensors.values()}
     if len(dts) > 1:
+        # PyTorch's wording names the first pair that differs: the product's two operands, else
+        # the added input against the second one
+        names = list(tensors)
+        first, second = names[-2:] if tensors[names[-2]]._data.dtype != \
+            tensors[names[-1]]._data.dtype else (names[0], names[-1])
         listed = ", ".join(f"{k} {t.dtype} {tuple(t.shape)}" for k, t in tensors.items())
-        raise RuntimeError(f"{name}: expected all operands to have the same dtype, got {listed}; "
-                           "convert with .to(dtype)")
+        raise RuntimeError(
+            f"{name}: {first} and {second} must have the same dtype, but got "
+            f"{scalar_type_name(tensors[first]._data)} and "
+            f"{scalar_type_name(tensors[second]._data)} ({listed}); convert with .to(dtype)")
 
 
 def _add_scaled(name: str, input, beta, prod: Tensor, alpha, shapes: str) -> Tensor:

@@ -11,6 +11,8 @@ records its own backward, written with these same ops, so gradients of gradients
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ember import backend
@@ -20,6 +22,7 @@ from ember.ops.common import (
     attach,
     commit_inplace,
     device_error,
+    dtype_mismatch_error,
     get_array_module,
     prepare_inplace,
     record,
@@ -54,6 +57,8 @@ def _float_input(op: str, x, dtype=None):
 
 def _log_softmax_array(xp, a, axis):
     """Stable log-softmax on an array: shift by the max, which must be finite to subtract."""
+    if a.size == 0:  # an empty result (NumPy's max has no identity for an empty slice)
+        return a.copy()
     m = a.max(axis=axis, keepdims=True)
     if not xp.isfinite(m).all():
         m = xp.where(xp.isfinite(m), m, 0)
@@ -80,6 +85,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     if type(x) is not type(w):
         raise device_error("linear", x, w)
+    # mixed float types are refused, as PyTorch does, rather than giving a float32 weight a
+    # float64 result and gradient
+    if x.dtype != w.dtype:
+        raise dtype_mismatch_error("linear", "mat1", x, "mat2", w)
+    if bias is not None and bias._data.dtype != w.dtype:
+        raise dtype_mismatch_error("linear", "self", bias._data, "mat2", w)
     out = x @ w.T
     if bias is not None:
         out += bias._data
@@ -107,7 +118,8 @@ def linear_grad_weight(g: Tensor, input: Tensor) -> Tensor:
     """``g.T @ input`` over every leading dim: the gradient of :func:`linear` with respect to its
     weight."""
     gd, x = g._data, input._data
-    out = gd.reshape(-1, gd.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+    rows = math.prod(gd.shape[:-1])  # not -1: a zero-size batch has no size to infer
+    out = gd.reshape(rows, gd.shape[-1]).T @ x.reshape(rows, x.shape[-1])
 
     def backward(gg, needs):
         return (linear(input, gg) if needs[0] else None,
@@ -130,7 +142,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         )
     w = weight._data
     num = w.shape[0]
-    if idx.size and (int(idx.min()) < -num or int(idx.max()) >= num):
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num):  # no negative rows
         raise IndexError(
             f"embedding: index out of range in self (indices must be in [0, {num}), got values "
             f"from {int(idx.min())} to {int(idx.max())})"
@@ -181,8 +193,11 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     axis = _dim("softmax", dim, arr.ndim)
     if arr.ndim == 0:
         arr = arr.reshape(1)
-    e = xp.exp(arr - arr.max(axis=axis, keepdims=True))
-    e /= e.sum(axis=axis, keepdims=True)
+    if arr.size == 0:  # nothing to normalise (NumPy's max has no identity for an empty slice)
+        e = arr.copy()
+    else:
+        e = xp.exp(arr - arr.max(axis=axis, keepdims=True))
+        e /= e.sum(axis=axis, keepdims=True)
     out = e.reshape(x._data.shape)
     axis = axis if out.ndim else None  # a 0-d softmax sums over its one element
     result = Tensor._wrap(out)  # what the closure reads (no cycle)

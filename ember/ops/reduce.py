@@ -20,7 +20,7 @@ from ember import backend
 from ember.backend import get_array_module
 from ember.ops.common import write_out, Tensor, attach, inplace_method, record
 from ember.ops.compare import maximum, minimum, where
-from ember.ops.elementwise import sub
+from ember.ops.elementwise import sub, where_grad
 from ember.ops.indexing import scatter_add
 
 # ------------------------------------------------------------------------------------ helpers
@@ -242,10 +242,12 @@ def _full_extreme(name: str, x: Tensor, fn) -> Tensor:
             f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
             "Specify the reduction dim with the 'dim' argument."
         )
-    return _amax_like(name, x, fn, tuple(range(a.ndim)), False)
+    return _amax_like(name, x, fn, tuple(range(a.ndim)), False, masked=True)
 
 
-def _amax_like(name: str, x: Tensor, fn, axes: tuple, keepdim: bool) -> Tensor:
+def _amax_like(name: str, x: Tensor, fn, axes: tuple, keepdim: bool, masked: bool = False) -> Tensor:
+    """amax/amin (and max/min of every element, ``masked``): PyTorch multiplies amax's gradient
+    by the tie mask, so a nan gradient spreads, but fills max()'s into zeros, so it does not."""
     a = x._data
     out = fn(a, axis=axes, keepdims=keepdim)
     shape = a.shape
@@ -256,7 +258,10 @@ def _amax_like(name: str, x: Tensor, fn, axes: tuple, keepdim: bool) -> Tensor:
         hit = (a == r).astype(a.dtype)
         with _quiet(xp):
             share = hit / hit.sum(axis=axes, keepdims=True)
-        return (_as_kept(g, shape, axes, keepdim) * _const(share),)
+        gk = _as_kept(g, shape, axes, keepdim)
+        if masked:
+            gk = where_grad(gk, hit.astype(bool))
+        return (gk * _const(share),)
 
     result = Tensor._wrap(out)  # what the closure reads (no cycle)
     return record(name.capitalize(), result, (x,), backward, saved=(x,))
@@ -294,8 +299,10 @@ def _extreme_with_indices(name: str, x: Tensor, axis, keepdim: bool, pick_arg, r
     def backward(g, needs):
         # the gradient goes only to the element whose index was returned
         pos = xp.arange(shape[axis]).reshape((-1,) + (1,) * (len(shape) - axis - 1))
-        hit = (pos == idx).astype(a.dtype)
-        return (_as_kept(g, shape, (axis,), keepdim) * _const(hit),)
+        hit = pos == idx
+        # a mask, not a product: the other elements get exactly 0 even where g is nan (PyTorch
+        # scatters g into zeros)
+        return (where_grad(_as_kept(g, shape, (axis,), keepdim), hit),)
 
     values = record(name.capitalize(), vals, (x,), backward)
     return result_type(values, Tensor._wrap(out_idx))
@@ -341,6 +348,31 @@ def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None, out: Tens
     return _extreme_with_indices("min", x, axis, keepdim, xp.argmin, _MinResult)
 
 
+def _check_empty_reduction(name: str, a, dim, axes: tuple) -> None:
+    """PyTorch's refusals for a reduction with no identity over a zero-size tensor: with no dim
+    given there is nothing to return; over an empty dim neither. Over non-empty dims of a
+    zero-size tensor the result is simply empty. (PyTorch's own wording differs between amax,
+    which names the dim as written, and argmax, which names it normalised and raises an
+    IndexError without a dim; both are kept.)"""
+    if a.size:
+        return
+    arg = name.startswith("arg")
+    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+        if arg:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0.")
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument."
+        )
+    given = dim if isinstance(dim, (tuple, list)) else (dim,)
+    for d in given:
+        if a.shape[operator.index(d) % a.ndim] == 0:
+            d = operator.index(d) % a.ndim if arg else d
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size "
+                             f"(input shape {tuple(a.shape)}).")
+
+
 def amax(input: Tensor, dim=(), keepdim: bool = False, *, out: Tensor | None = None, axis=None,
          keepdims=None) -> Tensor:
     """Maximum over ``dim`` (int or tuple; all dims by default); ties share the gradient evenly."""
@@ -352,9 +384,7 @@ def amax(input: Tensor, dim=(), keepdim: bool = False, *, out: Tensor | None = N
         return write_out("amax", out, amax(input, dim, keepdim))
     x = input
     axes = _axes(dim, x._data.ndim)
-    if x._data.size == 0:
-        raise IndexError(f"amax(): Expected reduction over non-empty dims (input shape "
-                         f"{tuple(x.shape)}).")
+    _check_empty_reduction("amax", x._data, dim, axes)
     return _amax_like("amax", x, get_array_module(x._data).amax, axes, keepdim)
 
 
@@ -369,19 +399,14 @@ def amin(input: Tensor, dim=(), keepdim: bool = False, *, out: Tensor | None = N
         return write_out("amin", out, amin(input, dim, keepdim))
     x = input
     axes = _axes(dim, x._data.ndim)
-    if x._data.size == 0:
-        raise IndexError(f"amin(): Expected reduction over non-empty dims (input shape "
-                         f"{tuple(x.shape)}).")
+    _check_empty_reduction("amin", x._data, dim, axes)
     return _amax_like("amin", x, get_array_module(x._data).amin, axes, keepdim)
 
 
 def _arg_extreme(name, x: Tensor, dim, keepdim, fn) -> Tensor:
     a = x._data
     xp = get_array_module(a)
-    if a.size == 0:
-        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
-                           "== 0." if dim is None else f"{name}(): cannot reduce an empty dim "
-                           f"(input shape {tuple(a.shape)}).")
+    _check_empty_reduction(name, a, dim, () if dim is None else _axes(dim, a.ndim))
     if dim is None:
         idx = xp.asarray(fn(a.reshape(-1)), dtype=xp.int64)
         if keepdim:
@@ -489,8 +514,13 @@ def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = F
     def backward(g, needs):
         centred = x - x.mean(axes, keepdim=True)
         scale = 1.0 / (n - c) if n > c else math.inf
-        return (_as_kept(g, shape, axes, keepdim) / _as_kept(result, shape, axes, keepdim)
-                * centred * scale,)
+        # where the std is exactly 0 every centred value is 0 too: PyTorch's gradient there is
+        # 0 (not 0 / 0), so a constant feature does not turn a loss into nan. As in PyTorch, it
+        # is g / std with those places filled with 0 (so a second derivative there is nan, too)
+        rk = _as_kept(result, shape, axes, keepdim)
+        with _quiet(xp):
+            scaled = _as_kept(g, shape, axes, keepdim) / rk
+        return (where_grad(scaled, rk._data != 0) * centred * scale,)
 
     result = Tensor._wrap(out)  # what the closure reads (no cycle)
     return record("Std", result, (x,), backward, saved=(x,))

@@ -530,6 +530,8 @@ def chunk(input: Tensor, chunks: int, dim: int = 0, *, axis=None) -> tuple:
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = x._data.shape[normalize_dim(dim, x._data.ndim)]
+    if n == 0:  # PyTorch: ``chunks`` empty pieces, not one
+        return split(x, [0] * chunks, dim)
     return split(x, max(-(-n // chunks), 1), dim)
 
 

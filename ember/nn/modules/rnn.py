@@ -134,6 +134,13 @@ class RNNBase(Module):
                 f"{self.hidden_size}): expected input with last dimension {self.input_size}, got "
                 f"shape {tuple(input.shape)}"
             )
+        weight = self.weight_ih_l0
+        if input.dtype != weight.dtype:  # PyTorch's check, before any product
+            raise ValueError(
+                f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight.dtype}) in "
+                f"{type(self).__name__}. Convert input: input.to({weight.dtype}), or convert "
+                f"model: model.to({input.dtype})"
+            )
         batched = input.ndim == 3
         is_lstm = self.mode == "LSTM"
         if not batched:
