@@ -295,3 +295,51 @@ def test_frombuffer_shares_memory():
     np.testing.assert_array_equal(e.numpy(), t.numpy())
     e[0] = 42.0  # shares the buffer, as PyTorch's does
     assert t[0].item() == 42.0
+
+
+RESHAPING_INPLACE = [
+    ("t_", ()), ("transpose_", (0, 2)), ("swapaxes_", (1, 2)), ("swapdims_", (0, 1)),
+    ("squeeze_", ()), ("squeeze_", (1,)), ("unsqueeze_", (0,)), ("unsqueeze_", (-1,)),
+]
+
+
+@pytest.mark.parametrize("name,args", RESHAPING_INPLACE, ids=[f"{n}{a}" for n, a in RESHAPING_INPLACE])
+def test_reshaping_inplace(name, args):
+    shape_ = (3, 4) if name == "t_" else (2, 1, 3)
+    a = np.arange(float(np.prod(shape_))).reshape(shape_)
+    t, e = torch.tensor(a), ember.tensor(a)
+    v0 = e._version
+    assert getattr(t, name)(*args) is t
+    assert getattr(e, name)(*args) is e
+    assert tuple(e.shape) == tuple(t.shape)
+    assert e._version - v0 == t._version
+    np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+    def run(lib):  # gradient through a recorded (non-leaf) tensor reshaped in place
+        x = lib.tensor(a, requires_grad=True)
+        y = x * 2
+        getattr(y, name)(*args)
+        w = lib.tensor(np.arange(float(y.numel())).reshape(tuple(y.shape)))
+        (y * w).sum().backward()
+        return x.grad.numpy()
+
+    np.testing.assert_allclose(run(ember), run(torch))
+    leaf = ember.tensor(a, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        getattr(leaf, name)(*args)
+    with ember.no_grad():
+        assert getattr(leaf, name)(*args) is leaf
+
+
+def test_reshaping_inplace_on_a_view_then_written():
+    def run(lib):
+        x = lib.zeros(2, 3, requires_grad=True)
+        base = x * 1
+        row = base[0]
+        row.unsqueeze_(0)
+        row.mul_(0).add_(lib.tensor([[1.0, 2.0, 3.0]]))
+        (base * lib.arange(6.0).reshape(2, 3)).sum().backward()
+        return base.detach().numpy(), row.detach().numpy(), x.grad.numpy()
+
+    for e, t in zip(run(ember), run(torch)):
+        np.testing.assert_array_equal(e, t)

@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 from ember import backend
-from ember.autograd import anomaly_mode
+from ember.autograd import anomaly_mode, graph
 from ember.backend import get_array_module
 from ember.ops.common import Tensor, attach, inplace_method, record
 from ember.ops import compare, elementwise, indexing, shape, stats, unary
@@ -363,6 +363,30 @@ def _fill_diagonal(input: Tensor, fill_value, wrap: bool = False) -> Tensor:
     return compare.where(Tensor._wrap(xp.asarray(on_diag)), fill_value, input)
 
 
+def _reshaping_inplace(fn, name: str):
+    """The in-place twin of a view op (``t_``, ``unsqueeze_`` ...): ``self`` takes the view's
+    shape and strides and, when recorded, its history."""
+
+    def method(self, *args, **kwargs):
+        if graph.GRAD_ENABLED and self.requires_grad and self._node is None:
+            raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
+        out = fn(self, *args, **kwargs)
+        self._data = out._data
+        if out._node is not None:
+            self._node = out._node
+        view = self._base
+        if view is not None and view[1] is not None:  # a view of a view: compose the two
+            outer = view[1]
+            self._base = (view[0], lambda t: fn(outer(t), *args, **kwargs), view[2])
+        self._version += 1
+        return self
+
+    method.__name__ = name
+    method.__doc__ = f"In-place version of :func:`{fn.__name__}`: changes ``self``'s shape."
+    return method
+
+
 def _refuse_bfloat16(self: Tensor, *args, **kwargs):
     raise TypeError("bfloat16(): ember computes with NumPy/CuPy, which have no bfloat16 dtype; "
                     "use half() (float16) or float() instead")
@@ -399,4 +423,7 @@ attach(
     char=lambda self, memory_format=None: self.to(backend.dtype("int8")),
     byte=lambda self, memory_format=None: self.to(backend.dtype("uint8")),
     bfloat16=_refuse_bfloat16, **_INPLACE,
+    **{name: _reshaping_inplace(fn, name) for name, fn in dict(
+        t_=shape.t, transpose_=shape.transpose, swapaxes_=shape.transpose,
+        swapdims_=shape.transpose, squeeze_=shape.squeeze, unsqueeze_=shape.unsqueeze).items()},
 )
