@@ -343,3 +343,32 @@ def test_reshaping_inplace_on_a_view_then_written():
 
     for e, t in zip(run(ember), run(torch)):
         np.testing.assert_array_equal(e, t)
+
+
+@pytest.mark.parametrize("start,size", [((6,), (2, 2)), ((2, 3), (6,)), ((4,), (2, 3)), ((2, 2), ((3, 1),)),
+                                        ((3,), (0,))])
+def test_resize_(start, size):
+    a = np.arange(float(np.prod(start))).reshape(start)
+    t, e = torch.tensor(a), ember.tensor(a)
+    v0 = e._version
+    assert t.resize_(*size) is t and e.resize_(*size) is e
+    assert tuple(e.shape) == tuple(t.shape) and e._version == v0 + 1
+    kept = min(a.size, t.numel())  # PyTorch leaves grown elements uninitialised
+    np.testing.assert_array_equal(e.numpy().reshape(-1)[:kept], t.numpy().reshape(-1)[:kept])
+
+
+def test_resize_as_and_shrinking_shares_memory():
+    t, e = torch.arange(6.0), ember.arange(6.0)
+    assert torch.resize_as_(t, torch.ones(2, 2)) is t and ember.resize_as_(e, ember.ones(2, 2)) is e
+    assert e.resize_as_(ember.ones(3)) is e and tuple(e.shape) == (3,)
+    base = ember.arange(6.0)
+    head = base[:4]
+    head.resize_(2)
+    head[0] = 9.0
+    assert base[0].item() == 9.0
+    with pytest.raises(RuntimeError, match="require grad"):
+        ember.ones(2, requires_grad=True).resize_(3)
+    with pytest.raises(RuntimeError, match="contiguous"):
+        ember.arange(6.0)[::2].resize_(2)
+    with pytest.raises(RuntimeError, match="view"):
+        ember.arange(6.0)[:2].resize_(4)

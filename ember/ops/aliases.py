@@ -36,7 +36,7 @@ __all__ = [
     "resolve_neg", "conj", "conj_physical", "conj_physical_", "real", "adjoint", "angle",
     "get_device", "init_num_threads", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
     "set_anomaly_enabled", "masked_scatter", "put", "fill", "bitwise_left_shift",
-    "bitwise_right_shift", "frombuffer",
+    "bitwise_right_shift", "frombuffer", "resize_as_",
 ]
 
 _T = Tensor
@@ -387,6 +387,41 @@ def _reshaping_inplace(fn, name: str):
     return method
 
 
+def resize_(self: Tensor, *size, memory_format=None) -> Tensor:
+    """Give ``self`` the shape ``size``, keeping its first elements in row-major order; new
+    elements (when it grows) are zero. Only contiguous tensors, and no tensor that requires grad."""
+    if len(size) == 1 and not isinstance(size[0], numbers.Integral):
+        size = tuple(size[0])
+    size = tuple(int(s) for s in size)
+    if any(s < 0 for s in size):
+        raise RuntimeError(f"resize_: negative dimension in size {list(size)}")
+    if self.requires_grad:
+        raise RuntimeError("resize_: cannot resize variables that require grad")
+    a = self._data
+    xp = get_array_module(a)
+    if not a.flags.c_contiguous:
+        raise RuntimeError(f"resize_: ember resizes only contiguous tensors (this one has shape "
+                           f"{tuple(a.shape)} and strides {a.strides}); call contiguous() first")
+    n = int(np.prod(size))
+    flat = a.reshape(-1)
+    if n <= flat.size:
+        self._data = flat[:n].reshape(size)  # still shares memory, as PyTorch's shrink does
+    else:
+        if self._base is not None:
+            raise RuntimeError(f"resize_: can't grow a view ({tuple(a.shape)} -> {size}): its "
+                               "memory belongs to another tensor")
+        grown = xp.zeros(n, dtype=a.dtype)
+        grown[:flat.size] = flat
+        self._data = grown.reshape(size)
+    self._version += 1
+    return self
+
+
+def resize_as_(input: Tensor, the_template: Tensor, *, memory_format=None) -> Tensor:
+    """``input.resize_(the_template.shape)``."""
+    return resize_(input, tuple(the_template.shape))
+
+
 def _refuse_bfloat16(self: Tensor, *args, **kwargs):
     raise TypeError("bfloat16(): ember computes with NumPy/CuPy, which have no bfloat16 dtype; "
                     "use half() (float16) or float() instead")
@@ -422,7 +457,7 @@ attach(
     short=lambda self, memory_format=None: self.to(backend.dtype("int16")),
     char=lambda self, memory_format=None: self.to(backend.dtype("int8")),
     byte=lambda self, memory_format=None: self.to(backend.dtype("uint8")),
-    bfloat16=_refuse_bfloat16, **_INPLACE,
+    bfloat16=_refuse_bfloat16, resize_=resize_, resize_as_=resize_as_, **_INPLACE,
     **{name: _reshaping_inplace(fn, name) for name, fn in dict(
         t_=shape.t, transpose_=shape.transpose, swapaxes_=shape.transpose,
         swapdims_=shape.transpose, squeeze_=shape.squeeze, unsqueeze_=shape.unsqueeze).items()},
