@@ -19,7 +19,7 @@ from ember import backend
 from ember.autograd import anomaly_mode, graph
 from ember.backend import get_array_module
 from ember.ops.common import Tensor, attach, inplace_method, record
-from ember.ops import compare, elementwise, indexing, shape, stats, unary
+from ember.ops import compare, elementwise, indexing, nn_ops, shape, stats, unary
 
 __all__ = [
     # torch-level twins of in-place Tensor methods
@@ -36,7 +36,7 @@ __all__ = [
     "resolve_neg", "conj", "conj_physical", "conj_physical_", "real", "adjoint", "angle",
     "get_device", "init_num_threads", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
     "set_anomaly_enabled", "masked_scatter", "put", "fill", "bitwise_left_shift",
-    "bitwise_right_shift", "frombuffer", "resize_as_",
+    "bitwise_right_shift", "frombuffer", "resize_as_", "embedding",
 ]
 
 _T = Tensor
@@ -273,6 +273,14 @@ def fill(input: Tensor, value) -> Tensor:
     xp = get_array_module(input._data)
     v = value._data if isinstance(value, Tensor) else value
     return Tensor._wrap(xp.full(input._data.shape, v, dtype=input._data.dtype))
+
+
+def embedding(weight: Tensor, indices: Tensor, padding_idx: int = -1,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """``torch.embedding``'s argument order (weight first; ``padding_idx=-1`` means none) for
+    ``nn.functional.embedding``'s lookup."""
+    return nn_ops.embedding(indices, weight, padding_idx=None if padding_idx < 0 else padding_idx,
+                            scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
 
 def _shift(name: str, op):
