@@ -379,3 +379,40 @@ def test_resize_as_and_shrinking_shares_memory():
         ember.arange(6.0)[::2].resize_(2)
     with pytest.raises(RuntimeError, match="view"):
         ember.arange(6.0)[:2].resize_(4)
+
+
+# random fills: the same distribution as PyTorch's (quantiles of 200k draws), reproducible by seed
+RANDOM_FILLS = [
+    ("cauchy_", (1.0, 0.5), [0.1, 0.25, 0.5, 0.75, 0.9]),
+    ("log_normal_", (0.5, 0.4), [0.1, 0.25, 0.5, 0.75, 0.9]),
+    ("geometric_", (0.3,), [0.1, 0.25, 0.5, 0.75, 0.9, 0.99]),
+]
+
+
+@pytest.mark.parametrize("name,args,qs", RANDOM_FILLS, ids=[c[0] for c in RANDOM_FILLS])
+def test_random_fill_distribution(name, args, qs):
+    ember.manual_seed(0)
+    torch.manual_seed(0)
+    e = getattr(ember.zeros(200_000, dtype=ember.float64), name)(*args)
+    t = getattr(torch.zeros(200_000, dtype=torch.float64), name)(*args)
+    np.testing.assert_allclose(np.quantile(e.numpy(), qs), np.quantile(t.numpy(), qs), rtol=0.03, atol=0.02)
+    ember.manual_seed(5)
+    first = getattr(ember.zeros(4), name)(*args).numpy()
+    ember.manual_seed(5)
+    np.testing.assert_array_equal(getattr(ember.zeros(4), name)(*args).numpy(), first)
+
+
+def test_binomial_distribution():
+    ember.manual_seed(0)
+    torch.manual_seed(0)
+    counts = np.tile([0.0, 1.0, 10.0, 40.0], 50_000)
+    probs = np.tile([0.5, 0.3, 0.9, 0.25], 50_000)
+    e = ember.binomial(ember.tensor(counts), ember.tensor(probs))
+    t = torch.binomial(torch.tensor(counts), torch.tensor(probs))
+    assert e.dtype.name == str(t.dtype).split(".")[-1]
+    for k in range(4):
+        ev, tv = e.numpy()[k::4], t.numpy()[k::4]
+        np.testing.assert_allclose([ev.mean(), ev.std()], [tv.mean(), tv.std()], rtol=0.03, atol=0.01)
+        assert ev.min() >= 0 and ev.max() <= counts[k]
+    with pytest.raises(RuntimeError, match="binomial"):
+        ember.binomial(ember.ones(2), ember.tensor([0.5, 1.5]))

@@ -19,7 +19,8 @@ from ember import backend
 from ember.autograd import anomaly_mode, graph
 from ember.backend import get_array_module
 from ember.ops.common import Tensor, attach, inplace_method, record
-from ember.ops import compare, elementwise, indexing, nn_ops, shape, stats, unary
+from ember.ops import compare, elementwise, indexing, nn_ops, sampling, shape, stats, unary
+from ember.random import get_rng
 
 __all__ = [
     # torch-level twins of in-place Tensor methods
@@ -36,7 +37,7 @@ __all__ = [
     "resolve_neg", "conj", "conj_physical", "conj_physical_", "real", "adjoint", "angle",
     "get_device", "init_num_threads", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
     "set_anomaly_enabled", "masked_scatter", "put", "fill", "bitwise_left_shift",
-    "bitwise_right_shift", "frombuffer", "resize_as_", "embedding",
+    "bitwise_right_shift", "frombuffer", "resize_as_", "embedding", "binomial",
 ]
 
 _T = Tensor
@@ -275,6 +276,17 @@ def fill(input: Tensor, value) -> Tensor:
     return Tensor._wrap(xp.full(input._data.shape, v, dtype=input._data.dtype))
 
 
+def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
+    """Samples of the number of successes in ``count`` trials of probability ``prob`` (element
+    by element, broadcast), with ``count``'s dtype."""
+    n = backend.move_array(count._data, backend.CPU)
+    q = backend.move_array(prob._data, backend.CPU)
+    if np.any(q < 0) or np.any(q > 1) or np.any(n < 0):
+        raise RuntimeError("binomial: expects count >= 0 and prob in [0, 1]")
+    draws = get_rng(generator).binomial(n.astype(np.int64), q).astype(n.dtype)
+    return Tensor._wrap(backend.move_array(draws, count.device))
+
+
 def embedding(weight: Tensor, indices: Tensor, padding_idx: int = -1,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """``torch.embedding``'s argument order (weight first; ``padding_idx=-1`` means none) for
@@ -430,6 +442,24 @@ def resize_as_(input: Tensor, the_template: Tensor, *, memory_format=None) -> Te
     return resize_(input, tuple(the_template.shape))
 
 
+def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator=None) -> Tensor:
+    """Fill with Cauchy samples of the given median and half-width ``sigma``."""
+    draws = median + sigma * get_rng(generator).standard_cauchy(tuple(self.shape))
+    return sampling._fill(self, draws, "cauchy_")
+
+
+def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator=None) -> Tensor:
+    """Fill with samples whose logarithm is normal with the given ``mean`` and ``std``."""
+    return sampling._fill(self, get_rng(generator).lognormal(mean, std, tuple(self.shape)), "log_normal_")
+
+
+def geometric_(self: Tensor, p: float, *, generator=None) -> Tensor:
+    """Fill with the number of Bernoulli(``p``) trials up to and including the first success."""
+    if not 0 < p <= 1:
+        raise RuntimeError(f"geometric_: expects p to be in (0, 1], but got p={p}")
+    return sampling._fill(self, get_rng(generator).geometric(p, tuple(self.shape)), "geometric_")
+
+
 def _refuse_bfloat16(self: Tensor, *args, **kwargs):
     raise TypeError("bfloat16(): ember computes with NumPy/CuPy, which have no bfloat16 dtype; "
                     "use half() (float16) or float() instead")
@@ -465,6 +495,7 @@ attach(
     short=lambda self, memory_format=None: self.to(backend.dtype("int16")),
     char=lambda self, memory_format=None: self.to(backend.dtype("int8")),
     byte=lambda self, memory_format=None: self.to(backend.dtype("uint8")),
+    cauchy_=cauchy_, log_normal_=log_normal_, geometric_=geometric_,
     bfloat16=_refuse_bfloat16, resize_=resize_, resize_as_=resize_as_, **_INPLACE,
     **{name: _reshaping_inplace(fn, name) for name, fn in dict(
         t_=shape.t, transpose_=shape.transpose, swapaxes_=shape.transpose,
