@@ -27,9 +27,10 @@ ALLOWED = {
     **{("Tensor", n): ONE_FUNCTION_FOR_TWO_NAMES for n in (
         "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "fmod", "remainder",
         "dot", "matmul", "bmm", "type_as", "take", "where", "hsplit", "vsplit", "dsplit",
-        "narrow", "narrow_copy", "uniform_", "random_", "index_copy", "orgqr", "ormqr")},
+        "narrow", "narrow_copy", "uniform_", "random_", "index_copy", "orgqr", "ormqr",
+        "masked_scatter")},
     **{("Tensor", n): "PyTorch's method docstring repeats the function's line (with input)"
-       for n in ("frexp", "histogram")},
+       for n in ("frexp", "histogram", "put")},
     **{("torch", n): OVERLOADS for n in (
         "max", "min", "tensor_split", "searchsorted", "repeat_interleave", "result_type",
         "norm",

@@ -15,7 +15,6 @@ from ember.ops.nn_ops import *  # noqa: F401,F403
 from ember.ops.device import *  # noqa: F401,F403
 from ember.ops.sampling import *  # noqa: F401,F403
 from ember.ops.sorting import *  # noqa: F401,F403
-from ember.ops.tensor_methods import *  # noqa: F401,F403
 from ember.ops.special import *  # noqa: F401,F403
 from ember.ops.stats import *  # noqa: F401,F403
 from ember.ops.scatter_more import *  # noqa: F401,F403
@@ -23,19 +22,20 @@ from ember.ops.runtime import *  # noqa: F401,F403
 from ember.ops.linalg_torch import *  # noqa: F401,F403
 from ember.ops.windows import *  # noqa: F401,F403
 from ember.ops.transforms import *  # noqa: F401,F403
+from ember.ops.aliases import *  # noqa: F401,F403
 
 from ember.ops import (  # noqa: E402
     activation, compare, conv, device, elementwise, indexing, linalg, linalg_decomp, nn_ops, reduce,
-    sampling, shape, sorting, tensor_methods, unary,
+    sampling, shape, sorting, unary,
 )
 from ember.ops import (  # noqa: E402
-    linalg_torch, runtime, scatter_more, special, stats, transforms, windows,
+    aliases, linalg_torch, runtime, scatter_more, special, stats, transforms, windows,
 )
 
 # Only op names are public: without this, `from ember.ops import *` would also export the
 # submodules themselves (and `ember.ops.device` would shadow `ember.device`).
 __all__ = [name for mod in (elementwise, unary, activation, compare, reduce, linalg, linalg_decomp, shape,
-                            indexing, conv, nn_ops, device, sampling, sorting, tensor_methods,
+                            indexing, conv, nn_ops, device, sampling, sorting,
                             special, stats, scatter_more, runtime, linalg_torch, windows,
-                            transforms)
+                            transforms, aliases)
            for name in mod.__all__]
