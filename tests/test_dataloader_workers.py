@@ -500,3 +500,35 @@ def test_speed_informational():
     print(f"\nDataLoader epoch (64 samples, 2 ms wait + sort each): num_workers=0 "
           f"{times[0] * 1e3:.0f} ms, num_workers=4 {times[4] * 1e3:.0f} ms "
           f"({times[0] / times[4]:.1f}x)")
+
+
+def test_workers_stop_after_a_caught_error_without_the_cycle_collector():
+    """A worker's error caught by the caller frees the iterator by reference counting alone, so
+    its threads stop at once (before, the re-raised error's traceback held the iterator in a
+    cycle that only the collector broke)."""
+    class Bad(Dataset):
+        def __len__(self):
+            return 20
+
+        def __getitem__(self, i):
+            if i == 5:
+                raise ValueError("bad sample")
+            return ember.tensor([float(i)])
+
+    def workers():
+        return [t for t in threading.enumerate() if t.name.startswith("ember-DataLoader-worker")]
+
+    assert not workers()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.raises(ValueError, match="bad sample"):
+            for _ in DataLoader(Bad(), batch_size=2, num_workers=2):
+                pass
+        deadline = time.monotonic() + 5
+        while workers() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not workers()
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -200,7 +200,12 @@ class _WorkerFailure:
             err = type(exc)(msg)
         except Exception:  # a type whose constructor wants other arguments
             err = RuntimeError(msg)
-        raise err from exc
+        try:
+            raise err from exc
+        finally:
+            # the raised error's traceback holds this frame: dropping the locals breaks the
+            # cycle, so a caught error frees the iterator (and stops its workers) without gc
+            err = exc = None
 
 
 class _Exhausted:
