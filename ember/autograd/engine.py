@@ -93,7 +93,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
 
     heap = []  # (-node.seq, node): the most recently recorded pending node comes out first
     for p, g in zip(producers, root_grads):
-        if isinstance(p, Node):
+        if type(p) is Node:
             if p.grad is None:
                 p.grad = g
                 heappush(heap, (-p.seq, p))
@@ -162,7 +162,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
                 data = gi._data
                 if data.shape != metas[k] or data.dtype is not metas[k + 1]:
                     gi = _fit(gi, metas[k], metas[k + 1], node, k // 2)
-                if isinstance(producer, Node):
+                if type(producer) is Node:
                     prev = producer.grad
                     if prev is None:
                         producer.grad = gi

@@ -84,18 +84,6 @@ class Node:
         return tuple((AccumulateGrad(i) if isinstance(i, Tensor) else i, 0) for i in self.inputs)
 
 
-_NODE_CLASSES: dict[str, type] = {}
-
-
-def _node_class(name: str) -> type:
-    """The :class:`Node` subclass for op ``name``, named as PyTorch names the op's backward
-    (``SumBackward0``) and made once per name, so ``type(t.grad_fn).__name__`` reads as there."""
-    cls = _NODE_CLASSES.get(name)
-    if cls is None:
-        cls = _NODE_CLASSES[name] = type(f"{name}Backward0", (Node,), {"__slots__": ()})
-    return cls
-
-
 class OpName(str):
     """An op's name, callable for PyTorch's node name: ``OpName("Mul")() == "MulBackward0"``."""
 
@@ -212,7 +200,7 @@ def record(name: str, out, inputs: Sequence[Tensor], backward: Callable[..., tup
                     refresh_view(x)
         for x in inputs:
             if x.requires_grad:
-                node = _new_node(_NODE_CLASSES.get(name) or _node_class(name))
+                node = _new_node(Node)
                 node.op_name = name
                 node.backward = backward
                 n = len(inputs)

@@ -35,7 +35,7 @@ def to_dot(output: Tensor, params: dict | None = None, show_shapes: bool = True)
             continue
         seen.add(id(item))
         nid = node_id(item)
-        if isinstance(item, Node):
+        if type(item) is Node:
             lines.append(f'  {nid} [label="{item.name}", shape=box, style=filled, fillcolor="#e3f2fd"];')
             for child in item.inputs:
                 if child is None:
