@@ -16,9 +16,9 @@ import numbers
 import numpy as np
 
 from ember import backend
-from ember.autograd import anomaly_mode, graph
+from ember.autograd import anomaly_mode
 from ember.backend import get_array_module
-from ember.ops.common import Tensor, attach, inplace_method, record, write_out
+from ember.ops.common import Tensor, attach, inplace_method, prepare_inplace, record, write_out
 from ember.ops import compare, elementwise, indexing, nn_ops, sampling, shape, stats, unary
 from ember.random import get_rng
 
@@ -397,9 +397,7 @@ def _reshaping_inplace(fn, name: str):
     shape and strides and, when recorded, its history."""
 
     def method(self, *args, **kwargs):
-        if graph.GRAD_ENABLED and self.requires_grad and self._node is None:
-            raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an "
-                               "in-place operation.")
+        prepare_inplace(self, name)  # the in-place rules: a leaf that requires grad is refused
         out = fn(self, *args, **kwargs)
         self._data = out._data
         if out._node is not None:
