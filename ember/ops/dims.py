@@ -40,6 +40,12 @@ def normalize_dim(dim, ndim: int, op_name: str | None = None, shape=None) -> int
     return d % n
 
 
+def numpy_names(dim, keepdim, axis, keepdims) -> tuple:
+    """``(dim, keepdim)``, with NumPy's ``axis``/``keepdims`` (which PyTorch's reductions also
+    accept) taking their place when given."""
+    return (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+
+
 def normalize_dims(dims, ndim: int, op_name: str | None = None) -> tuple:
     """A sequence of dims as non-negative axes (order kept); a repeated dim is an error."""
     out = []

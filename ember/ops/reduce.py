@@ -18,6 +18,7 @@ import numpy as np
 
 from ember import backend
 from ember.backend import get_array_module
+from ember.ops.dims import numpy_names
 from ember.ops.common import write_out, Tensor, attach, inplace_method, record
 from ember.ops.compare import maximum, minimum, where
 from ember.ops.elementwise import sub, where_grad
@@ -119,10 +120,7 @@ def _int_accumulate(data, dtype):
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out: Tensor | None = None,
         axis=None, keepdims=None) -> Tensor:
     """Sum over ``dim`` (all dims when ``None``); integers and bools sum as int64."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("sum", out, sum(input, dim, keepdim, dtype=dtype))
     x = input
@@ -140,10 +138,7 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out: Tens
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out: Tensor | None = None,
          axis=None, keepdims=None) -> Tensor:
     """Arithmetic mean over ``dim``; integer tensors raise, as in PyTorch (pass ``dtype=``)."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("mean", out, mean(input, dim, keepdim, dtype=dtype))
     x = input
@@ -193,10 +188,7 @@ def _leave_one_out_prod(x: Tensor, axis: int) -> Tensor:
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out: Tensor | None = None,
          axis=None, keepdims=None) -> Tensor:
     """Product over one ``dim`` (an int) or over every element; the gradient is exact at zeros."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("prod", out, prod(input, dim, keepdim, dtype=dtype))
     x = input
@@ -312,10 +304,7 @@ def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None, out: Tens
         axis=None, keepdims=None):
     """The largest element; with ``dim``, ``(values, indices)`` along it; with a tensor second
     argument, the elementwise maximum (as ``ember.maximum``)."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("max", out, max(input, dim, keepdim, other=other))
     x = input
@@ -332,10 +321,7 @@ def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None, out: Tens
         axis=None, keepdims=None):
     """The smallest element; with ``dim``, ``(values, indices)`` along it; with a tensor second
     argument, the elementwise minimum (as ``ember.minimum``)."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("min", out, min(input, dim, keepdim, other=other))
     x = input
@@ -376,10 +362,7 @@ def _check_empty_reduction(name: str, a, dim, axes: tuple) -> None:
 def amax(input: Tensor, dim=(), keepdim: bool = False, *, out: Tensor | None = None, axis=None,
          keepdims=None) -> Tensor:
     """Maximum over ``dim`` (int or tuple; all dims by default); ties share the gradient evenly."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("amax", out, amax(input, dim, keepdim))
     x = input
@@ -391,10 +374,7 @@ def amax(input: Tensor, dim=(), keepdim: bool = False, *, out: Tensor | None = N
 def amin(input: Tensor, dim=(), keepdim: bool = False, *, out: Tensor | None = None, axis=None,
          keepdims=None) -> Tensor:
     """Minimum over ``dim`` (int or tuple; all dims by default); ties share the gradient evenly."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("amin", out, amin(input, dim, keepdim))
     x = input
@@ -424,10 +404,7 @@ def _arg_extreme(name, x: Tensor, dim, keepdim, fn) -> Tensor:
 def argmax(input: Tensor, dim=None, keepdim: bool = False, *, out: Tensor | None = None, axis=None,
            keepdims=None) -> Tensor:
     """Index of the largest element along ``dim`` (of the flattened tensor when ``None``)."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("argmax", out, argmax(input, dim, keepdim))
     x = input
@@ -437,10 +414,7 @@ def argmax(input: Tensor, dim=None, keepdim: bool = False, *, out: Tensor | None
 def argmin(input: Tensor, dim=None, keepdim: bool = False, *, out: Tensor | None = None, axis=None,
            keepdims=None) -> Tensor:
     """Index of the smallest element along ``dim`` (of the flattened tensor when ``None``)."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("argmin", out, argmin(input, dim, keepdim))
     x = input
@@ -473,10 +447,7 @@ def _var_input(name, x, dim, unbiased, correction):
 def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None, out: Tensor | None = None, axis=None, keepdims=None) -> Tensor:
     """Variance over ``dim``, dividing by ``N - correction`` (``unbiased=True``: correction 1)."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("var", out, var(input, dim, unbiased, keepdim, correction=correction))
     x = input
@@ -497,10 +468,7 @@ def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = F
 def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None, out: Tensor | None = None, axis=None, keepdims=None) -> Tensor:
     """Standard deviation over ``dim``, with ``N - correction`` degrees of freedom."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("std", out, std(input, dim, unbiased, keepdim, correction=correction))
     x = input
@@ -529,10 +497,7 @@ def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = F
 def var_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
              correction=None, out: Tensor | None = None, axis=None, keepdims=None):
     """``(var, mean)`` over ``dim``."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("var_mean", out, var_mean(input, dim, unbiased, keepdim, correction=correction))
     x = input
@@ -543,10 +508,7 @@ def var_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: boo
 def std_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
              correction=None, out: Tensor | None = None, axis=None, keepdims=None):
     """``(std, mean)`` over ``dim``."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("std_mean", out, std_mean(input, dim, unbiased, keepdim, correction=correction))
     x = input
@@ -560,10 +522,7 @@ def std_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: boo
 def logsumexp(input: Tensor, dim=None, keepdim: bool = False, *, out: Tensor | None = None, axis=None,
               keepdims=None) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, computed without overflow (the max is factored out)."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("logsumexp", out, logsumexp(input, dim, keepdim))
     x = input
@@ -605,10 +564,7 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None, *,
          axis=None, keepdims=None) -> Tensor:
     """The vector p-norm over ``dim`` (all elements by default): ``p`` is 2 (``'fro'``), 1,
     ``inf``, ``-inf``, 0 or any other number. The gradient at a zero norm is 0, as in PyTorch."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("norm", out, norm(input, p, dim, keepdim, dtype))
     x = input
@@ -682,10 +638,7 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
 def all(input: Tensor, dim=None, keepdim: bool = False, *, out: Tensor | None = None, axis=None,
         keepdims=None) -> Tensor:
     """True where every element over ``dim`` is nonzero."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("all", out, all(input, dim, keepdim))
     x = input
@@ -696,10 +649,7 @@ def all(input: Tensor, dim=None, keepdim: bool = False, *, out: Tensor | None = 
 def any(input: Tensor, dim=None, keepdim: bool = False, *, out: Tensor | None = None, axis=None,
         keepdims=None) -> Tensor:
     """True where some element over ``dim`` is nonzero."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("any", out, any(input, dim, keepdim))
     x = input
@@ -910,10 +860,7 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False, out
             axis=None, keepdims=None):
     """``(min, max)`` over ``dim`` (every element when ``None``) in one call; each gradient is
     shared evenly by ties, as ``amin``/``amax``."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("aminmax", out, aminmax(input, dim=dim, keepdim=keepdim))
     a = input._data

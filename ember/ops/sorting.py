@@ -21,7 +21,7 @@ import operator
 from ember import backend
 from ember.backend import get_array_module
 from ember.ops.common import write_out, Tensor, attach, check_same_device, record
-from ember.ops.dims import const, normalize_dim
+from ember.ops.dims import numpy_names, const, normalize_dim
 from ember.ops.indexing import gather, scatter_add
 from ember.ops.reduce import _axes, _expand_back
 from ember.ops.reduce import sum as _sum
@@ -181,10 +181,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out
     Which index is returned among equal values is unspecified in PyTorch; ember returns the
     ``k``-th in a stable sort.
     """
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("kthvalue", out, kthvalue(input, k, dim, keepdim))
     k = _int_k("kthvalue", k)
@@ -277,10 +274,7 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out:
     Without ``dim`` the gradient is shared evenly by the elements equal to the median (PyTorch's
     rule); with ``dim`` it goes to the returned index.
     """
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("median", out, median(input, dim, keepdim))
     if dim is None:
@@ -294,10 +288,7 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False, *, o
               axis=None, keepdims=None):
     """:func:`median` ignoring NaN: the lower median of the other values (NaN when every value in
     the slice is NaN)."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("nanmedian", out, nanmedian(input, dim, keepdim))
     if dim is None:
@@ -315,10 +306,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out: Tensor | N
     PyTorch's CPU kernel gives the last occurrence for short slices and leaves it unspecified in
     general. The gradient goes to the returned index, as in PyTorch.
     """
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("mode", out, mode(input, dim, keepdim))
     a = input._data
@@ -433,10 +421,7 @@ def quantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
     ``lower``, ``higher``, ``midpoint`` or ``nearest`` (half to even). A slice holding NaN gives
     NaN. The gradient goes to the one or two order statistics used, weighted as interpolated.
     """
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("quantile", out, quantile(input, q, dim, keepdim, interpolation=interpolation))
     return _quantile("quantile", input, q, dim, keepdim, interpolation, False)
@@ -445,10 +430,7 @@ def quantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
 def nanquantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
                 interpolation: str = "linear", out: Tensor | None = None, axis=None, keepdims=None) -> Tensor:
     """:func:`quantile` ignoring NaN (NaN only where a slice is all NaN)."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("nanquantile", out, nanquantile(input, q, dim, keepdim, interpolation=interpolation))
     return _quantile("nanquantile", input, q, dim, keepdim, interpolation, True)
@@ -462,10 +444,7 @@ def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=N
 
     Integer and bool inputs (which hold no NaN) sum as :func:`ember.sum`, to int64.
     """
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     a = input._data
     if dtype is not None:
         a = a.astype(backend.to_dtype(dtype).np, copy=False)
@@ -487,10 +466,7 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out: 
             axis=None, keepdims=None) -> Tensor:
     """Mean over ``dim`` of the values that are not NaN (NaN where a slice is all NaN); NaN
     positions get a zero gradient. Integer input raises, as in PyTorch."""
-    if axis is not None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
+    dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if out is not None:
         return write_out("nanmean", out, nanmean(input, dim, keepdim, dtype=dtype))
     a = input._data
