@@ -25,25 +25,9 @@ from __future__ import annotations
 import numpy as np
 
 from ember.ops.common import Tensor, get_array_module, record
+from ember.ops.dims import ntuple
 
 # ------------------------------------------------------------------------------ argument helpers
-
-
-def _ntuple(value, n: int, name: str, op: str) -> tuple:
-    """``value`` as an ``n``-tuple of ints (an int is repeated), or a ValueError naming ``op``."""
-    if isinstance(value, Tensor):
-        value = value.tolist()
-    if isinstance(value, (int, np.integer)):
-        return (int(value),) * n
-    try:
-        t = tuple(int(v) for v in value)
-    except TypeError:
-        raise TypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}") from None
-    if len(t) == 1:
-        return t * n
-    if len(t) != n:
-        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
-    return t
 
 
 def _to4(a, nd: int):
@@ -428,8 +412,8 @@ def _check_conv(op, x, w, b, nd, transposed, groups):
 
 def _conv_nd(op, nd, x, w, b, stride, padding, dilation, groups):
     x, unbatched = _check_conv(op, x, w, b, nd, False, groups)
-    stride = _ntuple(stride, nd, "stride", op)
-    dilation = _ntuple(dilation, nd, "dilation", op)
+    stride = ntuple(stride, nd, "stride", op)
+    dilation = ntuple(dilation, nd, "dilation", op)
     k = tuple(w.shape[2:])
     if isinstance(padding, str):
         if padding == "valid":
@@ -445,7 +429,7 @@ def _conv_nd(op, nd, x, w, b, stride, padding, dilation, groups):
         else:
             raise ValueError(f"{op}: invalid padding string {padding!r}, expected 'valid' or 'same'")
     else:
-        p = _ntuple(padding, nd, "padding", op)
+        p = ntuple(padding, nd, "padding", op)
         if any(v < 0 for v in p):
             raise RuntimeError(f"{op}: negative padding is not supported, got {p}")
         pads = tuple(v for v in p for _ in range(2))
@@ -486,10 +470,10 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
 
 def _conv_transpose_nd(op, nd, x, w, b, stride, padding, output_padding, groups, dilation):
     x, unbatched = _check_conv(op, x, w, b, nd, True, groups)
-    stride = _ntuple(stride, nd, "stride", op)
-    padding = _ntuple(padding, nd, "padding", op)
-    output_padding = _ntuple(output_padding, nd, "output_padding", op)
-    dilation = _ntuple(dilation, nd, "dilation", op)
+    stride = ntuple(stride, nd, "stride", op)
+    padding = ntuple(padding, nd, "padding", op)
+    output_padding = ntuple(output_padding, nd, "output_padding", op)
+    dilation = ntuple(dilation, nd, "dilation", op)
     for op_, s, d in zip(output_padding, stride, dilation):
         if op_ >= max(s, d) or op_ < 0:
             raise RuntimeError(f"{op}: output_padding ({output_padding}) must be smaller than either "
@@ -694,11 +678,11 @@ def _unbatch(t, unbatched):
 
 
 def _pool_plan(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode, kind):
-    k = _ntuple(kernel_size, nd, "kernel_size", op)
+    k = ntuple(kernel_size, nd, "kernel_size", op)
     s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else \
-        _ntuple(stride, nd, "stride", op)
-    p = _ntuple(padding, nd, "padding", op)
-    d = _ntuple(dilation, nd, "dilation", op)
+        ntuple(stride, nd, "stride", op)
+    p = ntuple(padding, nd, "padding", op)
+    d = ntuple(dilation, nd, "dilation", op)
     if any(v < 1 for v in k + s + d):
         raise RuntimeError(f"{op}: kernel_size, stride and dilation must be positive, got "
                            f"kernel_size={k}, stride={s}, dilation={d}")
@@ -916,10 +900,10 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
 
 
 def _unfold_geom(op, kernel_size, dilation, padding, stride):
-    k = _ntuple(kernel_size, 2, "kernel_size", op)
-    d = _ntuple(dilation, 2, "dilation", op)
-    p = _ntuple(padding, 2, "padding", op)
-    s = _ntuple(stride, 2, "stride", op)
+    k = ntuple(kernel_size, 2, "kernel_size", op)
+    d = ntuple(dilation, 2, "dilation", op)
+    p = ntuple(padding, 2, "padding", op)
+    s = ntuple(stride, 2, "stride", op)
     if any(v < 1 for v in k + d + s) or any(v < 0 for v in p):
         raise RuntimeError(f"{op}: kernel_size, dilation and stride must be positive and padding "
                            f"non-negative, got kernel_size={k}, dilation={d}, padding={p}, stride={s}")
@@ -969,7 +953,7 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
                            f"batch dim) but got shape {tuple(input.shape)}")
     x = input.reshape((1,) + tuple(input.shape)) if unbatched else input
     geom = _unfold_geom("fold", kernel_size, dilation, padding, stride)
-    in_hw = _ntuple(output_size, 2, "output_size", "fold")
+    in_hw = ntuple(output_size, 2, "output_size", "fold")
     oh, ow = geom.out_hw(*in_hw)
     kk = geom.k[0] * geom.k[1]
     if x.shape[1] % kk:
