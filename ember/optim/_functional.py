@@ -49,6 +49,17 @@ def effective_grad(g, x, weight_decay: float, maximize: bool):
     return g
 
 
+def decayed_grad(g, x, lr: float, weight_decay: float, decoupled: bool, maximize: bool):
+    """The gradient an Adam-family rule uses, with weight decay applied either way: decoupled
+    (AdamW's ``x *= 1 - lr * weight_decay``, done here in place on ``x``) or as L2 on the
+    gradient (:func:`effective_grad`)."""
+    if decoupled:
+        if weight_decay != 0:
+            x *= 1.0 - lr * weight_decay
+        return effective_grad(g, x, 0.0, maximize)
+    return effective_grad(g, x, weight_decay, maximize)
+
+
 def lerp_(a, b, weight: float, xp) -> None:
     """``a += weight * (b - a)`` in place, with PyTorch's two-sided formula for accuracy."""
     t = b - a

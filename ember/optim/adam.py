@@ -9,7 +9,7 @@ from ember.optim._functional import (
     add_scaled_square_,
     add_scaled_square_with_,
     blocks,
-    effective_grad,
+    decayed_grad,
     effective_grad_into,
     fusable,
     lerp_,
@@ -118,12 +118,8 @@ class Adam(Optimizer):
         st = self._init_state(p, group)
         st["step"] += 1
         t = st["step"]
-        if group["decoupled_weight_decay"]:
-            if wd != 0:
-                x *= 1.0 - lr * wd
-            g = effective_grad(p.grad._data, x, 0.0, group["maximize"])
-        else:
-            g = effective_grad(p.grad._data, x, wd, group["maximize"])
+        g = decayed_grad(p.grad._data, x, lr, wd, group["decoupled_weight_decay"],
+                         group["maximize"])
         m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
         lerp_(m, g, 1.0 - beta1, xp)
         v *= beta2

@@ -7,7 +7,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ember.backend import get_array_module
-from ember.optim._functional import add_scaled_square_, effective_grad, lerp_
+from ember.optim._functional import add_scaled_square_, decayed_grad, lerp_
 from ember.optim.optimizer import Optimizer
 from ember.tensor import Tensor
 
@@ -59,12 +59,8 @@ class NAdam(Optimizer):
             st["exp_avg_sq"] = Tensor._wrap(xp.zeros_like(x))
         st["step"] += 1
         t = st["step"]
-        if group["decoupled_weight_decay"]:
-            if wd != 0:
-                x *= 1.0 - lr * wd
-            g = effective_grad(p.grad._data, x, 0.0, group["maximize"])
-        else:
-            g = effective_grad(p.grad._data, x, wd, group["maximize"])
+        g = decayed_grad(p.grad._data, x, lr, wd, group["decoupled_weight_decay"],
+                         group["maximize"])
         decay = group["momentum_decay"]
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * decay))

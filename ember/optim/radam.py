@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ember.backend import get_array_module
-from ember.optim._functional import add_scaled_square_, effective_grad, lerp_
+from ember.optim._functional import add_scaled_square_, decayed_grad, lerp_
 from ember.optim.nadam import _check_adam_args
 from ember.optim.optimizer import Optimizer
 from ember.tensor import Tensor
@@ -44,12 +44,8 @@ class RAdam(Optimizer):
             st["exp_avg_sq"] = Tensor._wrap(xp.zeros_like(x))
         st["step"] += 1
         t = st["step"]
-        if group["decoupled_weight_decay"]:
-            if wd != 0:
-                x *= 1.0 - lr * wd
-            g = effective_grad(p.grad._data, x, 0.0, group["maximize"])
-        else:
-            g = effective_grad(p.grad._data, x, wd, group["maximize"])
+        g = decayed_grad(p.grad._data, x, lr, wd, group["decoupled_weight_decay"],
+                         group["maximize"])
         m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
         lerp_(m, g, 1.0 - beta1, xp)
         v *= beta2
