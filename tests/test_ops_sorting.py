@@ -74,8 +74,10 @@ def test_sort_variants():
     check(lambda m, x: x.sort(descending=True, stable=True), [],
           inputs=[np.array([True, False, True, False])])
     nan = with_nans(distinct(3, 5))
-    check(lambda m, x: x.sort(1), [], inputs=[nan], gradcheck_=False)
-    check(lambda m, x: x.sort(1, descending=True), [], inputs=[nan], gradcheck_=False)
+    # NaNs tie: torch's unstable CUDA sort orders them its own way
+    check(lambda m, x: x.sort(1), [], inputs=[nan], gradcheck_=False, vs_torch_cuda=False)
+    check(lambda m, x: x.sort(1, descending=True), [], inputs=[nan], gradcheck_=False,
+          vs_torch_cuda=False)
     check(lambda m, x: m.msort(x), [], inputs=[distinct(4, 3)])
     check(lambda m, x: x.msort(), [], inputs=[distinct(5)])
     check(lambda m, x: x.argsort(), [], inputs=[distinct(3, 4)])
@@ -182,15 +184,18 @@ def test_median_dim_variants():
 @pytest.mark.parametrize("shape,dim", CASES)
 @pytest.mark.parametrize("keepdim", FLAGS)
 def test_mode(shape, dim, keepdim):
-    # rows shorter than 16, where PyTorch's CPU kernel reports the last occurrence
+    # rows shorter than 16, where PyTorch's CPU kernel reports the last occurrence (its CUDA
+    # kernel picks among tied modes its own way)
     check(lambda m, x: m.mode(x, dim, keepdim), [], inputs=[ties(*shape, seed=1)],
-          gradcheck_=False)
+          gradcheck_=False, vs_torch_cuda=False)
     check(lambda m, x: m.mode(x, dim, keepdim), [], inputs=[distinct(*shape)])
 
 
 def test_mode_variants():
-    check(lambda m, x: x.mode(), [], inputs=[np.array([1, 2, 2, 1, 3, 1, 2])])
-    check(lambda m, x: x.mode(0), [], inputs=[np.array([[3, 3], [1, 1], [1, 2], [3, 2]])])
+    # 1 and 2 (and 3 and 1 in column 0) tie: torch's CUDA kernel picks its own
+    check(lambda m, x: x.mode(), [], inputs=[np.array([1, 2, 2, 1, 3, 1, 2])], vs_torch_cuda=False)
+    check(lambda m, x: x.mode(0), [], inputs=[np.array([[3, 3], [1, 1], [1, 2], [3, 2]])],
+          vs_torch_cuda=False)
     check(lambda m, x: x.mode(), [()])
     check(lambda m, x: x.mode(), [], inputs=[np.array([True, False, True])])
 
