@@ -60,9 +60,14 @@ def test_lazy_keeps_hooks_and_mode_and_initialises_like_the_layer():
     assert d(ember.randn(2, 4, dtype=ember.float64)).dtype == ember.float64
 
 
-def test_data_parallel_passes_through():
+def test_data_parallel_passes_through(monkeypatch):
     inner_t, inner_e = torch.nn.Linear(4, 2), nn.Linear(4, 2)
-    t, e = torch.nn.DataParallel(inner_t), nn.DataParallel(inner_e)
+    # torch's wrapper as on a machine without a GPU: with one, it would move the module there
+    # (ember's leaves devices to the caller)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    t = torch.nn.DataParallel(inner_t)
+    monkeypatch.undo()
+    e = nn.DataParallel(inner_e)
     compare_module(t, e, [rand(3, 4)])
     assert list(e.state_dict()) == ["module.weight", "module.bias"]
     assert e.module is inner_e

@@ -161,7 +161,8 @@ LazyInstanceNorm3d = _lazy("LazyInstanceNorm3d", InstanceNorm3d, _channels(3), _
 
 class DataParallel(Module):
     """PyTorch's single-process data parallelism wrapper. On one device (all ember runs in one
-    process per device) it calls ``module`` directly, as PyTorch does with one GPU or none;
+    process per device) it calls ``module`` directly, as PyTorch does without a GPU (with one,
+    PyTorch also moves the module and inputs to it; ember leaves devices to the caller);
     state-dict keys gain the ``module.`` prefix as in PyTorch."""
 
     def __init__(self, module: Module, device_ids=None, output_device=None, dim: int = 0) -> None:
