@@ -116,7 +116,9 @@ def test_data_examples_offline_say_the_one_thing_they_need(tmp_path, name):
                  "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
         assert file in first
     assert "--data DIR" in first and "EMBER_DATA" in first
-    assert list(work.iterdir()) == [] and not (tmp_path / "cache").exists()
+    cache = tmp_path / "cache"
+    assert list(work.iterdir()) == [] and not cache.exists(), \
+        f"left behind: {sorted(str(p.relative_to(tmp_path)) for p in cache.rglob('*'))}"
 
 
 @pytest.mark.parametrize("name", ["lab_iris.py", "overfitting.py", "custom_layer.py",
