@@ -179,6 +179,40 @@ def move_array(array, dev: device):
         return cp.asarray(array)
 
 
+def to_host(value):
+    """``value`` with every CuPy array in it (alone, or in a tuple or list) copied to a NumPy one."""
+    if isinstance(value, (tuple, list)):
+        return type(value)(to_host(v) for v in value)
+    if type(value) is np.ndarray or not _cupy or not isinstance(value, _cupy.ndarray):
+        return value
+    return value.get()
+
+
+def host_call(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` for a NumPy/SciPy ``fn`` that CuPy has no equivalent of, given
+    CuPy arrays: it runs on host copies, and array results (alone or in a tuple) come back to the
+    GPU of the first CuPy argument.
+
+    The fallback for the few such functions (SciPy special functions missing from
+    ``cupyx.scipy.special``, ``np.multiply.at``): it costs two copies and a synchronisation, so
+    ops use it only where there is no device equivalent, never on a training path.
+    """
+    device = next((v.device for v in args if _cupy and isinstance(v, _cupy.ndarray)), None)
+    out = fn(*to_host(args), **{k: to_host(v) for k, v in kwargs.items()})
+    if device is None:
+        return out
+
+    def back(v):
+        if isinstance(v, tuple):
+            return tuple(back(x) for x in v)
+        if isinstance(v, (np.ndarray, np.generic)):
+            with device:
+                return _cupy.asarray(v)
+        return v
+
+    return back(out)
+
+
 # ---------------------------------------------------------------------------------------- dtypes
 
 

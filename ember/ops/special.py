@@ -25,13 +25,41 @@ _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 _SQRT_2PI = math.sqrt(2 * math.pi)
 
 
+class _DeviceSpecial:
+    """``cupyx.scipy.special``, completed by SciPy on host copies (:func:`backend.host_call`) for
+    the functions it lacks (``airy``, ``spherical_jn``, the ``eval_*`` polynomials, ...)."""
+
+    def __init__(self):
+        import cupyx.scipy.special
+
+        self._device = cupyx.scipy.special
+
+    def __getattr__(self, name):
+        fn = getattr(self._device, name, None)
+        if fn is None:
+            import scipy.special
+
+            host_fn = getattr(scipy.special, name)
+
+            def fn(*args, **kwargs):
+                return backend.host_call(host_fn, *args, **kwargs)
+        setattr(self, name, fn)  # looked up once
+        return fn
+
+
+_DEVICE_SPECIAL: list = []
+
+
 def _scipy_special(arr):
-    """``scipy.special`` for NumPy arrays, ``cupyx.scipy.special`` for CuPy ones (imported now)."""
+    """``scipy.special`` for NumPy arrays, ``cupyx.scipy.special`` (with host fallbacks) for CuPy
+    ones (imported now)."""
     if get_array_module(arr) is np:
         import scipy.special as sp
-    else:  # pragma: no cover - needs a GPU
-        import cupyx.scipy.special as sp
-    return sp
+
+        return sp
+    if not _DEVICE_SPECIAL:  # pragma: no cover - needs a GPU
+        _DEVICE_SPECIAL.append(_DeviceSpecial())
+    return _DEVICE_SPECIAL[0]
 
 
 def _float_array(x, name: str):
@@ -121,7 +149,9 @@ def polygamma(n: int, input: Tensor, *, out: Tensor | None = None) -> Tensor:
     if n == 0:
         return digamma(input)
     a = _float_array(input, "polygamma")
-    out = get_array_module(a).asarray(_scipy_special(a).polygamma(int(n), a)).astype(a.dtype)
+    xp = get_array_module(a)
+    # the order as an array: cupyx's polygamma compares it elementwise and fails on a Python int
+    out = xp.asarray(_scipy_special(a).polygamma(xp.asarray(int(n)), a)).astype(a.dtype)
 
     def backward(g, needs):
         return (g * polygamma(n + 1, input),)
