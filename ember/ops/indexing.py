@@ -422,17 +422,28 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 _SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 
 
-def _ufunc_at(xp, name: str):
-    """``np.<op>.at`` for NumPy; CuPy's scatter functions for the GPU."""
-    if xp is np:
-        return getattr(np, {"sum": "add", "prod": "multiply", "amax": "maximum",
-                            "amin": "minimum"}[name]).at
-    import cupyx
+_UFUNC_OF = {"sum": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}
 
-    if name == "prod":
-        raise NotImplementedError("scatter_reduce(reduce='prod') is not available on CUDA yet")
-    return getattr(cupyx, {"sum": "scatter_add", "amax": "scatter_max",
-                           "amin": "scatter_min"}[name])
+
+def _ufunc_at(xp, name: str):
+    """``np.<op>.at(target, key, values)`` for reduction ``name``, on either backend.
+
+    On the GPU, sums use CuPy's scatter-add. CuPy has no ``multiply.at``, and with its float64
+    ``scatter_max``/``scatter_min`` the amax/amin gradients (which test equality with the
+    result) came out zero on an H100 with CuPy 14.2, as if the result were rounded; so
+    prod/amax/amin run ``np.<op>.at`` on host copies: exact, and off every training path.
+    """
+    if xp is np:
+        return _UFUNC_OF[name].at
+    if name == "sum":
+        return lambda target, key, values: _add_at(xp, target, key, values)
+
+    def on_host(target, key, values):
+        host = target.get()
+        _UFUNC_OF[name].at(host, backend.to_host(key), backend.to_host(values))
+        target[...] = xp.asarray(host)
+
+    return on_host
 
 
 def _no_double_backward(gg, needs):
@@ -505,7 +516,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
             return gx, _pad_to(gs, sshape) if needs[1] else None
         else:  # prod: the product of the other contributions, with zeros counted apart
             nonzero_prod = xp.where(hit & include_self & (xd != 0), xd, 1).astype(xd.dtype)
-            np.multiply.at(nonzero_prod, key, xp.where(part != 0, part, 1))
+            _ufunc_at(xp, "prod")(nonzero_prod, key, xp.where(part != 0, part, 1))
             zeros = xp.zeros(xd.shape, np.int64)
             _add_at(xp, zeros, key, (part == 0).astype(np.int64))
             if include_self:
