@@ -118,7 +118,8 @@ _BLOCK_BYTES = 1 << 19
 def _image_blocks(n: int, bytes_per_image: int, xp) -> list:
     """``(start, stop)`` ranges of images covering ``range(n)``; one block off the CPU."""
     if xp is not np:
-        return [(0, n)]
+        # an empty batch has no block, as on the CPU (CuPy cannot reshape its empty patches)
+        return [(0, n)] if n else []
     step = max(1, _BLOCK_BYTES // max(1, bytes_per_image))
     return [(start, min(start + step, n)) for start in range(0, n, step)]
 
@@ -235,7 +236,8 @@ def _conv_input_grad(g4, w4, b, geom: _Geom, in_hw):
         out = buf[:, t:t + in_hw[0], l:l + in_hw[1]].transpose(0, 3, 1, 2)
     else:
         wg = w4.reshape(g, o // g, -1).transpose(0, 2, 1)  # (G, Cg*KH*KW, O/G)
-        cols = xp.matmul(wg, _grad_rows(g4).T.reshape(g, o // g, -1))  # (G, Cg*KH*KW, N*OH*OW)
+        # (G, Cg*KH*KW, N*OH*OW); the last size spelled out: CuPy cannot infer -1 for an empty batch
+        cols = xp.matmul(wg, _grad_rows(g4).T.reshape(g, o // g, n * oh * ow))
         out = _col2im(cols, n, c, in_hw, (oh, ow), geom, g4.dtype)
     if b is not None:
         out += b[:, None, None]  # ``out`` is a fresh buffer
