@@ -353,8 +353,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     flat = input.reshape(n, c, int(np.prod(sizes)))
 
     def tap(positions):
-        """Values at integer positions (host arrays, one per spatial axis), zero outside."""
-        inside = np.ones((), dtype=bool)
+        """Values at integer positions (arrays, one per spatial axis), zero outside."""
+        inside = True  # a Python bool, not a NumPy one, which CuPy would refuse to combine
         lin = 0
         for axis, pos in enumerate(positions):
             inside = inside & (pos >= 0) & (pos < sizes[axis])
