@@ -180,6 +180,20 @@ def test_mixed_devices_error_names_both():
 
 
 @gpu
+def test_a_0d_cpu_tensor_joins_a_gpu_op_as_in_pytorch():
+    # PyTorch treats a 0-d CPU tensor next to a GPU one as a number; its gradient stays on the CPU
+    x = ember.ones(3, device="cuda", requires_grad=True)
+    s = ember.tensor(2.0, requires_grad=True)
+    y = ember.maximum(x * s, ember.tensor(0.5))
+    assert y.is_cuda
+    (s * x).sum().backward()
+    assert s.grad.device.type == "cpu" and float(s.grad) == 3.0
+    assert x.grad.is_cuda and np.allclose(x.grad.cpu().numpy(), 2.0)
+    with pytest.raises(RuntimeError, match="same device"):
+        x + ember.ones(1)  # one element but not 0-d: PyTorch refuses it too
+
+
+@gpu
 def test_cuda_module_api():
     assert ember.cuda.device_count() >= 1
     assert ember.cuda.current_device() == 0

@@ -109,6 +109,21 @@ def result_dtype(x, y):
     return backend.promote_types(x.dtype, y.dtype)
 
 
+def _cpu_scalar_joins_gpu(name: str, a, b, x, y):
+    """PyTorch lets a 0-d CPU tensor take part in an op on the GPU, as a number would: copy it
+    to the other operand's GPU (differentiably: its gradient goes back to the CPU). Any other
+    mix of devices is the usual error."""
+    from ember.ops.device import to_device  # here, not at the top: ops.device imports this module
+
+    if type(y) is np.ndarray and y.ndim == 0 and type(x) is not np.ndarray:
+        dev = backend.device_of(x)
+        return a, to_device(b, dev), x, backend.move_array(y, dev)
+    if type(x) is np.ndarray and x.ndim == 0 and type(y) is not np.ndarray:
+        dev = backend.device_of(y)
+        return to_device(a, dev), b, backend.move_array(x, dev), y
+    raise device_error(name, x, y)
+
+
 def binary_operands(name: str, a, b):
     """Return ``(ta, tb, x, y)``: Tensor-or-None for each side and the raw operands to compute on.
 
@@ -124,7 +139,7 @@ def binary_operands(name: str, a, b):
                 x = x if x.dtype == d else x.astype(d)
                 y = y if y.dtype == d else y.astype(d)
             if type(x) is not type(y) or (type(x) is not np.ndarray and x.device.id != y.device.id):
-                raise device_error(name, x, y)
+                return _cpu_scalar_joins_gpu(name, a, b, x, y)
             return a, b, x, y
         if type(b) in _SCALARS or isinstance(b, numbers.Number):
             if type(b) is float and x.dtype.kind in "iub":
