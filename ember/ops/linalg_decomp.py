@@ -1253,7 +1253,13 @@ def matrix_exp(A: Tensor) -> Tensor:
     else:  # pragma: no cover - needs a GPU
         import cupyx.scipy.linalg
 
-        out = cupyx.scipy.linalg.expm(a).astype(a.dtype)
+        # cupyx's expm takes one 2-D matrix: a Python loop over the batch (each stays on the GPU)
+        n = a.shape[-1]
+        flat = a.reshape(-1, n, n)
+        out = xp.empty_like(flat)
+        for i in range(flat.shape[0] if a.size else 0):
+            out[i] = cupyx.scipy.linalg.expm(flat[i])
+        out = out.reshape(a.shape)
 
     def backward(g, needs):
         n = a.shape[-1]
