@@ -225,7 +225,8 @@ def _fit(g: Tensor, shape: tuple[int, ...], dtype, node: Node, index: int) -> Te
         axes = tuple(range(lead)) + tuple(
             i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
         if axes:
-            g = g.sum(axes, keepdim=True)
+            # only leading axes (a bias): summed away, with no reshape, whose view _own would copy
+            g = g.sum(axes, keepdim=len(axes) > lead)
         if g._data.shape != shape:
             g = g.reshape(shape)
     if g._data.dtype != dtype:

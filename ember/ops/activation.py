@@ -111,7 +111,10 @@ def relu_backward(g: Tensor, y: Tensor) -> Tensor:
     """
     gd, yd = g._data, y._data
     it = _SIGNED_OF_SIZE.get(yd.dtype.itemsize)
-    if (yd.dtype not in _BIT_MASKABLE or type(yd) is not np.ndarray or gd.dtype != yd.dtype
+    if type(yd) is not np.ndarray and gd.shape == yd.shape:
+        # on the GPU: one comparison and one select (no logical_not, no bit tricks)
+        out = get_array_module(yd).where(yd <= 0, gd.dtype.type(0), gd)
+    elif (yd.dtype not in _BIT_MASKABLE or type(yd) is not np.ndarray or gd.dtype != yd.dtype
             or gd.shape != yd.shape):
         out = where_grad(g, get_array_module(yd).logical_not(yd <= 0))._data
     else:

@@ -301,9 +301,11 @@ def _masked(gd, mask):
     For floats it is computed as a bitwise AND of ``gd``'s bits with ``-mask`` (all ones or all
     zeros), which gives exactly ``where``'s result (a NaN where the mask is false becomes 0) in
     ufunc passes that follow the arrays' memory layout; ``where`` itself is several times slower,
-    and slower still on the channel-major arrays convolutions produce.
+    and slower still on the channel-major arrays convolutions produce. On the GPU ``where`` is
+    one kernel, the bit trick three: CuPy arrays take ``where``.
     """
-    it = _INT_OF_SIZE.get(gd.dtype.itemsize) if gd.dtype.kind == "f" else None
+    it = _INT_OF_SIZE.get(gd.dtype.itemsize) if gd.dtype.kind == "f" and type(gd) is np.ndarray \
+        else None
     if it is None or getattr(mask, "shape", None) != gd.shape or getattr(mask, "dtype", None) != np.bool_:
         return backend.get_array_module(gd).where(mask, gd, 0)
     bits = mask.astype(it)
