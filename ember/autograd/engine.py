@@ -122,11 +122,16 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
             if backward is None:
                 raise RuntimeError(_FREED_MESSAGE)
             saved = node.saved
-            if saved:
-                for t, v in zip(saved, node.versions):
-                    vc = t._vc  # graph.version_of, inlined
-                    if (0 if vc is None else vc.value) != v:
+            if saved:  # changed in place since recorded? (graph.version_of, inlined)
+                if len(saved) == 1:
+                    vc = saved[0]._vc
+                    if (0 if vc is None else vc.value) != node.versions[0]:
                         _check_saved(node)
+                else:
+                    for t, v in zip(saved, node.versions):
+                        vc = t._vc
+                        if (0 if vc is None else vc.value) != v:
+                            _check_saved(node)
             if create_graph:
                 output = getattr(node, "output", None)  # the slot is set only by ops that save it
                 if output is not None and output._node is None:
@@ -154,6 +159,27 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
                 if create_graph:
                     node.output = None  # it may hold this node now: drop that cycle too
             metas = node.metas
+            if n == 1:  # most nodes: the loop below, without the zip and the index arithmetic
+                gi = grads[0] if grads else None
+                producer = producers[0]
+                if gi is not None and producer is not None:
+                    data = gi._data
+                    if data.shape != metas[0] or data.dtype is not metas[1]:
+                        gi = _fit(gi, metas[0], metas[1], node, 0)
+                    if type(producer) is Node:
+                        prev = producer.grad
+                        if prev is None:
+                            producer.grad = gi
+                            heappush(heap, (-producer.seq, producer))
+                        else:
+                            producer.grad = add(prev, gi)
+                    else:  # a leaf (deliver_leaf, inlined)
+                        entry = leaves.get(id(producer))
+                        if entry is None:
+                            leaves[id(producer)] = [producer, gi]
+                        else:
+                            entry[1] = add(entry[1], gi)
+                continue
             k = -2  # metas[k], metas[k + 1]: this input's shape and dtype
             for producer, gi in zip(producers, grads):
                 k += 2
@@ -170,7 +196,11 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
                     else:
                         producer.grad = add(prev, gi)
                 else:
-                    deliver_leaf(producer, gi)
+                    entry = leaves.get(id(producer))
+                    if entry is None:
+                        leaves[id(producer)] = [producer, gi]
+                    else:
+                        entry[1] = add(entry[1], gi)
 
         given: set[int] = set()
         for key, (leaf, g) in leaves.items():
