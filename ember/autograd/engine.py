@@ -79,7 +79,8 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
         producers.append(r._node if r._node is not None else r)
 
     # Gradients on their way to a node are summed in ``node.grad``; those for leaves in ``leaves``
-    # (id -> [leaf, gradient]), in the order the leaves were first reached.
+    # (id -> [leaf, gradient, the sum's array when the engine made it]), in the order the leaves
+    # were first reached.
     leaves: dict[int, list] = {}
     # Gradients meeting at a node are summed as plain arrays unless the sum must be differentiable.
     add = _add_recorded if create_graph else _add_arrays
@@ -87,9 +88,9 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
     def deliver_leaf(leaf, g):
         entry = leaves.get(id(leaf))
         if entry is None:
-            leaves[id(leaf)] = [leaf, g]
+            leaves[id(leaf)] = [leaf, g, None]
         else:
-            entry[1] = add(entry[1], g)
+            _sum_into(entry, g, add, create_graph)
 
     heap = []  # (-node.seq, node): the most recently recorded pending node comes out first
     for p, g in zip(producers, root_grads):
@@ -176,9 +177,9 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
                     else:  # a leaf (deliver_leaf, inlined)
                         entry = leaves.get(id(producer))
                         if entry is None:
-                            leaves[id(producer)] = [producer, gi]
+                            leaves[id(producer)] = [producer, gi, None]
                         else:
-                            entry[1] = add(entry[1], gi)
+                            _sum_into(entry, gi, add, create_graph)
                 continue
             k = -2  # metas[k], metas[k + 1]: this input's shape and dtype
             for producer, gi in zip(producers, grads):
@@ -195,15 +196,20 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
                         heappush(heap, (-producer.seq, producer))
                     else:
                         producer.grad = add(prev, gi)
-                else:
+                else:  # a leaf (deliver_leaf, inlined)
                     entry = leaves.get(id(producer))
                     if entry is None:
-                        leaves[id(producer)] = [producer, gi]
+                        leaves[id(producer)] = [producer, gi, None]
                     else:
-                        entry[1] = add(entry[1], gi)
+                        own = entry[2]
+                        gd = gi._data
+                        if own is not None and own.shape == gd.shape and own.dtype is gd.dtype:
+                            own += gd  # the engine's own sum (_sum_into, inlined)
+                        else:
+                            _sum_into(entry, gi, add, create_graph)
 
         given: set[int] = set()
-        for key, (leaf, g) in leaves.items():
+        for key, (leaf, g, _) in leaves.items():
             if leaf._hooks:
                 g = _run_hooks(leaf._hooks, g)
             if wanted is not None:
@@ -261,6 +267,21 @@ def _fit(g: Tensor, shape: tuple[int, ...], dtype, node: Node, index: int) -> Te
     if g._data.dtype != dtype:
         g = g.type(dtype)
     return g
+
+
+def _sum_into(entry: list, g: Tensor, add, create_graph: bool) -> None:
+    """Add gradient ``g`` to a leaf's running sum ``entry`` (``[leaf, sum, own]``). Once the sum
+    is an array the engine made itself (``own``; no one else holds it until the pass ends), later
+    gradients of its shape and dtype are added into it in place: the same additions in the same
+    order, without a new array and Tensor each time."""
+    own, gd = entry[2], g._data
+    if own is not None and own.shape == gd.shape and own.dtype is gd.dtype:
+        own += gd
+        return
+    total = add(entry[1], g)
+    entry[1] = total
+    if not create_graph:  # a recorded sum may be read by the graph it belongs to: never in place
+        entry[2] = total._data
 
 
 def _add_arrays(a: Tensor, b: Tensor) -> Tensor:
