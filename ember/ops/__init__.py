@@ -2,12 +2,12 @@
 :class:`~ember.Tensor` as a method (and operator), and ``ember`` re-exports the public names.
 
 The families most programs use load here. The rest (``LAZY_FAMILIES``: decompositions,
-convolution, sampling, sorting, special functions, statistics, PyTorch's aliases, ...) load on
-first use, which keeps ``import ember`` fast: their functions answer through this package's
-``__getattr__`` (and ``ember``'s), and their Tensor methods are placeholders
-(:class:`_LazyAttribute`) that load the family on first look-up. ``_lazy_table.py`` lists what
-each lazy family provides; it is written by ``tools/lazy_ops_table.py`` and checked by
-``tests/test_lazy_ops.py``.
+convolution, the functional layers, sampling, sorting, special functions, statistics, PyTorch's
+aliases, ...) load on first use, which keeps ``import ember`` fast: their functions answer
+through this package's ``__getattr__`` (and ``ember``'s), and their Tensor methods are
+placeholders (:class:`_LazyAttribute`) that load the family on first look-up.
+``_lazy_table.py`` lists what each lazy family provides; it is written by
+``tools/lazy_ops_table.py`` and checked by ``tests/test_lazy_ops.py``.
 """
 
 from ember.ops.elementwise import *  # noqa: F401,F403
@@ -18,24 +18,23 @@ from ember.ops.reduce import *  # noqa: F401,F403
 from ember.ops.linalg import *  # noqa: F401,F403
 from ember.ops.shape import *  # noqa: F401,F403
 from ember.ops.indexing import *  # noqa: F401,F403
-from ember.ops.nn_ops import *  # noqa: F401,F403
 from ember.ops.device import *  # noqa: F401,F403
 
 from importlib import import_module as _import_module  # noqa: E402
 
 from ember.ops import (  # noqa: E402
-    activation, compare, device, elementwise, indexing, linalg, nn_ops, reduce, shape, unary,
+    activation, compare, device, elementwise, indexing, linalg, reduce, shape, unary,
 )
 from ember.ops._lazy_table import FUNCTIONS as _FAMILY_FUNCTIONS  # noqa: E402
 from ember.ops._lazy_table import METHODS as _FAMILY_METHODS  # noqa: E402
 from ember.tensor import Tensor as _Tensor  # noqa: E402
 
 # Loaded on first use, in this order when all are (the order tools/lazy_ops_table.py loads them).
-LAZY_FAMILIES = ("linalg_decomp", "conv", "sampling", "sorting", "special", "stats",
+LAZY_FAMILIES = ("linalg_decomp", "conv", "nn_ops", "sampling", "sorting", "special", "stats",
                  "scatter_more", "runtime", "linalg_torch", "windows", "transforms", "aliases")
 
 EAGER_NAMES = [name for mod in (elementwise, unary, activation, compare, reduce, linalg, shape,
-                                indexing, nn_ops, device)
+                                indexing, device)
                for name in mod.__all__]
 LAZY_NAMES = {name: family for family, names in _FAMILY_FUNCTIONS.items() for name in names}
 

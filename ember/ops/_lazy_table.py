@@ -13,6 +13,10 @@ FUNCTIONS = {
         "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
         "adaptive_max_pool1d", "adaptive_max_pool2d", "unfold", "fold",
     ),
+    "nn_ops": (
+        "softmax", "log_softmax", "dropout", "dropout1d", "dropout2d", "dropout3d",
+        "alpha_dropout", "cross_entropy", "nll_loss",
+    ),
     "sampling": (
         "bernoulli", "multinomial", "poisson",
     ),
@@ -74,6 +78,9 @@ METHODS = {
         "det", "logdet", "inverse", "pinverse", "cholesky_solve", "matrix_exp",
     ),
     "conv": (
+    ),
+    "nn_ops": (
+        "softmax", "log_softmax",
     ),
     "sampling": (
         "uniform_", "normal_", "bernoulli_", "exponential_", "random_", "bernoulli", "multinomial",
