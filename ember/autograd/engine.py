@@ -93,6 +93,10 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
             _sum_into(entry, g, add, create_graph)
 
     heap = []  # (-node.seq, node): the most recently recorded pending node comes out first
+    # A node reached while nothing else is pending skips the heap: no other consumer can still
+    # send it a gradient (it would be pending), so it is the next to run. A chain of ops, the
+    # common case, never touches the heap.
+    ready = None
     for p, g in zip(producers, root_grads):
         if type(p) is Node:
             if p.grad is None:
@@ -111,8 +115,13 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
     prev_mode = graph.GRAD_ENABLED
     graph.GRAD_ENABLED = create_graph
     try:
-        while heap:
-            node = heappop(heap)[1]
+        while True:
+            if ready is not None:
+                node, ready = ready, None
+            elif heap:
+                node = heappop(heap)[1]
+            else:
+                break
             g = node.grad
             node.grad = None
             if node.hooks:
@@ -171,7 +180,13 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
                         prev = producer.grad
                         if prev is None:
                             producer.grad = gi
-                            heappush(heap, (-producer.seq, producer))
+                            if ready is None and not heap:  # the only pending node: next
+                                ready = producer
+                            else:
+                                if ready is not None:
+                                    heappush(heap, (-ready.seq, ready))
+                                    ready = None
+                                heappush(heap, (-producer.seq, producer))
                         else:
                             producer.grad = add(prev, gi)
                     else:  # a leaf (deliver_leaf, inlined)
@@ -193,7 +208,13 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
                     prev = producer.grad
                     if prev is None:
                         producer.grad = gi
-                        heappush(heap, (-producer.seq, producer))
+                        if ready is None and not heap:
+                            ready = producer
+                        else:
+                            if ready is not None:
+                                heappush(heap, (-ready.seq, ready))
+                                ready = None
+                            heappush(heap, (-producer.seq, producer))
                     else:
                         producer.grad = add(prev, gi)
                 else:  # a leaf (deliver_leaf, inlined)
@@ -222,6 +243,8 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
     except BaseException:
         for _, node in heap:  # leave no half-summed gradients behind on the graph
             node.grad = None
+        if ready is not None:
+            ready.grad = None
         raise
     finally:
         graph.GRAD_ENABLED = prev_mode
