@@ -1,8 +1,9 @@
 """The Tensor: an n-dimensional array (NumPy or CuPy) plus what autograd needs to know about it.
 
-This file holds the Tensor's state and its non-math behaviour (properties, conversion, repr,
+This file holds the Tensor's state and its non-math behaviour (properties, conversion,
 ``backward``, hooks, devices). The math lives in :mod:`ember.ops`, which attaches each op to the
-class as a method and operator, so every op is defined in exactly one place.
+class as a method and operator, so every op is defined in exactly one place; how a tensor prints
+lives in :mod:`ember.printing`.
 """
 
 from __future__ import annotations
