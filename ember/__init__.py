@@ -22,12 +22,10 @@ from ember.backend import (  # noqa: F401
 from ember.tensor import (  # noqa: F401
     Size,
     Tensor,
-    get_printoptions,
     is_floating_point,
     is_tensor,
     layout,
     numel,
-    set_printoptions,
     strided,
 )
 from ember.autograd import (  # noqa: F401
@@ -38,9 +36,12 @@ from ember.autograd import (  # noqa: F401
     no_grad,
     set_grad_enabled,
 )
-from ember.ops import *  # noqa: F401,F403
-from ember.creation import *  # noqa: F401,F403
-from ember.random import (  # noqa: F401
+from ember import ops as _ops  # noqa: E402
+
+# The ops of the families loaded at import; the others answer through __getattr__ below.
+globals().update({_name: getattr(_ops, _name) for _name in _ops.EAGER_NAMES})
+from ember.creation import *  # noqa: F401,F403,E402
+from ember.random import (  # noqa: F401,E402
     Generator,
     get_rng_state,
     initial_seed,
@@ -86,6 +87,8 @@ _LAZY_NAMES = {
     "History": ("ember.callbacks", "History"),
     "set_num_threads": ("ember.threads", "set_num_threads"),
     "get_num_threads": ("ember.threads", "get_num_threads"),
+    "set_printoptions": ("ember.printing", "set_printoptions"),
+    "get_printoptions": ("ember.printing", "get_printoptions"),
 }
 
 
@@ -97,4 +100,11 @@ def __getattr__(name):
     if name in _LAZY_NAMES:
         mod, attr = _LAZY_NAMES[name]
         return getattr(importlib.import_module(mod), attr)
+    if name in _ops.LAZY_NAMES:  # an op of a family loaded on first use
+        value = globals()[name] = getattr(_ops, name)
+        return value
     raise AttributeError(f"module 'ember' has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | _LAZY_MODULES | set(_LAZY_NAMES) | set(_ops.LAZY_NAMES))

@@ -160,17 +160,30 @@ __all__ = [
 ]
 
 
-# Imported last: they use the engine above. Binding the names here also makes
+# Imported last: it uses the engine above. Binding the names here also makes
 # `ember.autograd.gradcheck` the function rather than the submodule of the same name.
-from ember.autograd.function import Function, FunctionCtx  # noqa: E402
 from ember.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
-from ember.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: E402
-from ember.autograd.variable import Variable, set_multithreading_enabled  # noqa: E402
+
+# Loaded on first use (`import ember` stays fast): name -> the submodule that defines it.
+_LAZY = {
+    "Function": "function", "FunctionCtx": "function",
+    "detect_anomaly": "anomaly_mode", "set_detect_anomaly": "anomaly_mode",
+    "Variable": "variable", "set_multithreading_enabled": "variable",
+}
+_LAZY_MODULES = {"functional", *_LAZY.values()}
 
 
 def __getattr__(name: str):
-    if name == "functional":  # loaded on first use: `import ember` stays fast
-        import importlib
+    import importlib
 
-        return importlib.import_module("ember.autograd.functional")
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"ember.autograd.{name}")
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"ember.autograd.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'ember.autograd' has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY) | _LAZY_MODULES)

@@ -79,7 +79,8 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
         producers.append(r._node if r._node is not None else r)
 
     # Gradients on their way to a node are summed in ``node.grad``; those for leaves in ``leaves``
-    # (id -> [leaf, gradient]), in the order the leaves were first reached.
+    # (id -> [leaf, gradient, the sum's array when the engine made it]), in the order the leaves
+    # were first reached.
     leaves: dict[int, list] = {}
     # Gradients meeting at a node are summed as plain arrays unless the sum must be differentiable.
     add = _add_recorded if create_graph else _add_arrays
@@ -87,11 +88,15 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
     def deliver_leaf(leaf, g):
         entry = leaves.get(id(leaf))
         if entry is None:
-            leaves[id(leaf)] = [leaf, g]
+            leaves[id(leaf)] = [leaf, g, None]
         else:
-            entry[1] = add(entry[1], g)
+            _sum_into(entry, g, add, create_graph)
 
     heap = []  # (-node.seq, node): the most recently recorded pending node comes out first
+    # A node reached while nothing else is pending skips the heap: no other consumer can still
+    # send it a gradient (it would be pending), so it is the next to run. A chain of ops, the
+    # common case, never touches the heap.
+    ready = None
     for p, g in zip(producers, root_grads):
         if type(p) is Node:
             if p.grad is None:
@@ -110,8 +115,13 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
     prev_mode = graph.GRAD_ENABLED
     graph.GRAD_ENABLED = create_graph
     try:
-        while heap:
-            node = heappop(heap)[1]
+        while True:
+            if ready is not None:
+                node, ready = ready, None
+            elif heap:
+                node = heappop(heap)[1]
+            else:
+                break
             g = node.grad
             node.grad = None
             if node.hooks:
@@ -122,11 +132,16 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
             if backward is None:
                 raise RuntimeError(_FREED_MESSAGE)
             saved = node.saved
-            if saved:
-                for t, v in zip(saved, node.versions):
-                    vc = t._vc  # graph.version_of, inlined
-                    if (0 if vc is None else vc.value) != v:
+            if saved:  # changed in place since recorded? (graph.version_of, inlined)
+                if len(saved) == 1:
+                    vc = saved[0]._vc
+                    if (0 if vc is None else vc.value) != node.versions[0]:
                         _check_saved(node)
+                else:
+                    for t, v in zip(saved, node.versions):
+                        vc = t._vc
+                        if (0 if vc is None else vc.value) != v:
+                            _check_saved(node)
             if create_graph:
                 output = getattr(node, "output", None)  # the slot is set only by ops that save it
                 if output is not None and output._node is None:
@@ -154,6 +169,33 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
                 if create_graph:
                     node.output = None  # it may hold this node now: drop that cycle too
             metas = node.metas
+            if n == 1:  # most nodes: the loop below, without the zip and the index arithmetic
+                gi = grads[0] if grads else None
+                producer = producers[0]
+                if gi is not None and producer is not None:
+                    data = gi._data
+                    if data.shape != metas[0] or data.dtype is not metas[1]:
+                        gi = _fit(gi, metas[0], metas[1], node, 0)
+                    if type(producer) is Node:
+                        prev = producer.grad
+                        if prev is None:
+                            producer.grad = gi
+                            if ready is None and not heap:  # the only pending node: next
+                                ready = producer
+                            else:
+                                if ready is not None:
+                                    heappush(heap, (-ready.seq, ready))
+                                    ready = None
+                                heappush(heap, (-producer.seq, producer))
+                        else:
+                            producer.grad = add(prev, gi)
+                    else:  # a leaf (deliver_leaf, inlined)
+                        entry = leaves.get(id(producer))
+                        if entry is None:
+                            leaves[id(producer)] = [producer, gi, None]
+                        else:
+                            _sum_into(entry, gi, add, create_graph)
+                continue
             k = -2  # metas[k], metas[k + 1]: this input's shape and dtype
             for producer, gi in zip(producers, grads):
                 k += 2
@@ -166,14 +208,29 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
                     prev = producer.grad
                     if prev is None:
                         producer.grad = gi
-                        heappush(heap, (-producer.seq, producer))
+                        if ready is None and not heap:
+                            ready = producer
+                        else:
+                            if ready is not None:
+                                heappush(heap, (-ready.seq, ready))
+                                ready = None
+                            heappush(heap, (-producer.seq, producer))
                     else:
                         producer.grad = add(prev, gi)
-                else:
-                    deliver_leaf(producer, gi)
+                else:  # a leaf (deliver_leaf, inlined)
+                    entry = leaves.get(id(producer))
+                    if entry is None:
+                        leaves[id(producer)] = [producer, gi, None]
+                    else:
+                        own = entry[2]
+                        gd = gi._data
+                        if own is not None and own.shape == gd.shape and own.dtype is gd.dtype:
+                            own += gd  # the engine's own sum (_sum_into, inlined)
+                        else:
+                            _sum_into(entry, gi, add, create_graph)
 
         given: set[int] = set()
-        for key, (leaf, g) in leaves.items():
+        for key, (leaf, g, _) in leaves.items():
             if leaf._hooks:
                 g = _run_hooks(leaf._hooks, g)
             if wanted is not None:
@@ -186,6 +243,8 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
     except BaseException:
         for _, node in heap:  # leave no half-summed gradients behind on the graph
             node.grad = None
+        if ready is not None:
+            ready.grad = None
         raise
     finally:
         graph.GRAD_ENABLED = prev_mode
@@ -232,6 +291,21 @@ def _fit(g: Tensor, shape: tuple[int, ...], dtype, node: Node, index: int) -> Te
     if g._data.dtype != dtype:
         g = g.type(dtype)
     return g
+
+
+def _sum_into(entry: list, g: Tensor, add, create_graph: bool) -> None:
+    """Add gradient ``g`` to a leaf's running sum ``entry`` (``[leaf, sum, own]``). Once the sum
+    is an array the engine made itself (``own``; no one else holds it until the pass ends), later
+    gradients of its shape and dtype are added into it in place: the same additions in the same
+    order, without a new array and Tensor each time."""
+    own, gd = entry[2], g._data
+    if own is not None and own.shape == gd.shape and own.dtype is gd.dtype:
+        own += gd
+        return
+    total = add(entry[1], g)
+    entry[1] = total
+    if not create_graph:  # a recorded sum may be read by the graph it belongs to: never in place
+        entry[2] = total._data
 
 
 def _add_arrays(a: Tensor, b: Tensor) -> Tensor:

@@ -26,6 +26,9 @@ ANOMALY_ENABLED = False  # set by ember.autograd.detect_anomaly(): record where 
 
 
 _next_seq = count().__next__
+# the versions of one or two saved tensors whose memory was never changed in place (shared
+# constants: no tuple made per node)
+_AT_ZERO, _BOTH_AT_ZERO = (0,), (0, 0)
 
 
 class Node:
@@ -229,11 +232,19 @@ def record(name: str, out, inputs: Sequence[Tensor], backward: Callable[..., tup
                     saved = saved + (output,)
                 elif save_output:
                     saved = saved + (t,)
-                if saved:
-                    # version_of, inlined: this runs once per saved tensor of every recorded op
-                    node.versions = tuple([0 if s._vc is None else s._vc.value for s in saved])
-                else:
+                # each saved tensor's version (version_of, inlined: a counter never made is at 0)
+                n = len(saved)
+                if n == 0:
                     node.versions = ()
+                elif n == 1:
+                    vc = saved[0]._vc
+                    node.versions = _AT_ZERO if vc is None else (vc.value,)
+                elif n == 2:
+                    vc, vc1 = saved[0]._vc, saved[1]._vc
+                    node.versions = _BOTH_AT_ZERO if vc is None and vc1 is None else (
+                        0 if vc is None else vc.value, 0 if vc1 is None else vc1.value)
+                else:
+                    node.versions = tuple([0 if s._vc is None else s._vc.value for s in saved])
                 node.saved = saved
                 t.requires_grad = True
                 t._node = node

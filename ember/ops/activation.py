@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from ember.backend import get_array_module
-from ember.ops.common import write_out, Tensor, attach, inplace_method, record
+from ember.ops.common import write_out, Tensor, attach, inplace_method, one_like, record
 from ember.ops.compare import clamp_max, where
 from ember.ops.elementwise import scale_grad, where_grad, writable
 from ember.ops.unary import _data, _erf_and_erfc, _fdata, erf, exp, tanh
@@ -25,6 +25,10 @@ from ember.ops.unary import _data, _erf_and_erfc, _fdata, erf, exp, tanh
 # Largest argument whose exp is finite, per dtype (float16 overflows past 11.09).
 _EXP_LIMIT = {np.dtype(np.float16): 11.0, np.dtype(np.float32): 88.0,
               np.dtype(np.float64): 708.0}
+# the same as read-only 0-d NumPy arrays of each dtype (faster to combine: see common.one_like)
+_EXP_LIMIT_ARRAYS = {d: np.array(v, d) for d, v in _EXP_LIMIT.items()}
+for _limit in _EXP_LIMIT_ARRAYS.values():
+    _limit.flags.writeable = False
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -44,9 +48,9 @@ def sigmoid(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     xp = get_array_module(a)
     t = writable(xp.negative(a))
     # exp(-x) overflows below x = -88 in float32; the clipped value changes the result by < 1e-38
-    xp.minimum(t, _EXP_LIMIT.get(a.dtype, 708.0), out=t)
+    xp.minimum(t, (_EXP_LIMIT_ARRAYS if xp is np else _EXP_LIMIT).get(a.dtype, 708.0), out=t)
     xp.exp(t, out=t)
-    t += 1
+    t += one_like(t)
     xp.reciprocal(t, out=t)
 
     def backward(g, needs):
@@ -59,7 +63,7 @@ def sigmoid(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 def sigmoid_backward(g: Tensor, y: Tensor) -> Tensor:
     """``g * y * (1 - y)``: the gradient of sigmoid from its output ``y``, fused into one op."""
     yd = y._data
-    out = 1 - yd
+    out = one_like(yd) - yd
     out *= yd
     out *= g._data
 

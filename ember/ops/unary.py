@@ -16,7 +16,8 @@ import numpy as np
 
 from ember import backend
 from ember.backend import get_array_module
-from ember.ops.common import write_out, Tensor, attach, inplace_method, record, zero_grad_like
+from ember.ops.common import (write_out, Tensor, attach, inplace_method, one_like, record,
+                              zero_grad_like)
 from ember.ops.compare import clamp
 from ember.ops.elementwise import where_grad, writable
 
@@ -297,7 +298,7 @@ def tanh_backward(g: Tensor, y: Tensor) -> Tensor:
     """
     gd, yd = g._data, y._data
     out = writable(yd * yd)
-    get_array_module(out).subtract(1, out, out=out)
+    get_array_module(out).subtract(one_like(out), out, out=out)
     out *= gd
 
     def backward(gg, needs):
