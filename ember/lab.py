@@ -33,7 +33,7 @@ import numpy as np
 
 import ember
 import ember.nn as nn
-from ember.callbacks import EarlyStopping
+from ember.callbacks import EarlyStopping, LearningRateScheduler, ReduceLROnPlateau
 
 # Accuracy targets from the SPEC (fractions).
 TARGETS: dict[tuple[str, str], float] = {
@@ -60,6 +60,12 @@ class TrainConfig:
     optimizer: str = "adam"
     patience: int | None = None  # EarlyStopping on val_loss (best weights restored); None: off
     weight_decay: float = 0.0
+    # None: a constant rate. "plateau": ReduceLROnPlateau on val_loss, the rate times
+    # ``lr_factor`` after ``lr_patience`` flat epochs. "exponential": the rate of epoch e
+    # (0-based) is ``lr * lr_factor ** e``.
+    lr_schedule: str | None = None
+    lr_factor: float = 0.5
+    lr_patience: int = 1
 
 
 # Full settings: what the README's results table was produced with.
@@ -242,23 +248,46 @@ class Result:
         return None if self.target is None else self.accuracy >= self.target
 
 
-def train_and_test(model, data: Split, cfg: TrainConfig, seed: int, verbose: int = 0,
-                   callbacks: list | None = None, device: Any = None):
-    """Compile ``model`` with ``cfg``, ``fit`` it on ``data`` (validation curves; early stopping
-    with the best weights restored when ``cfg.patience`` is set), and return
-    ``(history, test accuracy, epochs run, seconds)``."""
-    ember.manual_seed(seed)
-    model.compile(optimizer=make_optimizer(cfg.optimizer, model.parameters(), cfg.lr,
-                                                 cfg.weight_decay),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    cbs = list(callbacks or [])
+def schedule_callbacks(cfg: TrainConfig) -> list:
+    """The callbacks that carry out ``cfg``'s learning-rate schedule and early stopping (in
+    that order, so a rate is lowered before the stop is decided)."""
+    cbs: list = []
+    if cfg.lr_schedule == "plateau":
+        cbs.append(ReduceLROnPlateau(monitor="val_loss", factor=cfg.lr_factor,
+                                     patience=cfg.lr_patience))
+    elif cfg.lr_schedule == "exponential":
+        base, gamma = cfg.lr, cfg.lr_factor
+        cbs.append(LearningRateScheduler(lambda epoch, _lr: base * gamma ** epoch))
+    elif cfg.lr_schedule is not None:
+        raise ValueError(f"unknown lr_schedule {cfg.lr_schedule!r}: choose None, 'plateau' or "
+                         "'exponential'")
     if cfg.patience is not None:
         cbs.append(EarlyStopping(monitor="val_loss", patience=cfg.patience,
                                  restore_best_weights=True))
+    return cbs
+
+
+def fit_model(model, data: Split, cfg: TrainConfig, seed: int, verbose: int = 0,
+              callbacks: list | None = None, device: Any = None):
+    """Compile ``model`` with ``cfg`` and ``fit`` it on ``data``'s training part, validating on
+    its validation part (the schedule and early stopping of ``cfg``; the best weights restored
+    when ``cfg.patience`` is set). The test part is not touched. Returns the History."""
+    ember.manual_seed(seed)
+    model.compile(optimizer=make_optimizer(cfg.optimizer, model.parameters(), cfg.lr,
+                                           cfg.weight_decay),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    cbs = list(callbacks or []) + schedule_callbacks(cfg)
+    return model.fit(data.x_train, data.y_train, batch_size=cfg.batch_size, epochs=cfg.epochs,
+                     validation_data=(data.x_val, data.y_val), callbacks=cbs,
+                     verbose=verbose, device=device)
+
+
+def train_and_test(model, data: Split, cfg: TrainConfig, seed: int, verbose: int = 0,
+                   callbacks: list | None = None, device: Any = None):
+    """:func:`fit_model`, then the accuracy on ``data``'s test part, once. Returns
+    ``(history, test accuracy, epochs run, seconds)``."""
     start = time.perf_counter()
-    history = model.fit(data.x_train, data.y_train, batch_size=cfg.batch_size, epochs=cfg.epochs,
-                        validation_data=(data.x_val, data.y_val), callbacks=cbs,
-                        verbose=verbose, device=device)
+    history = fit_model(model, data, cfg, seed, verbose, callbacks, device)
     accuracy = test_accuracy(model, data.x_test, data.y_test, device=device)
     seconds = time.perf_counter() - start
     return history, accuracy, len(history.epoch), seconds
