@@ -78,7 +78,12 @@ FULL: dict[tuple[str, str], TrainConfig] = {
                                  weight_decay=0.1),
     ("mnist", "linear"): TrainConfig(epochs=10, batch_size=128, lr=1e-3, patience=3),
     ("mnist", "mlp"): TrainConfig(epochs=15, batch_size=128, lr=1e-3, patience=4),
-    ("mnist", "cnn"): TrainConfig(epochs=6, batch_size=64, lr=1e-3, patience=2),
+    # Chosen on the validation split only, among three candidates fixed beforehand
+    # (``python -m benchmarks.cnn_lab_selection``): ReduceLROnPlateau won with 99.34% of the
+    # 5,000 validation images, against 99.24% for a x0.7 decay per epoch and 99.02% for a
+    # constant rate (the old setting's trajectory).
+    ("mnist", "cnn"): TrainConfig(epochs=10, batch_size=64, lr=1e-3, patience=3,
+                                  lr_schedule="plateau", lr_factor=0.2, lr_patience=1),
 }
 
 # --quick: a smoke run that shows every part of the lab working in seconds (accuracies are
