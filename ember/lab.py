@@ -18,6 +18,8 @@ Evaluation protocols (fixed before any result was looked at):
 * **MNIST**: trained on the first 55,000 training images, validated on the last 5,000 (learning
   curves, early stopping with the best weights restored), tested once on the 10,000-image test
   set. Pixels are scaled to [0, 1] and normalised with MNIST's mean 0.1307 and std 0.3081.
+  The CNN's learning-rate schedule was chosen among three candidates fixed beforehand, on the
+  validation images only (``python -m benchmarks.cnn_lab_selection``).
 """
 
 from __future__ import annotations
@@ -357,7 +359,8 @@ def run_mnist(quick: bool = False, seed: int = 0, root: str | None = None, verbo
         ember.manual_seed(_seed_for(seed, kind))
         model = build_model(dataset, kind)
         log(f"  {dataset} {kind}: training {len(data.x_train)} images, up to {cfg.epochs} "
-            f"epoch(s), batch {cfg.batch_size}, {cfg.optimizer} lr {cfg.lr}")
+            f"epoch(s), batch {cfg.batch_size}, {cfg.optimizer} lr {cfg.lr}"
+            + (f", {cfg.lr_schedule} schedule" if cfg.lr_schedule else ""))
         history, acc, epochs, secs = train_and_test(model, data, cfg, _seed_for(seed, kind),
                                                     verbose=verbose)
         target = TARGETS.get(("mnist", kind)) if dataset == "mnist" else None
