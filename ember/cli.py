@@ -7,6 +7,7 @@ exit code instead of exiting, so tests can call it in-process.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import sys
@@ -287,7 +288,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     os.makedirs(args.out, exist_ok=True)
     weights = os.path.join(args.out, "best.safetensors")
     history_csv = os.path.join(args.out, "history.csv")
-    callbacks = [EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True,
+    # The lab's learning-rate schedule for this model (if any) comes with its other defaults.
+    schedule = lab.schedule_callbacks(dataclasses.replace(base, lr=lr, patience=None))
+    callbacks = [*schedule,
+                 EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True,
                                verbose=1 if args.verbose else 0),
                  ModelCheckpoint(weights, monitor="val_loss", save_best_only=True),
                  CSVLogger(history_csv)]
