@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember._workers import map_blocks
 from ember.ops.common import Tensor, get_array_module, record
 from ember.ops.dims import ntuple
 
@@ -202,7 +203,8 @@ def _conv_forward(x4, w4, b, geom: _Geom, out_hw=None):
         wm = w4.reshape(g, o // g, -1).transpose(0, 2, 1)  # (G, Cg*KH*KW, O/G)
     out = xp.empty((n * per_image, o), dtype=x4.dtype)
     xpad = _pad4(xp, x4, geom.pad)
-    for start, stop in _image_blocks(n, per_image * w4.size // o * g * x4.itemsize, xp):
+
+    def block(start, stop):
         cols = _im2col(xpad[start:stop], geom, out_hw, rows)
         dst = out[start * per_image:stop * per_image]
         if rows:
@@ -211,8 +213,10 @@ def _conv_forward(x4, w4, b, geom: _Geom, out_hw=None):
             xp.matmul(cols[0].T, wm, out=dst)
         else:
             dst[...] = xp.matmul(cols.transpose(0, 2, 1), wm).transpose(1, 0, 2).reshape(-1, o)
-    if b is not None:
-        out += b
+        if b is not None:
+            dst += b  # while the block is still in the cache
+
+    map_blocks(block, _image_blocks(n, per_image * w4.size // o * g * x4.itemsize, xp), xp)
     return _nchw_view(out, n, out_hw[0], out_hw[1])
 
 
@@ -229,9 +233,12 @@ def _conv_input_grad(g4, w4, b, geom: _Geom, in_hw):
         w_taps = w4.transpose(2, 3, 0, 1).reshape(-1, o, c)  # (KH*KW, O, C)
         t, _, l, _ = geom.pad
         buf = xp.zeros((n,) + _padded_extent(in_hw, (oh, ow), geom) + (c,), dtype=g4.dtype)
-        for start, stop in _image_blocks(n, oh * ow * w4.size // o * g4.itemsize, xp):
+
+        def block(start, stop):
             cols = xp.matmul(_grad_rows(g4[start:stop]), w_taps)
             _col2im_rows_add(buf[start:stop], cols, (oh, ow), geom)
+
+        map_blocks(block, _image_blocks(n, oh * ow * w4.size // o * g4.itemsize, xp), xp)
         out = buf[:, t:t + in_hw[0], l:l + in_hw[1]].transpose(0, 3, 1, 2)
     else:
         wg = w4.reshape(g, o // g, -1).transpose(0, 2, 1)  # (G, Cg*KH*KW, O/G)
@@ -252,18 +259,22 @@ def _weight_grad_array(x4, g4, geom: _Geom, wshape):
         return xp.zeros(wshape, dtype=x4.dtype)
     rows = _rows_layout(x4, g)
     per_image = oh * ow * int(np.prod(wshape[1:])) * g * x4.itemsize
-    acc = None
     xpad = _pad4(xp, x4, geom.pad)
-    for start, stop in _image_blocks(n, per_image, xp):
+
+    def block(start, stop):
         cols = _im2col(xpad[start:stop], geom, (oh, ow), rows)
         gm = _grad_rows(g4[start:stop])
         if rows:
-            part = gm.T @ cols
-        elif g == 1:
-            part = gm.T @ cols[0].T
-        else:
-            part = xp.matmul(gm.T.reshape(g, o // g, -1), cols.transpose(0, 2, 1))
-        acc = part if acc is None else acc.__iadd__(part)
+            return gm.T @ cols
+        if g == 1:
+            return gm.T @ cols[0].T
+        return xp.matmul(gm.T.reshape(g, o // g, -1), cols.transpose(0, 2, 1))
+
+    # The blocks' products are summed in block order, whichever thread computed them.
+    parts = map_blocks(block, _image_blocks(n, per_image, xp), xp)
+    acc = parts[0]
+    for part in parts[1:]:
+        acc += part
     if rows:
         c, kh, kw = wshape[1:]
         return acc.reshape(o, kh, kw, c).transpose(0, 3, 1, 2).copy()
@@ -569,7 +580,8 @@ class _Pool:
         best = _zeros_laid_out(xp, first.shape, x4.dtype, first, zero=False)
         wide = self.k[0] * self.k[1] >= 128
         code = _zeros_laid_out(xp, first.shape, np.int32 if wide else np.int8, first)
-        for start, stop in _image_blocks(n, x4[:1].size * x4.itemsize, xp):
+
+        def block(start, stop):
             b, cb, xb = best[start:stop], code[start:stop], xpad[start:stop]
             b[...] = xb[taps[0][1]]
             for j, sl in taps[1:]:
@@ -579,6 +591,8 @@ class _Pool:
                 xp.maximum(cb, won.astype(np.int32) * j if wide else won.view(np.int8) * np.int8(j),
                            out=cb)
                 xp.maximum(b, v, out=b)
+
+        map_blocks(block, _image_blocks(n, x4[:1].size * x4.itemsize, xp), xp)
         self.code = code
         return best
 
@@ -620,7 +634,8 @@ class _Pool:
         won = xp.empty_like(self.code, dtype=bool) if self.disjoint and self.code is not None \
             else None
         taps = list(self.taps())
-        for start, stop in _image_blocks(n, buf[:1].size * buf.itemsize, xp):
+
+        def block(start, stop):
             bb, gb = buf[start:stop], g4[start:stop]
             code = None if self.code is None else self.code[start:stop]
             for j, sl in taps:
@@ -630,6 +645,8 @@ class _Pool:
                     xp.multiply(gb, xp.equal(code, j, out=won[start:stop]), out=bb[sl])
                 else:
                     bb[sl] += gb * (code == j)
+
+        map_blocks(block, _image_blocks(n, buf[:1].size * buf.itemsize, xp), xp)
         return buf[:, :, t:t + h, l:l + w]
 
     def flat_indices(self):
