@@ -62,6 +62,11 @@ CASES = {
         lambda x, w, b: TF.conv2d(x, w, b, stride=2),
         [rng.standard_normal((40, 1, 64, 64)), rng.standard_normal((16, 1, 5, 5)),
          rng.standard_normal(16)]),
+    "conv with a channels-first gradient": (
+        lambda x, w, b: F.conv2d(x, w, b).contiguous() * 1.5,
+        lambda x, w, b: TF.conv2d(x, w, b).contiguous() * 1.5,
+        [rng.standard_normal((24, 3, 40, 40)), rng.standard_normal((8, 3, 3, 3)),
+         rng.standard_normal(8)]),
     "conv groups": (
         lambda x, w, b: F.conv2d(x, w, b, groups=2, padding=2, dilation=2),
         lambda x, w, b: TF.conv2d(x, w, b, groups=2, padding=2, dilation=2),

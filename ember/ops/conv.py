@@ -291,10 +291,21 @@ def _bias_grad(g: Tensor, nd: int) -> Tensor:
     g4 = _to4(g._data, nd)
     xp = get_array_module(g4)
     n, c, h, w = g4.shape
-    if _channels_last(g4):
-        out = xp.ones(n * h * w, dtype=g4.dtype) @ _grad_rows(g4)
-    elif g4.flags.c_contiguous:
-        out = (g4.reshape(n * c, h * w) @ xp.ones(h * w, dtype=g4.dtype)).reshape(n, c).sum(0)
+    rows = _channels_last(g4)
+    if n and (rows or g4.flags.c_contiguous):
+        blocks = _image_blocks(n, h * w * c * g4.itemsize, xp)
+        ones = xp.ones(h * w * max(stop - start for start, stop in blocks), dtype=g4.dtype)
+
+        def block(start, stop):
+            if rows:
+                return ones[:(stop - start) * h * w] @ _grad_rows(g4[start:stop])
+            return (g4[start:stop].reshape(-1, h * w) @ ones[:h * w]).reshape(-1, c).sum(0)
+
+        # Per block of images, summed in block order: the same sums on one thread or several.
+        parts = map_blocks(block, blocks, xp)
+        out = parts[0]
+        for part in parts[1:]:
+            out += part
     else:
         out = g4.sum((0, 2, 3))
     shape = tuple(g.shape)
