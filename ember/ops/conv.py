@@ -113,15 +113,25 @@ class _Geom:
 # them up): measured ~35% faster than one product over all the patches, which are then never held
 # whole. The weight gradient copies the patches again, block by block, rather than keeping them
 # from the forward pass: that costs less than reading them back from memory.
+# Blocks are independent, so ``map_blocks`` (ember/_workers.py) spreads them over worker threads
+# when ember may use several; whatever combines blocks (weight and bias gradients) adds their
+# results in block order, so one thread and several give the same bits.
 _BLOCK_BYTES = 1 << 19
 
 
 def _image_blocks(n: int, bytes_per_image: int, xp) -> list:
-    """``(start, stop)`` ranges of images covering ``range(n)``; one block off the CPU."""
+    """``(start, stop)`` ranges of images covering ``range(n)``, as few as keep each block within
+    about _BLOCK_BYTES and of equal sizes (to within one image), so that the worker threads that
+    share them finish together; one block off the CPU. They never depend on the thread count
+    (results must not), but an even count of blocks keeps two threads equally busy."""
     if xp is not np:
         return [(0, n)]
     step = max(1, _BLOCK_BYTES // max(1, bytes_per_image))
-    return [(start, min(start + step, n)) for start in range(0, n, step)]
+    count = -(-n // step)
+    if count > 1:
+        count = min(n, count + count % 2)
+    bounds = [n * i // count for i in range(count + 1)] if n else []
+    return list(zip(bounds[:-1], bounds[1:]))
 
 
 def _rows_layout(x4, groups: int) -> bool:
