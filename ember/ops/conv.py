@@ -116,6 +116,16 @@ class _Geom:
 # Blocks are independent, so ``map_blocks`` (ember/_workers.py) spreads them over worker threads
 # when ember may use several; whatever combines blocks (weight and bias gradients) adds their
 # results in block order, so one thread and several give the same bits.
+#
+# Orientation of the products. A @ B can also be computed as (B.T @ A.T).T; OpenBLAS (one thread
+# per block, as the worker threads run them) is fastest when neither operand is a transposed
+# view, and otherwise about even. So the rule: write each product with the fewest transposed
+# operands, and where both orientations transpose one, keep the one that yields the layout needed
+# next (channels-last outputs). Measured per block on this machine (AVX-512 OpenBLAS, one thread):
+# the first layer's weight gradient (patches (9, P) @ grad (P, 32)) 137 us against 213 us for
+# grad.T @ patches.T, grouped weight gradients 305 against 479 us, the grouped forward product
+# written straight into the output rows 260 against 1180 us; the other forward, input-gradient and
+# weight-gradient products within 5% either way (kept as they are).
 _BLOCK_BYTES = 1 << 19
 
 
@@ -221,6 +231,8 @@ def _conv_forward(x4, w4, b, geom: _Geom, out_hw=None):
             xp.matmul(cols, wm, out=dst)
         elif g == 1:
             xp.matmul(cols[0].T, wm, out=dst)
+        elif xp is np:  # straight into the channels-last rows: 4x faster than a product + copy
+            xp.matmul(wm.transpose(0, 2, 1), cols, out=dst.reshape(-1, g, o // g).transpose(1, 2, 0))
         else:
             dst[...] = xp.matmul(cols.transpose(0, 2, 1), wm).transpose(1, 0, 2).reshape(-1, o)
         if b is not None:
@@ -274,11 +286,12 @@ def _weight_grad_array(x4, g4, geom: _Geom, wshape):
     def block(start, stop):
         cols = _im2col(xpad[start:stop], geom, (oh, ow), rows)
         gm = _grad_rows(g4[start:stop])
+        # Each product in the orientation that reads its operands in row order (see above).
         if rows:
             return gm.T @ cols
         if g == 1:
-            return gm.T @ cols[0].T
-        return xp.matmul(gm.T.reshape(g, o // g, -1), cols.transpose(0, 2, 1))
+            return (cols[0] @ gm).T
+        return xp.matmul(cols, gm.reshape(-1, g, o // g).transpose(1, 0, 2)).transpose(0, 2, 1)
 
     # The blocks' products are summed in block order, whichever thread computed them.
     parts = map_blocks(block, _image_blocks(n, per_image, xp), xp)
