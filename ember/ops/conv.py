@@ -254,11 +254,13 @@ def _conv_input_grad(g4, w4, b, geom: _Geom, in_hw):
         # gradients are contiguous: col2im then adds long runs instead of C-long pieces.
         w_taps = w4.transpose(2, 3, 0, 1).reshape(-1, o, c)  # (KH*KW, O, C)
         t, _, l, _ = geom.pad
-        buf = xp.zeros((n,) + _padded_extent(in_hw, (oh, ow), geom) + (c,), dtype=g4.dtype)
+        buf = xp.empty((n,) + _padded_extent(in_hw, (oh, ow), geom) + (c,), dtype=g4.dtype)
 
         def block(start, stop):
             cols = xp.matmul(_grad_rows(g4[start:stop]), w_taps)
-            _col2im_rows_add(buf[start:stop], cols, (oh, ow), geom)
+            dst = buf[start:stop]
+            dst.fill(0)  # here rather than all at once: on the block's thread, into its cache
+            _col2im_rows_add(dst, cols, (oh, ow), geom)
 
         map_blocks(block, _image_blocks(n, oh * ow * w4.size // o * g4.itemsize, xp), xp)
         out = buf[:, t:t + in_hw[0], l:l + in_hw[1]].transpose(0, 3, 1, 2)
