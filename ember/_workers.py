@@ -43,6 +43,9 @@ def _blas():
                     if lib.internal_api in ("openblas", "mkl", "blis")]
         except Exception:  # noqa: BLE001 - no threadpoolctl or an unknown BLAS: stay serial
             libs = []
+        # NumPy's own BLAS, where other libraries (SciPy's, ...) bring more into the process.
+        own = [lib for lib in libs if "numpy" in str(lib.filepath)]
+        libs = own if len(own) == 1 else libs
         _state["blas"] = libs[0] if len(libs) == 1 else False
     return _state["blas"]
 
