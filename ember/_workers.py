@@ -9,7 +9,8 @@ the GIL in its copies, ufunc loops and matrix products on large arrays, so the b
 parallel. Every block is computed by exactly the same code as in a serial loop, and results that
 combine blocks are combined by the caller in block order, so the result is the same bit for bit.
 
-Threads are used only when the BLAS is allowed more than one (``ember.set_num_threads``, or
+The pool is off by default (see ``ENABLED`` for the measurements); when on, threads are used
+only when the BLAS is allowed more than one (``ember.set_num_threads``, or
 ember's default, which drops to one thread when other processes keep the cores busy). The BLAS
 goes back to its thread count after each call. Blocks are taken from a shared counter, so a
 thread that another process delays takes fewer of them instead of holding the others up; waiting
@@ -24,8 +25,15 @@ import queue
 import threading
 from typing import Callable, Sequence
 
-# Off switch (tests compare the threaded and the serial path with it).
-ENABLED = True
+# Off by default: on the 2-core machine of BENCHMARKS.md, a CNN training step took 30-31 ms with
+# the pool against 22.7 ms without it at two BLAS threads (23-24 ms at one thread; idle machine,
+# other processes < 5% CPU), although the same pool runs a loop of the convolution's matrix
+# products 1.6-1.7x faster than one thread. In a whole step its second thread gets few blocks: it
+# waits for the GIL between the blocks' many short NumPy calls, and OpenBLAS's own helper thread,
+# left spinning (~75 ms) by every two-thread product elsewhere (linear layers), takes its core.
+# Under heavy load it was 2-5x faster than two-thread BLAS, which stalls. EMBER_WORKER_THREADS=1
+# (or setting ENABLED) turns it on; tests compare the threaded and the serial path with it.
+ENABLED = os.environ.get("EMBER_WORKER_THREADS", "") == "1"
 
 _lock = threading.Lock()  # one caller at a time uses the pool; others run serially
 _state: dict = {"pid": None, "workers": [], "blas": None}

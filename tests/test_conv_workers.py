@@ -22,6 +22,7 @@ def two_threads(monkeypatch):
     before = ember.get_num_threads()
     ember.set_num_threads(2)
     monkeypatch.setattr(workers, "thread_count", lambda: 2)
+    monkeypatch.setattr(workers, "ENABLED", True)
     pool_runs = []
     real_run = workers._run
     monkeypatch.setattr(workers, "_run", lambda *a: pool_runs.append(1) or real_run(*a))
@@ -30,7 +31,7 @@ def two_threads(monkeypatch):
 
 
 def _run(fn, arrays, enabled):
-    workers.ENABLED = enabled
+    before, workers.ENABLED = workers.ENABLED, enabled
     try:
         leaves = [ember.tensor(a, requires_grad=True) for a in arrays]
         out = fn(*leaves)
@@ -38,7 +39,7 @@ def _run(fn, arrays, enabled):
                                   .astype(arrays[0].dtype)))
         return [out.detach().numpy()] + [t.grad.numpy() for t in leaves]
     finally:
-        workers.ENABLED = True
+        workers.ENABLED = before
 
 
 def _torch(fn, arrays):
@@ -137,8 +138,26 @@ def test_an_error_in_a_block_reaches_the_caller(two_threads):
     assert workers.map_blocks(lambda s, e: s, [(i, i + 1) for i in range(8)], np) == list(range(8))
 
 
-def test_one_thread_or_one_block_stays_on_the_calling_thread():
+def test_off_by_default_unless_asked():
+    import os
+    import subprocess
+    import sys
+
+    code = "import ember._workers as w; print(w.ENABLED)"
+    from pathlib import Path
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    env.pop("EMBER_WORKER_THREADS", None)
+    off = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    on = subprocess.run([sys.executable, "-c", code], env={**env, "EMBER_WORKER_THREADS": "1"},
+                        capture_output=True, text=True)
+    assert (off.stdout.strip(), on.stdout.strip()) == ("False", "True")
+
+
+def test_one_thread_or_one_block_stays_on_the_calling_thread(monkeypatch):
     import threading
+
+    monkeypatch.setattr(workers, "ENABLED", True)
 
     caller = threading.get_ident()
     before = ember.get_num_threads()
