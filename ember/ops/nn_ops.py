@@ -536,6 +536,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     x, target, unbatched = _batch_first(x, target, op)
     arr = x._data
     xp = get_array_module(arr)
+    if weight is None and not label_smoothing and _plain_class_targets(arr, target._data,
+                                                                       ignore_index):
+        return _cross_entropy_classes(x, target, reduction, unbatched)
     q, norm, w = _targets_matrix(op, x, target, weight, ignore_index, label_smoothing, reduction)
     logp = _log_softmax_array(xp, arr, 1)
     per_pos = -(q * logp).sum(axis=1)
@@ -564,6 +567,42 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
 
     inputs = (x, target) if soft_target else (x,)
     return record("CrossEntropyLoss", out, inputs, backward, saved=inputs)
+
+
+def _plain_class_targets(arr, t, ignore_index: int) -> bool:
+    """Whether ``t`` is a batch of (N,) class indices for (N, C) logits ``arr``, all in range and
+    none equal to ``ignore_index``: the common case, which :func:`_cross_entropy_classes` serves
+    without building a target matrix (anything else, errors included, takes the general path)."""
+    if arr.ndim != 2 or t.ndim != 1 or t.dtype.kind not in "iu" or t.shape[0] != arr.shape[0] \
+            or t.size == 0:
+        return False
+    lo, hi = int(t.min()), int(t.max())
+    return 0 <= lo and hi < arr.shape[1] and not lo <= ignore_index <= hi
+
+
+def _cross_entropy_classes(x: Tensor, target: Tensor, reduction: str, unbatched: bool) -> Tensor:
+    """Cross-entropy of (N, C) logits for in-range class indices (N,), unweighted: each row's
+    log-softmax at its target class, picked by index, with the one-hot target matrix built only
+    if the backward runs. Sums in the order of the general path, so the results are the same."""
+    arr, t = x._data, target._data
+    xp = get_array_module(arr)
+    n, c = arr.shape
+    logp = _log_softmax_array(xp, arr, 1)
+    per_pos = -logp[xp.arange(n), t]
+    norm = n if reduction == "mean" else 1
+    if reduction == "none":
+        out = per_pos
+    else:  # n > 0: no zero division to silence
+        out = xp.asarray(per_pos.sum() / norm, dtype=per_pos.dtype)
+    if unbatched and reduction == "none":
+        out = out.reshape(())
+    upstream_shape = (n, 1) if reduction == "none" else ()
+
+    def backward(g, needs):
+        q = (xp.expand_dims(t, 1) == xp.arange(c)).astype(arr.dtype)
+        return (cross_entropy_grad(g, x, Tensor._wrap(q), logp, norm, upstream_shape),)
+
+    return record("CrossEntropyLoss", out, (x,), backward, saved=(x,))
 
 
 def cross_entropy_grad(g: Tensor, x: Tensor, q: Tensor, logp, norm, upstream_shape) -> Tensor:
