@@ -135,8 +135,14 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     def backward(g, needs):
         gx = linear_grad_input(g, weight) if needs[0] else None
         gw = linear_grad_weight(g, input) if needs[1] else None
-        return (gx, gw) if bias is None else (gx, gw, g)  # the engine sums g over the batch dims
+        if bias is None:
+            return gx, gw
+        if not needs[2]:
+            return gx, gw, None
+        # a batch of rows: sum it here, one reduction (the engine would sum, then reshape)
+        return gx, gw, (g.sum(0) if g.ndim == 2 and bias_1d else g)
 
+    bias_1d = bias is not None and bias.ndim == 1
     inputs = (input, weight) if bias is None else (input, weight, bias)
     return record("Linear", out, inputs, backward, (input, weight))
 
