@@ -113,3 +113,19 @@ def test_cross_entropy_float32_same_on_both_paths():
 def test_cross_entropy_out_of_range_target_still_refused():
     with pytest.raises(IndexError, match="cross_entropy: target 5 is out of bounds for 5 classes"):
         F(ember).cross_entropy(ember.zeros(2, 5), ember.tensor([1, 5]))
+
+
+def test_profile_mlp_gemms_lists_every_product(capsys):
+    from benchmarks import profile_mlp
+
+    threads = torch.get_num_threads()
+    try:
+        assert profile_mlp.gemms(threads, batch=8, clock="cpu", repeats=1) == 0
+    finally:
+        torch.set_num_threads(threads)
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[2:]]
+    assert len(rows) == 9  # eight products and the total
+    values = [tuple(map(float, row[-3:])) for row in rows]
+    assert all(e > 0 and t > 0 and r > 0 for e, t, r in values)
+    for column in (0, 1):  # the total row adds up the products (each printed to 0.1 us)
+        assert abs(sum(v[column] for v in values[:-1]) - values[-1][column]) <= 0.5
