@@ -55,8 +55,9 @@ def _products(batch: int):
     for w in ws:
         acts.append(nn_ops._matmul_nt(acts[-1], w))
     grads = [None, None, None, rng.standard_normal((batch, 10), dtype=np.float32)]
+    layouts = [nn_ops._is_feature_major(a) for a in acts]  # an input gradient takes its input's
     for k in (3, 2):  # the gradient reaching layer k-1's output
-        grads[k - 1] = nn_ops._matmul_nn(grads[k], ws[k - 1])
+        grads[k - 1] = nn_ops._matmul_nn(grads[k], ws[k - 1], layouts[k - 1])
     t = torch.from_numpy
     tw = [t(w) for w in ws]
     ta = [t(np.ascontiguousarray(a)) for a in acts]
@@ -70,7 +71,8 @@ def _products(batch: int):
         out[f"fc{k} grad W  g.T @ x"] = (lambda g=g, a=a: g.T @ a,
                                           lambda g=tg[k], a=ta[k - 1]: g.t() @ a)
         if k > 1:
-            out[f"fc{k} grad x  g @ W{k}"] = (lambda g=g, w=w: nn_ops._matmul_nn(g, w),
+            out[f"fc{k} grad x  g @ W{k}"] = (lambda g=g, w=w, f=layouts[k - 1]:
+                                              nn_ops._matmul_nn(g, w, f),
                                               lambda g=tg[k], w=tw[k - 1]: g @ w)
     return out
 

@@ -57,9 +57,15 @@ def test_layout_rule():
     fm = np.asfortranarray(rng.standard_normal((12, 5)).astype(np.float32))
     assert nn_ops._matmul_nt(fm, w).flags.f_contiguous
     assert nn_ops._matmul_nt(np.ascontiguousarray(fm), w).flags.c_contiguous
+    # the input gradient takes the input's layout
     g = rng.standard_normal((4, 8)).astype(np.float32)
-    assert nn_ops._matmul_nn(g, w).flags.f_contiguous
-    np.testing.assert_allclose(nn_ops._matmul_nn(g, w), g @ w, rtol=1e-6)
+    assert nn_ops._matmul_nn(g, w, True).flags.f_contiguous
+    assert nn_ops._matmul_nn(g, w, False).flags.c_contiguous
+    np.testing.assert_allclose(nn_ops._matmul_nn(g, w, True), g @ w, rtol=1e-6)
+    x = ember.tensor(rng.standard_normal((4, 5)).astype(np.float32), requires_grad=True)
+    hidden = F(ember).linear(x, ember.tensor(w)).relu()  # feature-major
+    F(ember).linear(hidden, ember.tensor(w[:, :5].T.copy())).sum().backward()
+    assert x.grad.numpy().flags.c_contiguous  # a row-major input gets a row-major gradient
     # the result owns its memory (a leaf's .grad may keep it without a copy)
     assert wide.base is None
 
