@@ -71,6 +71,48 @@ def _log_softmax_array(xp, a, axis):
 
 # ------------------------------------------------------------------------------ linear, embedding
 
+# The layout of a linear layer's (batch, features) result. NumPy computes ``a @ b`` row-major; the
+# same product written ``(b.T @ a.T).T`` comes out column-major ("feature-major": each feature's
+# values over the batch lie together) with no copy. On OpenBLAS (SkylakeX kernels; 1 thread,
+# ``python -m benchmarks.profile_mlp --gemms``) that is 10-35% faster when the batch is no larger
+# than the feature count (BLAS then blocks over the smaller dimension first), and a feature-major
+# operand (the previous layer's output) makes it faster still, up to a batch twice the feature
+# count; a larger batch stays row-major, which is then faster. Elementwise ops keep the layout
+# (NumPy's order="K"), so activations, the gradients reaching them (the input gradient follows the
+# input's layout) and the next product stay in one layout with no copy; weight gradients stay
+# row-major, as the optimizers' in-place updates want. Off the CPU (CuPy) results stay row-major.
+
+
+def _feature_major(rows: int, cols: int, operand) -> bool:
+    """Whether a (rows, cols) product result with ``operand`` as its batch-side input should be
+    computed feature-major (column-major) on NumPy; see the note above."""
+    if _is_feature_major(operand):
+        return rows <= 2 * cols
+    return rows <= cols
+
+
+def _matmul_nt(x, w):
+    """``x @ w.T`` for ``x`` (*, in) and ``w`` (out, in), laid out by :func:`_feature_major`."""
+    if type(x) is np.ndarray and x.ndim == 2 and _feature_major(x.shape[0], w.shape[0], x):
+        out = np.empty((x.shape[0], w.shape[0]), dtype=np.result_type(x, w), order="F")
+        np.matmul(w, x.T, out=out.T)
+        return out
+    return x @ w.T
+
+
+def _matmul_nn(g, w, feature_major: bool):
+    """``g @ w`` for ``g`` (*, out) and ``w`` (out, in), feature-major when asked (on NumPy)."""
+    if feature_major and type(g) is np.ndarray and g.ndim == 2:
+        out = np.empty((g.shape[0], w.shape[1]), dtype=np.result_type(g, w), order="F")
+        np.matmul(w.T, g.T, out=out.T)
+        return out
+    return g @ w
+
+
+def _is_feature_major(a) -> bool:
+    """Whether the 2-D array ``a`` is laid out column-major only (as :func:`_matmul_nt` may give)."""
+    return a.ndim == 2 and a.flags.f_contiguous and not a.flags.c_contiguous
+
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``, one recorded op (no transposed copy, bias added in place).
@@ -92,27 +134,37 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise dtype_mismatch_error("linear", "mat1", x, "mat2", w)
     if bias is not None and bias._data.dtype != w.dtype:
         raise dtype_mismatch_error("linear", "self", bias._data, "mat2", w)
-    out = x @ w.T
+    out = _matmul_nt(x, w)
     if bias is not None:
         out += bias._data
 
     def backward(g, needs):
-        gx = linear_grad_input(g, weight) if needs[0] else None
+        gx = linear_grad_input(g, weight, _is_feature_major(x)) if needs[0] else None
         gw = linear_grad_weight(g, input) if needs[1] else None
-        return (gx, gw) if bias is None else (gx, gw, g)  # the engine sums g over the batch dims
+        if bias is None:
+            return gx, gw
+        if not needs[2]:
+            return gx, gw, None
+        # a batch of rows: sum it here, one reduction (the engine would sum, then reshape)
+        return gx, gw, (g.sum(0) if g.ndim == 2 and bias_1d else g)
 
+    bias_1d = bias is not None and bias.ndim == 1
     inputs = (input, weight) if bias is None else (input, weight, bias)
     return record("Linear", out, inputs, backward, (input, weight))
 
 
-def linear_grad_input(g: Tensor, weight: Tensor) -> Tensor:
-    """``g @ weight``: the gradient of :func:`linear` with respect to its input."""
+def linear_grad_input(g: Tensor, weight: Tensor, feature_major: bool = False) -> Tensor:
+    """``g @ weight``: the gradient of :func:`linear` with respect to its input; laid out
+    feature-major (column-major) when ``feature_major``, as :func:`linear` asks when its input is,
+    so that the ops between two layers (relu's backward) meet their operands in one layout, and
+    row-major otherwise, so that a reshape back to an image batch (``Flatten``) needs no copy."""
 
     def backward(gg, needs):
         return (linear(gg, weight) if needs[0] else None,
                 linear_grad_weight(g, gg) if needs[1] else None)
 
-    return record("LinearGradInput", g._data @ weight._data, (g, weight), backward, (g, weight))
+    return record("LinearGradInput", _matmul_nn(g._data, weight._data, feature_major), (g, weight),
+                  backward, (g, weight))
 
 
 def linear_grad_weight(g: Tensor, input: Tensor) -> Tensor:
@@ -499,6 +551,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     x, target, unbatched = _batch_first(x, target, op)
     arr = x._data
     xp = get_array_module(arr)
+    if weight is None and not label_smoothing and _plain_class_targets(arr, target._data,
+                                                                       ignore_index):
+        return _cross_entropy_classes(x, target, reduction, unbatched)
     q, norm, w = _targets_matrix(op, x, target, weight, ignore_index, label_smoothing, reduction)
     logp = _log_softmax_array(xp, arr, 1)
     per_pos = -(q * logp).sum(axis=1)
@@ -527,6 +582,42 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
 
     inputs = (x, target) if soft_target else (x,)
     return record("CrossEntropyLoss", out, inputs, backward, saved=inputs)
+
+
+def _plain_class_targets(arr, t, ignore_index: int) -> bool:
+    """Whether ``t`` is a batch of (N,) class indices for (N, C) logits ``arr``, all in range and
+    none equal to ``ignore_index``: the common case, which :func:`_cross_entropy_classes` serves
+    without building a target matrix (anything else, errors included, takes the general path)."""
+    if arr.ndim != 2 or t.ndim != 1 or t.dtype.kind not in "iu" or t.shape[0] != arr.shape[0] \
+            or t.size == 0:
+        return False
+    lo, hi = int(t.min()), int(t.max())
+    return 0 <= lo and hi < arr.shape[1] and not lo <= ignore_index <= hi
+
+
+def _cross_entropy_classes(x: Tensor, target: Tensor, reduction: str, unbatched: bool) -> Tensor:
+    """Cross-entropy of (N, C) logits for in-range class indices (N,), unweighted: each row's
+    log-softmax at its target class, picked by index, with the one-hot target matrix built only
+    if the backward runs. Sums in the order of the general path, so the results are the same."""
+    arr, t = x._data, target._data
+    xp = get_array_module(arr)
+    n, c = arr.shape
+    logp = _log_softmax_array(xp, arr, 1)
+    per_pos = -logp[xp.arange(n), t]
+    norm = n if reduction == "mean" else 1
+    if reduction == "none":
+        out = per_pos
+    else:  # n > 0: no zero division to silence
+        out = xp.asarray(per_pos.sum() / norm, dtype=per_pos.dtype)
+    if unbatched and reduction == "none":
+        out = out.reshape(())
+    upstream_shape = (n, 1) if reduction == "none" else ()
+
+    def backward(g, needs):
+        q = (xp.expand_dims(t, 1) == xp.arange(c)).astype(arr.dtype)
+        return (cross_entropy_grad(g, x, Tensor._wrap(q), logp, norm, upstream_shape),)
+
+    return record("CrossEntropyLoss", out, (x,), backward, saved=(x,))
 
 
 def cross_entropy_grad(g: Tensor, x: Tensor, q: Tensor, logp, norm, upstream_shape) -> Tensor:
