@@ -7,9 +7,8 @@ The model is the ``mlp`` benchmark's (784-512-256-10 with ReLU, batch 128, cross
 step and the way each phase is timed are :mod:`benchmarks.profile_cnn`'s: forward layer by layer,
 backward node by node (``torch.profiler`` for PyTorch), then the optimizer's step.
 
-``--gemms`` times instead the step's eight matrix products one by one, ember's on the arrays in the
-layouts its ops give them (see ``ember/ops/nn_ops.py``: activations feature-major where that is
-faster) and PyTorch's on its own, alternating: the part of the gap that is the BLAS's.
+``--gemms`` times instead the step's eight matrix products one by one, ember's as its ops compute
+them (NumPy's BLAS) and PyTorch's on its own, alternating: the part of the gap that is the BLAS's.
 """
 
 from __future__ import annotations
@@ -41,38 +40,33 @@ def _data(fw, batch):
 
 
 def _products(batch: int):
-    """``{name: (ember_fn, torch_fn)}``: each product of one training step, with its operands."""
+    """``{name: (ember_fn, torch_fn)}``: each product of one training step, with its operands,
+    as ember's ``linear`` and its gradient ops compute them (NumPy's BLAS, row-major results)."""
     import numpy as np
     import torch
-
-    from ember.ops import nn_ops
 
     rng = np.random.default_rng(0)
     sizes = (784, 512, 256, 10)
     ws = [rng.standard_normal((o, i), dtype=np.float32) for i, o in zip(sizes[:-1], sizes[1:])]
-    # ember's activations and gradients in the layouts its ops produce them
     acts = [rng.standard_normal((batch, 784), dtype=np.float32)]
     for w in ws:
-        acts.append(nn_ops._matmul_nt(acts[-1], w))
+        acts.append(acts[-1] @ w.T)
     grads = [None, None, None, rng.standard_normal((batch, 10), dtype=np.float32)]
-    layouts = [nn_ops._is_feature_major(a) for a in acts]  # an input gradient takes its input's
     for k in (3, 2):  # the gradient reaching layer k-1's output
-        grads[k - 1] = nn_ops._matmul_nn(grads[k], ws[k - 1], layouts[k - 1])
+        grads[k - 1] = grads[k] @ ws[k - 1]
     t = torch.from_numpy
-    tw = [t(w) for w in ws]
-    ta = [t(np.ascontiguousarray(a)) for a in acts]
-    tg = [None] + [t(np.ascontiguousarray(g)) for g in grads[1:]]
+    tw, ta = [t(w) for w in ws], [t(a) for a in acts]
+    tg = [None] + [t(g) for g in grads[1:]]
     out = {}
     for k in (1, 2, 3):
         w, a, g = ws[k - 1], acts[k - 1], grads[k]
         out[f"fc{k} forward  x @ W{k}.T"] = (
-            lambda a=a, w=w: nn_ops._matmul_nt(a, w),
+            lambda a=a, w=w: a @ w.T,
             lambda a=ta[k - 1], w=tw[k - 1]: torch.nn.functional.linear(a, w))
         out[f"fc{k} grad W  g.T @ x"] = (lambda g=g, a=a: g.T @ a,
                                           lambda g=tg[k], a=ta[k - 1]: g.t() @ a)
         if k > 1:
-            out[f"fc{k} grad x  g @ W{k}"] = (lambda g=g, w=w, f=layouts[k - 1]:
-                                              nn_ops._matmul_nn(g, w, f),
+            out[f"fc{k} grad x  g @ W{k}"] = (lambda g=g, w=w: g @ w,
                                               lambda g=tg[k], w=tw[k - 1]: g @ w)
     return out
 

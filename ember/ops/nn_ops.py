@@ -71,49 +71,6 @@ def _log_softmax_array(xp, a, axis):
 
 # ------------------------------------------------------------------------------ linear, embedding
 
-# The layout of a linear layer's (batch, features) result. NumPy computes ``a @ b`` row-major; the
-# same product written ``(b.T @ a.T).T`` comes out column-major ("feature-major": each feature's
-# values over the batch lie together) with no copy. On OpenBLAS (SkylakeX kernels; 1 thread,
-# ``python -m benchmarks.profile_mlp --gemms``) that is 10-35% faster when the batch is no larger
-# than the feature count (BLAS then blocks over the smaller dimension first), and a feature-major
-# operand (the previous layer's output) makes it faster still, up to a batch twice the feature
-# count; a larger batch stays row-major, which is then faster. Elementwise ops keep the layout
-# (NumPy's order="K"), so activations, the gradients reaching them (the input gradient follows the
-# input's layout) and the next product stay in one layout with no copy; weight gradients stay
-# row-major, as the optimizers' in-place updates want. Off the CPU (CuPy) results stay row-major.
-
-
-def _feature_major(rows: int, cols: int, operand) -> bool:
-    """Whether a (rows, cols) product result with ``operand`` as its batch-side input should be
-    computed feature-major (column-major) on NumPy; see the note above."""
-    if _is_feature_major(operand):
-        return rows <= 2 * cols
-    return rows <= cols
-
-
-def _matmul_nt(x, w):
-    """``x @ w.T`` for ``x`` (*, in) and ``w`` (out, in), laid out by :func:`_feature_major`."""
-    if type(x) is np.ndarray and x.ndim == 2 and _feature_major(x.shape[0], w.shape[0], x):
-        out = np.empty((x.shape[0], w.shape[0]), dtype=np.result_type(x, w), order="F")
-        np.matmul(w, x.T, out=out.T)
-        return out
-    return x @ w.T
-
-
-def _matmul_nn(g, w, feature_major: bool):
-    """``g @ w`` for ``g`` (*, out) and ``w`` (out, in), feature-major when asked (on NumPy)."""
-    if feature_major and type(g) is np.ndarray and g.ndim == 2:
-        out = np.empty((g.shape[0], w.shape[1]), dtype=np.result_type(g, w), order="F")
-        np.matmul(w.T, g.T, out=out.T)
-        return out
-    return g @ w
-
-
-def _is_feature_major(a) -> bool:
-    """Whether the 2-D array ``a`` is laid out column-major only (as :func:`_matmul_nt` may give)."""
-    return a.ndim == 2 and a.flags.f_contiguous and not a.flags.c_contiguous
-
-
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``, one recorded op (no transposed copy, bias added in place).
 
@@ -134,12 +91,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise dtype_mismatch_error("linear", "mat1", x, "mat2", w)
     if bias is not None and bias._data.dtype != w.dtype:
         raise dtype_mismatch_error("linear", "self", bias._data, "mat2", w)
-    out = _matmul_nt(x, w)
+    out = x @ w.T
     if bias is not None:
         out += bias._data
 
     def backward(g, needs):
-        gx = linear_grad_input(g, weight, _is_feature_major(x)) if needs[0] else None
+        gx = linear_grad_input(g, weight) if needs[0] else None
         gw = linear_grad_weight(g, input) if needs[1] else None
         if bias is None:
             return gx, gw
@@ -153,18 +110,14 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return record("Linear", out, inputs, backward, (input, weight))
 
 
-def linear_grad_input(g: Tensor, weight: Tensor, feature_major: bool = False) -> Tensor:
-    """``g @ weight``: the gradient of :func:`linear` with respect to its input; laid out
-    feature-major (column-major) when ``feature_major``, as :func:`linear` asks when its input is,
-    so that the ops between two layers (relu's backward) meet their operands in one layout, and
-    row-major otherwise, so that a reshape back to an image batch (``Flatten``) needs no copy."""
+def linear_grad_input(g: Tensor, weight: Tensor) -> Tensor:
+    """``g @ weight``: the gradient of :func:`linear` with respect to its input."""
 
     def backward(gg, needs):
         return (linear(gg, weight) if needs[0] else None,
                 linear_grad_weight(g, gg) if needs[1] else None)
 
-    return record("LinearGradInput", _matmul_nn(g._data, weight._data, feature_major), (g, weight),
-                  backward, (g, weight))
+    return record("LinearGradInput", g._data @ weight._data, (g, weight), backward, (g, weight))
 
 
 def linear_grad_weight(g: Tensor, input: Tensor) -> Tensor:
