@@ -78,19 +78,6 @@ def _reshape_to(x: Tensor, shape: tuple, name: str) -> Tensor:
     return result
 
 
-def view(input: Tensor, *sizes, size=None) -> Tensor:
-    """``reshape`` that never copies, as PyTorch's ``view``: the result shares ``input``'s memory,
-    so a write through either shows in both; refused when the layout (a transpose, say) cannot
-    hold the new shape without a copy, where ``reshape`` would copy silently."""
-    out = reshape(input, *sizes) if size is None else reshape(input, shape=size)
-    if out is not input and input._data.size and not _same_memory(out._data, input._data):
-        raise RuntimeError(
-            f"view size is not compatible with input tensor's size and stride (at least one "
-            f"dimension spans across two contiguous subspaces): shape {tuple(input.shape)}, "
-            f"stride {input.stride()}. Use .reshape(...) instead.")
-    return out
-
-
 def view_as(x: Tensor, other: Tensor) -> Tensor:
     """``x`` reshaped to ``other``'s shape."""
     return reshape(x, other.shape)
@@ -1140,7 +1127,7 @@ __all__ = ["reshape", "broadcast_to", "broadcast_shapes", "broadcast_tensors", "
            "vsplit", "dsplit", "flipud", "fliplr", "ravel", "narrow_copy", "repeat_interleave", "diag_embed"]
 
 attach(
-    reshape=reshape, view=view, view_as=view_as, reshape_as=view_as,
+    reshape=reshape, view=reshape, view_as=view_as, reshape_as=view_as,
     expand=expand, expand_as=expand_as, broadcast_to=broadcast_to,
     squeeze=squeeze, unsqueeze=unsqueeze, flatten=flatten, unflatten=unflatten,
     transpose=transpose, swapaxes=swapaxes, swapdims=transpose, permute=permute, t=t,
