@@ -8,7 +8,7 @@ import ember
 from ember.autograd.gradcheck import gradcheck, gradgradcheck
 from ember.ops.indexing import one_hot
 from ember.ops.shape import pad
-from helpers import check, make_inputs
+from helpers import F, check, make_inputs
 
 rng = np.random.default_rng(1234)
 
@@ -931,3 +931,20 @@ def test_scatter_reduce_prod_gradcheck_and_refuses_a_second_derivative():
     assert gradcheck(fn, (x, s))
     with pytest.raises(NotImplementedError, match="double backward"):
         gradgradcheck(fn, (x, s))
+
+
+def test_view_after_convolution_and_pooling_as_in_a_pytorch_cnn():
+    # the classic PyTorch CNN forward flattens with view; ember's convolution keeps its output
+    # channels-last inside, so view must still work there (it copies where it cannot alias)
+    check(lambda m, x, w: F(m).max_pool2d(F(m).relu(F(m).conv2d(x, w, padding=1)), 2)
+          .view(x.shape[0], -1), [(2, 1, 6, 6), (4, 1, 3, 3)])
+
+
+def test_view_of_a_contiguous_tensor_aliases_it_as_in_torch():
+    import torch
+
+    for fw in (ember, torch):
+        x = fw.arange(12.0).reshape(3, 4)
+        v = x.view(2, 6)
+        v[0, 0] = 100.0
+        assert float(x[0, 0]) == 100.0
