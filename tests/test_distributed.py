@@ -230,6 +230,21 @@ def test_a_rank_that_vanishes_is_reported(tmp_path):
     assert _ended_after_leaving(proc, ended_at) < 30, out
 
 
+def test_a_vanished_rank_ends_the_job_without_the_launcher(tmp_path):
+    """MPICH's launcher usually ends the job when a rank vanishes, but not always (seen in CI: the
+    other rank waited out the whole collective timeout): a rank waiting in a collective ends the
+    job itself once the job's monitor reported a vanished rank."""
+    import re
+
+    proc, _ = _run("vanished_unnoticed_by_launcher", tmp_path, timeout=240, watchdog=120)
+    ended_at = time.time()
+    out = f"rc={proc.returncode}\n" + proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert re.search(r"rank 0 of 2 was waiting in all_reduce, which can no longer complete: "
+                     r"another rank ended without leaving the process group", out), out
+    assert _ended_after_leaving(proc, ended_at) < 30, out
+
+
 def test_ranks_ending_without_destroy_is_not_an_error(tmp_path):
     """Every rank ends its script after the same collectives, without destroy_process_group:
     the departure notices must not abort a job that finished."""

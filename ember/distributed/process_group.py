@@ -516,6 +516,9 @@ def _job_reported(g: _Group) -> None:
 
 # how often the watchdog looks at the running collective, the notices and Ctrl-C
 WATCH_INTERVAL_S = 0.2
+# how long a rank waits in a collective, once a rank of its job was reported vanished, before it
+# ends the job itself (MPICH's launcher usually does so first, but not always)
+VANISHED_GRACE_S = 2.0
 
 
 def _abort(g: _Group, message: str) -> None:
@@ -611,6 +614,7 @@ class _Watchdog:
         g = self.group
         interval = WATCH_INTERVAL_S if g.timeout is None else min(WATCH_INTERVAL_S, g.timeout / 4)
         interrupted = None  # when SIGINT arrived
+        vanished = False  # whether a monitor reported a rank of this job that vanished
         while not self.stopped.wait(interval):
             op, index = self.op, self.index
             try:
@@ -618,12 +622,22 @@ class _Watchdog:
             except Exception:  # MPI being finalised under us: the process is ending anyway
                 return
             sigint = self._sigint_arrived()
+            # a monitor's report that a rank vanished (the job's marker file, on this machine):
+            # remembered, since the marker goes a few seconds later, and acted on once this rank
+            # has waited a moment in a collective, rather than trusting the launcher to end us
+            if not vanished and g.marker and os.path.exists(g.marker):
+                vanished = True
             if op is None:
                 interrupted = None  # the main thread raises KeyboardInterrupt itself
                 continue
             gone = self._unreachable(index)
             if gone:
                 _abort(g, f"rank {g.rank} of {g.world_size} was waiting in {op}: {gone}")
+                return
+            if vanished and time.monotonic() - self.since > VANISHED_GRACE_S:
+                _abort(g, f"rank {g.rank} of {g.world_size} was waiting in {op}, which can no "
+                          "longer complete: another rank ended without leaving the process group "
+                          "(reported above)")
                 return
             if sigint and (interrupted is None or interrupted[0] != index):
                 interrupted = (index, time.monotonic())

@@ -351,6 +351,22 @@ def case_os_exit_in_fit(outdir):
     _fit_that_leaves(leave)
 
 
+def case_vanished_unnoticed_by_launcher(outdir):
+    """Rank 1 stands for a rank that vanished where the launcher does not end the job: its
+    monitor's report (the job's marker file) appears, and it never joins the next collective.
+    Rank 0, waiting in all_reduce, must end the job itself, well before the collective timeout."""
+    from ember.distributed import process_group
+
+    dist.barrier()
+    if dist.get_rank() == 1:
+        _left_now("vanished")
+        marker = process_group._GROUP.marker
+        os.close(os.open(marker, os.O_CREAT | os.O_WRONLY, 0o600))
+        time.sleep(120)
+    else:
+        dist.all_reduce(ember.ones(1))
+
+
 def case_sigint_in_collective(outdir):
     """Rank 0 is blocked in all_reduce (rank 1 never joins) when Ctrl-C (SIGINT) reaches it:
     Python cannot raise KeyboardInterrupt there, the watchdog must end the job."""
@@ -383,6 +399,7 @@ def case_no_destroy(outdir):
 CASES = {"collectives": case_collectives, "ddp": case_ddp, "fit": case_fit, "fail": case_fail,
          "skip_collective": case_skip_collective, "exit_in_fit": case_exit_in_fit,
          "interrupt_in_fit": case_interrupt_in_fit, "os_exit_in_fit": case_os_exit_in_fit,
+         "vanished_unnoticed_by_launcher": case_vanished_unnoticed_by_launcher,
          "sigint_in_collective": case_sigint_in_collective, "no_destroy": case_no_destroy}
 
 if __name__ == "__main__":
