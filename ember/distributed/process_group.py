@@ -457,7 +457,7 @@ if b"ok" not in seen:
         os.write(2, (f"ember.distributed: rank {rank} of {world} (pid {pid}) ended without "
                      "leaving the process group: os._exit(), a signal such as SIGKILL, or a crash "
                      "(its exit code, which the launcher reports, may even be 0); the MPI launcher "
-                     "ends the other ranks\n").encode())
+                     "or the other ranks end the job\n").encode())
 if b"ok" not in seen or b"reported" in seen:  # a marker may exist: remove it once all saw it
     os.close(2)
     os.close(1)
