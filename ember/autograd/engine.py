@@ -169,33 +169,6 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
                 if create_graph:
                     node.output = None  # it may hold this node now: drop that cycle too
             metas = node.metas
-            if n == 1:  # most nodes: the loop below, without the zip and the index arithmetic
-                gi = grads[0] if grads else None
-                producer = producers[0]
-                if gi is not None and producer is not None:
-                    data = gi._data
-                    if data.shape != metas[0] or data.dtype is not metas[1]:
-                        gi = _fit(gi, metas[0], metas[1], node, 0)
-                    if type(producer) is Node:
-                        prev = producer.grad
-                        if prev is None:
-                            producer.grad = gi
-                            if ready is None and not heap:  # the only pending node: next
-                                ready = producer
-                            else:
-                                if ready is not None:
-                                    heappush(heap, (-ready.seq, ready))
-                                    ready = None
-                                heappush(heap, (-producer.seq, producer))
-                        else:
-                            producer.grad = add(prev, gi)
-                    else:  # a leaf (deliver_leaf, inlined)
-                        entry = leaves.get(id(producer))
-                        if entry is None:
-                            leaves[id(producer)] = [producer, gi, None]
-                        else:
-                            _sum_into(entry, gi, add, create_graph)
-                continue
             k = -2  # metas[k], metas[k + 1]: this input's shape and dtype
             for producer, gi in zip(producers, grads):
                 k += 2
@@ -222,12 +195,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
                     if entry is None:
                         leaves[id(producer)] = [producer, gi, None]
                     else:
-                        own = entry[2]
-                        gd = gi._data
-                        if own is not None and own.shape == gd.shape and own.dtype is gd.dtype:
-                            own += gd  # the engine's own sum (_sum_into, inlined)
-                        else:
-                            _sum_into(entry, gi, add, create_graph)
+                        _sum_into(entry, gi, add, create_graph)
 
         given: set[int] = set()
         for key, (leaf, g, _) in leaves.items():
