@@ -558,10 +558,7 @@ def _cross_entropy_classes(x: Tensor, target: Tensor, reduction: str, unbatched:
     logp = _log_softmax_array(xp, arr, 1)
     per_pos = -logp[xp.arange(n), t]
     norm = n if reduction == "mean" else 1
-    if reduction == "none":
-        out = per_pos
-    else:  # n > 0: no zero division to silence
-        out = xp.asarray(per_pos.sum() / norm, dtype=per_pos.dtype)
+    out = _reduce_loss(xp, per_pos, norm, reduction)
     if unbatched and reduction == "none":
         out = out.reshape(())
     upstream_shape = (n, 1) if reduction == "none" else ()
