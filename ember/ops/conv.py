@@ -145,6 +145,15 @@ def _image_blocks(n: int, bytes_per_image: int, xp) -> list:
     return list(zip(bounds[:-1], bounds[1:]))
 
 
+def _sum_in_block_order(parts: list):
+    """The per-block partial results added into the first, in block order, whichever thread
+    computed them: the same sums on one thread or several."""
+    total = parts[0]
+    for part in parts[1:]:
+        total += part
+    return total
+
+
 def _rows_layout(x4, groups: int) -> bool:
     return groups == 1 and x4.shape[1] > 1 and _channels_last(x4)
 
@@ -297,11 +306,7 @@ def _weight_grad_array(x4, g4, geom: _Geom, wshape):
             return (cols[0] @ gm).T
         return xp.matmul(cols, gm.reshape(-1, g, o // g).transpose(1, 0, 2)).transpose(0, 2, 1)
 
-    # The blocks' products are summed in block order, whichever thread computed them.
-    parts = map_blocks(block, _image_blocks(n, per_image, xp), xp)
-    acc = parts[0]
-    for part in parts[1:]:
-        acc += part
+    acc = _sum_in_block_order(map_blocks(block, _image_blocks(n, per_image, xp), xp))
     if rows:
         c, kh, kw = wshape[1:]
         return acc.reshape(o, kh, kw, c).transpose(0, 3, 1, 2).copy()
@@ -328,11 +333,7 @@ def _bias_grad(g: Tensor, nd: int) -> Tensor:
                 return ones[:(stop - start) * h * w] @ _grad_rows(g4[start:stop])
             return (g4[start:stop].reshape(-1, h * w) @ ones[:h * w]).reshape(-1, c).sum(0)
 
-        # Per block of images, summed in block order: the same sums on one thread or several.
-        parts = map_blocks(block, blocks, xp)
-        out = parts[0]
-        for part in parts[1:]:
-            out += part
+        out = _sum_in_block_order(map_blocks(block, blocks, xp))
     else:
         out = g4.sum((0, 2, 3))
     shape = tuple(g.shape)
