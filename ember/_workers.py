@@ -80,6 +80,12 @@ def _workers(count: int) -> list:
     return workers[:count]
 
 
+def blas_threads() -> int:
+    """NumPy's BLAS thread count now (1 where it cannot be read)."""
+    blas = _blas()
+    return max(1, int(blas.get_num_threads() or 1)) if blas else 1
+
+
 def thread_count() -> int:
     """How many threads :func:`map_blocks` would use now: the BLAS's thread count, at most the
     number of cores; 1 when disabled, inside a worker, or without a controllable BLAS."""

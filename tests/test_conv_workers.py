@@ -12,6 +12,7 @@ import torch.nn.functional as TF  # noqa: N812
 import ember
 import ember._workers as workers
 import ember.nn.functional as F
+import ember.ops.conv as conv
 
 
 @pytest.fixture
@@ -23,6 +24,8 @@ def two_threads(monkeypatch):
     ember.set_num_threads(2)
     monkeypatch.setattr(workers, "thread_count", lambda: 2)
     monkeypatch.setattr(workers, "ENABLED", True)
+    # the products' blocks as small as the element-wise passes' ones, so that CASES have many
+    monkeypatch.setattr(conv, "_GEMM_BLOCK_BYTES", conv._BLOCK_BYTES)
     pool_runs = []
     real_run = workers._run
     monkeypatch.setattr(workers, "_run", lambda *a: pool_runs.append(1) or real_run(*a))
@@ -106,6 +109,17 @@ def test_pool_path_is_bitwise_the_serial_path_and_matches_torch(two_threads, cas
     if dtype == np.float64:  # float32 sums of thousands of terms only agree to their rounding
         for got, want in zip(threaded, _torch(torch_fn, arrays)):
             np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_any_block_size_gives_torch_values(monkeypatch, case):
+    """Blocks of one image each, serial: the forward, input and weight gradients that combine many
+    blocks still give PyTorch's values (float64)."""
+    ember_fn, torch_fn, arrays = CASES[case]
+    monkeypatch.setattr(conv, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(conv, "_GEMM_BLOCK_BYTES", 1)
+    for got, want in zip(_run(ember_fn, arrays, False), _torch(torch_fn, arrays)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10 * np.abs(want).max())
 
 
 def test_blocks_run_on_several_threads_and_blas_count_is_restored(two_threads):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember._workers import map_blocks
+from ember._workers import blas_threads, map_blocks
 from ember.ops.common import Tensor, get_array_module, record
 from ember.ops.dims import ntuple
 
@@ -127,17 +127,27 @@ class _Geom:
 # written straight into the output rows 260 against 1180 us; the other forward, input-gradient and
 # weight-gradient products within 5% either way (kept as they are).
 _BLOCK_BYTES = 1 << 19
+# Blocks for the products themselves. With one BLAS thread, small blocks keep col2im's sums in the
+# cache (the input gradient: 4.3-4.6 against 4.7 ms for the test CNN's second layer, batch 64), but
+# a product over 512 KiB of patches is too small for OpenBLAS to split well over two threads: at
+# two threads, 16 MiB blocks took the second layer's forward from 2.8 to 2.1 ms, its input
+# gradient from 4.3 to 3.3 and its weight gradient from 3.2 to 2.6 ms (one thread: forward and
+# weight gradient 5-10% faster too). So the forward and weight-gradient products always use
+# these; the input gradient uses them only when the BLAS has several threads (its blocks are
+# independent, so the block size cannot change its values; the weight gradient's block sums never
+# depend on the thread count).
+_GEMM_BLOCK_BYTES = 1 << 24
 
 
-def _image_blocks(n: int, bytes_per_image: int, xp) -> list:
+def _image_blocks(n: int, bytes_per_image: int, xp, target: int = _BLOCK_BYTES) -> list:
     """``(start, stop)`` ranges of images covering ``range(n)``, as few as keep each block within
-    about _BLOCK_BYTES and of equal sizes (to within one image), so that the worker threads that
-    share them finish together; one block off the CPU. They never depend on the thread count
+    about ``target`` bytes and of equal sizes (to within one image), so that the worker threads
+    that share them finish together; one block off the CPU. They never depend on the thread count
     (results must not), but an even count of blocks keeps two threads equally busy."""
     if xp is not np:
         # an empty batch has no block, as on the CPU (CuPy cannot reshape its empty patches)
         return [(0, n)] if n else []
-    step = max(1, _BLOCK_BYTES // max(1, bytes_per_image))
+    step = max(1, target // max(1, bytes_per_image))
     count = -(-n // step)
     if count > 1:
         count = min(n, count + count % 2)
@@ -248,7 +258,8 @@ def _conv_forward(x4, w4, b, geom: _Geom, out_hw=None):
         if b is not None:
             dst += b  # while the block is still in the cache
 
-    map_blocks(block, _image_blocks(n, per_image * w4.size // o * g * x4.itemsize, xp), xp)
+    map_blocks(block, _image_blocks(n, per_image * w4.size // o * g * x4.itemsize, xp,
+                                    _GEMM_BLOCK_BYTES), xp)
     return _nchw_view(out, n, out_hw[0], out_hw[1])
 
 
@@ -272,7 +283,8 @@ def _conv_input_grad(g4, w4, b, geom: _Geom, in_hw):
             dst.fill(0)  # here rather than all at once: on the block's thread, into its cache
             _col2im_rows_add(dst, cols, (oh, ow), geom)
 
-        map_blocks(block, _image_blocks(n, oh * ow * w4.size // o * g4.itemsize, xp), xp)
+        target = _BLOCK_BYTES if blas_threads() == 1 else _GEMM_BLOCK_BYTES
+        map_blocks(block, _image_blocks(n, oh * ow * w4.size // o * g4.itemsize, xp, target), xp)
         out = buf[:, t:t + in_hw[0], l:l + in_hw[1]].transpose(0, 3, 1, 2)
     else:
         wg = w4.reshape(g, o // g, -1).transpose(0, 2, 1)  # (G, Cg*KH*KW, O/G)
@@ -306,7 +318,8 @@ def _weight_grad_array(x4, g4, geom: _Geom, wshape):
             return (cols[0] @ gm).T
         return xp.matmul(cols, gm.reshape(-1, g, o // g).transpose(1, 0, 2)).transpose(0, 2, 1)
 
-    acc = _sum_in_block_order(map_blocks(block, _image_blocks(n, per_image, xp), xp))
+    blocks = _image_blocks(n, per_image, xp, _GEMM_BLOCK_BYTES)
+    acc = _sum_in_block_order(map_blocks(block, blocks, xp))
     if rows:
         c, kh, kw = wshape[1:]
         return acc.reshape(o, kh, kw, c).transpose(0, 3, 1, 2).copy()
