@@ -60,6 +60,11 @@ from ember import threads as _threads  # noqa: E402
 
 _threads.apply_default()
 
+# Freed buffers stay with the process for the next step to reuse (ember/_malloc.py says why).
+from ember import _malloc  # noqa: E402
+
+_malloc.keep_freed_memory()
+
 
 def _seed_gpu_generators() -> None:
     # When CuPy first loads, ember.cuda gives its generators ember's seed (so a manual_seed made

@@ -127,15 +127,15 @@ class _Geom:
 # written straight into the output rows 260 against 1180 us; the other forward, input-gradient and
 # weight-gradient products within 5% either way (kept as they are).
 _BLOCK_BYTES = 1 << 19
-# Blocks for the products themselves. With one BLAS thread, small blocks keep col2im's sums in the
-# cache (the input gradient: 4.3-4.6 against 4.7 ms for the test CNN's second layer, batch 64), but
-# a product over 512 KiB of patches is too small for OpenBLAS to split well over two threads: at
-# two threads, 16 MiB blocks took the second layer's forward from 2.8 to 2.1 ms, its input
-# gradient from 4.3 to 3.3 and its weight gradient from 3.2 to 2.6 ms (one thread: forward and
-# weight gradient 5-10% faster too). So the forward and weight-gradient products always use
-# these; the input gradient uses them only when the BLAS has several threads (its blocks are
-# independent, so the block size cannot change its values; the weight gradient's block sums never
-# depend on the thread count).
+# Blocks for the products themselves. With one BLAS thread, small blocks keep the forward's patches
+# and col2im's sums in the cache, but a product over 512 KiB of patches is too small for OpenBLAS
+# to split well over two threads. Measured on the benchmark CNN's second layer (batch 64), two
+# threads, 512 KiB -> 16 MiB blocks: forward 2.8 -> 2.1 ms, input gradient 4.3 -> 3.3 ms, weight
+# gradient 3.2 -> 2.6 ms; one thread, on the lab CNN's second layer: forward 5.5 -> 6.0 ms and
+# input gradient 7.1 -> 7.9 ms (slower), weight gradient 6.2 -> 5.9 ms. So the forward and the
+# input gradient take 16 MiB blocks only when the BLAS has several threads (their blocks are
+# independent: the block size cannot change their values), and the weight gradient always does
+# (its block sums must not depend on the thread count).
 _GEMM_BLOCK_BYTES = 1 << 24
 
 
@@ -153,6 +153,11 @@ def _image_blocks(n: int, bytes_per_image: int, xp, target: int = _BLOCK_BYTES) 
         count = min(n, count + count % 2)
     bounds = [n * i // count for i in range(count + 1)] if n else []
     return list(zip(bounds[:-1], bounds[1:]))
+
+
+def _independent_blocks_target() -> int:
+    """Block size for products whose blocks do not combine: see _GEMM_BLOCK_BYTES."""
+    return _BLOCK_BYTES if blas_threads() == 1 else _GEMM_BLOCK_BYTES
 
 
 def _sum_in_block_order(parts: list):
@@ -259,7 +264,7 @@ def _conv_forward(x4, w4, b, geom: _Geom, out_hw=None):
             dst += b  # while the block is still in the cache
 
     map_blocks(block, _image_blocks(n, per_image * w4.size // o * g * x4.itemsize, xp,
-                                    _GEMM_BLOCK_BYTES), xp)
+                                    _independent_blocks_target()), xp)
     return _nchw_view(out, n, out_hw[0], out_hw[1])
 
 
@@ -283,8 +288,8 @@ def _conv_input_grad(g4, w4, b, geom: _Geom, in_hw):
             dst.fill(0)  # here rather than all at once: on the block's thread, into its cache
             _col2im_rows_add(dst, cols, (oh, ow), geom)
 
-        target = _BLOCK_BYTES if blas_threads() == 1 else _GEMM_BLOCK_BYTES
-        map_blocks(block, _image_blocks(n, oh * ow * w4.size // o * g4.itemsize, xp, target), xp)
+        map_blocks(block, _image_blocks(n, oh * ow * w4.size // o * g4.itemsize, xp,
+                                        _independent_blocks_target()), xp)
         out = buf[:, t:t + in_hw[0], l:l + in_hw[1]].transpose(0, 3, 1, 2)
     else:
         wg = w4.reshape(g, o // g, -1).transpose(0, 2, 1)  # (G, Cg*KH*KW, O/G)
