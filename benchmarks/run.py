@@ -6,10 +6,13 @@
     python -m benchmarks --threads 1
     python -m benchmarks --markdown BENCHMARKS.md   # refresh the table kept in BENCHMARKS.md
 
-Both frameworks run in this one process with the same number of threads (the BLAS/OpenMP
-variables are set before NumPy or PyTorch is imported, and ``torch.set_num_threads`` is called);
-each figure is the median over repetitions that alternate the two frameworks, so that a noisy
-machine affects both alike. Import time and peak memory are measured in fresh subprocesses.
+Both frameworks run with the same number of threads (the BLAS/OpenMP variables are set before
+NumPy or PyTorch is imported, and ``torch.set_num_threads`` is called); each figure is the median
+over repetitions that alternate the two frameworks, so that a noisy machine affects both alike.
+The training and small-op workloads run each framework in a child process of its own that the
+runner drives turn by turn (benchmarks/isolated.py: in one process each framework would be
+measured with the other's malloc settings and spinning threads); the GEMM and raw-NumPy rows run
+in this process. Import time and peak memory are measured in fresh subprocesses.
 The CPU time other processes take during each benchmark is measured (/proc/stat); results taken
 while they used more than a quarter of a core are marked BUSY, and --markdown refuses to record
 them unless --allow-busy is given.
@@ -47,7 +50,8 @@ def _parse(argv):
     return p.parse_args(argv)
 
 
-ALL = ("mlp", "cnn", "chain8", "chain1", "import", "memory", "flops", "gemm", "mlp_numpy")
+ALL = ("mlp", "cnn", "chain8", "chain1", "import", "memory", "flops", "gemm", "mlp_numpy",
+       "cnn_malloc")
 
 
 def _set_threads(n: int) -> None:

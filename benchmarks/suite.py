@@ -23,6 +23,7 @@ import torch
 import ember
 
 from benchmarks import workloads
+from benchmarks.isolated import alternate_isolated
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FRAMEWORKS = ("ember", "torch")
@@ -92,11 +93,33 @@ def _result(name, what, unit, better, bar, ember_v, torch_v, samples=None, note=
 # --------------------------------------------------------------------------------- benchmarks
 
 
+def _alternate_processes(workload: str, kwargs: dict, repeats: int, target_s: float,
+                         warmup: int, env: dict | None = None) -> dict:
+    """:func:`alternate` with each framework in a process of its own (benchmarks/isolated.py
+    says why)."""
+    return alternate_isolated(workload, kwargs, FRAMEWORKS, repeats, target_s, warmup,
+                              CLOCK["name"], env)
+
+
+# glibc's environment spelling of the malloc settings ``import ember`` makes (ember/_malloc.py).
+EMBER_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(64 << 20)}
+
+
+def bench_cnn_same_malloc(repeats: int, quick: bool) -> dict:
+    """The CNN benchmark with PyTorch's process given ember's malloc settings: how much of the
+    ratio is the allocator's."""
+    batch = workloads.CNN_BATCH
+    res = _alternate_processes("cnn", {}, repeats, target_s=0.03 if quick else 0.4,
+                               warmup=1 if quick else 5, env={"torch": EMBER_MALLOC_ENV})
+    return _result("cnn_malloc", "CNN train, PyTorch given ember's malloc thresholds",
+                   "samples/s", "higher", 0.5, batch / res["ember"][0], batch / res["torch"][0],
+                   {fw: [batch / t for t in res[fw][1]] for fw in FRAMEWORKS}, info=True)
+
+
 def bench_train(kind: str, repeats: int, quick: bool) -> dict:
-    build = workloads.BUILDERS[kind]
     batch = workloads.MLP_BATCH if kind == "mlp" else workloads.CNN_BATCH
-    steps = {fw: build(fw) for fw in FRAMEWORKS}
-    res = alternate(steps, repeats, target_s=0.03 if quick else 0.4, warmup=1 if quick else 5)
+    res = _alternate_processes(kind, {}, repeats, target_s=0.03 if quick else 0.4,
+                               warmup=1 if quick else 5)
     per_s = {fw: batch / res[fw][0] for fw in FRAMEWORKS}
     what = ("MLP 784-512-256-10 train, batch 128" if kind == "mlp"
             else "CNN c32-p-c64-p-fc128-fc10 train, batch 64")
@@ -107,8 +130,8 @@ def bench_train(kind: str, repeats: int, quick: bool) -> dict:
 
 def bench_chain(shape, repeats: int, quick: bool) -> dict:
     length = workloads.CHAIN_LENGTH
-    steps = {fw: workloads.build_chain(fw, shape=shape, length=length) for fw in FRAMEWORKS}
-    res = alternate(steps, repeats, target_s=0.02 if quick else 0.25, warmup=1 if quick else 3)
+    res = _alternate_processes("chain", {"shape": list(shape), "length": length}, repeats,
+                               target_s=0.02 if quick else 0.25, warmup=1 if quick else 3)
     per_op = {fw: res[fw][0] / length * 1e6 for fw in FRAMEWORKS}
     name = "chain" + "x".join(str(s) for s in shape)
     return _result(name, f"small-op fwd+bwd, chain of {length}, shape {tuple(shape)}",
@@ -294,6 +317,8 @@ def run_all(names, threads: int, quick: bool, repeats: int | None = None) -> lis
                 r = bench_gemm(reps, quick)
             elif name == "mlp_numpy":
                 r = bench_mlp_numpy(reps, quick)
+            elif name == "cnn_malloc":
+                r = bench_cnn_same_malloc(reps, quick)
             else:
                 raise ValueError(name)
         except Exception as e:  # report and carry on: the other benchmarks still say something
