@@ -26,59 +26,19 @@ from ember.nn.modules.loss import (  # noqa: F401
 )
 from ember.nn.modules.rnn import GRU, LSTM, RNN, RNNBase  # noqa: F401
 from ember.nn.modules.attention import MultiheadAttention  # noqa: F401
-from ember.nn.modules.transformer import (  # noqa: F401
-    Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
-    TransformerEncoderLayer,
-)
-from ember.nn.modules.rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase  # noqa: F401
-from ember.nn.modules.padding import (  # noqa: F401
-    CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
-    ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
-    ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d,
-)
-from ember.nn.modules.padding import __all__ as _padding_names
-from ember.nn.modules.upsampling import (  # noqa: F401
-    ChannelShuffle, Fold, PixelShuffle, PixelUnshuffle, Unfold, Upsample, UpsamplingBilinear2d,
-    UpsamplingNearest2d,
-)
-from ember.nn.modules.activation_more import (  # noqa: F401
-    CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, LogSigmoid, PReLU, RReLU, Softmax2d,
-    Softshrink, Softsign, Tanhshrink, Threshold,
-)
-from ember.nn.modules.layers_more import (  # noqa: F401
-    AlphaDropout, CosineSimilarity, Dropout3d, EmbeddingBag, FeatureAlphaDropout,
-    LocalResponseNorm, PairwiseDistance, RMSNorm,
-)
-from ember.nn.modules.loss_more import (  # noqa: F401
-    CosineEmbeddingLoss, CTCLoss, GaussianNLLLoss, HingeEmbeddingLoss, MarginRankingLoss,
-    MultiLabelMarginLoss, MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss,
-    SoftMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss,
-)
-from ember.nn.modules import activation_more as _am, layers_more as _lm, loss_more as _lsm
-from ember.nn.modules.conv3d import (  # noqa: F401
-    AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool3d, AvgPool3d, BatchNorm3d, Conv3d,
-    ConvTranspose3d, InstanceNorm3d, MaxPool3d,
-)
-from ember.nn.modules import conv3d as _c3
-from ember.nn.modules.lazy import (  # noqa: F401
-    DataParallel, LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d,
-    LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d,
-    LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear, LazyModuleMixin,
-    UninitializedBuffer, UninitializedParameter,
-)
-from ember.nn.modules import lazy as _lazy
-from ember.nn.modules.pool_more import (  # noqa: F401
-    AdaptiveLogSoftmaxWithLoss, CrossMapLRN2d, FractionalMaxPool2d, FractionalMaxPool3d,
-    LinearCrossEntropyLoss, LPPool1d, LPPool2d,
-    LPPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d, NLLLoss2d, SyncBatchNorm,
-)
-from ember.nn.modules import pool_more as _pm
+from ember.nn.modules._lazy_names import LAZY_LAYER_MODULES, LAZY_LAYER_NAMES
 from ember.nn import functional, init, utils  # noqa: F401
 
 # `Sequential` is deliberately not bound here: module __getattr__ below serves it.
 
 
 def __getattr__(name):
+    if name in LAZY_LAYER_NAMES:  # a rarely used layer: its module loads on first use
+        import importlib
+
+        value = getattr(importlib.import_module("ember.nn.modules." + LAZY_LAYER_NAMES[name]), name)
+        globals()[name] = value
+        return value
     if name == "parallel":  # loaded on use: it pulls in ember.distributed
         import importlib
 
@@ -115,10 +75,4 @@ __all__ = [
     "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "NLLLoss", "CrossEntropyLoss",
     "RNNBase", "RNN", "LSTM", "GRU", "MultiheadAttention", "functional", "init", "utils",
 ]
-__all__ += [
-    "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
-    "TransformerDecoderLayer", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
-    "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle",
-    "ChannelShuffle", "Fold", "Unfold", *_padding_names, *_am.__all__, *_lm.__all__,
-    *_lsm.__all__, *_c3.__all__, *_lazy.__all__, *_pm.__all__,
-]
+__all__ += [name for names in LAZY_LAYER_MODULES.values() for name in names]

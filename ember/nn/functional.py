@@ -16,9 +16,9 @@ import warnings
 import numpy as np
 
 from ember import backend
+from ember import ops as _ops
 from ember import creation as _creation
 from ember.backend import get_array_module
-from ember.ops import conv as _conv_ops
 from ember.ops import nn_ops as _nn_ops
 from ember.ops.activation import (  # noqa: F401  (re-exported: torch.nn.functional's activations)
     celu,
@@ -52,20 +52,6 @@ from ember.ops.activation import (  # noqa: F401  (re-exported: torch.nn.functio
 )
 from ember.ops.common import write_out
 from ember.ops.compare import where
-from ember.ops.conv import (  # noqa: F401  (re-exported)
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_max_pool1d,
-    adaptive_max_pool2d,
-    avg_pool1d,
-    avg_pool2d,
-    conv_transpose1d,
-    conv_transpose2d,
-    fold,
-    max_pool1d,
-    max_pool2d,
-    unfold,
-)
 from ember.ops.indexing import one_hot  # noqa: F401  (re-exported)
 from ember.ops.linalg import einsum
 from ember.ops.nn_ops import alpha_dropout, dropout3d, embedding, linear  # noqa: F401
@@ -145,12 +131,12 @@ def _conv(n: int, op, input, weight, bias, stride, padding, dilation, groups):
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """1-D convolution over ``(N, C_in, L)`` (``padding`` may be ``'same'`` or ``'valid'``)."""
-    return _conv(1, _conv_ops.conv1d, input, weight, bias, stride, padding, dilation, groups)
+    return _conv(1, _ops.conv1d, input, weight, bias, stride, padding, dilation, groups)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """2-D convolution over ``(N, C_in, H, W)`` (``padding`` may be ``'same'`` or ``'valid'``)."""
-    return _conv(2, _conv_ops.conv2d, input, weight, bias, stride, padding, dilation, groups)
+    return _conv(2, _ops.conv2d, input, weight, bias, stride, padding, dilation, groups)
 
 
 # -------------------------------------------------------------------------------- softmax
@@ -393,11 +379,6 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     if bias is not None:
         y = y + bias.reshape(shape)
     return y
-
-
-def local_response_norm(*args, **kwargs):
-    """Not provided by ember (raises ``NotImplementedError``); kept for PyTorch's name."""
-    raise NotImplementedError("local_response_norm is not part of ember")
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
@@ -647,9 +628,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
 
 
 __all__ = [
-    "linear", "bilinear", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold",
-    "fold", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
-    "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "linear", "bilinear", "conv1d", "conv2d",
     "relu", "relu_", "relu6", "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "gelu",
     "silu", "elu", "elu_", "selu", "selu_", "celu", "celu_", "softplus", "sigmoid", "logsigmoid",
     "tanh", "mish", "hardsigmoid", "hardswish", "softsign", "softshrink", "hardshrink",
@@ -663,54 +642,51 @@ __all__ = [
 
 
 # ------------------------------------------------------------- resampling, more layers' F forms
-# (appended as one block; the functions live in ember.ops.resample and ember.ops.nn_more)
+# Their ops load on first use (PEP 562): convolution and pooling (which an MLP never needs), the
+# 3-D, resampling and rarer loss and pooling families cost every program memory and import time
+# (the conv names are in __all__ through _LAZY). ops module -> the F names it provides.
+_LAZY_FAMILIES = {
+    "conv": (
+        "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+        "avg_pool1d", "avg_pool2d", "conv_transpose1d", "conv_transpose2d", "fold", "max_pool1d",
+        "max_pool2d", "unfold",
+    ),
+    "resample": (
+        "channel_shuffle", "interpolate", "pixel_shuffle", "pixel_unshuffle", "upsample",
+        "upsample_bilinear", "upsample_nearest",
+    ),
+    "nn_more": (
+        "cosine_embedding_loss", "ctc_loss", "embedding_bag", "feature_alpha_dropout",
+        "gaussian_nll_loss", "glu", "hinge_embedding_loss", "local_response_norm",
+        "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss",
+        "multilabel_soft_margin_loss", "pairwise_distance", "pdist", "poisson_nll_loss",
+        "rms_norm", "rrelu", "rrelu_", "triplet_margin_loss", "triplet_margin_with_distance_loss",
+    ),
+    "conv3d": (
+        "adaptive_avg_pool3d", "avg_pool3d", "conv3d", "conv_transpose3d",
+    ),
+    "pool_more": (
+        "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+        "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices", "affine_grid",
+        "fractional_max_pool2d", "fractional_max_pool2d_with_indices", "fractional_max_pool3d",
+        "fractional_max_pool3d_with_indices", "grid_sample", "gumbel_softmax",
+        "linear_cross_entropy", "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_pool1d_with_indices",
+        "max_pool2d_with_indices", "max_pool3d", "max_pool3d_with_indices", "max_unpool1d",
+        "max_unpool2d", "max_unpool3d",
+    ),
+}
+_LAZY = {name: family for family, names in _LAZY_FAMILIES.items() for name in names}
+__all__ += list(_LAZY)
 
-from ember.ops.resample import (  # noqa: E402
-    channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear,
-    upsample_nearest,
-)
 
-__all__ += ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
-            "pixel_unshuffle", "channel_shuffle"]
-from ember.ops.nn_more import (  # noqa: E402
-    cosine_embedding_loss, ctc_loss, embedding_bag, feature_alpha_dropout, gaussian_nll_loss, glu,
-    hinge_embedding_loss, margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
-    multilabel_soft_margin_loss, pairwise_distance, pdist, poisson_nll_loss, rms_norm, rrelu,
-    rrelu_, triplet_margin_loss, triplet_margin_with_distance_loss,
-)
-from ember.ops.nn_more import local_response_norm  # noqa: E402,F811  (replaces the stub above)
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
 
-__all__ += ["cosine_embedding_loss", "ctc_loss", "embedding_bag", "feature_alpha_dropout",
-            "gaussian_nll_loss", "glu", "hinge_embedding_loss", "margin_ranking_loss",
-            "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
-            "pairwise_distance", "pdist", "poisson_nll_loss", "rms_norm", "rrelu", "rrelu_",
-            "triplet_margin_loss", "triplet_margin_with_distance_loss", "local_response_norm"]
-from ember.ops.conv3d import (  # noqa: E402
-    adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, conv3d, conv_transpose3d, max_pool3d,
-)
-
-__all__ += ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
-            "adaptive_max_pool3d"]
-from ember.ops.pool_more import (  # noqa: E402,F811  (max_pool3d with indices replaces the one above)
-    adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices, adaptive_max_pool3d,
-    adaptive_max_pool3d_with_indices, affine_grid,
-    grid_sample, gumbel_softmax, linear_cross_entropy, lp_pool1d, lp_pool2d, lp_pool3d,
-    max_pool1d_with_indices, max_pool2d_with_indices, max_pool3d, max_pool3d_with_indices,
-    max_unpool1d, max_unpool2d, max_unpool3d,
-)
-
-__all__ += ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
-            "adaptive_max_pool3d_with_indices",
-            "affine_grid", "grid_sample", "gumbel_softmax", "linear_cross_entropy", "lp_pool1d",
-            "lp_pool2d", "lp_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
-            "max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d"]
-from ember.ops.pool_more import (  # noqa: E402
-    fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d,
-    fractional_max_pool3d_with_indices,
-)
-
-__all__ += ["fractional_max_pool2d", "fractional_max_pool2d_with_indices",
-            "fractional_max_pool3d", "fractional_max_pool3d_with_indices"]
+        value = getattr(importlib.import_module("ember.ops." + _LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ember.nn.functional' has no attribute {name!r}")
 
 
 def _attention_mask(scores: Tensor, mask: Tensor, shape: tuple) -> Tensor:

@@ -14,13 +14,15 @@ from ember.nn.modules.flatten import *  # noqa: F401,F403
 from ember.nn.modules.loss import *  # noqa: F401,F403
 from ember.nn.modules.rnn import *  # noqa: F401,F403
 from ember.nn.modules.attention import *  # noqa: F401,F403
-from ember.nn.modules.transformer import *  # noqa: F401,F403
-from ember.nn.modules.rnn_cell import *  # noqa: F401,F403
-from ember.nn.modules.padding import *  # noqa: F401,F403
-from ember.nn.modules.upsampling import *  # noqa: F401,F403
-from ember.nn.modules.activation_more import *  # noqa: F401,F403
-from ember.nn.modules.layers_more import *  # noqa: F401,F403
-from ember.nn.modules.loss_more import *  # noqa: F401,F403
-from ember.nn.modules.conv3d import *  # noqa: F401,F403
-from ember.nn.modules.lazy import *  # noqa: F401,F403
-from ember.nn.modules.pool_more import *  # noqa: F401,F403
+from ember.nn.modules._lazy_names import LAZY_LAYER_NAMES as _LAZY
+
+
+def __getattr__(name):
+    # the rarely used layer modules load on first use (ember/nn/modules/_lazy_names.py)
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module("ember.nn.modules." + _LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ember.nn.modules' has no attribute {name!r}")
