@@ -1,6 +1,6 @@
 """Where the time of one CNN training step goes, phase by phase, in ember and in PyTorch.
 
-    python -m benchmarks.profile_cnn [--threads 1] [--steps 30] [--batch 64] [--workers]
+    python -m benchmarks.profile_cnn [--threads 1] [--steps 30] [--batch 64]
 
 The model and step are the ``cnn`` benchmark's (``benchmarks/workloads.py``): c32-p-c64-p-fc128-fc10,
 SGD with momentum, batch 64. Forward phases are timed layer by layer around each module's call.
@@ -30,9 +30,6 @@ def _parse(argv):
     p.add_argument("--batch", type=int, default=None, help="64 for the CNN, 128 for the MLP")
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="wall-clock time, or this process's CPU time (for a busy machine, 1 thread)")
-    p.add_argument("--workers", action="store_true",
-                   help="run ember's convolution and pooling blocks on its worker threads "
-                        "(ember/_workers.py, off by default) to see what they gain or lose")
     p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="sgd",
                    help="the update rule of the step (the benchmark's is SGD with momentum)")
     return p.parse_args(argv)
@@ -222,10 +219,6 @@ def main(argv=None, model: str = "CNN", layers=None, data=None, default_batch: i
     if args.clock == "cpu":
         global _now
         _now = time.process_time
-    if args.workers:
-        import ember._workers
-
-        ember._workers.ENABLED = True
     e_layers, e_steps, t_steps, t_nodes = run(args.steps, args.batch, args.optimizer, layers, data)
 
     fwd = [name for name, _ in e_layers] + ["cross-entropy forward"]
@@ -238,8 +231,7 @@ def main(argv=None, model: str = "CNN", layers=None, data=None, default_batch: i
              for k in ("backward (total)", "optimizer step + zero_grad", "step (total)")]
     uptime = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"{model} training step, batch {args.batch}, {args.optimizer}, {args.threads} thread(s), "
-          f"median {args.clock} ms over {args.steps} steps; load average {uptime:.2f}"
-          f"{'; ember with worker threads' if args.workers else ''}")
+          f"median {args.clock} ms over {args.steps} steps; load average {uptime:.2f}")
     print(f"{'phase':<44} {'ember ms':>9} {'torch ms':>9}")
     for name, e, t in rows:
         es = f"{e:9.3f}" if e is not None else " " * 9

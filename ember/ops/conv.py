@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember._workers import blas_threads, map_blocks
 from ember.ops.common import Tensor, get_array_module, record
 from ember.ops.dims import ntuple
+from ember.threads import blas_thread_count
 
 # ------------------------------------------------------------------------------ argument helpers
 
@@ -112,20 +112,18 @@ class _Geom:
 # block's patches are still in the cache when the GEMM reads them (and col2im's sums when it adds
 # them up): measured ~35% faster than one product over all the patches, which are then never held
 # whole. The weight gradient copies the patches again, block by block, rather than keeping them
-# from the forward pass: that costs less than reading them back from memory.
-# Blocks are independent, so ``map_blocks`` (ember/_workers.py) spreads them over worker threads
-# when ember may use several; whatever combines blocks (weight and bias gradients) adds their
-# results in block order, so one thread and several give the same bits.
+# from the forward pass: that costs less than reading them back from memory. Whatever combines
+# blocks (weight and bias gradients) adds their results in block order.
 #
-# Orientation of the products. A @ B can also be computed as (B.T @ A.T).T; OpenBLAS (one thread
-# per block, as the worker threads run them) is fastest when neither operand is a transposed
-# view, and otherwise about even. So the rule: write each product with the fewest transposed
-# operands, and where both orientations transpose one, keep the one that yields the layout needed
-# next (channels-last outputs). Measured per block on this machine (AVX-512 OpenBLAS, one thread):
-# the first layer's weight gradient (patches (9, P) @ grad (P, 32)) 137 us against 213 us for
-# grad.T @ patches.T, grouped weight gradients 305 against 479 us, the grouped forward product
-# written straight into the output rows 260 against 1180 us; the other forward, input-gradient and
-# weight-gradient products within 5% either way (kept as they are).
+# Orientation of the products. A @ B can also be computed as (B.T @ A.T).T; OpenBLAS is fastest
+# when neither operand is a transposed view, and otherwise about even. So the rule: write each
+# product with the fewest transposed operands, and where both orientations transpose one, keep
+# the one that yields the layout needed next (channels-last outputs). Measured per block on this
+# machine (AVX-512 OpenBLAS, one thread): the first layer's weight gradient (patches (9, P) @
+# grad (P, 32)) 137 us against 213 us for grad.T @ patches.T, grouped weight gradients 305
+# against 479 us, the grouped forward product written straight into the output rows 260 against
+# 1180 us; the other forward, input-gradient and weight-gradient products within 5% either way
+# (kept as they are).
 _BLOCK_BYTES = 1 << 19
 # Blocks for the products themselves. With one BLAS thread, small blocks keep the forward's patches
 # and col2im's sums in the cache, but a product over 512 KiB of patches is too small for OpenBLAS
@@ -141,28 +139,28 @@ _GEMM_BLOCK_BYTES = 1 << 24
 
 def _image_blocks(n: int, bytes_per_image: int, xp, target: int = _BLOCK_BYTES) -> list:
     """``(start, stop)`` ranges of images covering ``range(n)``, as few as keep each block within
-    about ``target`` bytes and of equal sizes (to within one image), so that the worker threads
-    that share them finish together; one block off the CPU. They never depend on the thread count
-    (results must not), but an even count of blocks keeps two threads equally busy."""
+    about ``target`` bytes and of equal sizes (to within one image); one block off the CPU."""
     if xp is not np:
         # an empty batch has no block, as on the CPU (CuPy cannot reshape its empty patches)
         return [(0, n)] if n else []
     step = max(1, target // max(1, bytes_per_image))
     count = -(-n // step)
-    if count > 1:
-        count = min(n, count + count % 2)
     bounds = [n * i // count for i in range(count + 1)] if n else []
     return list(zip(bounds[:-1], bounds[1:]))
 
 
 def _independent_blocks_target() -> int:
     """Block size for products whose blocks do not combine: see _GEMM_BLOCK_BYTES."""
-    return _BLOCK_BYTES if blas_threads() == 1 else _GEMM_BLOCK_BYTES
+    return _BLOCK_BYTES if blas_thread_count() == 1 else _GEMM_BLOCK_BYTES
+
+
+def _each_block(fn, blocks) -> list:
+    """``fn(start, stop)`` for each block of images, in order."""
+    return [fn(start, stop) for start, stop in blocks]
 
 
 def _sum_in_block_order(parts: list):
-    """The per-block partial results added into the first, in block order, whichever thread
-    computed them: the same sums on one thread or several."""
+    """The per-block partial results added into the first, in block order."""
     total = parts[0]
     for part in parts[1:]:
         total += part
@@ -263,8 +261,8 @@ def _conv_forward(x4, w4, b, geom: _Geom, out_hw=None):
         if b is not None:
             dst += b  # while the block is still in the cache
 
-    map_blocks(block, _image_blocks(n, per_image * w4.size // o * g * x4.itemsize, xp,
-                                    _independent_blocks_target()), xp)
+    _each_block(block, _image_blocks(n, per_image * w4.size // o * g * x4.itemsize, xp,
+                                     _independent_blocks_target()))
     return _nchw_view(out, n, out_hw[0], out_hw[1])
 
 
@@ -285,11 +283,11 @@ def _conv_input_grad(g4, w4, b, geom: _Geom, in_hw):
         def block(start, stop):
             cols = xp.matmul(_grad_rows(g4[start:stop]), w_taps)
             dst = buf[start:stop]
-            dst.fill(0)  # here rather than all at once: on the block's thread, into its cache
+            dst.fill(0)  # here rather than all at once: into the block's cache
             _col2im_rows_add(dst, cols, (oh, ow), geom)
 
-        map_blocks(block, _image_blocks(n, oh * ow * w4.size // o * g4.itemsize, xp,
-                                        _independent_blocks_target()), xp)
+        _each_block(block, _image_blocks(n, oh * ow * w4.size // o * g4.itemsize, xp,
+                                         _independent_blocks_target()))
         out = buf[:, t:t + in_hw[0], l:l + in_hw[1]].transpose(0, 3, 1, 2)
     else:
         wg = w4.reshape(g, o // g, -1).transpose(0, 2, 1)  # (G, Cg*KH*KW, O/G)
@@ -324,7 +322,7 @@ def _weight_grad_array(x4, g4, geom: _Geom, wshape):
         return xp.matmul(cols, gm.reshape(-1, g, o // g).transpose(1, 0, 2)).transpose(0, 2, 1)
 
     blocks = _image_blocks(n, per_image, xp, _GEMM_BLOCK_BYTES)
-    acc = _sum_in_block_order(map_blocks(block, blocks, xp))
+    acc = _sum_in_block_order(_each_block(block, blocks))
     if rows:
         c, kh, kw = wshape[1:]
         return acc.reshape(o, kh, kw, c).transpose(0, 3, 1, 2).copy()
@@ -351,7 +349,7 @@ def _bias_grad(g: Tensor, nd: int) -> Tensor:
                 return ones[:(stop - start) * h * w] @ _grad_rows(g4[start:stop])
             return (g4[start:stop].reshape(-1, h * w) @ ones[:h * w]).reshape(-1, c).sum(0)
 
-        out = _sum_in_block_order(map_blocks(block, blocks, xp))
+        out = _sum_in_block_order(_each_block(block, blocks))
     else:
         out = g4.sum((0, 2, 3))
     shape = tuple(g.shape)
@@ -649,7 +647,7 @@ class _Pool:
                            out=cb)
                 xp.maximum(b, v, out=b)
 
-        map_blocks(block, _image_blocks(n, x4[:1].size * x4.itemsize, xp), xp)
+        _each_block(block, _image_blocks(n, x4[:1].size * x4.itemsize, xp))
         self.code = code
         return best
 
@@ -703,7 +701,7 @@ class _Pool:
                 else:
                     bb[sl] += gb * (code == j)
 
-        map_blocks(block, _image_blocks(n, buf[:1].size * buf.itemsize, xp), xp)
+        _each_block(block, _image_blocks(n, buf[:1].size * buf.itemsize, xp))
         return buf[:, :, t:t + h, l:l + w]
 
     def flat_indices(self):
