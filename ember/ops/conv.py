@@ -125,32 +125,35 @@ class _Geom:
 # 1180 us; the other forward, input-gradient and weight-gradient products within 5% either way
 # (kept as they are).
 _BLOCK_BYTES = 1 << 19
-# Blocks for the products themselves. With one BLAS thread, small blocks keep the forward's patches
-# and col2im's sums in the cache, but a product over 512 KiB of patches is too small for OpenBLAS
-# to split well over two threads. Measured on the benchmark CNN's second layer (batch 64), two
+# Blocks for the products themselves. With one BLAS thread, small blocks keep the patches and
+# col2im's sums in the cache, but a product over 512 KiB of patches is too small for OpenBLAS to
+# split well over two threads. Measured on the benchmark CNN's second layer (batch 64), two
 # threads, 512 KiB -> 16 MiB blocks: forward 2.8 -> 2.1 ms, input gradient 4.3 -> 3.3 ms, weight
-# gradient 3.2 -> 2.6 ms; one thread, on the lab CNN's second layer: forward 5.5 -> 6.0 ms and
-# input gradient 7.1 -> 7.9 ms (slower), weight gradient 6.2 -> 5.9 ms. So the forward and the
-# input gradient take 16 MiB blocks only when the BLAS has several threads (their blocks are
-# independent: the block size cannot change their values), and the weight gradient always does
-# (its block sums must not depend on the thread count).
+# gradient 3.2 -> 2.6 ms; one thread, on the lab CNN's second layer: forward 5.5 -> 6.0 ms, input
+# gradient 7.1 -> 7.9 ms, and a lab epoch 2% slower with 16 MiB weight-gradient blocks. So the
+# products take 16 MiB blocks only when the BLAS has several threads. The weight and bias
+# gradients add their blocks' parts, so their last bits depend on the thread count, as
+# PyTorch's do; with one thread they are those of the 512 KiB blocks of earlier versions.
 _GEMM_BLOCK_BYTES = 1 << 24
 
 
 def _image_blocks(n: int, bytes_per_image: int, xp, target: int = _BLOCK_BYTES) -> list:
     """``(start, stop)`` ranges of images covering ``range(n)``, as few as keep each block within
-    about ``target`` bytes and of equal sizes (to within one image); one block off the CPU."""
+    about ``target`` bytes and of equal sizes (to within one image), in an even count (as in
+    earlier versions, whose weight-gradient sums these blocks reproduce); one block off the CPU."""
     if xp is not np:
         # an empty batch has no block, as on the CPU (CuPy cannot reshape its empty patches)
         return [(0, n)] if n else []
     step = max(1, target // max(1, bytes_per_image))
     count = -(-n // step)
+    if count > 1:
+        count = min(n, count + count % 2)
     bounds = [n * i // count for i in range(count + 1)] if n else []
     return list(zip(bounds[:-1], bounds[1:]))
 
 
-def _independent_blocks_target() -> int:
-    """Block size for products whose blocks do not combine: see _GEMM_BLOCK_BYTES."""
+def _product_blocks_target() -> int:
+    """Block size for the products: see _GEMM_BLOCK_BYTES."""
     return _BLOCK_BYTES if blas_thread_count() == 1 else _GEMM_BLOCK_BYTES
 
 
@@ -262,7 +265,7 @@ def _conv_forward(x4, w4, b, geom: _Geom, out_hw=None):
             dst += b  # while the block is still in the cache
 
     _each_block(block, _image_blocks(n, per_image * w4.size // o * g * x4.itemsize, xp,
-                                     _independent_blocks_target()))
+                                     _product_blocks_target()))
     return _nchw_view(out, n, out_hw[0], out_hw[1])
 
 
@@ -287,7 +290,7 @@ def _conv_input_grad(g4, w4, b, geom: _Geom, in_hw):
             _col2im_rows_add(dst, cols, (oh, ow), geom)
 
         _each_block(block, _image_blocks(n, oh * ow * w4.size // o * g4.itemsize, xp,
-                                         _independent_blocks_target()))
+                                         _product_blocks_target()))
         out = buf[:, t:t + in_hw[0], l:l + in_hw[1]].transpose(0, 3, 1, 2)
     else:
         wg = w4.reshape(g, o // g, -1).transpose(0, 2, 1)  # (G, Cg*KH*KW, O/G)
@@ -321,7 +324,7 @@ def _weight_grad_array(x4, g4, geom: _Geom, wshape):
             return (cols[0] @ gm).T
         return xp.matmul(cols, gm.reshape(-1, g, o // g).transpose(1, 0, 2)).transpose(0, 2, 1)
 
-    blocks = _image_blocks(n, per_image, xp, _GEMM_BLOCK_BYTES)
+    blocks = _image_blocks(n, per_image, xp, _product_blocks_target())
     acc = _sum_in_block_order(_each_block(block, blocks))
     if rows:
         c, kh, kw = wshape[1:]
