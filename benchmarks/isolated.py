@@ -6,8 +6,9 @@ sped PyTorch's own CNN step up from ~20 to ~14 ms, a speed no PyTorch user gets;
 framework's BLAS or OpenMP threads keep spinning on a core for a while after its turn, into the
 other's. So the training and small-op benchmarks run each framework in a child process that
 imports only that framework (``python -m benchmarks.isolated FRAMEWORK WORKLOAD``), and the parent
-asks the children in turn for one repetition each, exactly as :func:`benchmarks.suite.alternate`
-does in one process, with a pause between turns for the other child's threads to go to sleep.
+asks the children in turn for one repetition each (the order flips every repetition, so that a
+noisy machine weighs on both alike), with a pause between turns for the other child's threads to
+go to sleep.
 
 The child reads commands on stdin and answers one line on stdout for each:
 ``calibrate TARGET_S WARMUP`` (warms up, answers how many calls take about TARGET_S seconds),
@@ -59,7 +60,7 @@ def alternate_isolated(workload: str, kwargs: dict, frameworks, repeats: int, ta
                        warmup: int, clock: str = "wall", env: dict | None = None) -> dict:
     """Median seconds per call of each framework's ``workload`` step, each in its own process,
     over alternating repetitions (the order flips every repetition); returns
-    ``{fw: (median, samples)}`` as :func:`benchmarks.suite.alternate` does. ``env``: extra
+    ``{fw: (median, samples)}``. ``env``: extra
     environment variables for some frameworks' children, ``{fw: {name: value}}``."""
     children = {fw: Child(fw, workload, kwargs, (env or {}).get(fw)) for fw in frameworks}
     try:

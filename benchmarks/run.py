@@ -11,8 +11,8 @@ NumPy or PyTorch is imported, and ``torch.set_num_threads`` is called); each fig
 over repetitions that alternate the two frameworks, so that a noisy machine affects both alike.
 The training and small-op workloads run each framework in a child process of its own that the
 runner drives turn by turn (benchmarks/isolated.py: in one process each framework would be
-measured with the other's malloc settings and spinning threads); the GEMM and raw-NumPy rows run
-in this process. Import time and peak memory are measured in fresh subprocesses.
+measured with the other's malloc settings and spinning threads), and so do the GEMM and raw-NumPy
+rows. Import time and peak memory are measured in fresh subprocesses.
 The CPU time other processes take during each benchmark is measured (/proc/stat); results taken
 while they used more than a quarter of a core are marked BUSY, and --markdown refuses to record
 them unless --allow-busy is given.
@@ -37,7 +37,7 @@ def _parse(argv):
     p.add_argument("--only", nargs="+", metavar="NAME", default=None,
                    help=f"run only these benchmarks ({', '.join(ALL)})")
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                   help="time the in-process benchmarks by wall clock (default) or by this "
+                   help="time the repetitions by wall clock (default) or by the measuring "
                         "process's CPU time: steadier on a machine shared with busy processes, "
                         "and meaningful with --threads 1 only")
     p.add_argument("--json", metavar="PATH", default=None, help="also write the results as JSON")

@@ -7,7 +7,6 @@ ratio), ``met``, the raw per-repetition ``samples``, and ``error`` when it could
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import platform
@@ -20,7 +19,6 @@ import traceback
 import numpy as np
 import torch
 
-import ember
 
 from benchmarks import workloads
 from benchmarks.isolated import alternate_isolated
@@ -36,47 +34,18 @@ def _setup_torch(threads: int) -> None:
 # ------------------------------------------------------------------------------------- timing
 
 
-# The clock of the in-process timings: wall clock, or with ``--clock cpu`` this process's CPU time
-# (``time.process_time``), which other busy processes disturb far less; meaningful with one thread
-# only (with more, it adds up the threads' time instead of measuring how long a step takes).
+# The clock of the timed repetitions: wall clock, or with ``--clock cpu`` the measuring process's
+# CPU time (``time.process_time``), which other busy processes disturb far less; meaningful with
+# one thread only (with more, it adds up the threads' time instead of measuring how long a step
+# takes). The children of benchmarks/isolated.py read it from each ``run`` command.
 CLOCK = {"name": "wall", "now": time.perf_counter}
 
 
 def set_clock(name: str) -> None:
-    """Time the in-process benchmarks with ``"wall"`` clock or ``"cpu"`` (process CPU) time."""
+    """Time the benchmarks with ``"wall"`` clock or ``"cpu"`` (process CPU) time."""
     if name not in ("wall", "cpu"):
         raise ValueError(f"clock must be 'wall' or 'cpu', got {name!r}")
     CLOCK.update(name=name, now=time.perf_counter if name == "wall" else time.process_time)
-
-
-def _time_once(step, inner: int) -> float:
-    """Seconds per call of ``step``, over ``inner`` calls."""
-    now = CLOCK["now"]
-    t0 = now()
-    for _ in range(inner):
-        step()
-    return (now() - t0) / inner
-
-
-def alternate(steps: dict, repeats: int, target_s: float, warmup: int = 3) -> dict:
-    """Median seconds per call of each framework's ``step``, over alternating repetitions.
-
-    Each repetition runs every framework once (the order flips every repetition) for about
-    ``target_s`` seconds; the inner call count is calibrated per framework after warm-up.
-    """
-    inner = {}
-    for fw, step in steps.items():
-        for _ in range(warmup):
-            step()
-        t = _time_once(step, 1)
-        inner[fw] = max(1, int(round(target_s / max(t, 1e-9))))
-    samples = {fw: [] for fw in steps}
-    names = list(steps)
-    for r in range(repeats):
-        for fw in (names if r % 2 == 0 else names[::-1]):
-            gc.collect()
-            samples[fw].append(_time_once(steps[fw], inner[fw]))
-    return {fw: (statistics.median(s), s) for fw, s in samples.items()}
 
 
 def _result(name, what, unit, better, bar, ember_v, torch_v, samples=None, note="", info=False):
@@ -95,8 +64,8 @@ def _result(name, what, unit, better, bar, ember_v, torch_v, samples=None, note=
 
 def _alternate_processes(workload: str, kwargs: dict, repeats: int, target_s: float,
                          warmup: int, env: dict | None = None) -> dict:
-    """:func:`alternate` with each framework in a process of its own (benchmarks/isolated.py
-    says why)."""
+    """Median seconds per call of each framework's ``workload`` step, each framework in a process
+    of its own, over alternating repetitions (benchmarks/isolated.py)."""
     return alternate_isolated(workload, kwargs, FRAMEWORKS, repeats, target_s, warmup,
                               CLOCK["name"], env)
 
@@ -212,15 +181,10 @@ def bench_flops(mlp: dict | None, repeats: int, quick: bool) -> dict:
 
 
 def bench_gemm(repeats: int, quick: bool) -> dict:
-    """The MLP's largest matrix product alone (128x784 @ 784x512, the first layer's forward), with
-    no autograd: how fast each framework's BLAS is here, apart from everything ember does."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((workloads.MLP_BATCH, 784)).astype(np.float32)
-    w = rng.standard_normal((512, 784)).astype(np.float32)
-    ex, ew = ember.from_numpy(x), ember.from_numpy(w)
-    tx, tw = torch.from_numpy(x), torch.from_numpy(w)
-    steps = {"ember": lambda: ex @ ew.T, "torch": lambda: tx @ tw.T}
-    res = alternate(steps, repeats, target_s=0.02 if quick else 0.2, warmup=1 if quick else 5)
+    """The MLP's largest matrix product alone (``workloads.build_gemm``), each framework in its own
+    process: how fast each framework's BLAS is here, apart from everything ember does."""
+    res = _alternate_processes("gemm", {}, repeats, target_s=0.02 if quick else 0.2,
+                               warmup=1 if quick else 5)
     us = {fw: res[fw][0] * 1e6 for fw in FRAMEWORKS}
     return _result("gemm", "GEMM 128x784 @ 784x512 alone (BLAS)", "us", "lower", 1.0,
                    us["ember"], us["torch"], {fw: [t * 1e6 for t in res[fw][1]] for fw in FRAMEWORKS},
@@ -228,10 +192,11 @@ def bench_gemm(repeats: int, quick: bool) -> dict:
 
 
 def bench_mlp_numpy(repeats: int, quick: bool) -> dict:
-    """The MLP step written directly in NumPy, against PyTorch's: the ceiling of any NumPy-based
-    framework on this machine (what is left of the MLP gap once framework code is out)."""
-    steps = {"ember": workloads.build_mlp_numpy(), "torch": workloads.build_mlp("torch")}
-    res = alternate(steps, repeats, target_s=0.03 if quick else 0.4, warmup=1 if quick else 5)
+    """The MLP step written directly in NumPy, against PyTorch's, each in its own process: the
+    ceiling of any NumPy-based framework on this machine (what is left of the MLP gap once
+    framework code is out)."""
+    res = _alternate_processes("mlp_numpy", {}, repeats, target_s=0.03 if quick else 0.4,
+                               warmup=1 if quick else 5)
     batch = workloads.MLP_BATCH
     per_s = {fw: batch / res[fw][0] for fw in FRAMEWORKS}
     return _result("mlp_numpy", "MLP train step in raw NumPy (no framework) vs PyTorch",
@@ -367,7 +332,7 @@ def format_table(results, threads: int, quick: bool) -> str:
     head = (f"ember vs PyTorch {torch.__version__} (CPU), {threads} thread(s), "
             f"medians of alternating repetitions{' [QUICK: not a measurement]' if quick else ''}")
     if CLOCK["name"] == "cpu":
-        head += "; in-process timings in CPU time (--clock cpu), not wall clock"
+        head += "; timings in CPU time (--clock cpu), not wall clock"
     if any_busy(results):
         head += ("\n\nWARNING: other processes used the CPU during the rows marked BUSY; their "
                  "ratios are unreliable and must not be quoted (rerun on an idle machine).")

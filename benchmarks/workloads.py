@@ -170,4 +170,21 @@ def build_mlp_numpy(seed: int = 0, batch: int = MLP_BATCH):
     return step
 
 
-BUILDERS = {"mlp": build_mlp, "cnn": build_cnn, "chain": build_chain}
+def build_gemm(fw_name: str, seed: int = 0):
+    """The MLP's largest matrix product alone (128x784 @ 784x512, the first layer's forward), with
+    no autograd: how fast each framework's BLAS is here, apart from everything ember does."""
+    fw = framework(fw_name)
+    rng = np.random.default_rng(seed)
+    x = _as_tensor(fw, rng.standard_normal((MLP_BATCH, MLP_SIZES[0])).astype(np.float32))
+    w = _as_tensor(fw, rng.standard_normal((MLP_SIZES[1], MLP_SIZES[0])).astype(np.float32))
+    return lambda: x @ w.T
+
+
+def build_mlp_ceiling(fw_name: str, seed: int = 0):
+    """For ``"ember"``, the MLP step in raw NumPy (:func:`build_mlp_numpy`: no framework imported);
+    for ``"torch"``, PyTorch's MLP step: the ceiling of a NumPy framework against PyTorch."""
+    return build_mlp_numpy(seed) if fw_name == "ember" else build_mlp(fw_name, seed)
+
+
+BUILDERS = {"mlp": build_mlp, "cnn": build_cnn, "chain": build_chain, "gemm": build_gemm,
+            "mlp_numpy": build_mlp_ceiling}
