@@ -64,6 +64,16 @@ def test_every_lazy_functional_name_answers_from_its_op_family():
     assert int(count) > 60 and unique == "True"
 
 
+def test_dir_lists_the_lazy_names_before_they_load():
+    """dir() (and so tab completion) shows what a PyTorch user looks for, loaded or not."""
+    out = _run(
+        "import sys, ember.nn as nn, ember.nn.functional as F, ember.nn.modules as modules\n"
+        "print('TransformerEncoderLayer' in dir(nn), 'Sequential' in dir(nn),\n"
+        "      'CTCLoss' in dir(modules), 'interpolate' in dir(F), 'max_pool2d' in dir(F),\n"
+        "      'ember.nn.modules.transformer' in sys.modules)\n")
+    assert out.split() == ["True"] * 5 + ["False"]
+
+
 def test_an_unknown_name_is_still_an_attribute_error():
     out = _run(
         "import ember.nn as nn, ember.nn.functional as F, ember.nn.modules as modules\n"

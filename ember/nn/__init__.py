@@ -63,6 +63,11 @@ def __getattr__(name):
     raise AttributeError(f"module 'ember.nn' has no attribute {name!r}")
 
 
+def __dir__():
+    # tab completion and dir() show the layers that load on first use too
+    return sorted(set(globals()) | set(LAZY_LAYER_NAMES) | {"Sequential", "parallel"})
+
+
 __all__ = [
     "Parameter", "Buffer", "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
     "ParameterDict", "Identity", "Linear", "Bilinear", "Conv1d", "Conv2d", "ConvTranspose1d",

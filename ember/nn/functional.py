@@ -689,6 +689,11 @@ def __getattr__(name):
     raise AttributeError(f"module 'ember.nn.functional' has no attribute {name!r}")
 
 
+def __dir__():
+    # tab completion and dir() show the functions that load on first use too
+    return sorted(set(globals()) | set(_LAZY))
+
+
 def _attention_mask(scores: Tensor, mask: Tensor, shape: tuple) -> Tensor:
     """Apply a boolean (True = blocked) or additive float mask reshaped to ``shape``."""
     if mask.dtype == backend.bool_:

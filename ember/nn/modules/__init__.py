@@ -26,3 +26,7 @@ def __getattr__(name):
         globals()[name] = value
         return value
     raise AttributeError(f"module 'ember.nn.modules' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
