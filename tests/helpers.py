@@ -18,6 +18,8 @@ cached ``is_available()`` call. Write lambdas device-agnostically (``m.ones_like
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -249,3 +251,16 @@ def check(fn, shapes, *, low=-2.0, high=2.0, positive=False, grad=True, atol=1e-
             return tuple(o for o in _flat_tensors(fn(ember, *ins)) if o.dtype.is_floating_point)
 
         assert gradcheck(ember_fn, tuple(xs), atol=1e-5, rtol=1e-3)
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_fresh(code: str) -> str:
+    """``code`` run in a fresh interpreter that imports this checkout's ember (nothing loaded
+    yet, for the checks of what loads on first use); its stdout, or the test fails with stderr."""
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout

@@ -2,23 +2,11 @@
 unloaded (ember/nn/modules/_lazy_names.py, ``_LAZY_FAMILIES`` in ember/nn/functional.py), yet
 every name answers as if they were loaded. Each check runs in a fresh interpreter."""
 
-import os
-import subprocess
-import sys
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _run(code: str) -> str:
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,
-                         text=True)
-    assert out.returncode == 0, out.stderr[-3000:]
-    return out.stdout
+from helpers import run_fresh
 
 
 def test_import_ember_nn_loads_no_lazy_layer_module_nor_lazy_op_family():
-    out = _run(
+    out = run_fresh(
         "import sys, ember.nn, ember.nn.functional as F\n"
         "from ember.nn.modules._lazy_names import LAZY_LAYER_MODULES\n"
         "lazy = {'ember.nn.modules.' + m for m in LAZY_LAYER_MODULES}\n"
@@ -28,7 +16,7 @@ def test_import_ember_nn_loads_no_lazy_layer_module_nor_lazy_op_family():
 
 
 def test_the_table_lists_each_lazy_modules_public_names():
-    out = _run(
+    out = run_fresh(
         "import importlib\n"
         "from ember.nn.modules._lazy_names import LAZY_LAYER_MODULES\n"
         "for m, names in LAZY_LAYER_MODULES.items():\n"
@@ -39,7 +27,7 @@ def test_the_table_lists_each_lazy_modules_public_names():
 
 
 def test_every_lazy_layer_answers_from_nn_and_nn_modules():
-    out = _run(
+    out = run_fresh(
         "import importlib, ember.nn as nn, ember.nn.modules as modules\n"
         "from ember.nn.modules._lazy_names import LAZY_LAYER_NAMES\n"
         "for name, m in LAZY_LAYER_NAMES.items():\n"
@@ -52,7 +40,7 @@ def test_every_lazy_layer_answers_from_nn_and_nn_modules():
 
 
 def test_every_lazy_functional_name_answers_from_its_op_family():
-    out = _run(
+    out = run_fresh(
         "import importlib, ember.nn.functional as F\n"
         "for name, family in F._LAZY.items():\n"
         "    assert name in F.__all__, name\n"
@@ -66,7 +54,7 @@ def test_every_lazy_functional_name_answers_from_its_op_family():
 
 def test_dir_lists_the_lazy_names_before_they_load():
     """dir() (and so tab completion) shows what a PyTorch user looks for, loaded or not."""
-    out = _run(
+    out = run_fresh(
         "import sys, ember.nn as nn, ember.nn.functional as F, ember.nn.modules as modules\n"
         "print('TransformerEncoderLayer' in dir(nn), 'Sequential' in dir(nn),\n"
         "      'CTCLoss' in dir(modules), 'interpolate' in dir(F), 'max_pool2d' in dir(F),\n"
@@ -75,7 +63,7 @@ def test_dir_lists_the_lazy_names_before_they_load():
 
 
 def test_an_unknown_name_is_still_an_attribute_error():
-    out = _run(
+    out = run_fresh(
         "import ember.nn as nn, ember.nn.functional as F, ember.nn.modules as modules\n"
         "for mod in (nn, F, modules):\n"
         "    try:\n"

@@ -11,15 +11,9 @@ import sys
 import numpy as np
 import torch
 
+from helpers import run_fresh
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _run(code: str) -> str:
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,
-                         text=True)
-    assert out.returncode == 0, out.stderr[-3000:]
-    return out.stdout
 
 
 def test_the_table_of_lazy_names_is_up_to_date():
@@ -29,7 +23,7 @@ def test_the_table_of_lazy_names_is_up_to_date():
 
 
 def test_import_ember_loads_no_lazy_family_nor_the_printing_module():
-    out = _run("import sys, ember\n"
+    out = run_fresh("import sys, ember\n"
                "print(sorted(m for m in sys.modules if m.startswith('ember.')))")
     loaded = set(eval(out))
     import ember.ops
@@ -40,7 +34,7 @@ def test_import_ember_loads_no_lazy_family_nor_the_printing_module():
 
 
 def test_every_lazy_function_answers_from_its_family_before_and_after_loading():
-    out = _run(
+    out = run_fresh(
         "import importlib, ember, ember.ops as ops\n"
         "listed = set(dir(ember)), set(dir(ops))\n"
         "for name, family in ops.LAZY_NAMES.items():\n"
@@ -53,7 +47,7 @@ def test_every_lazy_function_answers_from_its_family_before_and_after_loading():
 
 
 def test_every_lazy_tensor_method_is_listed_and_resolves_to_what_its_family_attaches():
-    out = _run(
+    out = run_fresh(
         "import ember, ember.ops as ops\n"
         "from ember.ops._lazy_table import METHODS\n"
         "T = ember.Tensor\n"
@@ -70,7 +64,7 @@ def test_every_lazy_tensor_method_is_listed_and_resolves_to_what_its_family_atta
 def test_operators_and_methods_of_a_lazy_family_work_as_the_first_use():
     # `<<` comes from ember.ops.aliases and `.sort()` from ember.ops.sorting: neither is loaded
     # when they are first used here.
-    out = _run(
+    out = run_fresh(
         "import json, ember\n"
         "t = ember.tensor([3, 1, 2])\n"
         "print(json.dumps([(t << 2).tolist(), t.sort().values.tolist(),\n"
@@ -80,7 +74,7 @@ def test_operators_and_methods_of_a_lazy_family_work_as_the_first_use():
 
 
 def test_a_lazy_method_gradient_matches_torch_on_first_use():
-    out = _run(
+    out = run_fresh(
         "import ember\n"
         "x = ember.tensor([[2.0, 1.0], [1.0, 3.0]], dtype=ember.float64, requires_grad=True)\n"
         "x.det().backward()\n"
@@ -91,7 +85,7 @@ def test_a_lazy_method_gradient_matches_torch_on_first_use():
 
 
 def test_print_options_before_the_first_print_and_repr_like_torch():
-    out = _run(
+    out = run_fresh(
         "import ember\n"
         "ember.set_printoptions(precision=2)\n"
         "print(repr(ember.tensor([1.23456, 2.5])))\n"

@@ -26,6 +26,7 @@ from ember.nn.modules.loss import (  # noqa: F401
 )
 from ember.nn.modules.rnn import GRU, LSTM, RNN, RNNBase  # noqa: F401
 from ember.nn.modules.attention import MultiheadAttention  # noqa: F401
+from ember import _lazy
 from ember.nn.modules._lazy_names import LAZY_LAYER_MODULES, LAZY_LAYER_NAMES
 from ember.nn import functional, init, utils  # noqa: F401
 
@@ -34,11 +35,7 @@ from ember.nn import functional, init, utils  # noqa: F401
 
 def __getattr__(name):
     if name in LAZY_LAYER_NAMES:  # a rarely used layer: its module loads on first use
-        import importlib
-
-        value = getattr(importlib.import_module("ember.nn.modules." + LAZY_LAYER_NAMES[name]), name)
-        globals()[name] = value
-        return value
+        return _lazy.load(globals(), LAZY_LAYER_NAMES, "ember.nn.modules", name, __name__)
     if name == "parallel":  # loaded on use: it pulls in ember.distributed
         import importlib
 
@@ -63,9 +60,8 @@ def __getattr__(name):
     raise AttributeError(f"module 'ember.nn' has no attribute {name!r}")
 
 
-def __dir__():
-    # tab completion and dir() show the layers that load on first use too
-    return sorted(set(globals()) | set(LAZY_LAYER_NAMES) | {"Sequential", "parallel"})
+def __dir__():  # tab completion and dir() show the layers that load on first use too
+    return _lazy.names(globals(), LAZY_LAYER_NAMES, ("Sequential", "parallel"))
 
 
 __all__ = [

@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from ember import backend
+from ember import _lazy, backend
 from ember import ops as _ops
 from ember import creation as _creation
 from ember.backend import get_array_module
@@ -680,18 +680,11 @@ __all__ += list(_LAZY)
 
 
 def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module("ember.ops." + _LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'ember.nn.functional' has no attribute {name!r}")
+    return _lazy.load(globals(), _LAZY, "ember.ops", name, __name__)
 
 
-def __dir__():
-    # tab completion and dir() show the functions that load on first use too
-    return sorted(set(globals()) | set(_LAZY))
+def __dir__():  # tab completion and dir() show the functions that load on first use too
+    return _lazy.names(globals(), _LAZY)
 
 
 def _attention_mask(scores: Tensor, mask: Tensor, shape: tuple) -> Tensor:

@@ -14,19 +14,14 @@ from ember.nn.modules.flatten import *  # noqa: F401,F403
 from ember.nn.modules.loss import *  # noqa: F401,F403
 from ember.nn.modules.rnn import *  # noqa: F401,F403
 from ember.nn.modules.attention import *  # noqa: F401,F403
+from ember import _lazy
 from ember.nn.modules._lazy_names import LAZY_LAYER_NAMES as _LAZY
 
 
 def __getattr__(name):
     # the rarely used layer modules load on first use (ember/nn/modules/_lazy_names.py)
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module("ember.nn.modules." + _LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'ember.nn.modules' has no attribute {name!r}")
+    return _lazy.load(globals(), _LAZY, "ember.nn.modules", name, __name__)
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+    return _lazy.names(globals(), _LAZY)
