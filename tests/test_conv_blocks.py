@@ -86,8 +86,8 @@ def test_any_block_size_gives_torch_values(monkeypatch, case, block_bytes):
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_the_products_blocks_follow_the_blas_threads(monkeypatch, threads):
-    """The forward's, input and weight gradients' blocks: 512 KiB with one BLAS thread (in the
-    cache), 16 MiB with several (products big enough for OpenBLAS to split)."""
+    """The forward's, input, weight and bias gradients' blocks: 512 KiB with one BLAS thread (in
+    the cache), 16 MiB with several (products big enough for OpenBLAS to split)."""
     monkeypatch.setattr(conv, "blas_thread_count", lambda: threads)
     want = conv._BLOCK_BYTES if threads == 1 else conv._GEMM_BLOCK_BYTES
     seen = []
@@ -97,8 +97,10 @@ def test_the_products_blocks_follow_the_blas_threads(monkeypatch, threads):
                         real(n, per, xp, target))
     x = ember.randn(4, 3, 10, 10, dtype=ember.float64, requires_grad=True)
     w = ember.randn(5, 3, 3, 3, dtype=ember.float64, requires_grad=True)
-    F.conv2d(x, w).sum().backward()
-    assert seen == [want] * 3  # forward, input gradient, weight gradient
+    b = ember.randn(5, dtype=ember.float64, requires_grad=True)
+    out = F.conv2d(x, w, b)
+    out.backward(ember.randn(*out.shape, dtype=ember.float64))  # a gradient with rows to sum
+    assert sorted(seen) == [want] * 4  # forward, input, weight and bias gradients
 
 
 def test_blas_thread_count_reads_the_blas():
