@@ -7,6 +7,9 @@ SGD with momentum, batch 64. Forward phases are timed layer by layer around each
 Backward phases: in ember every node's backward closure is wrapped with a timer (keyed by the op's
 name); in PyTorch ``torch.profiler`` reports the time of each autograd node. Figures are medians of
 milliseconds per step over ``--steps`` steps (after warm-up), so the columns add up only roughly.
+Both frameworks run in this one process, so PyTorch runs with the malloc thresholds ``import
+ember`` sets (ember/_malloc.py), and its profiler adds its own cost: compare phases within a
+column; ``python -m benchmarks`` gives the ratios.
 """
 
 from __future__ import annotations
