@@ -110,10 +110,11 @@ class _Geom:
 #
 # The products run over blocks of whole images whose patches take about _BLOCK_BYTES, so that a
 # block's patches are still in the cache when the GEMM reads them (and col2im's sums when it adds
-# them up): measured ~35% faster than one product over all the patches, which are then never held
-# whole. The weight gradient copies the patches again, block by block, rather than keeping them
-# from the forward pass: that costs less than reading them back from memory. Whatever combines
-# blocks (weight and bias gradients) adds their results in block order.
+# them up): with one BLAS thread, measured ~35% faster than one product over all the patches,
+# which are then never held whole (several threads: see _GEMM_BLOCK_BYTES). The weight gradient
+# copies the patches again, block by block, rather than keeping them from the forward pass: that
+# costs less than reading them back from memory. Whatever combines blocks (weight and bias
+# gradients) adds their results in block order.
 #
 # Orientation of the products. A @ B can also be computed as (B.T @ A.T).T; OpenBLAS is fastest
 # when neither operand is a transposed view, and otherwise about even. So the rule: write each
