@@ -289,7 +289,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     weights = os.path.join(args.out, "best.safetensors")
     history_csv = os.path.join(args.out, "history.csv")
     # The lab's learning-rate schedule for this model (if any) comes with its other defaults.
-    schedule = lab.schedule_callbacks(dataclasses.replace(base, lr=lr, patience=None))
+    schedule = lab.training_callbacks(dataclasses.replace(base, lr=lr, patience=None))
     callbacks = [*schedule,
                  EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True,
                                verbose=1 if args.verbose else 0),

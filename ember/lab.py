@@ -255,7 +255,7 @@ class Result:
         return None if self.target is None else self.accuracy >= self.target
 
 
-def schedule_callbacks(cfg: TrainConfig) -> list:
+def training_callbacks(cfg: TrainConfig) -> list:
     """The callbacks that carry out ``cfg``'s learning-rate schedule and early stopping (in
     that order, so a rate is lowered before the stop is decided)."""
     cbs: list = []
@@ -283,7 +283,7 @@ def fit_model(model, data: Split, cfg: TrainConfig, seed: int, verbose: int = 0,
     model.compile(optimizer=make_optimizer(cfg.optimizer, model.parameters(), cfg.lr,
                                            cfg.weight_decay),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    cbs = list(callbacks or []) + schedule_callbacks(cfg)
+    cbs = list(callbacks or []) + training_callbacks(cfg)
     return model.fit(data.x_train, data.y_train, batch_size=cfg.batch_size, epochs=cfg.epochs,
                      validation_data=(data.x_val, data.y_val), callbacks=cbs,
                      verbose=verbose, device=device)

@@ -15,22 +15,22 @@ def _iris_without_test():
     return data
 
 
-def test_schedule_callbacks_follow_the_config():
+def test_training_callbacks_follow_the_config():
     constant = lab.TrainConfig(epochs=3, batch_size=16, lr=0.01, patience=2)
-    assert [type(c) for c in lab.schedule_callbacks(constant)] == [EarlyStopping]
+    assert [type(c) for c in lab.training_callbacks(constant)] == [EarlyStopping]
     plateau = dataclasses.replace(constant, lr_schedule="plateau", lr_factor=0.2, lr_patience=1)
-    cbs = lab.schedule_callbacks(plateau)
+    cbs = lab.training_callbacks(plateau)
     # The rate is lowered before early stopping decides, so the schedule comes first.
     assert [type(c) for c in cbs] == [ReduceLROnPlateau, EarlyStopping]
     assert (cbs[0].monitor, cbs[0].factor, cbs[0].patience) == ("val_loss", 0.2, 1)
     no_stop = dataclasses.replace(constant, patience=None, lr_schedule="exponential")
-    assert [type(c) for c in lab.schedule_callbacks(no_stop)] == [LearningRateScheduler]
+    assert [type(c) for c in lab.training_callbacks(no_stop)] == [LearningRateScheduler]
 
 
 def test_unknown_schedule_is_refused():
     cfg = lab.TrainConfig(epochs=1, batch_size=16, lr=0.01, lr_schedule="cosine")
     with pytest.raises(ValueError, match="unknown lr_schedule 'cosine'"):
-        lab.schedule_callbacks(cfg)
+        lab.training_callbacks(cfg)
 
 
 def test_exponential_schedule_sets_each_epochs_rate():
