@@ -1,8 +1,9 @@
 """Names a module answers by loading another module on first use (PEP 562 ``__getattr__``).
 
-``ember.nn``, ``ember.nn.modules`` and ``ember.nn.functional`` keep tables of the names that live
-in rarely used modules; their ``__getattr__`` and ``__dir__`` hand the look-up to these two
-functions, which load the module, cache the value in the asking module, and list the names.
+``ember.ops``, ``ember.nn``, ``ember.nn.modules`` and ``ember.nn.functional`` keep tables of the
+names that live in rarely used modules; their ``__getattr__`` and ``__dir__`` hand the look-up to
+these two functions, which load the module, cache the value in the asking module, and list the
+names.
 """
 
 from __future__ import annotations

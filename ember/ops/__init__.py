@@ -22,6 +22,7 @@ from ember.ops.device import *  # noqa: F401,F403
 
 from importlib import import_module as _import_module  # noqa: E402
 
+from ember import _lazy  # noqa: E402
 from ember.ops import (  # noqa: E402
     activation, compare, device, elementwise, indexing, linalg, reduce, shape, unary,
 )
@@ -49,18 +50,14 @@ def _load_family(family: str):
 
 
 def __getattr__(name: str):
-    family = LAZY_NAMES.get(name)
-    if family is not None:
-        value = getattr(_load_family(family), name)
-        globals()[name] = value  # answered directly from now on
-        return value
     if name in LAZY_FAMILIES:
         return _load_family(name)
-    raise AttributeError(f"module 'ember.ops' has no attribute {name!r}")
+    # an op of a lazy family: loaded, then answered directly from this module's globals
+    return _lazy.load(globals(), LAZY_NAMES, "ember.ops", name, __name__)
 
 
 def __dir__() -> list:
-    return sorted(set(globals()) | set(LAZY_NAMES) | set(LAZY_FAMILIES))
+    return _lazy.names(globals(), LAZY_NAMES, LAZY_FAMILIES)
 
 
 class _LazyAttribute:
