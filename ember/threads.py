@@ -10,6 +10,7 @@ them all (see BENCHMARKS.md, "Threads").
 
 from __future__ import annotations
 
+import functools
 import os
 
 _BLAS = "blas"
@@ -43,24 +44,26 @@ def get_num_threads() -> int:
     return max((int(p.get("num_threads") or 1) for p in pools), default=1)
 
 
-_numpy_blas: list = []  # NumPy's BLAS controller, looked up once (False where there is none)
+@functools.cache
+def _numpy_blas():
+    """threadpoolctl's controller of NumPy's BLAS, looked up once; None where there is none
+    whose thread count can be read."""
+    try:
+        libs = [lib for lib in _controller().select(user_api=_BLAS).lib_controllers
+                if lib.internal_api in ("openblas", "mkl", "blis")]
+    except Exception:  # noqa: BLE001 - no threadpoolctl or an unknown BLAS: assume one thread
+        return None
+    # NumPy's own BLAS, where other libraries (SciPy's, ...) bring more into the process.
+    own = [lib for lib in libs if "numpy" in str(lib.filepath)]
+    libs = own if len(own) == 1 else libs
+    return libs[0] if len(libs) == 1 else None
 
 
 def blas_thread_count() -> int:
     """NumPy's BLAS thread count now, cheaply (one C call after the first look-up), for ops whose
     best block size depends on it; 1 where it cannot be read."""
-    if not _numpy_blas:
-        try:
-            libs = [lib for lib in _controller().select(user_api=_BLAS).lib_controllers
-                    if lib.internal_api in ("openblas", "mkl", "blis")]
-        except Exception:  # noqa: BLE001 - no threadpoolctl or an unknown BLAS: assume one thread
-            libs = []
-        # NumPy's own BLAS, where other libraries (SciPy's, ...) bring more into the process.
-        own = [lib for lib in libs if "numpy" in str(lib.filepath)]
-        libs = own if len(own) == 1 else libs
-        _numpy_blas.append(libs[0] if len(libs) == 1 else False)
-    blas = _numpy_blas[0]
-    return max(1, int(blas.get_num_threads() or 1)) if blas else 1
+    blas = _numpy_blas()
+    return max(1, int(blas.get_num_threads() or 1)) if blas is not None else 1
 
 
 def blas_info() -> list[dict]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Iterable
 
 import numpy as np
@@ -12,19 +13,15 @@ from ember.optim.optimizer import Optimizer, required
 from ember.tensor import Tensor
 
 
-_GPU_MOMENTUM_STEP: list = []
-
-
+@functools.cache
 def _gpu_momentum_step(xp):
     """One CuPy kernel doing a whole momentum step of one parameter in place (weight decay,
     buffer, parameter): on the GPU each array op is a kernel launch, and the general path takes
     four or five of them per parameter. Same arithmetic as the general path, in its order."""
-    if not _GPU_MOMENTUM_STEP:
-        _GPU_MOMENTUM_STEP.append(xp.ElementwiseKernel(
-            "T g, T lr, T momentum, T wd", "T x, T b",
-            "T d = wd == 0 ? g : x * wd + g; b = momentum * b + d; x += b * (-lr);",
-            "ember_sgd_momentum_step"))
-    return _GPU_MOMENTUM_STEP[0]
+    return xp.ElementwiseKernel(
+        "T g, T lr, T momentum, T wd", "T x, T b",
+        "T d = wd == 0 ? g : x * wd + g; b = momentum * b + d; x += b * (-lr);",
+        "ember_sgd_momentum_step")
 
 
 class SGD(Optimizer):
