@@ -19,7 +19,6 @@ import traceback
 import numpy as np
 import torch
 
-
 from benchmarks import workloads
 from benchmarks.isolated import alternate_isolated
 

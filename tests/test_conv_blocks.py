@@ -13,19 +13,13 @@ import ember.nn.functional as F
 import ember.ops.conv as conv
 
 
-def _run(fn, arrays):
-    leaves = [ember.tensor(a, requires_grad=True) for a in arrays]
+def _values_and_grads(fw, fn, arrays):
+    """``fn``'s output and its inputs' gradients in framework ``fw`` (ember or torch), for a
+    cosine-shaped upstream gradient."""
+    leaves = [fw.tensor(a, requires_grad=True) for a in arrays]
     out = fn(*leaves)
-    out.backward(ember.tensor(np.cos(np.arange(out.numel())).reshape(out.shape)
-                              .astype(arrays[0].dtype)))
-    return [out.detach().numpy()] + [t.grad.numpy() for t in leaves]
-
-
-def _torch(fn, arrays):
-    leaves = [torch.tensor(a, requires_grad=True) for a in arrays]
-    out = fn(*leaves)
-    out.backward(torch.tensor(np.cos(np.arange(out.numel())).reshape(out.shape)
-                              .astype(arrays[0].dtype)))
+    out.backward(fw.tensor(np.cos(np.arange(out.numel())).reshape(out.shape)
+                           .astype(arrays[0].dtype)))
     return [out.detach().numpy()] + [t.grad.numpy() for t in leaves]
 
 
@@ -80,7 +74,8 @@ def test_any_block_size_gives_torch_values(monkeypatch, case, block_bytes):
     if block_bytes is not None:
         monkeypatch.setattr(conv, "_BLOCK_BYTES", block_bytes)
         monkeypatch.setattr(conv, "_GEMM_BLOCK_BYTES", block_bytes)
-    for got, want in zip(_run(ember_fn, arrays), _torch(torch_fn, arrays)):
+    for got, want in zip(_values_and_grads(ember, ember_fn, arrays),
+                         _values_and_grads(torch, torch_fn, arrays)):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10 * np.abs(want).max())
 
 

@@ -60,3 +60,15 @@ def test_freed_buffers_are_reused_without_page_faults():
 def test_a_users_own_malloc_settings_are_left_alone():
     assert _run(MALLOC_ARENA_MAX="2")[0] is False
     assert _run(GLIBC_TUNABLES="glibc.malloc.trim_threshold=1000000")[0] is False
+
+
+def test_the_benchmarks_give_pytorch_the_same_thresholds():
+    """The benchmark row that gives PyTorch "ember's malloc thresholds" spells them as glibc's
+    environment variables; they must be the values ember sets."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks import suite
+
+    from ember import _malloc
+
+    assert suite.EMBER_MALLOC_ENV == {"MALLOC_MMAP_THRESHOLD_": str(_malloc.MMAP_THRESHOLD),
+                                      "MALLOC_TRIM_THRESHOLD_": str(_malloc.TRIM_THRESHOLD)}
