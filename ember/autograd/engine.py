@@ -190,12 +190,8 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor],
                             heappush(heap, (-producer.seq, producer))
                     else:
                         producer.grad = add(prev, gi)
-                else:  # a leaf (deliver_leaf, inlined)
-                    entry = leaves.get(id(producer))
-                    if entry is None:
-                        leaves[id(producer)] = [producer, gi, None]
-                    else:
-                        _sum_into(entry, gi, add, create_graph)
+                else:
+                    deliver_leaf(producer, gi)
 
         given: set[int] = set()
         for key, (leaf, g, _) in leaves.items():
